@@ -1,0 +1,113 @@
+//! The data that flows through the pipeline: bytes plus where they came from.
+//!
+//! A [`Blob`] is an [`Origin`] and [`Data`]. Data is either in memory (a small file read whole,
+//! a decompressed entry) or a large file that is read by ranges: memory-mapped
+//! ([`Data::Mapped`]) or, with `--mmap never`, read with positioned reads into a worker's buffer
+//! ([`Data::File`]). Either way the engine asks for byte ranges ([`Data::range`]) and never for
+//! the whole of a large file, so memory stays bounded by threads × chunk size.
+
+pub mod chunk;
+pub mod load;
+pub mod origin;
+
+use std::io;
+use std::ops::Range;
+
+pub use origin::{Origin, Segment};
+
+/// Bytes to scan.
+#[derive(Debug)]
+pub enum Data {
+    /// Bytes in memory.
+    Owned(Vec<u8>),
+    /// A memory-mapped file.
+    Mapped(load::Map),
+    /// A file read by ranges.
+    File {
+        /// The open file.
+        file: std::fs::File,
+        /// Its length when opened.
+        len: u64,
+    },
+}
+
+impl Data {
+    /// Length in bytes.
+    pub fn len(&self) -> u64 {
+        match self {
+            Data::Owned(v) => v.len() as u64,
+            Data::Mapped(m) => m.len() as u64,
+            Data::File { len, .. } => *len,
+        }
+    }
+
+    /// Whether there are no bytes.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The whole contents, when they are addressable without copying.
+    pub fn as_slice(&self) -> Option<&[u8]> {
+        match self {
+            Data::Owned(v) => Some(v),
+            Data::Mapped(m) => Some(m.as_slice()),
+            Data::File { .. } => None,
+        }
+    }
+
+    /// The bytes in `range` (clamped to the length), borrowed from memory or read into `buf`.
+    /// A file that shrank since it was opened gives a shorter slice.
+    pub fn range<'a>(&'a self, range: Range<u64>, buf: &'a mut Vec<u8>) -> io::Result<&'a [u8]> {
+        let len = self.len();
+        let start = range.start.min(len);
+        let end = range.end.min(len).max(start);
+        match self {
+            Data::Owned(_) | Data::Mapped(_) => {
+                let all = self.as_slice().unwrap_or_default();
+                Ok(&all[start as usize..end as usize])
+            }
+            Data::File { file, .. } => {
+                buf.clear();
+                buf.resize((end - start) as usize, 0);
+                let n = read_at_full(file, buf, start)?;
+                buf.truncate(n);
+                Ok(buf)
+            }
+        }
+    }
+
+    /// Tells the kernel the scan is done with `range` of a mapping, so that its pages stop
+    /// counting towards this process's resident memory (the page cache keeps them).
+    pub fn release(&self, range: Range<u64>) {
+        if let Data::Mapped(m) = self {
+            m.release(range.start as usize..range.end as usize);
+        }
+    }
+}
+
+/// Reads until `buf` is full or the file ends; returns how many bytes were read.
+fn read_at_full(file: &std::fs::File, buf: &mut [u8], mut offset: u64) -> io::Result<usize> {
+    use std::os::unix::fs::FileExt;
+    let mut filled = 0;
+    while filled < buf.len() {
+        match file.read_at(&mut buf[filled..], offset) {
+            Ok(0) => break,
+            Ok(n) => {
+                filled += n;
+                offset += n as u64;
+            }
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(filled)
+}
+
+/// Bytes to scan and where they came from.
+#[derive(Debug)]
+pub struct Blob {
+    /// Where the bytes came from.
+    pub origin: Origin,
+    /// The bytes.
+    pub data: Data,
+}

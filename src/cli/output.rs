@@ -1,0 +1,71 @@
+//! Where output goes: stdout or a file, with or without colour.
+//!
+//! Reports go to stdout or `-o FILE`; warnings and the summary go to stderr. Report files are
+//! created with mode 0600: they may hold secrets (`--show-secrets`) and always hold where
+//! secrets are.
+
+use std::fs::OpenOptions;
+use std::io::{self, IsTerminal, Write};
+use std::os::unix::fs::OpenOptionsExt;
+use std::path::Path;
+
+use anyhow::Context as _;
+
+use super::args::ColorChoice;
+
+/// Opens the report destination.
+pub fn open(path: Option<&Path>) -> anyhow::Result<Box<dyn Write + Send>> {
+    match path {
+        None => Ok(Box::new(io::BufWriter::new(io::stdout()))),
+        Some(p) => {
+            let file = OpenOptions::new()
+                .write(true)
+                .create(true)
+                .truncate(true)
+                .mode(0o600)
+                .open(p)
+                .with_context(|| format!("cannot create report file {}", p.display()))?;
+            Ok(Box::new(io::BufWriter::new(file)))
+        }
+    }
+}
+
+/// Whether to colour text written to stdout (never to a file).
+pub fn use_color(choice: ColorChoice, to_file: bool) -> bool {
+    match choice {
+        ColorChoice::Always => true,
+        ColorChoice::Never => false,
+        ColorChoice::Auto => {
+            !to_file
+                && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+                && io::stdout().is_terminal()
+        }
+    }
+}
+
+/// Whether stderr messages may be coloured.
+pub fn stderr_color(choice: ColorChoice) -> bool {
+    match choice {
+        ColorChoice::Always => true,
+        ColorChoice::Never => false,
+        ColorChoice::Auto => {
+            std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()) && io::stderr().is_terminal()
+        }
+    }
+}
+
+/// `1.03 GB`, `512.0 kB`: bytes in SI units, as throughput is reported in MB/s.
+pub fn human_bytes(n: u64) -> String {
+    let units = ["B", "kB", "MB", "GB", "TB"];
+    let mut v = n as f64;
+    let mut u = 0;
+    while v >= 1000.0 && u + 1 < units.len() {
+        v /= 1000.0;
+        u += 1;
+    }
+    if u == 0 {
+        format!("{n} B")
+    } else {
+        format!("{v:.2} {}", units[u])
+    }
+}

@@ -1,0 +1,427 @@
+//! Scanning one blob's bytes: chunking, matching, confirming, locating.
+//!
+//! [`scan_data`] is what a worker calls for each blob. A blob no larger than a chunk is scanned
+//! in one piece. A larger one is cut into chunks ([`crate::blob::chunk`]) that are scanned in
+//! parallel on the current rayon pool; the windows each chunk deferred at its seams are merged
+//! and searched at the end; then findings are sorted, generic findings that a specific rule
+//! explains are dropped, and lines and columns are computed. [`StreamScanner`] does the same
+//! over a stream (stdin), one chunk at a time, keeping only the bytes that pending windows and
+//! line counting still need.
+//!
+//! Errors while reading (a file that shrank, an I/O error mid-way) do not lose what was already
+//! found: [`BlobScan`] carries both the findings and the error.
+
+use std::io;
+
+use rayon::prelude::*;
+
+use crate::blob::chunk::{self, Chunk};
+use crate::blob::{Data, Origin};
+use crate::finding::location::{self, ChunkStats, Locator};
+use crate::finding::{self, CONTEXT_BYTES, Finding};
+use crate::matcher::{Candidate, Matcher, RuleWindow, Scratch, Seams, window};
+
+/// Extra bytes around windows so that look-around (`\b`) sees real neighbours.
+const LOOKAROUND: usize = 8;
+
+/// What scanning one blob gave.
+#[derive(Debug, Default)]
+pub struct BlobScan {
+    /// Findings, sorted by offset, with lines and columns.
+    pub findings: Vec<Finding>,
+    /// Bytes scanned.
+    pub bytes: u64,
+    /// The error that cut the scan short, if any (findings before it are kept).
+    pub error: Option<io::Error>,
+}
+
+/// How far a chunk's buffer reaches past its nominal range.
+pub fn margin(matcher: &Matcher) -> usize {
+    matcher.max_radius() + matcher.max_keyword_len() + CONTEXT_BYTES + LOOKAROUND
+}
+
+/// Scans `data`, in parallel chunks of `chunk_size` when it is larger than one.
+pub fn scan_data(
+    matcher: &Matcher,
+    data: &Data,
+    origin: &Origin,
+    chunk_size: u64,
+    scratch: &mut Scratch,
+    buf: &mut Vec<u8>,
+) -> BlobScan {
+    let len = data.len();
+    if len == 0 {
+        return BlobScan::default();
+    }
+    if len <= chunk_size {
+        let whole = [ChunkStats::whole(len)];
+        let mut out = BlobScan {
+            bytes: len,
+            ..BlobScan::default()
+        };
+        let hay = match data.range(0..len, buf) {
+            Ok(h) => h,
+            Err(e) => {
+                out.error = Some(e);
+                return out;
+            }
+        };
+        let mut candidates = Vec::new();
+        matcher.scan(hay, scratch, &mut candidates);
+        let mut findings = confirm_all(matcher, hay, 0, &candidates, origin);
+        if (hay.len() as u64) < len {
+            out.error = Some(shrank(len, hay.len() as u64));
+        }
+        if let Err(e) = finish(data, &whole, &mut findings) {
+            out.error.get_or_insert(e);
+        }
+        out.findings = findings;
+        return out;
+    }
+
+    let margin = margin(matcher) as u64;
+    let chunks = chunk::plan(len, chunk_size, margin);
+    let last = chunks.len() - 1;
+    let results: Vec<ChunkScan> = chunks
+        .par_iter()
+        .map_init(
+            || (matcher.scratch(), Vec::new()),
+            |(scratch, buf), chunk| scan_chunk(matcher, data, origin, chunk, last, scratch, buf),
+        )
+        .collect();
+
+    let mut out = BlobScan {
+        bytes: len,
+        ..BlobScan::default()
+    };
+    let mut stats = Vec::with_capacity(results.len());
+    let mut deferred = Vec::new();
+    for r in results {
+        out.findings.extend(r.findings);
+        deferred.extend(r.deferred);
+        stats.push(r.stats);
+        if let Some(e) = r.error {
+            out.error.get_or_insert(e);
+        }
+    }
+    window::merge(&mut deferred);
+    for w in &deferred {
+        match search_window(matcher, data, origin, *w, scratch, buf) {
+            Ok(found) => out.findings.extend(found),
+            Err(e) => {
+                out.error.get_or_insert(e);
+            }
+        }
+    }
+    if let Err(e) = finish(data, &stats, &mut out.findings) {
+        out.error.get_or_insert(e);
+    }
+    out
+}
+
+struct ChunkScan {
+    findings: Vec<Finding>,
+    deferred: Vec<RuleWindow>,
+    stats: ChunkStats,
+    error: Option<io::Error>,
+}
+
+fn scan_chunk(
+    matcher: &Matcher,
+    data: &Data,
+    origin: &Origin,
+    chunk: &Chunk,
+    last: usize,
+    scratch: &mut Scratch,
+    buf: &mut Vec<u8>,
+) -> ChunkScan {
+    let base = chunk.buffer.start;
+    let mut result = ChunkScan {
+        findings: Vec::new(),
+        deferred: Vec::new(),
+        stats: ChunkStats {
+            nominal: chunk.nominal.clone(),
+            ..ChunkStats::default()
+        },
+        error: None,
+    };
+    let hay = match data.range(chunk.buffer.clone(), buf) {
+        Ok(h) => h,
+        Err(e) => {
+            result.error = Some(e);
+            return result;
+        }
+    };
+    let lo = ((chunk.nominal.start - base) as usize).min(hay.len());
+    let hi = ((chunk.nominal.end - base) as usize).min(hay.len());
+    if (hay.len() as u64) < chunk.buffer.end - base {
+        result.error = Some(shrank(chunk.buffer.end, base + hay.len() as u64));
+    }
+    let seams = Seams {
+        lo: (!chunk.is_first()).then_some(lo),
+        hi: (chunk.index != last).then_some(hi),
+    };
+    let mut candidates = Vec::new();
+    matcher.scan_region(
+        hay,
+        lo..hi,
+        seams,
+        scratch,
+        &mut candidates,
+        &mut result.deferred,
+    );
+    window::shift(&mut result.deferred, base as usize);
+    result.findings = confirm_all(matcher, hay, base, &candidates, origin);
+    result.stats = ChunkStats::measure(&hay[lo..hi], chunk.nominal.start);
+    data.release(chunk.nominal.clone());
+    result
+}
+
+/// Searches one merged window (input offsets), reading just the bytes it needs.
+fn search_window(
+    matcher: &Matcher,
+    data: &Data,
+    origin: &Origin,
+    w: RuleWindow,
+    scratch: &mut Scratch,
+    buf: &mut Vec<u8>,
+) -> io::Result<Vec<Finding>> {
+    let pad = (CONTEXT_BYTES + LOOKAROUND) as u64;
+    let base = (w.start as u64).saturating_sub(pad);
+    let hay = data.range(base..w.end as u64 + pad, buf)?;
+    let start = w.start - base as usize;
+    let end = (w.end - base as usize).min(hay.len());
+    let mut windows = vec![RuleWindow {
+        rule: w.rule,
+        start: start.min(end),
+        end,
+    }];
+    let mut candidates = Vec::new();
+    matcher.scan_windows(hay, &mut windows, scratch, &mut candidates);
+    Ok(confirm_all(matcher, hay, base, &candidates, origin))
+}
+
+fn confirm_all(
+    matcher: &Matcher,
+    hay: &[u8],
+    base: u64,
+    candidates: &[Candidate],
+    origin: &Origin,
+) -> Vec<Finding> {
+    candidates
+        .iter()
+        .filter_map(|c| finding::confirm(matcher.rule(c.rule), hay, base, c, origin))
+        .collect()
+}
+
+/// Sorts, drops generic findings explained by specific ones, and fills in lines and columns.
+fn finish(data: &Data, stats: &[ChunkStats], findings: &mut Vec<Finding>) -> io::Result<()> {
+    findings.sort_by(|a, b| {
+        (a.offset, a.end_offset, a.rule.id()).cmp(&(b.offset, b.end_offset, b.rule.id()))
+    });
+    finding::suppress_generic(findings);
+    let mut locator = Locator::new(data, stats);
+    for f in findings.iter_mut() {
+        f.start = locator.locate(f.offset)?;
+        f.end = location::end_of(f.start, f.secret.as_bytes());
+    }
+    Ok(())
+}
+
+fn shrank(expected: u64, got: u64) -> io::Error {
+    io::Error::new(
+        io::ErrorKind::UnexpectedEof,
+        format!("file shrank while being scanned (expected {expected} bytes, read {got})"),
+    )
+}
+
+/// Scans a stream chunk by chunk with bounded memory: `push` bytes as they arrive, `finish` at
+/// the end. Findings come out in order of offset, each as soon as no later input can change it.
+///
+/// The stream is cut into chunks like a file, so a stream and a file with the same bytes give
+/// the same findings. Between chunks the scanner keeps the windows deferred at the last seam
+/// (they may still merge with the next chunk's) and the bytes they and the line counter need.
+#[derive(Debug)]
+pub struct StreamScanner<'m> {
+    matcher: &'m Matcher,
+    origin: Origin,
+    chunk_size: usize,
+    margin: usize,
+    max_radius: usize,
+    scratch: Scratch,
+    /// Bytes from offset `base` of the stream.
+    buf: Vec<u8>,
+    base: u64,
+    /// Start of the next chunk to scan.
+    next: u64,
+    /// Windows deferred at the last seam, in stream offsets.
+    pending: Vec<RuleWindow>,
+    /// Findings not yet safe to emit (a pending window may still produce an earlier one).
+    held: Vec<Finding>,
+    /// Line counting: position, line, and code points since the line's start.
+    cursor: (u64, u64, u64),
+}
+
+impl<'m> StreamScanner<'m> {
+    /// A scanner for one stream.
+    pub fn new(matcher: &'m Matcher, origin: Origin, chunk_size: usize) -> StreamScanner<'m> {
+        StreamScanner {
+            matcher,
+            origin,
+            chunk_size: chunk_size.max(1),
+            margin: margin(matcher),
+            max_radius: matcher.max_radius(),
+            scratch: matcher.scratch(),
+            buf: Vec::new(),
+            base: 0,
+            next: 0,
+            pending: Vec::new(),
+            held: Vec::new(),
+            cursor: (0, 1, 0),
+        }
+    }
+
+    /// Bytes received so far.
+    pub fn len(&self) -> u64 {
+        self.base + self.buf.len() as u64
+    }
+
+    /// Whether nothing was received.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Adds bytes; scans every chunk that now has its margin. Returns findings now final.
+    pub fn push(&mut self, bytes: &[u8]) -> Vec<Finding> {
+        self.buf.extend_from_slice(bytes);
+        let mut out = Vec::new();
+        while self.len() >= self.next + (self.chunk_size + self.margin) as u64 {
+            let end = self.next + self.chunk_size as u64;
+            self.step(end, false, &mut out);
+        }
+        out
+    }
+
+    /// Scans what is left at the end of the stream. Returns the remaining findings.
+    pub fn finish(mut self) -> Vec<Finding> {
+        let mut out = Vec::new();
+        let end = self.len();
+        self.step(end, true, &mut out);
+        out
+    }
+
+    fn step(&mut self, end: u64, last: bool, out: &mut Vec<Finding>) {
+        let start = self.next;
+        let base = self.base;
+        let b = |x: u64| (x - base) as usize;
+        let hay = &self.buf[..];
+        let seams = Seams {
+            lo: (start > 0).then_some(b(start)),
+            hi: (!last).then_some(b(end)),
+        };
+        let mut candidates = Vec::new();
+        let mut deferred = Vec::new();
+        self.matcher.scan_region(
+            hay,
+            b(start)..b(end),
+            seams,
+            &mut self.scratch,
+            &mut candidates,
+            &mut deferred,
+        );
+        window::shift(&mut deferred, self.base as usize);
+        self.held.extend(confirm_all(
+            self.matcher,
+            hay,
+            self.base,
+            &candidates,
+            &self.origin,
+        ));
+        self.pending.extend(deferred);
+        window::merge(&mut self.pending);
+        // Pending windows that can no longer merge with a later chunk's are searched now.
+        let (ready, keep): (Vec<RuleWindow>, Vec<RuleWindow>) = self
+            .pending
+            .drain(..)
+            .partition(|w| last || (w.end as u64).saturating_add(self.max_radius as u64) <= end);
+        self.pending = keep;
+        for w in ready {
+            let mut one = vec![RuleWindow {
+                rule: w.rule,
+                start: b(w.start as u64),
+                end: b(w.end as u64).min(hay.len()),
+            }];
+            let mut found = Vec::new();
+            self.matcher
+                .scan_windows(hay, &mut one, &mut self.scratch, &mut found);
+            self.held.extend(confirm_all(
+                self.matcher,
+                hay,
+                self.base,
+                &found,
+                &self.origin,
+            ));
+        }
+        self.next = end;
+
+        // Findings before `safe` are final: pending windows and later chunks start after it.
+        let mut safe = if last {
+            u64::MAX
+        } else {
+            (end + 1).saturating_sub(self.max_radius as u64)
+        };
+        if let Some(min) = self.pending.iter().map(|w| w.start as u64).min() {
+            safe = safe.min(min);
+        }
+        self.held.sort_by(|a, b| {
+            (a.offset, a.end_offset, a.rule.id()).cmp(&(b.offset, b.end_offset, b.rule.id()))
+        });
+        let split = self.held.partition_point(|f| f.offset < safe);
+        let mut ready: Vec<Finding> = self.held.drain(..split).collect();
+        finding::suppress_generic(&mut ready);
+        for f in &mut ready {
+            self.advance(f.offset);
+            f.start = finding::LineColumn {
+                line: self.cursor.1,
+                column: self.cursor.2 + 1,
+            };
+            f.end = location::end_of(f.start, f.secret.as_bytes());
+        }
+        out.extend(ready);
+
+        // Drop bytes that neither pending windows, held findings nor the next chunk need.
+        let keep_from = [
+            safe,
+            self.next.saturating_sub(self.margin as u64),
+            self.held.first().map_or(u64::MAX, |f| f.offset),
+        ]
+        .into_iter()
+        .min()
+        .unwrap_or(0)
+        .saturating_sub((CONTEXT_BYTES + LOOKAROUND) as u64)
+        .min(self.len());
+        self.advance(keep_from.max(self.cursor.0));
+        let drop = (keep_from.min(self.cursor.0) - self.base) as usize;
+        self.buf.drain(..drop);
+        self.base += drop as u64;
+    }
+
+    /// Moves the line cursor forward to `pos` (which must still be buffered).
+    fn advance(&mut self, pos: u64) {
+        let (cur, mut line, mut chars) = self.cursor;
+        if pos <= cur {
+            return;
+        }
+        let from = (cur - self.base) as usize;
+        let to = ((pos - self.base) as usize).min(self.buf.len());
+        let bytes = &self.buf[from..to];
+        match memchr::memrchr(b'\n', bytes) {
+            Some(last) => {
+                line += memchr::memchr_iter(b'\n', bytes).count() as u64;
+                chars = location::count_chars(&bytes[last + 1..]);
+            }
+            None => chars += location::count_chars(bytes),
+        }
+        self.cursor = (self.base + to as u64, line, chars);
+    }
+}

@@ -1,0 +1,148 @@
+//! Findings: candidate matches that passed the rule's checks, with everything a user acts on.
+//!
+//! [`confirm`] turns a matcher [`Candidate`] into a [`Finding`] or rejects it: placeholder
+//! values, values below the rule's entropy floor, and (when the rule requires it) values that
+//! fail the rule's validator. Position is filled in afterwards by the [`location::Locator`],
+//! because lines are only counted up to findings. [`suppress_generic`] drops a generic rule's
+//! finding where a specific rule found the same secret.
+
+pub mod fingerprint;
+pub mod location;
+pub mod redact;
+
+use std::sync::Arc;
+
+use crate::blob::Origin;
+use crate::matcher::validator::{self, Validation};
+use crate::matcher::{Candidate, entropy, placeholder};
+use crate::rules::Rule;
+pub use location::LineColumn;
+
+/// Bytes of context kept on each side of a secret (within its line).
+pub const CONTEXT_BYTES: usize = 80;
+
+/// A secret found somewhere.
+#[derive(Debug, Clone)]
+pub struct Finding {
+    /// The rule that found it.
+    pub rule: Arc<Rule>,
+    /// The secret (lossy UTF-8). Shown only when the user asks.
+    pub secret: String,
+    /// Hash of rule id and secret: equal for every copy of the secret.
+    pub fingerprint: String,
+    /// Where the blob came from.
+    pub origin: Origin,
+    /// Byte offset of the secret in the blob.
+    pub offset: u64,
+    /// Byte offset just past the secret.
+    pub end_offset: u64,
+    /// Line and column of the secret's first byte.
+    pub start: LineColumn,
+    /// Line and column just past the secret.
+    pub end: LineColumn,
+    /// Up to [`CONTEXT_BYTES`] of the secret's line before it.
+    pub before: String,
+    /// Up to [`CONTEXT_BYTES`] of the secret's line after it.
+    pub after: String,
+    /// Shannon entropy of the secret, bits per byte.
+    pub entropy: f64,
+    /// The rule's validator's verdict.
+    pub validation: Validation,
+}
+
+impl Finding {
+    /// The order of findings in reports: by origin, position, then rule.
+    pub fn sort_key(&self) -> (String, u64, String) {
+        (
+            self.origin.to_string(),
+            self.offset,
+            self.rule.id().to_string(),
+        )
+    }
+}
+
+/// Checks a candidate found in `hay` (where `hay[0]` is byte `base` of the blob) and builds the
+/// finding, with its position left for the locator. `None` when a check rejects it.
+pub fn confirm(
+    rule: &Arc<Rule>,
+    hay: &[u8],
+    base: u64,
+    candidate: &Candidate,
+    origin: &Origin,
+) -> Option<Finding> {
+    let secret = &hay[candidate.secret.clone()];
+    if secret.is_empty() || placeholder::reason(secret).is_some() {
+        return None;
+    }
+    let entropy = entropy::shannon(secret);
+    if rule.spec.entropy.is_some_and(|min| entropy < min) {
+        return None;
+    }
+    let validation = match &rule.spec.validator {
+        Some(name) => validator::validate(name, secret),
+        None => Validation::None,
+    };
+    if rule.spec.require_valid && validation == Validation::Failed {
+        return None;
+    }
+    let line_start = memchr::memrchr(b'\n', &hay[..candidate.secret.start]).map_or(0, |i| i + 1);
+    let before_start = line_start.max(candidate.secret.start.saturating_sub(CONTEXT_BYTES));
+    let after_end = memchr::memchr(b'\n', &hay[candidate.secret.end..])
+        .map_or(hay.len(), |i| candidate.secret.end + i)
+        .min(candidate.secret.end + CONTEXT_BYTES);
+    Some(Finding {
+        rule: Arc::clone(rule),
+        secret: String::from_utf8_lossy(secret).into_owned(),
+        fingerprint: fingerprint::fingerprint(rule.id(), secret),
+        origin: origin.clone(),
+        offset: base + candidate.secret.start as u64,
+        end_offset: base + candidate.secret.end as u64,
+        start: LineColumn::default(),
+        end: LineColumn::default(),
+        before: snippet(&hay[before_start..candidate.secret.start]),
+        after: snippet(&hay[candidate.secret.end..after_end]),
+        entropy,
+        validation,
+    })
+}
+
+/// Context text: lossy UTF-8 with control characters (other than tab) replaced, so that a
+/// snippet cannot move the terminal's cursor or hide text.
+fn snippet(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes)
+        .chars()
+        .map(|c| {
+            if c.is_control() && c != '\t' {
+                '\u{fffd}'
+            } else {
+                c
+            }
+        })
+        .collect()
+}
+
+/// Drops findings of generic rules whose secret overlaps a specific rule's finding.
+/// `findings` must be sorted by offset.
+pub fn suppress_generic(findings: &mut Vec<Finding>) {
+    if !findings.iter().any(|f| f.rule.spec.generic) {
+        return;
+    }
+    // Specific findings sorted by start, with the running maximum of their ends: a generic
+    // finding overlaps one iff some specific one starting before its end ends after its start.
+    let mut max_end = 0;
+    let specific: Vec<(u64, u64)> = findings
+        .iter()
+        .filter(|f| !f.rule.spec.generic)
+        .map(|f| {
+            max_end = max_end.max(f.end_offset);
+            (f.offset, max_end)
+        })
+        .collect();
+    findings.retain(|f| {
+        if !f.rule.spec.generic {
+            return true;
+        }
+        let upto = specific.partition_point(|&(s, _)| s < f.end_offset);
+        upto == 0 || specific[upto - 1].1 <= f.offset
+    });
+}

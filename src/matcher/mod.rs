@@ -1,0 +1,308 @@
+//! The matcher: bytes and rules in, candidate matches out.
+//!
+//! One pass of an Aho-Corasick automaton over the bytes finds every keyword of every rule
+//! ([`prefilter`]). Only around those hits does a rule's regex run, on a bounded window
+//! ([`window`]); the regex is compiled on the rule's first hit ([`regex`]). What the regexes
+//! match are [`Candidate`]s; the entropy floor, placeholder filter and validators that turn a
+//! candidate into a finding live in [`crate::finding`], which uses [`entropy`], [`placeholder`]
+//! and [`validator`] from here.
+//!
+//! A [`Matcher`] is built once and shared by every worker (`Arc`); each worker owns a
+//! [`Scratch`] with its regex caches and buffers, so a scan of bytes with no keyword allocates
+//! nothing.
+//!
+//! # Why the prefiltered search equals a search of the whole input
+//!
+//! For a rule whose regex matches at most `r` bytes and whose every match contains one of its
+//! keywords (the *keyword contract*, checked on every rule's examples), take any match `m` of
+//! a leftmost-first search over the whole input and a keyword hit `h` inside it: then
+//! `h.end - r <= m.start` and `m.end <= h.start + r`, so `m` lies in `h`'s window. Every match that
+//! overlaps a merged window lies inside it (its own hit's window was merged in), so the whole-input
+//! search enters each merged window without a match in flight and finds in it what the windowed
+//! search finds; look-around at window edges sees the real neighbouring bytes. The test
+//! `properties::prefilter_equals_brute_force` checks this on generated inputs, comparing with
+//! [`Matcher::scan_unfiltered`].
+//!
+//! ```
+//! use ferret::{Matcher, RuleSet};
+//! let rules = RuleSet::builtin().unwrap();
+//! let matcher = Matcher::new(&rules).unwrap();
+//! let mut scratch = matcher.scratch();
+//! let mut found = Vec::new();
+//! matcher.scan(b"token: ghp_R8vQ2mXk7LpZ3nT9wY4sB6dF1hJ0cA3hUQ5z", &mut scratch, &mut found);
+//! assert!(found.iter().any(|c| matcher.rule(c.rule).id() == "github.pat.classic"));
+//! ```
+
+pub mod entropy;
+pub mod placeholder;
+pub mod prefilter;
+pub mod regex;
+pub mod validator;
+pub mod window;
+
+use std::ops::Range;
+use std::sync::{Arc, OnceLock};
+
+use crate::error::{Error, Result};
+use crate::rules::{Rule, RuleSet};
+use prefilter::Prefilter;
+use regex::{LazyRegex, RuleRegex, UNBOUNDED_RADIUS};
+
+type RegexCache = (
+    regex_automata::meta::Cache,
+    regex_automata::util::captures::Captures,
+);
+pub use window::{RuleWindow, Seams};
+
+/// A regex match of one rule, before the entropy, placeholder and validator checks.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Candidate {
+    /// Index of the rule in the matcher ([`Matcher::rule`]).
+    pub rule: u32,
+    /// The whole regex match.
+    pub span: Range<usize>,
+    /// The `secret` group.
+    pub secret: Range<usize>,
+}
+
+#[derive(Debug)]
+struct MatcherRule {
+    rule: Arc<Rule>,
+    regex: LazyRegex,
+    /// The window radius, known without compiling the regex (a parse is enough).
+    radius: OnceLock<usize>,
+}
+
+impl MatcherRule {
+    fn regex(&self) -> Option<&RuleRegex> {
+        self.regex.get(&self.rule.spec.regex).ok()
+    }
+
+    fn radius(&self) -> usize {
+        *self.radius.get_or_init(|| {
+            regex::max_len(&self.rule.spec.regex)
+                .ok()
+                .flatten()
+                .unwrap_or(UNBOUNDED_RADIUS)
+        })
+    }
+}
+
+/// Rules compiled for scanning: the keyword automaton plus each rule's lazily compiled regex.
+#[derive(Debug)]
+pub struct Matcher {
+    rules: Vec<MatcherRule>,
+    prefilter: Prefilter,
+    max_radius: OnceLock<usize>,
+}
+
+/// Per-worker mutable state: regex caches and the windows being built. Reused across blobs.
+#[derive(Debug)]
+pub struct Scratch {
+    caches: Vec<Option<RegexCache>>,
+    open: Vec<Option<(usize, usize)>>,
+    open_rules: Vec<u32>,
+}
+
+impl Matcher {
+    /// Builds the keyword automaton. Regexes are compiled later, on each rule's first hit.
+    pub fn new(rules: &RuleSet) -> Result<Matcher> {
+        let prefilter = Prefilter::new(rules.iter().map(|r| r.spec.keywords.as_slice()))?;
+        let rules = rules
+            .iter()
+            .map(|rule| MatcherRule {
+                rule: Arc::clone(rule),
+                regex: LazyRegex::default(),
+                radius: OnceLock::new(),
+            })
+            .collect();
+        Ok(Matcher {
+            rules,
+            prefilter,
+            max_radius: OnceLock::new(),
+        })
+    }
+
+    /// Compiles the regexes of the rules for which `which` is true now, reporting the first
+    /// failure. Used for user rules, so that a typo fails at start-up and not mid-scan.
+    pub fn compile_now(&self, mut which: impl FnMut(&Rule) -> bool) -> Result<()> {
+        for r in &self.rules {
+            if which(&r.rule) {
+                r.regex
+                    .get(&r.rule.spec.regex)
+                    .map_err(|message| Error::Rule {
+                        rule: r.rule.id().to_string(),
+                        message: format!("invalid regex: {message}"),
+                    })?;
+            }
+        }
+        Ok(())
+    }
+
+    /// The rule at `index` (from [`Candidate::rule`]).
+    pub fn rule(&self, index: u32) -> &Arc<Rule> {
+        &self.rules[index as usize].rule
+    }
+
+    /// How many rules there are.
+    pub fn len(&self) -> usize {
+        self.rules.len()
+    }
+
+    /// Whether there are no rules.
+    pub fn is_empty(&self) -> bool {
+        self.rules.is_empty()
+    }
+
+    /// How many regexes have been compiled so far (start-up cost is proportional to this).
+    pub fn compiled_count(&self) -> usize {
+        self.rules.iter().filter(|r| r.regex.is_compiled()).count()
+    }
+
+    /// The widest window radius of any rule: how far past a chunk's edges its buffer must reach.
+    /// Parses every regex on first call (no compilation).
+    pub fn max_radius(&self) -> usize {
+        *self.max_radius.get_or_init(|| {
+            self.rules
+                .iter()
+                .map(MatcherRule::radius)
+                .max()
+                .unwrap_or(0)
+        })
+    }
+
+    /// The longest keyword in bytes.
+    pub fn max_keyword_len(&self) -> usize {
+        self.prefilter.max_keyword_len
+    }
+
+    /// Fresh per-worker state.
+    pub fn scratch(&self) -> Scratch {
+        Scratch {
+            caches: (0..self.rules.len()).map(|_| None).collect(),
+            open: vec![None; self.rules.len()],
+            open_rules: Vec::new(),
+        }
+    }
+
+    /// Appends every candidate in `hay` to `out`, sorted by position.
+    pub fn scan(&self, hay: &[u8], scratch: &mut Scratch, out: &mut Vec<Candidate>) {
+        let mut deferred = Vec::new();
+        let first = out.len();
+        self.scan_region(hay, 0..hay.len(), Seams::NONE, scratch, out, &mut deferred);
+        debug_assert!(deferred.is_empty());
+        out[first..].sort_unstable_by(candidate_order);
+    }
+
+    /// Scans the keyword hits that start inside `starts` of `hay` (one chunk of a larger input;
+    /// `hay` also holds the bytes around the chunk that its windows reach). Windows that may
+    /// merge with a neighbouring chunk's (see [`Seams`]) are appended to `deferred` instead of
+    /// searched; the caller searches them with [`Matcher::scan_windows`] once every chunk is
+    /// done. Candidates are appended to `out` unsorted.
+    pub fn scan_region(
+        &self,
+        hay: &[u8],
+        starts: Range<usize>,
+        seams: Seams,
+        scratch: &mut Scratch,
+        out: &mut Vec<Candidate>,
+        deferred: &mut Vec<RuleWindow>,
+    ) {
+        let Scratch {
+            caches,
+            open,
+            open_rules,
+        } = scratch;
+        self.prefilter.for_each_hit(hay, starts, |hit| {
+            for &rule in self.prefilter.rules_of(hit.pattern) {
+                let r = self.rules[rule as usize].radius();
+                let w = (
+                    hit.end.saturating_sub(r),
+                    hit.start.saturating_add(r).min(hay.len()),
+                );
+                // Hits arrive in order of end offset, so window starts never decrease.
+                match &mut open[rule as usize] {
+                    Some(o) if w.0 <= o.1 => o.1 = o.1.max(w.1),
+                    slot @ Some(_) => {
+                        let done = slot.replace(w).unwrap_or(w);
+                        self.close(hay, rule, done, seams, caches, out, deferred);
+                    }
+                    slot @ None => {
+                        *slot = Some(w);
+                        open_rules.push(rule);
+                    }
+                }
+            }
+        });
+        for rule in open_rules.drain(..) {
+            if let Some(w) = open[rule as usize].take() {
+                self.close(hay, rule, w, seams, caches, out, deferred);
+            }
+        }
+    }
+
+    /// Searches windows (merged first), appending candidates to `out` unsorted.
+    pub fn scan_windows(
+        &self,
+        hay: &[u8],
+        windows: &mut Vec<RuleWindow>,
+        scratch: &mut Scratch,
+        out: &mut Vec<Candidate>,
+    ) {
+        window::merge(windows);
+        for w in windows.iter() {
+            self.search(hay, w.rule, w.start..w.end, &mut scratch.caches, out);
+        }
+    }
+
+    /// The slow reference path: every rule's regex over the whole of `hay`, no prefilter.
+    /// Gives the same candidates as [`Matcher::scan`] for rules that keep the keyword contract;
+    /// the tests use it to prove that.
+    pub fn scan_unfiltered(&self, hay: &[u8], scratch: &mut Scratch, out: &mut Vec<Candidate>) {
+        let first = out.len();
+        for rule in 0..self.rules.len() as u32 {
+            self.search(hay, rule, 0..hay.len(), &mut scratch.caches, out);
+        }
+        out[first..].sort_unstable_by(candidate_order);
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn close(
+        &self,
+        hay: &[u8],
+        rule: u32,
+        (start, end): (usize, usize),
+        seams: Seams,
+        caches: &mut [Option<RegexCache>],
+        out: &mut Vec<Candidate>,
+        deferred: &mut Vec<RuleWindow>,
+    ) {
+        if seams.must_defer(start, end, self.rules[rule as usize].radius()) {
+            deferred.push(RuleWindow { rule, start, end });
+        } else {
+            self.search(hay, rule, start..end, caches, out);
+        }
+    }
+
+    fn search(
+        &self,
+        hay: &[u8],
+        rule: u32,
+        range: Range<usize>,
+        caches: &mut [Option<RegexCache>],
+        out: &mut Vec<Candidate>,
+    ) {
+        let Some(re) = self.rules[rule as usize].regex() else {
+            return;
+        };
+        let cache = caches[rule as usize].get_or_insert_with(|| re.create_cache());
+        re.for_each_match(hay, range, cache, |span, secret| {
+            out.push(Candidate { rule, span, secret });
+        });
+    }
+}
+
+/// The order candidates are reported in: by position, then rule.
+pub fn candidate_order(a: &Candidate, b: &Candidate) -> std::cmp::Ordering {
+    (a.span.start, a.span.end, a.rule).cmp(&(b.span.start, b.span.end, b.rule))
+}

@@ -1,0 +1,137 @@
+//! JSON (one document) and JSONL (one object per line, streamed) reports.
+//!
+//! Both share the finding object of [`finding_json`]. The secret itself appears only with
+//! `--show-secrets`; `masked` and `context` always carry the redacted form.
+//!
+//! ```text
+//! {"version":1,"tool":{"name":"ferret","version":"…"},"findings":[…],"summary":{…}}
+//! {"type":"finding","data":{…}}      one line per finding, as found (JSONL)
+//! {"type":"warning","data":{…}}      one line per warning, as it happens (JSONL)
+//! {"type":"summary","data":{…}}      the last line (JSONL)
+//! ```
+
+use std::io::{self, Write};
+
+use serde_json::{Value, json};
+
+use super::{FORMAT_VERSION, ReportOptions, Reporter, sort};
+use crate::blob::Segment;
+use crate::finding::Finding;
+use crate::scan::{Summary, Warning};
+
+/// The JSON object for one finding.
+pub fn finding_json(f: &Finding, opts: &ReportOptions) -> Value {
+    let path = match f.origin.root() {
+        Segment::File { path } => path.clone(),
+        other => other.to_string(),
+    };
+    let mut v = json!({
+        "rule_id": f.rule.id(),
+        "rule_name": f.rule.name(),
+        "severity": f.rule.severity(),
+        "fingerprint": f.fingerprint,
+        "path": path,
+        "origin": f.origin,
+        "location": format!("{}:{}:{}", f.origin, f.start.line, f.start.column),
+        "line": f.start.line,
+        "column": f.start.column,
+        "end_line": f.end.line,
+        "end_column": f.end.column,
+        "offset": f.offset,
+        "end_offset": f.end_offset,
+        "masked": crate::finding::redact::mask(&f.rule, &f.secret),
+        "context": opts.shown_context(f),
+        "entropy": (f.entropy * 100.0).round() / 100.0,
+        "validation": f.validation,
+        "remediation": f.rule.spec.remediation,
+    });
+    if opts.show_secrets
+        && let Some(obj) = v.as_object_mut()
+    {
+        obj.insert("secret".into(), Value::String(f.secret.clone()));
+    }
+    v
+}
+
+fn tool() -> Value {
+    json!({"name": "ferret", "version": env!("CARGO_PKG_VERSION")})
+}
+
+/// One JSON document written at the end.
+pub struct JsonReporter {
+    opts: ReportOptions,
+    out: Box<dyn Write + Send>,
+    findings: Vec<Finding>,
+}
+
+impl JsonReporter {
+    /// A reporter writing to `out`.
+    pub fn new(opts: ReportOptions, out: Box<dyn Write + Send>) -> JsonReporter {
+        JsonReporter {
+            opts,
+            out,
+            findings: Vec::new(),
+        }
+    }
+}
+
+impl Reporter for JsonReporter {
+    fn finding(&mut self, finding: Finding) -> io::Result<()> {
+        self.findings.push(finding);
+        Ok(())
+    }
+
+    fn finish(&mut self, summary: &Summary) -> io::Result<()> {
+        sort(&mut self.findings);
+        let doc = json!({
+            "version": FORMAT_VERSION,
+            "tool": tool(),
+            "findings": self.findings.iter().map(|f| finding_json(f, &self.opts)).collect::<Vec<_>>(),
+            "summary": summary,
+        });
+        serde_json::to_writer_pretty(&mut self.out, &doc)?;
+        self.out.write_all(b"\n")?;
+        self.out.flush()
+    }
+}
+
+/// One line per event, flushed as it happens.
+pub struct JsonlReporter {
+    opts: ReportOptions,
+    out: Box<dyn Write + Send>,
+}
+
+impl JsonlReporter {
+    /// A reporter writing to `out`.
+    pub fn new(opts: ReportOptions, out: Box<dyn Write + Send>) -> JsonlReporter {
+        JsonlReporter { opts, out }
+    }
+
+    fn line(&mut self, kind: &str, data: Value) -> io::Result<()> {
+        serde_json::to_writer(&mut self.out, &json!({"type": kind, "data": data}))?;
+        self.out.write_all(b"\n")?;
+        self.out.flush()
+    }
+}
+
+impl Reporter for JsonlReporter {
+    fn finding(&mut self, finding: Finding) -> io::Result<()> {
+        let v = finding_json(&finding, &self.opts);
+        self.line("finding", v)
+    }
+
+    fn warning(&mut self, warning: &Warning) -> io::Result<()> {
+        self.line("warning", json!(warning))
+    }
+
+    fn finish(&mut self, summary: &Summary) -> io::Result<()> {
+        let mut v = json!(summary);
+        if let Some(obj) = v.as_object_mut() {
+            // Warnings were streamed as they happened.
+            obj.remove("warnings");
+            obj.insert("version".into(), json!(FORMAT_VERSION));
+            obj.insert("tool".into(), tool());
+        }
+        self.line("summary", v)
+    }
+}

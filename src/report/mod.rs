@@ -1,0 +1,112 @@
+//! Reports: findings to bytes for people and machines.
+//!
+//! A [`Reporter`] receives findings as the scan produces them, warnings as they happen, and the
+//! summary at the end. Formats that promise a deterministic order (text, JSON, SARIF) buffer
+//! and sort at `finish`; JSONL writes each finding the moment it arrives.
+//!
+//! Secrets are masked in text and SARIF and left out of JSON and JSONL unless
+//! [`ReportOptions::show_secrets`] is set: a scanner's report must not become the next leak.
+
+pub mod json;
+pub mod sarif;
+pub mod text;
+
+use std::io::{self, Write};
+
+use crate::finding::Finding;
+use crate::finding::redact;
+use crate::rules::RuleSet;
+use crate::scan::{Summary, Warning};
+
+/// Version of the JSON and JSONL report formats. Bumped on incompatible changes.
+pub const FORMAT_VERSION: u32 = 1;
+
+/// Receives a scan's results.
+pub trait Reporter {
+    /// One finding, in the order the scan found it.
+    fn finding(&mut self, finding: Finding) -> io::Result<()>;
+    /// One per-item warning.
+    fn warning(&mut self, _warning: &Warning) -> io::Result<()> {
+        Ok(())
+    }
+    /// The end of the scan.
+    fn finish(&mut self, summary: &Summary) -> io::Result<()>;
+}
+
+/// Output formats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Format {
+    /// Readable text.
+    #[default]
+    Text,
+    /// One JSON document.
+    Json,
+    /// One JSON object per line, streamed.
+    Jsonl,
+    /// SARIF 2.1.0.
+    Sarif,
+}
+
+impl std::str::FromStr for Format {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Format, String> {
+        match s {
+            "text" => Ok(Format::Text),
+            "json" => Ok(Format::Json),
+            "jsonl" => Ok(Format::Jsonl),
+            "sarif" => Ok(Format::Sarif),
+            _ => Err(format!(
+                "unknown format {s:?} (expected text, json, jsonl or sarif)"
+            )),
+        }
+    }
+}
+
+/// Choices that apply to every format.
+#[derive(Debug, Clone, Default)]
+pub struct ReportOptions {
+    /// Print secrets in clear.
+    pub show_secrets: bool,
+    /// Colour text output.
+    pub color: bool,
+    /// The rules of the scan (SARIF lists them).
+    pub rules: RuleSet,
+    /// Directory that relative paths are relative to (SARIF's `%SRCROOT%`).
+    pub root: Option<std::path::PathBuf>,
+}
+
+impl ReportOptions {
+    /// The secret as this report may show it.
+    pub fn shown_secret(&self, f: &Finding) -> String {
+        if self.show_secrets {
+            f.secret.clone()
+        } else {
+            redact::mask(&f.rule, &f.secret)
+        }
+    }
+
+    /// The secret's line with the secret as this report may show it.
+    pub fn shown_context(&self, f: &Finding) -> String {
+        format!("{}{}{}", f.before, self.shown_secret(f), f.after)
+    }
+}
+
+/// A reporter for `format` writing to `out`.
+pub fn reporter(
+    format: Format,
+    opts: ReportOptions,
+    out: Box<dyn Write + Send>,
+) -> Box<dyn Reporter> {
+    match format {
+        Format::Text => Box::new(text::TextReporter::new(opts, out)),
+        Format::Json => Box::new(json::JsonReporter::new(opts, out)),
+        Format::Jsonl => Box::new(json::JsonlReporter::new(opts, out)),
+        Format::Sarif => Box::new(sarif::SarifReporter::new(opts, out)),
+    }
+}
+
+/// Sorts findings into report order.
+pub fn sort(findings: &mut [Finding]) {
+    findings.sort_by_cached_key(Finding::sort_key);
+}

@@ -1,0 +1,270 @@
+//! SARIF 2.1.0, the format GitHub code scanning and other CI systems ingest.
+//!
+//! - Every rule is listed in `tool.driver.rules` with its description, remediation (`help`),
+//!   default level and a `security-severity` that GitHub uses to rank alerts.
+//! - Each result has `partialFingerprints."ferret/v1"` = the finding's fingerprint (rule +
+//!   secret hash), so code scanning tracks one alert per secret across line moves.
+//! - Relative paths become relative URIs with `uriBaseId: "%SRCROOT%"`, defined in
+//!   `originalUriBaseIds` as the directory ferret ran in; absolute paths become `file://` URIs.
+//! - Regions carry start and end line and column; columns count Unicode code points
+//!   (`columnKind: unicodeCodePoints`). The snippet is the secret's line, masked.
+//! - Where the secret sits inside an artifact (an archive entry, a layer, a notebook cell), the
+//!   whole chain is in `logicalLocations[0].fullyQualifiedName` and `properties.origin`.
+//! - Errors and warned skips are `invocations[0].toolExecutionNotifications`.
+//!
+//! Secrets are masked unless `--show-secrets`.
+
+use std::io::{self, Write};
+
+use serde_json::{Value, json};
+
+use super::{ReportOptions, Reporter, sort};
+use crate::blob::Segment;
+use crate::finding::Finding;
+use crate::rules::Severity;
+use crate::scan::{Summary, WarningKind};
+
+/// The SARIF reporter.
+pub struct SarifReporter {
+    opts: ReportOptions,
+    out: Box<dyn Write + Send>,
+    findings: Vec<Finding>,
+}
+
+impl SarifReporter {
+    /// A reporter writing to `out`.
+    pub fn new(opts: ReportOptions, out: Box<dyn Write + Send>) -> SarifReporter {
+        SarifReporter {
+            opts,
+            out,
+            findings: Vec::new(),
+        }
+    }
+}
+
+/// SARIF `level` for a severity.
+pub fn level(sev: Severity) -> &'static str {
+    match sev {
+        Severity::Critical | Severity::High => "error",
+        Severity::Medium => "warning",
+        Severity::Low => "note",
+    }
+}
+
+/// GitHub's `security-severity` score (0–10) for a severity.
+pub fn security_severity(sev: Severity) -> &'static str {
+    match sev {
+        Severity::Critical => "9.5",
+        Severity::High => "8.0",
+        Severity::Medium => "5.5",
+        Severity::Low => "3.0",
+    }
+}
+
+/// Percent-encodes a path for a URI, keeping `/` and the unreserved characters.
+pub fn uri_encode(path: &str) -> String {
+    let mut out = String::with_capacity(path.len());
+    for b in path.bytes() {
+        if b.is_ascii_alphanumeric() || b"-._~/".contains(&b) {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+/// The artifact location of a path as reports display it.
+fn artifact_location(path: &str) -> Value {
+    if path.starts_with('/') {
+        json!({"uri": format!("file://{}", uri_encode(path))})
+    } else {
+        json!({"uri": uri_encode(path), "uriBaseId": "%SRCROOT%"})
+    }
+}
+
+impl SarifReporter {
+    fn rules(&self) -> Vec<Value> {
+        self.opts
+            .rules
+            .iter()
+            .map(|r| {
+                let s = &r.spec;
+                let mut help_md = format!("**{}**\n\nRemediation: {}", s.name, s.remediation);
+                for link in &s.references {
+                    help_md.push_str(&format!("\n- <{link}>"));
+                }
+                let mut rule = json!({
+                    "id": s.id,
+                    "name": rule_name(&s.id),
+                    "shortDescription": {"text": s.name},
+                    "fullDescription": {"text": format!("{} found in the scanned artifact.", s.name)},
+                    "help": {"text": format!("Remediation: {}", s.remediation), "markdown": help_md},
+                    "defaultConfiguration": {"level": level(s.severity)},
+                    "properties": {
+                        "tags": ["security", "secret"],
+                        "security-severity": security_severity(s.severity),
+                        "precision": if s.generic { "medium" } else { "high" },
+                        "problem.severity": level(s.severity),
+                    },
+                });
+                if let (Some(first), Some(obj)) = (s.references.first(), rule.as_object_mut()) {
+                    obj.insert("helpUri".into(), json!(first));
+                }
+                rule
+            })
+            .collect()
+    }
+
+    fn result(&self, f: &Finding, rule_index: Option<usize>) -> Value {
+        let mut result = json!({
+            "ruleId": f.rule.id(),
+            "level": level(f.rule.severity()),
+            "message": {"text": format!(
+                "{} {} ({} severity{}). Rotate it: {}",
+                f.rule.name(),
+                self.opts.shown_secret(f),
+                f.rule.severity(),
+                match f.validation {
+                    crate::matcher::validator::Validation::Passed => ", validator passed",
+                    crate::matcher::validator::Validation::Failed => ", validator failed",
+                    crate::matcher::validator::Validation::None => "",
+                },
+                f.rule.spec.remediation,
+            )},
+            "partialFingerprints": {"ferret/v1": f.fingerprint},
+            "properties": {
+                "severity": f.rule.severity(),
+                "fingerprint": f.fingerprint,
+                "origin": f.origin,
+                "validation": f.validation,
+                "entropy": (f.entropy * 100.0).round() / 100.0,
+            },
+        });
+        let obj = result.as_object_mut().expect("a JSON object");
+        if let Some(i) = rule_index {
+            obj.insert("ruleIndex".into(), json!(i));
+        }
+        let segments = f.origin.segments();
+        let mut location = serde_json::Map::new();
+        if let Segment::File { path } = f.origin.root() {
+            location.insert(
+                "physicalLocation".into(),
+                json!({
+                    "artifactLocation": artifact_location(path),
+                    "region": self.region(f, segments.len() == 1),
+                }),
+            );
+        }
+        if segments.len() > 1 {
+            location.insert(
+                "logicalLocations".into(),
+                json!([{"fullyQualifiedName": f.origin.to_string(), "kind": "member"}]),
+            );
+        }
+        if !location.is_empty() {
+            obj.insert("locations".into(), json!([location]));
+        }
+        result
+    }
+
+    /// The region of a finding. Lines and columns refer to the outer file only when the finding
+    /// is directly in it; inside an archive they refer to the inner item (see `origin`).
+    fn region(&self, f: &Finding, direct: bool) -> Value {
+        let mut region = json!({
+            "startLine": f.start.line,
+            "startColumn": f.start.column,
+            "endLine": f.end.line,
+            "endColumn": f.end.column,
+            "snippet": {"text": self.opts.shown_context(f)},
+        });
+        if !direct && let Some(obj) = region.as_object_mut() {
+            obj.insert("startLine".into(), json!(1));
+            obj.remove("startColumn");
+            obj.remove("endLine");
+            obj.remove("endColumn");
+        }
+        region
+    }
+}
+
+/// A PascalCase name from a rule id (`github.pat.classic` → `GithubPatClassic`).
+fn rule_name(id: &str) -> String {
+    id.split(|c: char| !c.is_ascii_alphanumeric())
+        .filter(|p| !p.is_empty())
+        .map(|p| {
+            let mut c = p.chars();
+            c.next()
+                .map(|f| f.to_ascii_uppercase().to_string() + c.as_str())
+                .unwrap_or_default()
+        })
+        .collect()
+}
+
+impl Reporter for SarifReporter {
+    fn finding(&mut self, finding: Finding) -> io::Result<()> {
+        self.findings.push(finding);
+        Ok(())
+    }
+
+    fn finish(&mut self, summary: &Summary) -> io::Result<()> {
+        sort(&mut self.findings);
+        let index: std::collections::HashMap<&str, usize> = self
+            .opts
+            .rules
+            .iter()
+            .enumerate()
+            .map(|(i, r)| (r.id(), i))
+            .collect();
+        let results: Vec<Value> = self
+            .findings
+            .iter()
+            .map(|f| self.result(f, index.get(f.rule.id()).copied()))
+            .collect();
+        let notifications: Vec<Value> = summary
+            .warnings
+            .iter()
+            .map(|w| {
+                json!({
+                    "level": if w.kind == WarningKind::Error { "error" } else { "warning" },
+                    "message": {"text": format!("{}: {}", w.path, w.message)},
+                    "locations": [{"physicalLocation": {"artifactLocation": artifact_location(&w.path)}}],
+                })
+            })
+            .collect();
+        let root = self
+            .opts
+            .root
+            .clone()
+            .or_else(|| std::env::current_dir().ok())
+            .map(|p| {
+                let s = p.to_string_lossy().into_owned();
+                let s = if s.ends_with('/') { s } else { s + "/" };
+                format!("file://{}", uri_encode(&s))
+            })
+            .unwrap_or_else(|| "file:///".into());
+        let doc = json!({
+            "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
+            "version": "2.1.0",
+            "runs": [{
+                "tool": {"driver": {
+                    "name": "ferret",
+                    "version": env!("CARGO_PKG_VERSION"),
+                    "semanticVersion": env!("CARGO_PKG_VERSION"),
+                    "informationUri": "https://github.com/ferret-scanner/ferret",
+                    "rules": self.rules(),
+                }},
+                "originalUriBaseIds": {"%SRCROOT%": {"uri": root}},
+                "columnKind": "unicodeCodePoints",
+                "results": results,
+                "invocations": [{
+                    "executionSuccessful": summary.errors == 0,
+                    "toolExecutionNotifications": notifications,
+                }],
+            }],
+        });
+        serde_json::to_writer_pretty(&mut self.out, &doc)?;
+        self.out.write_all(b"\n")?;
+        self.out.flush()
+    }
+}

@@ -1,0 +1,56 @@
+//! The serde model of a rule file: what a `rules/*.toml` file may contain, and nothing else.
+//!
+//! A rule file is a list of `[[rule]]` tables. Unknown keys are rejected so that a typo
+//! (`keyword = …` for `keywords = …`) is an error instead of a rule that silently never fires.
+//! The format is documented for rule authors in `rules/README.md`.
+
+use serde::{Deserialize, Serialize};
+
+/// One rule file: `[[rule]]` tables.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RuleFile {
+    /// The rules, in file order.
+    #[serde(rename = "rule", default)]
+    pub rules: Vec<RuleSpec>,
+}
+
+/// One rule as written in TOML.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RuleSpec {
+    /// Stable identifier, lowercase and dotted (`github.pat.classic`); used in reports and baselines.
+    pub id: String,
+    /// Human name (`GitHub personal access token (classic)`).
+    pub name: String,
+    /// Literal strings, matched ASCII-case-insensitively, at least one of which occurs inside
+    /// every match of `regex`. The prefilter looks for these and runs the regex only near them.
+    pub keywords: Vec<String>,
+    /// The pattern (Rust `regex` syntax, matched on bytes) with a named group `secret`.
+    pub regex: String,
+    /// Minimum Shannon entropy (bits per byte) of the secret, if any.
+    #[serde(default)]
+    pub entropy: Option<f64>,
+    /// Name of an offline validator (`github-crc32`, `jwt`, …), if any.
+    #[serde(default)]
+    pub validator: Option<String>,
+    /// Drop the finding when the validator fails (by default a failure only lowers confidence).
+    #[serde(default)]
+    pub require_valid: bool,
+    /// A generic rule yields to a specific rule that reports an overlapping secret.
+    #[serde(default)]
+    pub generic: bool,
+    /// How bad a leak is.
+    pub severity: crate::rules::Severity,
+    /// Where and how to revoke or rotate the secret.
+    pub remediation: String,
+    /// Documentation links (token formats, revocation pages).
+    #[serde(default)]
+    pub references: Vec<String>,
+    /// Texts the rule must match (checked by `cargo test` and `ferret rules check`).
+    #[serde(default)]
+    pub examples: Vec<String>,
+    /// Texts the rule must not match.
+    #[serde(default)]
+    pub counterexamples: Vec<String>,
+}

@@ -1,0 +1,201 @@
+//! Rules are data: what a secret looks like, where to find it fast, and how to rotate it.
+//!
+//! Rules live in `rules/*.toml` at the top of the repository; those files are embedded in the
+//! binary at build time ([`RuleSet::builtin`]) and users add their own with `--rules PATH`
+//! ([`RuleSet::load_path`]). A [`RuleSet`] is plain data: loading one parses TOML and checks the
+//! cheap invariants (ids, keywords, the `secret` group's presence), but does not compile any
+//! regex. Compilation is the matcher's job and happens lazily, on a rule's first keyword hit,
+//! so that `ferret` starts in milliseconds whatever the size of the rule pack.
+
+mod builtin;
+pub mod check;
+pub mod file;
+
+use std::fmt;
+use std::path::Path;
+use std::sync::Arc;
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, Result};
+pub use file::{RuleFile, RuleSpec};
+
+/// How bad a leak of this kind of secret is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    /// Low value or needs other secrets to be useful.
+    Low,
+    /// Limited access.
+    Medium,
+    /// Broad access to a service or its data.
+    High,
+    /// Access to infrastructure, money, or everything.
+    Critical,
+}
+
+impl Severity {
+    /// All severities, lowest first.
+    pub const ALL: [Severity; 4] = [
+        Severity::Low,
+        Severity::Medium,
+        Severity::High,
+        Severity::Critical,
+    ];
+
+    /// The lowercase name used in rule files, reports and flags.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Low => "low",
+            Severity::Medium => "medium",
+            Severity::High => "high",
+            Severity::Critical => "critical",
+        }
+    }
+}
+
+impl fmt::Display for Severity {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::str::FromStr for Severity {
+    type Err = String;
+
+    fn from_str(s: &str) -> std::result::Result<Self, Self::Err> {
+        Severity::ALL
+            .into_iter()
+            .find(|sev| sev.as_str().eq_ignore_ascii_case(s))
+            .ok_or_else(|| {
+                format!("unknown severity {s:?} (expected low, medium, high or critical)")
+            })
+    }
+}
+
+/// One loaded rule: its spec plus where it came from.
+#[derive(Debug, Clone)]
+pub struct Rule {
+    /// The rule as written.
+    pub spec: RuleSpec,
+    /// `builtin:github.toml` or the user's file path.
+    pub source: String,
+}
+
+impl Rule {
+    /// The rule's id.
+    pub fn id(&self) -> &str {
+        &self.spec.id
+    }
+
+    /// The rule's human name.
+    pub fn name(&self) -> &str {
+        &self.spec.name
+    }
+
+    /// The rule's severity.
+    pub fn severity(&self) -> Severity {
+        self.spec.severity
+    }
+}
+
+/// An ordered set of rules with unique ids.
+#[derive(Debug, Clone, Default)]
+pub struct RuleSet {
+    rules: Vec<Arc<Rule>>,
+}
+
+impl RuleSet {
+    /// An empty set.
+    pub fn new() -> RuleSet {
+        RuleSet::default()
+    }
+
+    /// The rules embedded in the binary from the repository's `rules/` folder.
+    pub fn builtin() -> Result<RuleSet> {
+        let mut set = RuleSet::new();
+        for (name, text) in builtin::FILES {
+            set.add_toml(text, &format!("builtin:{name}"))?;
+        }
+        Ok(set)
+    }
+
+    /// Adds the rules of one TOML text. `origin` names it in errors and `rules list`.
+    pub fn add_toml(&mut self, text: &str, origin: &str) -> Result<()> {
+        let file: RuleFile = toml::from_str(text).map_err(|e| Error::RulesParse {
+            origin: origin.to_string(),
+            message: e.to_string(),
+        })?;
+        for spec in file.rules {
+            self.add(Rule {
+                spec,
+                source: origin.to_string(),
+            })?;
+        }
+        Ok(())
+    }
+
+    /// Adds one rule after checking the invariants that need no regex compilation.
+    pub fn add(&mut self, rule: Rule) -> Result<()> {
+        check::check_spec(&rule.spec)?;
+        if self.get(rule.id()).is_some() {
+            return Err(Error::DuplicateRule(rule.spec.id));
+        }
+        self.rules.push(Arc::new(rule));
+        Ok(())
+    }
+
+    /// Loads a rule file, or every `*.toml` file of a folder (sorted by name).
+    pub fn load_path(&mut self, path: &Path) -> Result<()> {
+        let io = |source| Error::RulesIo {
+            path: path.to_path_buf(),
+            source,
+        };
+        let meta = std::fs::metadata(path).map_err(io)?;
+        let mut files = Vec::new();
+        if meta.is_dir() {
+            for entry in std::fs::read_dir(path).map_err(io)? {
+                let p = entry.map_err(io)?.path();
+                if p.extension().is_some_and(|e| e == "toml") {
+                    files.push(p);
+                }
+            }
+            files.sort();
+        } else {
+            files.push(path.to_path_buf());
+        }
+        for file in files {
+            let text = std::fs::read_to_string(&file).map_err(|source| Error::RulesIo {
+                path: file.clone(),
+                source,
+            })?;
+            self.add_toml(&text, &file.display().to_string())?;
+        }
+        Ok(())
+    }
+
+    /// Keeps only the rules for which `keep` returns true.
+    pub fn retain(&mut self, mut keep: impl FnMut(&Rule) -> bool) {
+        self.rules.retain(|r| keep(r));
+    }
+
+    /// The rule with this id.
+    pub fn get(&self, id: &str) -> Option<&Arc<Rule>> {
+        self.rules.iter().find(|r| r.id() == id)
+    }
+
+    /// The rules in load order.
+    pub fn iter(&self) -> impl ExactSizeIterator<Item = &Arc<Rule>> {
+        self.rules.iter()
+    }
+
+    /// How many rules there are.
+    pub fn len(&self) -> usize {
+        self.rules.len()
+    }
+
+    /// Whether there are no rules.
+    pub fn is_empty(&self) -> bool {
+        self.rules.is_empty()
+    }
+}

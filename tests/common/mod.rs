@@ -1,0 +1,118 @@
+//! Test helpers: a temp dir with files, the real `ferret` binary, synthetic secrets.
+
+#![allow(dead_code)]
+
+pub mod secrets;
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+/// A temporary directory that tests write files into.
+pub struct TestDir {
+    dir: tempfile::TempDir,
+}
+
+impl TestDir {
+    pub fn new() -> TestDir {
+        TestDir {
+            dir: tempfile::tempdir().expect("temp dir"),
+        }
+    }
+
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    /// Writes `contents` to `rel` (creating parent folders) and returns the full path.
+    pub fn write(&self, rel: &str, contents: impl AsRef<[u8]>) -> PathBuf {
+        let p = self.dir.path().join(rel);
+        if let Some(parent) = p.parent() {
+            std::fs::create_dir_all(parent).expect("mkdir");
+        }
+        std::fs::write(&p, contents).expect("write");
+        p
+    }
+
+    /// A `ferret` command running in this directory.
+    pub fn ferret(&self) -> Command {
+        let mut c = ferret();
+        c.current_dir(self.path());
+        c
+    }
+}
+
+/// The binary under test (`FERRET_TEST_PROGRAM` overrides, e.g. to test a release build).
+pub fn ferret() -> Command {
+    let program = std::env::var_os("FERRET_TEST_PROGRAM")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_BIN_EXE_ferret")));
+    let mut c = Command::new(program);
+    c.env_remove("NO_COLOR").stdin(Stdio::null());
+    c
+}
+
+/// What a run gave.
+pub struct Run {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Run {
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_str(&self.stdout)
+            .unwrap_or_else(|e| panic!("stdout is not JSON ({e}):\n{}", self.stdout))
+    }
+
+    /// JSONL lines parsed.
+    pub fn lines(&self) -> Vec<serde_json::Value> {
+        self.stdout
+            .lines()
+            .map(|l| serde_json::from_str(l).expect("a JSON line"))
+            .collect()
+    }
+}
+
+impl From<Output> for Run {
+    fn from(o: Output) -> Run {
+        Run {
+            code: o.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&o.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&o.stderr).into_owned(),
+        }
+    }
+}
+
+/// Runs a command and captures its output.
+pub fn run(cmd: &mut Command) -> Run {
+    cmd.output().expect("ferret runs").into()
+}
+
+/// Runs a command with `input` on stdin.
+pub fn run_stdin(cmd: &mut Command, input: &[u8]) -> Run {
+    use std::io::Write;
+    let mut child = cmd
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("ferret starts");
+    let mut stdin = child.stdin.take().expect("stdin");
+    let input = input.to_vec();
+    let writer = std::thread::spawn(move || {
+        let _ = stdin.write_all(&input);
+    });
+    let out = child.wait_with_output().expect("ferret ends");
+    writer.join().expect("writer");
+    out.into()
+}
+
+/// The `rule_id`s of a JSON report's findings, in order.
+pub fn rule_ids(report: &serde_json::Value) -> Vec<String> {
+    report["findings"]
+        .as_array()
+        .expect("findings array")
+        .iter()
+        .map(|f| f["rule_id"].as_str().expect("rule_id").to_string())
+        .collect()
+}

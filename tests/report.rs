@@ -1,0 +1,256 @@
+//! Report shapes, redaction and order. The SARIF test validates against the official
+//! SARIF 2.1.0 schema in ../shared/schemas (a copy is kept in tests/data for clean clones).
+
+use crate::common::secrets::Gen;
+use crate::common::{TestDir, run};
+
+/// A small tree with several kinds of secret in several files.
+fn tree() -> (TestDir, Vec<String>) {
+    let t = TestDir::new();
+    let mut g = Gen::new(20);
+    let (gh, akia, aws, hf, pw) = (
+        g.github_pat(),
+        g.aws_key_id(),
+        g.aws_secret(),
+        g.huggingface(),
+        g.password(),
+    );
+    t.write(
+        "deploy/app.env",
+        format!("GITHUB_TOKEN={gh}\nAWS_ACCESS_KEY_ID={akia}\nAWS_SECRET_ACCESS_KEY={aws}\n"),
+    );
+    t.write("notebooks/eda.py", format!("login(token=\"{hf}\")\n"));
+    t.write(
+        "services/db.yaml",
+        format!("db:\n  url: postgresql://etl:{pw}@db-1.internal:5432/features\n"),
+    );
+    t.write("dir with space/ü.txt", format!("copy: {gh}\n"));
+    (t, vec![gh, akia, aws, hf, pw])
+}
+
+#[test]
+fn json_report_has_version_findings_and_summary() {
+    let (t, secrets) = tree();
+    let r = run(t.ferret().args(["scan", ".", "-f", "json"]));
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    let doc = r.json();
+    assert_eq!(doc["version"], 1);
+    assert_eq!(doc["tool"]["name"], "ferret");
+    let findings = doc["findings"].as_array().unwrap();
+    assert_eq!(findings.len(), 6);
+    let f = findings
+        .iter()
+        .find(|f| f["rule_id"] == "github.pat.classic" && f["path"] == "deploy/app.env")
+        .unwrap();
+    assert_eq!(f["rule_name"], "GitHub personal access token (classic)");
+    assert_eq!(f["severity"], "critical");
+    assert_eq!(
+        (f["line"].as_u64(), f["column"].as_u64()),
+        (Some(1), Some(14))
+    );
+    assert_eq!(
+        (f["end_line"].as_u64(), f["end_column"].as_u64()),
+        (Some(1), Some(54))
+    );
+    assert_eq!(f["offset"], 13);
+    assert_eq!(f["validation"], "passed");
+    assert_eq!(f["fingerprint"].as_str().unwrap().len(), 32);
+    assert_eq!(
+        f["origin"],
+        serde_json::json!([{"kind": "file", "path": "deploy/app.env"}])
+    );
+    assert_eq!(f["context"], "GITHUB_TOKEN=ghp_****");
+    assert!(
+        f.get("secret").is_none(),
+        "no secret without --show-secrets"
+    );
+    assert!(f["entropy"].as_f64().unwrap() > 4.0);
+    // The same secret in two files has one fingerprint.
+    let copies: Vec<_> = findings
+        .iter()
+        .filter(|x| x["fingerprint"] == f["fingerprint"])
+        .map(|x| x["path"].as_str().unwrap())
+        .collect();
+    assert_eq!(copies, ["deploy/app.env", "dir with space/ü.txt"]);
+    let s = &doc["summary"];
+    assert_eq!(s["files"], 4);
+    assert_eq!(s["findings"], 6);
+    assert_eq!(s["errors"], 0);
+    assert!(s["bytes"].as_u64().unwrap() > 100);
+    for secret in &secrets {
+        assert!(!r.stdout.contains(secret.as_str()), "JSON leaked a secret");
+    }
+}
+
+#[test]
+fn show_secrets_puts_them_in_json() {
+    let (t, secrets) = tree();
+    let r = run(t
+        .ferret()
+        .args(["scan", ".", "-f", "json", "--show-secrets"]));
+    let doc = r.json();
+    let shown: Vec<&str> = doc["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["secret"].as_str().unwrap())
+        .collect();
+    for s in &secrets {
+        assert!(shown.contains(&s.as_str()), "{s} missing");
+    }
+}
+
+#[test]
+fn text_and_sarif_mask_secrets() {
+    let (t, secrets) = tree();
+    for format in ["text", "sarif", "jsonl"] {
+        let r = run(t.ferret().args(["scan", ".", "-f", format]));
+        assert_eq!(r.code, 1);
+        for s in &secrets {
+            assert!(!r.stdout.contains(s.as_str()), "{format} leaked {s}");
+            assert!(!r.stderr.contains(s.as_str()), "{format} stderr leaked {s}");
+        }
+    }
+    let r = run(t.ferret().args(["scan", ".", "-f", "text"]));
+    assert!(
+        r.stdout
+            .contains("deploy/app.env:1:14: critical github.pat.classic"),
+        "{}",
+        r.stdout
+    );
+    assert!(r.stdout.contains("GITHUB_TOKEN=ghp_****"), "{}", r.stdout);
+    let r = run(t
+        .ferret()
+        .args(["scan", ".", "-f", "text", "--show-secrets"]));
+    assert!(r.stdout.contains(secrets[0].as_str()));
+}
+
+#[test]
+fn jsonl_streams_findings_then_a_summary() {
+    let (t, _) = tree();
+    let r = run(t.ferret().args(["scan", ".", "-f", "jsonl"]));
+    let lines = r.lines();
+    let kinds: Vec<&str> = lines.iter().map(|l| l["type"].as_str().unwrap()).collect();
+    assert_eq!(kinds.iter().filter(|k| **k == "finding").count(), 6);
+    assert_eq!(kinds.last(), Some(&"summary"));
+    assert_eq!(lines.last().unwrap()["data"]["findings"], 6);
+    assert!(lines[0]["data"]["rule_id"].is_string());
+}
+
+fn sarif_schema() -> serde_json::Value {
+    let text = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/data/sarif-schema-2.1.0.json"
+    ))
+    .unwrap();
+    serde_json::from_str(&text).unwrap()
+}
+
+#[test]
+fn sarif_is_valid_and_complete() {
+    let (t, _) = tree();
+    let r = run(t.ferret().args(["scan", ".", "-f", "sarif"]));
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    let doc = r.json();
+    let validator = jsonschema::validator_for(&sarif_schema()).unwrap();
+    let errors: Vec<String> = validator.iter_errors(&doc).map(|e| e.to_string()).collect();
+    assert!(errors.is_empty(), "SARIF schema errors: {errors:#?}");
+
+    let run0 = &doc["runs"][0];
+    let rules = run0["tool"]["driver"]["rules"].as_array().unwrap();
+    assert_eq!(rules.len(), ferret::RuleSet::builtin().unwrap().len());
+    let results = run0["results"].as_array().unwrap();
+    assert_eq!(results.len(), 6);
+    let gh = results
+        .iter()
+        .find(|x| {
+            x["ruleId"] == "github.pat.classic"
+                && x["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]
+                    == "deploy/app.env"
+        })
+        .unwrap();
+    let rule = &rules[gh["ruleIndex"].as_u64().unwrap() as usize];
+    assert_eq!(rule["id"], "github.pat.classic");
+    assert!(
+        rule["help"]["text"]
+            .as_str()
+            .unwrap()
+            .contains("github.com/settings/tokens")
+    );
+    assert_eq!(rule["properties"]["security-severity"], "9.5");
+    let loc = &gh["locations"][0]["physicalLocation"];
+    assert_eq!(loc["artifactLocation"]["uriBaseId"], "%SRCROOT%");
+    assert_eq!(loc["region"]["startLine"], 1);
+    assert_eq!(loc["region"]["startColumn"], 14);
+    assert_eq!(loc["region"]["snippet"]["text"], "GITHUB_TOKEN=ghp_****");
+    assert_eq!(
+        gh["partialFingerprints"]["ferret/v1"]
+            .as_str()
+            .unwrap()
+            .len(),
+        32
+    );
+    assert_eq!(gh["level"], "error");
+    // Paths with spaces and non-ASCII are percent-encoded URIs.
+    assert!(results.iter().any(
+        |x| x["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]
+            == "dir%20with%20space/%C3%BC.txt"
+    ));
+    assert!(
+        run0["originalUriBaseIds"]["%SRCROOT%"]["uri"]
+            .as_str()
+            .unwrap()
+            .starts_with("file:///")
+    );
+}
+
+#[test]
+fn sarif_with_errors_is_still_valid() {
+    let (t, _) = tree();
+    let r = run(t
+        .ferret()
+        .args(["scan", ".", "missing-file", "-f", "sarif"]));
+    let doc = r.json();
+    let validator = jsonschema::validator_for(&sarif_schema()).unwrap();
+    assert!(validator.is_valid(&doc));
+    let inv = &doc["runs"][0]["invocations"][0];
+    assert_eq!(inv["executionSuccessful"], false);
+    assert!(
+        inv["toolExecutionNotifications"][0]["message"]["text"]
+            .as_str()
+            .unwrap()
+            .contains("missing-file")
+    );
+}
+
+#[test]
+fn output_is_deterministic_across_thread_counts() {
+    let t = TestDir::new();
+    let mut g = Gen::new(21);
+    for i in 0..40 {
+        t.write(
+            &format!("d{}/f{i}.env", i % 7),
+            format!(
+                "A={}\nB={}\nC={}\n",
+                g.github_pat(),
+                g.slack_bot(),
+                g.google()
+            ),
+        );
+    }
+    let strip = |s: String| -> String {
+        let mut v: serde_json::Value = serde_json::from_str(&s).unwrap();
+        v["summary"]["elapsed_seconds"] = serde_json::json!(0);
+        v.to_string()
+    };
+    let one = strip(run(t.ferret().args(["scan", ".", "-f", "json", "-j", "1"])).stdout);
+    for _ in 0..3 {
+        let many = strip(run(t.ferret().args(["scan", ".", "-f", "json", "-j", "4"])).stdout);
+        assert_eq!(one, many);
+    }
+    for format in ["sarif", "text"] {
+        let a = run(t.ferret().args(["scan", ".", "-f", format, "-j", "1"])).stdout;
+        let b = run(t.ferret().args(["scan", ".", "-f", format, "-j", "3"])).stdout;
+        assert_eq!(a, b, "{format}");
+    }
+}

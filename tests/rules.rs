@@ -1,0 +1,152 @@
+//! Every built-in rule's examples are found and its counterexamples are not, through the real
+//! matcher and confirmation; user rule files load, fail clearly, and are checked by
+//! `ferret rules check`.
+
+use ferret::RuleSet;
+use ferret::rules::check;
+
+use crate::common::{TestDir, ferret, run};
+
+#[test]
+fn every_builtin_rule_passes_its_examples() {
+    let rules = RuleSet::builtin().unwrap();
+    let results = check::check_rules(&rules).unwrap();
+    let mut failures = Vec::new();
+    for r in &results {
+        for e in &r.errors {
+            failures.push(format!("{}: {e}", r.id));
+        }
+        if !r.warnings.is_empty() {
+            failures.push(format!("{}: warnings {:?}", r.id, r.warnings));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+#[test]
+fn builtin_rules_are_complete() {
+    let rules = RuleSet::builtin().unwrap();
+    assert!(rules.len() >= 40, "only {} rules", rules.len());
+    for r in rules.iter() {
+        let s = &r.spec;
+        assert!(!s.examples.is_empty(), "{} has no examples", s.id);
+        assert!(
+            !s.counterexamples.is_empty(),
+            "{} has no counterexamples",
+            s.id
+        );
+        assert!(!s.remediation.is_empty(), "{} has no remediation", s.id);
+        // Bounded matches keep the prefiltered search exact (see matcher docs).
+        let max = ferret::matcher::regex::max_len(&s.regex).unwrap();
+        assert!(max.is_some(), "{} has an unbounded regex", s.id);
+    }
+    for id in [
+        "aws.access-key-id",
+        "aws.secret-access-key",
+        "github.pat.classic",
+        "github.pat.fine-grained",
+        "gitlab.pat",
+        "slack.bot-token",
+        "openai.api-key.project",
+        "anthropic.api-key",
+        "huggingface.token",
+        "google.api-key",
+        "stripe.secret-key",
+        "private-key.pem",
+        "jwt",
+        "database.postgres-uri",
+        "generic.password-assignment",
+    ] {
+        assert!(rules.get(id).is_some(), "missing rule {id}");
+    }
+}
+
+#[test]
+fn rules_list_shows_every_rule() {
+    let r = run(ferret().args(["rules", "list", "--json"]));
+    assert_eq!(r.code, 0);
+    let list = r.json();
+    let n = RuleSet::builtin().unwrap().len();
+    assert_eq!(list.as_array().unwrap().len(), n);
+    let text = run(ferret().args(["rules", "list"]));
+    assert!(text.stdout.contains(&format!("{n} rules")));
+}
+
+const USER_RULE: &str = r#"
+[[rule]]
+id = "acme.internal-token"
+name = "ACME internal token"
+keywords = ["acme_tok_"]
+regex = '''(?P<secret>acme_tok_[a-z0-9]{24})\b'''
+severity = "high"
+remediation = "Revoke at https://auth.acme.internal/tokens"
+examples = ["ACME=acme_tok_k2j4h5g6f7d8s9a0q1w2e3r4"]
+counterexamples = ["acme_tok_short"]
+"#;
+
+#[test]
+fn user_rules_add_to_the_builtins() {
+    let t = TestDir::new();
+    t.write("rules/acme.toml", USER_RULE);
+    t.write(
+        "src/config.txt",
+        "token: acme_tok_z9y8x7w6v5u4t3s2r1q0p9o8\n",
+    );
+    let r = run(t
+        .ferret()
+        .args(["scan", "src", "--rules", "rules", "-f", "json"]));
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert_eq!(crate::common::rule_ids(&r.json()), ["acme.internal-token"]);
+    let check = run(t.ferret().args(["rules", "check", "rules/acme.toml"]));
+    assert_eq!(check.code, 0, "{}", check.stdout);
+    assert!(
+        check.stdout.contains("1 rules checked, 0 failed"),
+        "{}",
+        check.stdout
+    );
+}
+
+#[test]
+fn rules_check_reports_a_failing_example() {
+    let t = TestDir::new();
+    t.write(
+        "bad.toml",
+        USER_RULE.replace("acme_tok_k2j4h5g6f7d8s9a0q1w2e3r4", "acme_tok_TOO_SHORT"),
+    );
+    let r = run(t.ferret().args(["rules", "check", "bad.toml"]));
+    assert_eq!(r.code, 2);
+    assert!(
+        r.stdout
+            .contains("acme.internal-token: example 1 is not found"),
+        "{}",
+        r.stdout
+    );
+}
+
+#[test]
+fn bad_rule_files_fail_with_a_clear_message() {
+    let t = TestDir::new();
+    let cases = [
+        (
+            USER_RULE.replace("keywords", "keyword"),
+            "unknown field `keyword`",
+        ),
+        (
+            USER_RULE.replace("(?P<secret>", "("),
+            "no capture group named `secret`",
+        ),
+        (USER_RULE.replace(r#"["acme_tok_"]"#, "[]"), "no keywords"),
+        (
+            USER_RULE.replace("[a-z0-9]{24}", "[a-z0-9{24}"),
+            "invalid regex",
+        ),
+        (format!("{USER_RULE}{USER_RULE}"), "defined twice"),
+    ];
+    for (i, (text, message)) in cases.iter().enumerate() {
+        let name = format!("bad{i}.toml");
+        t.write(&name, text);
+        let r = run(t.ferret().args(["scan", "--rules", &name, "bad0.toml"]));
+        assert_eq!(r.code, 2, "case {i}: {}", r.stderr);
+        assert!(r.stderr.contains(message), "case {i}: {}", r.stderr);
+    }
+}
