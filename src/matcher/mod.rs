@@ -13,13 +13,14 @@
 //!
 //! # Why the prefiltered search equals a search of the whole input
 //!
-//! For a rule whose regex matches at most `r` bytes and whose every match contains one of its
-//! keywords (the *keyword contract*, checked on every rule's examples), take any match `m` of
-//! a leftmost-first search over the whole input and a keyword hit `h` inside it: then
-//! `h.end - r <= m.start` and `m.end <= h.start + r`, so `m` lies in `h`'s window. Every match that
-//! overlaps a merged window lies inside it (its own hit's window was merged in), so the whole-input
-//! search enters each merged window without a match in flight and finds in it what the windowed
-//! search finds; look-around at window edges sees the real neighbouring bytes. The test
+//! Every match of a rule contains one of its keywords (the *keyword contract*, checked on every
+//! rule's examples), and its regex matches at most `m` bytes. Take any match `x` of a
+//! leftmost-first search over the whole input, and the keyword hit `h` that anchors it (the
+//! keyword where [`regex::reach`] proved every match has one, or any hit inside `x`): the window
+//! `[h.end - before, h.end + after]` contains `x`. Every match that overlaps a merged window lies
+//! inside it (its anchor's window overlaps, so was merged in), so the whole-input search enters
+//! each merged window with no match in flight and finds in it what the windowed search finds;
+//! look-around at window edges sees the real neighbouring bytes. The test
 //! `properties::prefilter_equals_brute_force` checks this on generated inputs, comparing with
 //! [`Matcher::scan_unfiltered`].
 //!
@@ -46,6 +47,7 @@ use std::sync::{Arc, OnceLock};
 use crate::error::{Error, Result};
 use crate::rules::{Rule, RuleSet};
 use prefilter::Prefilter;
+pub use regex::Reach;
 use regex::{LazyRegex, RuleRegex, UNBOUNDED_RADIUS};
 
 type RegexCache = (
@@ -69,8 +71,8 @@ pub struct Candidate {
 struct MatcherRule {
     rule: Arc<Rule>,
     regex: LazyRegex,
-    /// The window radius, known without compiling the regex (a parse is enough).
-    radius: OnceLock<usize>,
+    /// The window around hits, known without compiling the regex (a parse is enough).
+    reach: OnceLock<Reach>,
 }
 
 impl MatcherRule {
@@ -78,12 +80,12 @@ impl MatcherRule {
         self.regex.get(&self.rule.spec.regex).ok()
     }
 
-    fn radius(&self) -> usize {
-        *self.radius.get_or_init(|| {
-            regex::max_len(&self.rule.spec.regex)
-                .ok()
-                .flatten()
-                .unwrap_or(UNBOUNDED_RADIUS)
+    fn reach(&self) -> Reach {
+        *self.reach.get_or_init(|| {
+            regex::reach(&self.rule.spec.regex, &self.rule.spec.keywords).unwrap_or(Reach {
+                before: UNBOUNDED_RADIUS,
+                after: UNBOUNDED_RADIUS,
+            })
         })
     }
 }
@@ -113,7 +115,7 @@ impl Matcher {
             .map(|rule| MatcherRule {
                 rule: Arc::clone(rule),
                 regex: LazyRegex::default(),
-                radius: OnceLock::new(),
+                reach: OnceLock::new(),
             })
             .collect();
         Ok(Matcher {
@@ -159,13 +161,14 @@ impl Matcher {
         self.rules.iter().filter(|r| r.regex.is_compiled()).count()
     }
 
-    /// The widest window radius of any rule: how far past a chunk's edges its buffer must reach.
-    /// Parses every regex on first call (no compilation).
+    /// The widest window of any rule ([`Reach::span`]): how far past a chunk's edges its
+    /// buffer must reach, and how close to a seam a window may join a neighbour's. Parses every
+    /// regex on first call (no compilation).
     pub fn max_radius(&self) -> usize {
         *self.max_radius.get_or_init(|| {
             self.rules
                 .iter()
-                .map(MatcherRule::radius)
+                .map(|r| r.reach().span())
                 .max()
                 .unwrap_or(0)
         })
@@ -215,10 +218,10 @@ impl Matcher {
         } = scratch;
         self.prefilter.for_each_hit(hay, starts, |hit| {
             for &rule in self.prefilter.rules_of(hit.pattern) {
-                let r = self.rules[rule as usize].radius();
+                let reach = self.rules[rule as usize].reach();
                 let w = (
-                    hit.end.saturating_sub(r),
-                    hit.start.saturating_add(r).min(hay.len()),
+                    hit.end.saturating_sub(reach.before),
+                    hit.end.saturating_add(reach.after).min(hay.len()),
                 );
                 // Hits arrive in order of end offset, so window starts never decrease.
                 match &mut open[rule as usize] {
@@ -277,7 +280,7 @@ impl Matcher {
         out: &mut Vec<Candidate>,
         deferred: &mut Vec<RuleWindow>,
     ) {
-        if seams.must_defer(start, end, self.rules[rule as usize].radius()) {
+        if seams.must_defer(start, end, self.rules[rule as usize].reach().span()) {
             deferred.push(RuleWindow { rule, start, end });
         } else {
             self.search(hay, rule, start..end, caches, out);

@@ -15,16 +15,19 @@
 //! automaton (Unicode case folding would let `(?i)k` match the Kelvin sign, which the prefilter
 //! does not see).
 //!
-//! The window around a keyword hit is as wide as the longest match the regex can produce
-//! (its maximum length, from `regex-syntax`); rules must have a bounded maximum length for the
-//! prefiltered search to equal a search of the whole input. Unbounded user rules get
-//! [`UNBOUNDED_RADIUS`] and a warning from `ferret rules check`.
+//! The window around a keyword hit follows from the longest match the regex can produce (its
+//! maximum length, from `regex-syntax`) and from where the keyword sits in the regex ([`reach`]);
+//! rules must have a bounded maximum length for the prefiltered search to equal a search of the
+//! whole input. Unbounded user rules get [`UNBOUNDED_RADIUS`] and a warning from
+//! `ferret rules check`.
 
 use std::sync::OnceLock;
 
 use regex_automata::meta::{self, Cache, Regex};
 use regex_automata::util::captures::Captures;
 use regex_automata::util::syntax;
+use regex_syntax::hir::literal::{ExtractKind, Extractor};
+use regex_syntax::hir::{Hir, HirKind};
 
 /// The window radius used for a regex whose matches have no maximum length.
 pub const UNBOUNDED_RADIUS: usize = 4096;
@@ -65,11 +68,6 @@ impl RuleRegex {
         })
     }
 
-    /// The radius of the search window around a keyword hit.
-    pub fn radius(&self) -> usize {
-        self.max_len.unwrap_or(UNBOUNDED_RADIUS)
-    }
-
     /// A cache for one thread.
     pub fn create_cache(&self) -> (Cache, Captures) {
         (self.re.create_cache(), self.re.create_captures())
@@ -103,18 +101,106 @@ impl RuleRegex {
     }
 }
 
-/// The maximum length in bytes of any match of `pattern`, `None` when unbounded.
-pub fn max_len(pattern: &str) -> Result<Option<usize>, String> {
-    let hir = regex_syntax::ParserBuilder::new()
+fn parse(pattern: &str) -> Result<Hir, String> {
+    regex_syntax::ParserBuilder::new()
         .utf8(false)
         .unicode(false)
         .build()
         .parse(pattern)
-        .map_err(|e| e.to_string())?;
-    Ok(hir
-        .properties()
+        .map_err(|e| e.to_string())
+}
+
+/// The maximum length in bytes of any match of `pattern`, `None` when unbounded.
+pub fn max_len(pattern: &str) -> Result<Option<usize>, String> {
+    Ok(bounded(&parse(pattern)?))
+}
+
+fn bounded(hir: &Hir) -> Option<usize> {
+    hir.properties()
         .maximum_len()
-        .filter(|&n| n <= MAX_BOUNDED_LEN))
+        .filter(|&n| n <= MAX_BOUNDED_LEN)
+}
+
+/// How far a rule's search window reaches around a keyword hit: from `before` bytes before the
+/// hit's end to `after` bytes after it. Every match that the hit is the anchor of lies inside.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Reach {
+    /// Bytes before the hit's end.
+    pub before: usize,
+    /// Bytes after the hit's end.
+    pub after: usize,
+}
+
+impl Reach {
+    /// The whole width: windows closer than this to a chunk seam may join a neighbour's.
+    pub fn span(&self) -> usize {
+        self.before + self.after
+    }
+}
+
+/// The window of a rule around its keyword hits.
+///
+/// In general a match of at most `m` bytes that contains a hit lies within `m` bytes of it on
+/// both sides. Most rules say more: their matches *start with* a keyword (`ghp_…`), or start
+/// within a few bytes of one (`(?:^|\W)hf_…`, `(?:aws_)?secret…`). Then every match starts at
+/// most `b` bytes before an *anchor* hit, where `b` is the longest the part of the regex before
+/// the keyword can be, and ends at most the rest's maximum length after it; the window shrinks
+/// from `2m` to about `m`, and the prefilter's hit for that anchor keeps the search exact. The
+/// anchor is found by walking the top-level concatenation and asking `regex-syntax` for the
+/// prefix literals of what follows: if every one starts with a keyword, that is the anchor.
+pub fn reach(pattern: &str, keywords: &[String]) -> Result<Reach, String> {
+    let hir = parse(pattern)?;
+    let kmax = keywords.iter().map(String::len).max().unwrap_or(0);
+    let Some(m) = bounded(&hir) else {
+        return Ok(Reach {
+            before: UNBOUNDED_RADIUS,
+            after: UNBOUNDED_RADIUS,
+        });
+    };
+    let symmetric = Reach {
+        before: m,
+        after: m,
+    };
+    let keywords: Vec<Vec<u8>> = keywords
+        .iter()
+        .map(|k| k.to_ascii_lowercase().into_bytes())
+        .collect();
+    let children: Vec<Hir> = match hir.kind() {
+        HirKind::Concat(children) => children.clone(),
+        _ => vec![hir.clone()],
+    };
+    let mut before = 0;
+    for i in 0..children.len() {
+        let rest = Hir::concat(children[i..].to_vec());
+        let seq = Extractor::new()
+            .kind(ExtractKind::Prefix)
+            .limit_class(4)
+            .limit_literal_len(64)
+            .limit_total(4096)
+            .extract(&rest);
+        let anchored = seq.literals().is_some_and(|lits| {
+            !lits.is_empty()
+                && lits.iter().all(|lit| {
+                    let lower = lit.as_bytes().to_ascii_lowercase();
+                    keywords.iter().any(|k| lower.starts_with(k))
+                })
+        });
+        if anchored {
+            let Some(after) = bounded(&rest) else { break };
+            // A match starts at most `before` bytes before its anchor keyword, which starts at
+            // most `kmax` bytes before the hit's end; it ends at most `after` bytes after the
+            // keyword's start, so before the hit's end plus `after`.
+            return Ok(Reach {
+                before: before + kmax,
+                after,
+            });
+        }
+        match bounded(&children[i]) {
+            Some(n) => before += n,
+            None => break,
+        }
+    }
+    Ok(symmetric)
 }
 
 /// A rule's regex, compiled on first use. Compilation errors are kept and reported once.
@@ -135,5 +221,69 @@ impl LazyRegex {
     /// Whether the regex has been compiled (successfully or not).
     pub fn is_compiled(&self) -> bool {
         self.cell.get().is_some()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn kw(k: &[&str]) -> Vec<String> {
+        k.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn reach_finds_the_anchor_keyword() {
+        // Starts with its keyword: the window starts at the hit.
+        let r = reach(r"(?P<secret>ghp_[A-Za-z0-9]{36})\b", &kw(&["ghp_"])).unwrap();
+        assert_eq!(
+            r,
+            Reach {
+                before: 4,
+                after: 40
+            }
+        );
+        // One byte of context before the keyword.
+        let r = reach(
+            r"(?:^|[^A-Za-z0-9_])(?P<secret>hf_[A-Za-z]{34})\b",
+            &kw(&["hf_"]),
+        )
+        .unwrap();
+        assert_eq!(
+            r,
+            Reach {
+                before: 1 + 3,
+                after: 37
+            }
+        );
+        // Case-insensitive keyword after an optional prefix.
+        let r = reach(
+            r"(?i)(?:aws_?)?secret[_-]?key=(?P<secret>[a-z]{8})",
+            &kw(&["secret"]),
+        )
+        .unwrap();
+        assert_eq!(
+            r,
+            Reach {
+                before: 4 + 6,
+                after: 6 + 1 + 3 + 1 + 8
+            }
+        );
+        // The keyword is not at a fixed place: symmetric window of the maximum length.
+        let r = reach(
+            r"(?P<secret>[a-z]{1,10}T3BlbkFJ[a-z]{1,10})",
+            &kw(&["t3blbkfj"]),
+        )
+        .unwrap();
+        assert_eq!(
+            r,
+            Reach {
+                before: 28,
+                after: 28
+            }
+        );
+        // Unbounded.
+        let r = reach(r"(?P<secret>x+)", &kw(&["xxx"])).unwrap();
+        assert_eq!(r.before, UNBOUNDED_RADIUS);
     }
 }
