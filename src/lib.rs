@@ -38,6 +38,7 @@
 pub mod blob;
 pub mod engine;
 pub mod error;
+pub mod expand;
 pub mod finding;
 pub mod matcher;
 pub mod report;

@@ -6,7 +6,6 @@
 //! engine on the same pool, so one huge log uses every core. The run returns a [`Summary`]
 //! that counts what was scanned, skipped and failed; nothing global is kept.
 
-use std::io::Read;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -19,10 +18,10 @@ use serde::Serialize;
 use crate::blob::chunk::DEFAULT_CHUNK_SIZE;
 use crate::blob::load::{self, LoadOptions};
 use crate::blob::{Data, Origin};
-use crate::engine::{self, StreamScanner};
 use crate::error::{Error, Result};
+use crate::expand::{Budget, Expander, Sink};
 use crate::finding::Finding;
-use crate::matcher::{Matcher, Scratch};
+use crate::matcher::Matcher;
 use crate::report::Reporter;
 use crate::source::Input;
 use crate::source::walk::{self, WalkEvent, WalkOptions};
@@ -38,6 +37,8 @@ pub struct ScanOptions {
     pub load: LoadOptions,
     /// What the walk includes.
     pub walk: WalkOptions,
+    /// How far archives and compressed streams are opened.
+    pub budget: Budget,
 }
 
 impl Default for ScanOptions {
@@ -47,6 +48,7 @@ impl Default for ScanOptions {
             chunk_size: DEFAULT_CHUNK_SIZE,
             load: LoadOptions::default(),
             walk: WalkOptions::default(),
+            budget: Budget::default(),
         }
     }
 }
@@ -77,8 +79,10 @@ pub struct Warning {
 pub struct Summary {
     /// Files (and streams) scanned.
     pub files: u64,
-    /// Bytes scanned.
+    /// Bytes read from the inputs (compressed bytes for compressed files).
     pub bytes: u64,
+    /// Bytes that went through the matcher (decompressed, without skipped tensor payloads).
+    pub scanned_bytes: u64,
     /// Findings reported.
     pub findings: u64,
     /// Items that could not be scanned, or not completely.
@@ -117,7 +121,49 @@ enum Event {
 struct Counters {
     files: AtomicU64,
     bytes: AtomicU64,
+    scanned: AtomicU64,
     skipped_quiet: AtomicU64,
+}
+
+/// Sends what expansion finds to the reporter thread.
+struct ChannelSink<'a> {
+    tx: SyncSender<Event>,
+    stop: &'a AtomicBool,
+    counters: &'a Counters,
+}
+
+impl Sink for ChannelSink<'_> {
+    fn finding(&self, finding: Finding) -> bool {
+        if self.tx.send(Event::Finding(Box::new(finding))).is_err() {
+            self.stop.store(true, Ordering::Relaxed);
+            return false;
+        }
+        true
+    }
+
+    fn warning(&self, origin: &Origin, skipped: bool, message: String) {
+        let kind = if skipped {
+            WarningKind::Skipped
+        } else {
+            WarningKind::Error
+        };
+        let w = Warning {
+            path: origin.to_string(),
+            kind,
+            message,
+        };
+        if self.tx.send(Event::Warning(w)).is_err() {
+            self.stop.store(true, Ordering::Relaxed);
+        }
+    }
+
+    fn scanned(&self, bytes: u64) {
+        self.counters.scanned.fetch_add(bytes, Ordering::Relaxed);
+    }
+
+    fn stopped(&self) -> bool {
+        self.stop.load(Ordering::Relaxed)
+    }
 }
 
 /// Scans inputs with a matcher.
@@ -167,20 +213,23 @@ impl Scanner {
         std::thread::scope(|s| {
             let (counters, stop) = (&counters, &stop);
             s.spawn(move || {
+                let sink = ChannelSink { tx, stop, counters };
+                let mut expander = Expander::new(&self.matcher, &sink);
+                expander.budget = self.opts.budget;
+                expander.chunk_size = self.opts.chunk_size;
+                let expander = &expander;
                 pool.install(|| {
                     if stdin {
-                        self.scan_stdin(&tx, counters, stop);
+                        let mut input = std::io::stdin().lock();
+                        expander.input_stream(&mut input, Origin::stdin());
+                        counters.files.fetch_add(1, Ordering::Relaxed);
                     }
-                    events.par_bridge().for_each_init(
-                        || Worker::new(&self.matcher),
-                        |worker, event| {
-                            if !stop.load(Ordering::Relaxed) {
-                                worker.handle(self, event, &tx, counters, stop);
-                            }
-                        },
-                    );
+                    events.par_bridge().for_each_init(Vec::new, |buf, event| {
+                        if !stop.load(Ordering::Relaxed) {
+                            handle(self, expander, event, buf, counters);
+                        }
+                    });
                 });
-                drop(tx);
             });
             for event in rx {
                 let result = match event {
@@ -210,134 +259,49 @@ impl Scanner {
         }
         summary.files = counters.files.load(Ordering::Relaxed);
         summary.bytes = counters.bytes.load(Ordering::Relaxed);
+        summary.scanned_bytes = counters.scanned.load(Ordering::Relaxed);
         summary.skipped += counters.skipped_quiet.load(Ordering::Relaxed);
         summary.warnings.sort();
         summary.elapsed = started.elapsed();
         reporter.finish(&summary).map_err(Error::Report)?;
         Ok(summary)
     }
-
-    fn scan_stdin(&self, tx: &SyncSender<Event>, counters: &Counters, stop: &AtomicBool) {
-        let mut scanner = StreamScanner::new(
-            &self.matcher,
-            Origin::stdin(),
-            self.opts.chunk_size as usize,
-        );
-        let mut stdin = std::io::stdin().lock();
-        let mut block = vec![0u8; 256 * 1024];
-        let send_all = |findings: Vec<Finding>| {
-            findings
-                .into_iter()
-                .all(|f| tx.send(Event::Finding(Box::new(f))).is_ok())
-        };
-        loop {
-            if stop.load(Ordering::Relaxed) {
-                return;
-            }
-            match stdin.read(&mut block) {
-                Ok(0) => break,
-                Ok(n) => {
-                    if !send_all(scanner.push(&block[..n])) {
-                        return;
-                    }
-                }
-                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-                Err(e) => {
-                    let _ = tx.send(Event::Warning(Warning {
-                        path: "<stdin>".into(),
-                        kind: WarningKind::Error,
-                        message: format!("read failed: {e}"),
-                    }));
-                    break;
-                }
-            }
-        }
-        counters.files.fetch_add(1, Ordering::Relaxed);
-        counters.bytes.fetch_add(scanner.len(), Ordering::Relaxed);
-        send_all(scanner.finish());
-    }
 }
 
-/// One rayon worker's reusable state.
-struct Worker {
-    scratch: Scratch,
-    file_buf: Vec<u8>,
-    range_buf: Vec<u8>,
-}
-
-impl Worker {
-    fn new(matcher: &Matcher) -> Worker {
-        Worker {
-            scratch: matcher.scratch(),
-            file_buf: Vec::new(),
-            range_buf: Vec::new(),
+/// Opens one walked item and hands it to the expander. `buf` is the worker's read buffer,
+/// reused across small files.
+fn handle(
+    scanner: &Scanner,
+    expander: &Expander<'_>,
+    event: WalkEvent,
+    buf: &mut Vec<u8>,
+    counters: &Counters,
+) {
+    let item = match event {
+        WalkEvent::File(item) => item,
+        WalkEvent::Skipped {
+            path,
+            reason,
+            warn: true,
+        } => return expander.sink.warning(&Origin::file(path), true, reason),
+        WalkEvent::Skipped { warn: false, .. } => {
+            counters.skipped_quiet.fetch_add(1, Ordering::Relaxed);
+            return;
         }
-    }
-
-    fn handle(
-        &mut self,
-        scanner: &Scanner,
-        event: WalkEvent,
-        tx: &SyncSender<Event>,
-        counters: &Counters,
-        stop: &AtomicBool,
-    ) {
-        let warn = |path: String, kind, message: String| {
-            if tx
-                .send(Event::Warning(Warning {
-                    path,
-                    kind,
-                    message,
-                }))
-                .is_err()
-            {
-                stop.store(true, Ordering::Relaxed);
-            }
-        };
-        let item = match event {
-            WalkEvent::File(item) => item,
-            WalkEvent::Skipped {
-                path,
-                reason,
-                warn: true,
-            } => return warn(path, WarningKind::Skipped, reason),
-            WalkEvent::Skipped { warn: false, .. } => {
-                counters.skipped_quiet.fetch_add(1, Ordering::Relaxed);
-                return;
-            }
-            WalkEvent::Error { path, message } => return warn(path, WarningKind::Error, message),
-        };
-        let data = match load::open(
-            &item.path,
-            item.size,
-            &scanner.opts.load,
-            &mut self.file_buf,
-        ) {
-            Ok(d) => d,
-            Err(e) => return warn(item.display, WarningKind::Error, e.to_string()),
-        };
-        let origin = Origin::file(item.display.clone());
-        let result = engine::scan_data(
-            &scanner.matcher,
-            &data,
-            &origin,
-            scanner.opts.chunk_size,
-            &mut self.scratch,
-            &mut self.range_buf,
-        );
-        if let Data::Owned(v) = data {
-            self.file_buf = v;
+        WalkEvent::Error { path, message } => {
+            return expander.sink.warning(&Origin::file(path), false, message);
         }
-        counters.files.fetch_add(1, Ordering::Relaxed);
-        counters.bytes.fetch_add(result.bytes, Ordering::Relaxed);
-        for f in result.findings {
-            if tx.send(Event::Finding(Box::new(f))).is_err() {
-                stop.store(true, Ordering::Relaxed);
-                return;
-            }
-        }
-        if let Some(e) = result.error {
-            warn(item.display, WarningKind::Error, e.to_string());
-        }
+    };
+    let origin = Origin::file(item.display.clone());
+    let data = match load::open(&item.path, item.size, &scanner.opts.load, buf) {
+        Ok(d) => Arc::new(d),
+        Err(e) => return expander.sink.warning(&origin, false, e.to_string()),
+    };
+    counters.files.fetch_add(1, Ordering::Relaxed);
+    counters.bytes.fetch_add(data.len(), Ordering::Relaxed);
+    expander.input(Arc::clone(&data), origin);
+    // Give the read buffer back for the next small file.
+    if let Ok(Data::Owned(v)) = Arc::try_unwrap(data) {
+        *buf = v;
     }
 }

@@ -10,6 +10,8 @@ mod common;
 mod chunks;
 /// Exit codes, formats, output files, colour, stdin, broken pipes.
 mod cli;
+/// Archives, compressed streams, tensor files: nesting, budgets, damage.
+mod expand;
 /// Property tests: the prefiltered path equals the brute-force path.
 mod properties;
 /// Report shapes: JSON, JSONL, SARIF (schema-validated), text; redaction; order.

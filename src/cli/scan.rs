@@ -6,6 +6,7 @@ use std::sync::Arc;
 use anstyle::{AnsiColor, Style};
 use anyhow::Context as _;
 use ferret::blob::load::{LoadOptions, MmapChoice};
+use ferret::expand::Budget;
 use ferret::report::{self, Format, ReportOptions, Reporter};
 use ferret::scan::{Summary, Warning, WarningKind};
 use ferret::source::Input;
@@ -80,6 +81,14 @@ pub fn run(args: ScanArgs) -> anyhow::Result<ExitStatus> {
             excludes: args.exclude.clone(),
             follow_symlinks: args.follow_symlinks,
             max_file_size: args.max_file_size,
+        },
+        budget: Budget {
+            max_depth: args.max_depth,
+            max_total_bytes: args.max_total_bytes,
+            max_entry_bytes: args.max_entry_bytes,
+            max_ratio: args.max_ratio.max(1),
+            max_entries: args.max_entries,
+            ..Budget::default()
         },
     };
     let format = match args.format {
