@@ -128,6 +128,16 @@ fn a_gzip_log_is_scanned_as_text_with_decompressed_lines() {
             "github.pat.classic".to_string()
         )]
     );
+    // zstd-rotated logs too.
+    t.write("logs/train.log.2.zst", make::zstd(log.as_bytes()));
+    let (_, doc) = scan_json(&t, &["logs/train.log.2.zst"]);
+    assert_eq!(
+        located(&doc),
+        [(
+            "logs/train.log.2.zst › (zstd):101:22".to_string(),
+            "github.pat.classic".to_string()
+        )]
+    );
     // The same through stdin.
     let r = crate::common::run_stdin(
         t.ferret().args(["scan", "-", "-f", "json"]),

@@ -43,6 +43,36 @@ pub fn gzip_stream(
     decompressed_stream(ex, &mut guard, origin, "gzip", tracker, depth);
 }
 
+/// Decompresses random-access zstd data.
+pub fn zstd_blob(
+    ex: &Expander<'_>,
+    data: Arc<Data>,
+    origin: Origin,
+    tracker: &Arc<Tracker>,
+    depth: usize,
+) {
+    let mut reader = DataReader::new(data);
+    zstd_stream(ex, &mut reader, origin, tracker, depth);
+}
+
+/// Decompresses a zstd stream (concatenated frames are one stream).
+pub fn zstd_stream(
+    ex: &Expander<'_>,
+    reader: &mut dyn Read,
+    origin: Origin,
+    tracker: &Arc<Tracker>,
+    depth: usize,
+) {
+    let consumed = Arc::new(AtomicU64::new(0));
+    let counting = io::BufReader::new(Counting::new(reader, Arc::clone(&consumed)));
+    let decoder = match zstd::stream::read::Decoder::with_buffer(counting) {
+        Ok(d) => d,
+        Err(e) => return ex.read_error(&origin, &e),
+    };
+    let mut guard = Guard::new(decoder, &ex.budget, tracker, Some(consumed), None);
+    decompressed_stream(ex, &mut guard, origin, "zstd", tracker, depth);
+}
+
 /// Dispatches decompressed content: containers keep the stream's origin, text gets a
 /// `Decompressed` segment.
 pub fn decompressed_stream(

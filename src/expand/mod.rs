@@ -33,6 +33,8 @@ pub use limits::{Budget, Limit, Tracker};
 pub enum Format {
     /// gzip (`1f 8b`).
     Gzip,
+    /// Zstandard (`28 b5 2f fd`).
+    Zstd,
     /// A POSIX/GNU tar archive (`ustar` at offset 257, or a `.tar` name with a valid header).
     Tar,
     /// A zip archive, also `.whl`, `.jar`, `.nupkg` and PyTorch checkpoints (`PK\x03\x04`).
@@ -50,6 +52,9 @@ pub fn sniff(head: &[u8], name: &str) -> Format {
     let lower = name.to_ascii_lowercase();
     if head.starts_with(&[0x1f, 0x8b]) {
         return Format::Gzip;
+    }
+    if head.starts_with(&[0x28, 0xb5, 0x2f, 0xfd]) {
+        return Format::Zstd;
     }
     if head.starts_with(b"PK\x03\x04") || head.starts_with(b"PK\x05\x06") {
         return Format::Zip;
@@ -161,6 +166,7 @@ impl<'a> Expander<'a> {
         }
         match format {
             Format::Gzip => compress::gzip_blob(self, data, origin, tracker, depth + 1),
+            Format::Zstd => compress::zstd_blob(self, data, origin, tracker, depth + 1),
             Format::Tar => archive::tar_blob(self, data, origin, tracker, depth + 1),
             Format::Zip => archive::zip_blob(self, data, origin, tracker, depth + 1),
             Format::Safetensors | Format::Npy => {
@@ -198,6 +204,7 @@ impl<'a> Expander<'a> {
         }
         match format {
             Format::Gzip => compress::gzip_stream(self, &mut chained, origin, tracker, depth + 1),
+            Format::Zstd => compress::zstd_stream(self, &mut chained, origin, tracker, depth + 1),
             Format::Tar => archive::tar_stream(self, &mut chained, origin, tracker, depth + 1),
             Format::Zip => {
                 // A zip's directory is at its end: buffer it (within budget) to expand it.

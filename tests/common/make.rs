@@ -81,3 +81,8 @@ pub fn safetensors(metadata: &[(&str, &str)], payload: usize) -> Vec<u8> {
     out.resize(out.len() + payload, 0x41);
     out
 }
+
+/// zstd of `bytes`.
+pub fn zstd(bytes: &[u8]) -> Vec<u8> {
+    zstd::encode_all(bytes, 3).expect("zstd")
+}
