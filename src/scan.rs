@@ -39,6 +39,9 @@ pub struct ScanOptions {
     pub walk: WalkOptions,
     /// How far archives and compressed streams are opened.
     pub budget: Budget,
+    /// Set to stop the scan early (on SIGINT): the report is then written with what was found
+    /// so far and marked partial. Default: none.
+    pub cancel: Option<Arc<AtomicBool>>,
 }
 
 impl Default for ScanOptions {
@@ -49,6 +52,7 @@ impl Default for ScanOptions {
             load: LoadOptions::default(),
             walk: WalkOptions::default(),
             budget: Budget::default(),
+            cancel: None,
         }
     }
 }
@@ -94,6 +98,18 @@ pub struct Summary {
     pub elapsed: Duration,
     /// Every error and every warned skip, sorted by path.
     pub warnings: Vec<Warning>,
+    /// The scan was interrupted: the findings are those made before it stopped.
+    pub partial: bool,
+    /// The process's peak resident memory when the scan ended (Linux `VmHWM`), in bytes.
+    pub peak_rss_bytes: Option<u64>,
+}
+
+/// This process's peak resident set size in bytes, from `/proc/self/status` (`VmHWM`).
+pub fn peak_rss() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kb: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kb * 1024)
 }
 
 fn secs<S: serde::Serializer>(d: &Duration, s: S) -> std::result::Result<S::Ok, S::Error> {
@@ -205,13 +221,15 @@ impl Scanner {
             .map_err(|e| Error::Threads(e.to_string()))?;
 
         let counters = Counters::default();
-        let stop = AtomicBool::new(false);
+        let cancel = self.opts.cancel.clone();
+        let stop_flag = cancel.clone().unwrap_or_default();
+        let stop = &*stop_flag;
         let (tx, rx) = sync_channel::<Event>(1024);
         let mut summary = Summary::default();
         let mut report_error = None;
 
         std::thread::scope(|s| {
-            let (counters, stop) = (&counters, &stop);
+            let counters = &counters;
             s.spawn(move || {
                 let sink = ChannelSink { tx, stop, counters };
                 let mut expander = Expander::new(&self.matcher, &sink);
@@ -262,7 +280,9 @@ impl Scanner {
         summary.scanned_bytes = counters.scanned.load(Ordering::Relaxed);
         summary.skipped += counters.skipped_quiet.load(Ordering::Relaxed);
         summary.warnings.sort();
+        summary.partial = cancel.is_some_and(|c| c.load(Ordering::Relaxed));
         summary.elapsed = started.elapsed();
+        summary.peak_rss_bytes = peak_rss();
         reporter.finish(&summary).map_err(Error::Report)?;
         Ok(summary)
     }

@@ -16,6 +16,8 @@ mod expand;
 mod properties;
 /// Report shapes: JSON, JSONL, SARIF (schema-validated), text; redaction; order.
 mod report;
+/// Interrupts, memory bounds, honest failures.
+mod robust;
 /// Every built-in rule's examples; user rule files.
 mod rules;
 /// What the walk scans and skips; bad inputs.

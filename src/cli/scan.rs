@@ -67,7 +67,7 @@ pub fn run(args: ScanArgs) -> anyhow::Result<ExitStatus> {
         args.paths.clone()
     };
     let inputs: Vec<Input> = paths.iter().map(|p| Input::parse(p)).collect();
-    let opts = ScanOptions {
+    let mut opts = ScanOptions {
         threads: args.threads,
         chunk_size: args.chunk_size.max(4096),
         load: LoadOptions {
@@ -90,6 +90,7 @@ pub fn run(args: ScanArgs) -> anyhow::Result<ExitStatus> {
             max_entries: args.max_entries,
             ..Budget::default()
         },
+        cancel: None,
     };
     let format = match args.format {
         FormatArg::Text => Format::Text,
@@ -111,6 +112,13 @@ pub fn run(args: ScanArgs) -> anyhow::Result<ExitStatus> {
         color: output::stderr_color(args.color),
         findings: 0,
     };
+    // SIGINT/SIGTERM stop the scan and write what was found so far; a second one exits at once.
+    let cancel = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    for sig in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
+        signal_hook::flag::register_conditional_shutdown(sig, 130, Arc::clone(&cancel))?;
+        signal_hook::flag::register(sig, Arc::clone(&cancel))?;
+    }
+    opts.cancel = Some(cancel);
     let scanner = Scanner::new(Arc::new(matcher), opts);
     let summary = match scanner.run(&inputs, &mut messages) {
         Ok(s) => s,
@@ -124,6 +132,9 @@ pub fn run(args: ScanArgs) -> anyhow::Result<ExitStatus> {
         }
         Err(e) => return Err(e.into()),
     };
+    if summary.partial {
+        eprintln!("ferret: interrupted: the report holds what was found before the interruption");
+    }
     if !args.quiet {
         eprintln!(
             "ferret: {} files, {} in {:.2} s ({:.1} MB/s); {} findings, {} errors, {} skipped",
@@ -138,7 +149,7 @@ pub fn run(args: ScanArgs) -> anyhow::Result<ExitStatus> {
     }
     Ok(if summary.findings > 0 {
         ExitStatus::Findings
-    } else if summary.errors > 0 {
+    } else if summary.errors > 0 || summary.partial {
         ExitStatus::Error
     } else {
         ExitStatus::Clean

@@ -245,7 +245,15 @@ impl<'a> Expander<'a> {
     /// Scans random-access bytes with the matcher.
     pub fn leaf(&self, data: &Data, origin: &Origin) {
         let result = self.pool.with(self.matcher, |scratch, buf| {
-            engine::scan_data(self.matcher, data, origin, self.chunk_size, scratch, buf)
+            engine::scan_data_until(
+                self.matcher,
+                data,
+                origin,
+                self.chunk_size,
+                scratch,
+                buf,
+                &|| self.sink.stopped(),
+            )
         });
         self.sink.scanned(result.bytes);
         for f in result.findings {
