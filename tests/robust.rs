@@ -29,7 +29,7 @@ fn sigint_writes_a_valid_partial_report() {
     t.write("a.env", format!("GITHUB_TOKEN={token}\n"));
     sparse(&t, "z.bin", 64 << 30);
     for format in ["json", "sarif"] {
-        let mut child = t
+        let child = t
             .ferret()
             .args(["scan", ".", "-f", format, "-j", "2"])
             .stdout(Stdio::piped())
@@ -66,7 +66,7 @@ fn sigint_writes_a_valid_partial_report() {
 fn sigint_with_nothing_found_is_not_a_clean_exit() {
     let t = TestDir::new();
     sparse(&t, "z.bin", 64 << 30);
-    let mut child = t
+    let child = t
         .ferret()
         .args(["scan", ".", "-f", "jsonl"])
         .stdout(Stdio::piped())
