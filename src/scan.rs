@@ -319,7 +319,14 @@ fn handle(
     };
     counters.files.fetch_add(1, Ordering::Relaxed);
     counters.bytes.fetch_add(data.len(), Ordering::Relaxed);
-    expander.input(Arc::clone(&data), origin);
+    expander.input(Arc::clone(&data), origin.clone());
+    if data.faults() > 0 {
+        expander.sink.warning(
+            &origin,
+            false,
+            "the file shrank while being scanned: bytes past its new end were read as zeros".into(),
+        );
+    }
     // Give the read buffer back for the next small file.
     if let Ok(Data::Owned(v)) = Arc::try_unwrap(data) {
         *buf = v;

@@ -135,3 +135,54 @@ fn the_summary_reports_peak_memory_and_it_stays_bounded() {
         assert_eq!(doc["summary"]["bytes"], 256u64 << 20);
     }
 }
+
+#[test]
+fn a_file_that_shrinks_while_mapped_is_reported_not_a_crash() {
+    let t = TestDir::new();
+    let token = Gen::new(72).github_pat();
+    let path = t.path().join("live.log");
+    {
+        use std::io::Write;
+        let mut f = std::fs::File::create(&path).unwrap();
+        f.write_all(format!("T={token}\n").as_bytes()).unwrap();
+        f.set_len(1 << 30).unwrap();
+    }
+    let child = t
+        .ferret()
+        .args([
+            "scan",
+            "live.log",
+            "-f",
+            "json",
+            "--chunk-size",
+            "4M",
+            "-j",
+            "2",
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(300));
+    std::fs::OpenOptions::new()
+        .write(true)
+        .open(&path)
+        .unwrap()
+        .set_len(1 << 20)
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.code().is_some(), "killed by a signal: {stderr}");
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(doc["findings"][0]["rule_id"], "github.pat.classic");
+    if doc["summary"]["errors"] == 1 {
+        assert!(stderr.contains("live.log: the file shrank"), "{stderr}");
+    } else {
+        // The scan may win the race and finish before the truncation.
+        assert!(
+            doc["summary"]["elapsed_seconds"].as_f64().unwrap() < 0.4,
+            "{stderr}"
+        );
+    }
+}

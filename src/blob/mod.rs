@@ -106,6 +106,16 @@ impl Data {
         }
     }
 
+    /// Pages of a mapped file that faulted because the file shrank during the scan (read as
+    /// zeros instead); 0 for other data.
+    pub fn faults(&self) -> u64 {
+        match self {
+            Data::Mapped(m) => m.faults(),
+            Data::Slice { parent, .. } => parent.faults(),
+            _ => 0,
+        }
+    }
+
     /// The part `range` of this data, sharing its bytes.
     pub fn slice(self: &Arc<Data>, range: Range<u64>) -> Data {
         let len = self.len();
