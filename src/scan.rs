@@ -216,6 +216,8 @@ impl Scanner {
         let events = walk::walk(paths, self.opts.walk.clone())?;
         let pool = rayon::ThreadPoolBuilder::new()
             .num_threads(self.opts.threads)
+            // Nested archives recurse once per level (up to --max-depth, at most 100).
+            .stack_size(32 << 20)
             .thread_name(|i| format!("ferret-worker-{i}"))
             .build()
             .map_err(|e| Error::Threads(e.to_string()))?;

@@ -12,6 +12,8 @@ mod chunks;
 mod cli;
 /// Archives, compressed streams, tensor files: nesting, budgets, damage.
 mod expand;
+/// Hostile inputs: bombs, depth, huge lines, damage, worst cases.
+mod hostile;
 /// Property tests: the prefiltered path equals the brute-force path.
 mod properties;
 /// Report shapes: JSON, JSONL, SARIF (schema-validated), text; redaction; order.
