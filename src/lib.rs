@@ -45,6 +45,7 @@ pub mod report;
 pub mod rules;
 pub mod scan;
 pub mod source;
+pub mod view;
 
 pub use blob::{Blob, Data, Origin, Segment};
 pub use error::{Error, Result};

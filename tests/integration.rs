@@ -12,6 +12,10 @@ mod chunks;
 mod cli;
 /// Archives, compressed streams, tensor files: nesting, budgets, damage.
 mod expand;
+/// Logs and live streams: CRLF, ANSI, JSON lines, `ferret scan -` latency.
+mod logs;
+/// ML artifacts: notebooks, pickles and checkpoints, safetensors, GGUF, ONNX.
+mod ml;
 /// Property tests: the prefiltered path equals the brute-force path.
 mod properties;
 /// Report shapes: JSON, JSONL, SARIF (schema-validated), text; redaction; order.
