@@ -41,6 +41,7 @@ pub mod error;
 pub mod expand;
 pub mod finding;
 pub mod matcher;
+pub mod redact;
 pub mod report;
 pub mod rules;
 pub mod scan;

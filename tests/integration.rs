@@ -18,6 +18,8 @@ mod logs;
 mod ml;
 /// Property tests: the prefiltered path equals the brute-force path.
 mod properties;
+/// `ferret redact`: masking, byte-exact copies, latency, the report.
+mod redact;
 /// Report shapes: JSON, JSONL, SARIF (schema-validated), text; redaction; order.
 mod report;
 /// Interrupts, memory bounds, honest failures.
