@@ -555,3 +555,68 @@ fn ten_gigabyte_model_files_cost_their_header() {
         "20 GB of model files took {elapsed:?}"
     );
 }
+
+/// Files written by the libraries that define the formats: `safetensors`, `gguf` (llama.cpp's
+/// Python writer) and `onnx`, with numpy tensors. CI installs them (.ci/run) and sets
+/// FERRET_REQUIRE_TOOLS=1; elsewhere the test is skipped, loudly, when they are missing.
+#[test]
+fn model_files_written_by_the_real_libraries() {
+    let t = TestDir::new();
+    let mut g = Gen::new(78);
+    let (hf, gh, ant) = (g.huggingface(), g.github_pat(), g.anthropic());
+    let decoy = g.github_pat();
+    let script = format!(
+        r#"
+import numpy as np
+weights = np.frombuffer((b"\0" * 2_000_000) + {decoy:?}.encode() + (b"\0" * 2_000_064), dtype=np.float32)
+
+from safetensors.numpy import save_file
+save_file({{"layer.weight": weights}}, "real.safetensors", metadata={{"format": "np", "hub_token": {hf:?}}})
+
+import gguf
+w = gguf.GGUFWriter("real.gguf", "llama")
+w.add_string("general.source.url", "https://user:{hf}@huggingface.co/acme/tiny")
+w.add_token_list(["<s>", {gh:?}, "</s>"])
+w.add_tensor("token_embd.weight", weights)
+w.write_header_to_file()
+w.write_kv_data_to_file()
+w.write_tensors_to_file()
+w.close()
+
+import onnx
+from onnx import TensorProto, helper, numpy_helper
+node = helper.make_node("Add", ["x", "w"], ["y"], name="add0", doc_string="exported with {ant}")
+graph = helper.make_graph(
+    [node], "main",
+    [helper.make_tensor_value_info("x", TensorProto.FLOAT, [weights.size])],
+    [helper.make_tensor_value_info("y", TensorProto.FLOAT, [weights.size])],
+    [numpy_helper.from_array(weights, "w")],
+)
+model = helper.make_model(graph, producer_name="ferret-tests")
+helper.set_model_props(model, {{"hub_token": {hf:?}}})
+onnx.save(model, "real.onnx")
+"#
+    );
+    if python(&t, &script, "python3 with numpy, safetensors, gguf and onnx").is_none() {
+        return;
+    }
+    let (r, doc) = scan_json(&t, &["real.safetensors", "real.gguf", "real.onnx"]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert_eq!(
+        located(&doc),
+        [
+            pair("real.gguf › gguf:general.source.url:1:14", "huggingface.token"),
+            pair("real.gguf › gguf:tokenizer.ggml.tokens[1]:1:1", "github.pat.classic"),
+            pair("real.onnx › onnx:graph.node[0].doc_string:1:15", "anthropic.api-key"),
+            pair("real.onnx › onnx:metadata_props.hub_token:1:1", "huggingface.token"),
+            pair(
+                "real.safetensors › safetensors:__metadata__.hub_token:1:1",
+                "huggingface.token"
+            ),
+        ]
+    );
+    // 4 MB of weights in each file, and the decoy in them, were not scanned.
+    let scanned = doc["summary"]["scanned_bytes"].as_u64().unwrap();
+    assert!(scanned < 10_000, "scanned {scanned} bytes");
+    assert_eq!(doc["summary"]["errors"], 0, "{}", r.stderr);
+}
