@@ -528,6 +528,23 @@ fn model_files_are_recognised_by_their_bytes_not_their_names() {
     );
 }
 
+#[test]
+fn bytes_that_only_start_like_a_pickle_are_scanned_as_bytes_without_a_warning() {
+    let t = TestDir::new();
+    let token = Gen::new(79).github_pat();
+    // PROTO 2 and an EMPTY_DICT, then no pickle at all.
+    let mut b = b"\x80\x02}\xff\xfe raw weights\n".to_vec();
+    b.extend_from_slice(format!("GITHUB_TOKEN={token}\n").as_bytes());
+    t.write("weights.bin", &b);
+    let (r, doc) = scan_json(&t, &["weights.bin"]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert_eq!(
+        located(&doc),
+        [pair("weights.bin:2:14", "github.pat.classic")]
+    );
+    assert_eq!(doc["summary"]["errors"], 0, "{}", r.stderr);
+}
+
 /// A 10 GB safetensors and a 10 GB GGUF file (sparse: no disk used) scan in time proportional
 /// to their headers. The bound is loose (a debug build on a busy machine); the point is that
 /// reading 10 GB would take far longer.
@@ -597,7 +614,13 @@ helper.set_model_props(model, {{"hub_token": {hf:?}}})
 onnx.save(model, "real.onnx")
 "#
     );
-    if python(&t, &script, "python3 with numpy, safetensors, gguf and onnx").is_none() {
+    if python(
+        &t,
+        &script,
+        "python3 with numpy, safetensors, gguf and onnx",
+    )
+    .is_none()
+    {
         return;
     }
     let (r, doc) = scan_json(&t, &["real.safetensors", "real.gguf", "real.onnx"]);
@@ -605,10 +628,22 @@ onnx.save(model, "real.onnx")
     assert_eq!(
         located(&doc),
         [
-            pair("real.gguf › gguf:general.source.url:1:14", "huggingface.token"),
-            pair("real.gguf › gguf:tokenizer.ggml.tokens[1]:1:1", "github.pat.classic"),
-            pair("real.onnx › onnx:graph.node[0].doc_string:1:15", "anthropic.api-key"),
-            pair("real.onnx › onnx:metadata_props.hub_token:1:1", "huggingface.token"),
+            pair(
+                "real.gguf › gguf:general.source.url:1:14",
+                "huggingface.token"
+            ),
+            pair(
+                "real.gguf › gguf:tokenizer.ggml.tokens[1]:1:1",
+                "github.pat.classic"
+            ),
+            pair(
+                "real.onnx › onnx:graph.node[0].doc_string:1:15",
+                "anthropic.api-key"
+            ),
+            pair(
+                "real.onnx › onnx:metadata_props.hub_token:1:1",
+                "huggingface.token"
+            ),
             pair(
                 "real.safetensors › safetensors:__metadata__.hub_token:1:1",
                 "huggingface.token"

@@ -328,9 +328,10 @@ impl<'a> Expander<'a> {
     /// could not read, with positions in the whole data).
     pub fn leaf_after(&self, data: &Data, origin: &Origin, from: u64) {
         let len = data.len();
-        // Small data is checked whole for ESC; large data by its first MiB (a coloured log is
-        // coloured from the start), so that a plain log keeps its parallel chunked scan.
-        let probe = if len <= self.budget.max_in_memory {
+        // Data in memory or mapped is checked whole for ESC (one memchr pass); large data and
+        // files read by ranges by their first MiB (a coloured log is coloured from the start),
+        // so that a plain log keeps its parallel chunked scan and is read once.
+        let probe = if len <= self.budget.max_in_memory && data.as_slice().is_some() {
             len
         } else {
             len.min(ANSI_PROBE)
@@ -349,7 +350,16 @@ impl<'a> Expander<'a> {
             };
             return self.leaf_stream(&mut reader, origin);
         }
-        match ansi::strip(head) {
+        let mut whole = Vec::new();
+        let all = if probe < len {
+            match data.range(0..len, &mut whole) {
+                Ok(all) => all,
+                Err(_) => return self.scan_leaf(data, origin, None, from),
+            }
+        } else {
+            head
+        };
+        match ansi::strip(all) {
             Some(stripped) => {
                 let text = Data::Owned(stripped.text);
                 self.scan_leaf(&text, origin, Some(&stripped.map), from);

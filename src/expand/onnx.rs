@@ -15,8 +15,9 @@
 //!
 //! Bounds: messages nested deeper than [`MAX_DEPTH`] are skipped (subgraphs of subgraphs of
 //! ...), text fields longer than [`MAX_TEXT`] are skipped with a warning, and a length that
-//! runs past its enclosing message ends the walk with a warning (what was read is kept).
-//! A file that is not a model at all is scanned as raw bytes.
+//! runs past its enclosing message ends the walk with a warning (what was read is kept, the
+//! rest is scanned as bytes). A file recognised by its first bytes that turns out not to be a
+//! model is scanned as raw bytes.
 
 use std::io::{self, BufReader, Read};
 use std::sync::Arc;
@@ -193,20 +194,23 @@ pub fn onnx_blob(ex: &Expander<'_>, data: Arc<Data>, origin: Origin) {
         len: data.len(),
     };
     let result = walk(&mut r, &mut texts, &origin, ex);
-    let parsed_any = !texts.is_empty();
-    texts.finish();
-    if let Err(e) = result {
-        if named || parsed_any {
+    match result {
+        Ok(()) => texts.finish(),
+        Err(e) if named => {
+            // What was read is kept; the rest is scanned as bytes.
+            texts.finish();
             ex.sink.warning(
                 &origin,
                 false,
                 format!(
-                    "ONNX model not fully read ({e} at byte {}): scanned as bytes",
+                    "ONNX model not fully read ({e} at byte {}): the rest scanned as bytes",
                     r.pos
                 ),
             );
+            ex.leaf_after(&data, &origin, r.pos);
         }
-        ex.leaf(&data, &origin);
+        // Recognised by its first bytes only and not a model after all: plain bytes.
+        Err(_) => ex.leaf(&data, &origin),
     }
 }
 

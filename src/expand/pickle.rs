@@ -62,13 +62,15 @@ pub fn is_pickle(head: &[u8], name: &str) -> bool {
     if head.len() >= 3 && head[0] == 0x80 && (2..=5).contains(&head[1]) {
         return is_opcode(head[2]);
     }
+    is_pickle_name(name) && head.first().is_some_and(|&b| starts_pickle(b))
+}
+
+/// Whether a name says pickle: `.pkl`, `.pickle`, `.joblib`, or a PyTorch `.pt`, `.pth`, `.ckpt`.
+pub fn is_pickle_name(name: &str) -> bool {
     let lower = name.to_ascii_lowercase();
-    let named = [
-        ".pkl", ".pickle", ".joblib", ".pt", ".pth", ".ckpt", "data.pkl",
-    ]
-    .iter()
-    .any(|ext| lower.ends_with(ext));
-    named && head.first().is_some_and(|&b| starts_pickle(b))
+    [".pkl", ".pickle", ".joblib", ".pt", ".pth", ".ckpt"]
+        .iter()
+        .any(|ext| lower.ends_with(ext))
 }
 
 /// Opcodes a protocol 0 or 1 pickle may start with.
@@ -141,6 +143,11 @@ pub fn pickle_blob(ex: &Expander<'_>, data: Arc<Data>, origin: Origin) {
             }
         }
     };
+    let named = is_pickle_name(origin.name());
+    if outcome.is_some() && !named && pickles == 0 {
+        // Recognised by two bytes only and not a pickle after all: plain bytes.
+        return ex.leaf(&data, &origin);
+    }
     emit(ex, &walker, &data, &origin);
     if let Some(e) = outcome {
         let expected = e.expected || walker.joblib_arrays;
