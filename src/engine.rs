@@ -286,6 +286,18 @@ fn shrank(expected: u64, got: u64) -> io::Error {
 /// The stream is cut into chunks like a file, so a stream and a file with the same bytes give
 /// the same findings. Between chunks the scanner keeps the windows deferred at the last seam
 /// (they may still merge with the next chunk's) and the bytes they and the line counter need.
+///
+/// # Low latency
+///
+/// A chunk is scanned once `chunk_size` bytes and a margin have arrived, which on a slow live
+/// stream (a pod's log) can take hours. [`StreamScanner::flush_lines`] scans the complete lines
+/// received since the last scan right away, as if the stream ended there, and reports what
+/// it finds; the exact chunk scan later finds the same secrets and does not report them again.
+/// For secrets that lie within a line (every rule's secrets but multi-line private keys) the
+/// early findings are exactly the chunk scan's. A secret that continues past the last newline
+/// received (a PEM block still arriving) is found by the chunk scan when the rest arrives. The
+/// trade-off is one more pass over the bytes that arrive slowly: callers flush only when the
+/// stream pauses.
 #[derive(Debug)]
 pub struct StreamScanner<'m> {
     matcher: &'m Matcher,
@@ -305,6 +317,12 @@ pub struct StreamScanner<'m> {
     held: Vec<Finding>,
     /// Line counting: position, line, and code points since the line's start.
     cursor: (u64, u64, u64),
+    /// Low latency: where the next [`StreamScanner::flush_lines`] starts.
+    early_from: u64,
+    /// Findings already reported by `flush_lines`: `(offset, end offset, rule id)`.
+    early: std::collections::BTreeSet<(u64, u64, String)>,
+    /// The line cursor of `flush_lines` (ahead of `cursor`).
+    early_cursor: (u64, u64, u64),
 }
 
 impl<'m> StreamScanner<'m> {
@@ -323,7 +341,65 @@ impl<'m> StreamScanner<'m> {
             pending: Vec::new(),
             held: Vec::new(),
             cursor: (0, 1, 0),
+            early_from: 0,
+            early: std::collections::BTreeSet::new(),
+            early_cursor: (0, 1, 0),
         }
+    }
+
+    /// The first offset still buffered: no finding reported later starts before it.
+    pub fn retained_from(&self) -> u64 {
+        self.base
+    }
+
+    /// Scans the complete lines received since the last scan now, without waiting for a full
+    /// chunk, and returns their findings (see "Low latency" above). Bytes after the last
+    /// newline wait for the rest of their line.
+    pub fn flush_lines(&mut self) -> Vec<Finding> {
+        let from = self.next.max(self.early_from);
+        let len = self.len();
+        if from >= len {
+            return Vec::new();
+        }
+        let tail = &self.buf[(from - self.base) as usize..];
+        let Some(last) = memchr::memrchr(b'\n', tail) else {
+            return Vec::new();
+        };
+        let to = from + last as u64 + 1;
+        let hay_start = from.saturating_sub(self.margin as u64).max(self.base);
+        let hay = &self.buf[(hay_start - self.base) as usize..(to - self.base) as usize];
+        let mut candidates = Vec::new();
+        let mut deferred = Vec::new();
+        self.matcher.scan_region(
+            hay,
+            (from - hay_start) as usize..hay.len(),
+            Seams::NONE,
+            &mut self.scratch,
+            &mut candidates,
+            &mut deferred,
+        );
+        let mut found = confirm_all(self.matcher, hay, hay_start, &candidates, &self.origin);
+        // Earlier lines were scanned before (early or by a chunk).
+        found.retain(|f| f.offset >= from);
+        found.sort_by(|a, b| {
+            (a.offset, a.end_offset, a.rule.id()).cmp(&(b.offset, b.end_offset, b.rule.id()))
+        });
+        finding::suppress_generic(&mut found);
+        self.early_from = to;
+        if self.early_cursor.0 < self.cursor.0 {
+            self.early_cursor = self.cursor;
+        }
+        for f in &mut found {
+            self.early_cursor = count_lines(self.early_cursor, f.offset, &self.buf, self.base);
+            f.start = finding::LineColumn {
+                line: self.early_cursor.1,
+                column: self.early_cursor.2 + 1,
+            };
+            f.end = location::end_of(f.start, f.secret.as_bytes());
+            self.early
+                .insert((f.offset, f.end_offset, f.rule.id().to_string()));
+        }
+        found
     }
 
     /// Bytes received so far.
@@ -424,6 +500,15 @@ impl<'m> StreamScanner<'m> {
         let split = self.held.partition_point(|f| f.offset < safe);
         let mut ready: Vec<Finding> = self.held.drain(..split).collect();
         finding::suppress_generic(&mut ready);
+        if !self.early.is_empty() {
+            // Reported early by `flush_lines`: not again.
+            ready.retain(|f| {
+                !self
+                    .early
+                    .contains(&(f.offset, f.end_offset, f.rule.id().to_string()))
+            });
+            self.early = self.early.split_off(&(safe, 0, String::new()));
+        }
         for f in &mut ready {
             self.advance(f.offset);
             f.start = finding::LineColumn {
@@ -453,20 +538,26 @@ impl<'m> StreamScanner<'m> {
 
     /// Moves the line cursor forward to `pos` (which must still be buffered).
     fn advance(&mut self, pos: u64) {
-        let (cur, mut line, mut chars) = self.cursor;
-        if pos <= cur {
-            return;
-        }
-        let from = (cur - self.base) as usize;
-        let to = ((pos - self.base) as usize).min(self.buf.len());
-        let bytes = &self.buf[from..to];
-        match memchr::memrchr(b'\n', bytes) {
-            Some(last) => {
-                line += memchr::memchr_iter(b'\n', bytes).count() as u64;
-                chars = location::count_chars(&bytes[last + 1..]);
-            }
-            None => chars += location::count_chars(bytes),
-        }
-        self.cursor = (self.base + to as u64, line, chars);
+        self.cursor = count_lines(self.cursor, pos, &self.buf, self.base);
     }
+}
+
+/// A line cursor `(position, line, code points since the line's start)` moved forward to `pos`
+/// over `buf`, which holds the stream from offset `base`.
+fn count_lines(cursor: (u64, u64, u64), pos: u64, buf: &[u8], base: u64) -> (u64, u64, u64) {
+    let (cur, mut line, mut chars) = cursor;
+    if pos <= cur {
+        return cursor;
+    }
+    let from = (cur - base) as usize;
+    let to = ((pos - base) as usize).min(buf.len());
+    let bytes = &buf[from..to];
+    match memchr::memrchr(b'\n', bytes) {
+        Some(last) => {
+            line += memchr::memchr_iter(b'\n', bytes).count() as u64;
+            chars = location::count_chars(&bytes[last + 1..]);
+        }
+        None => chars += location::count_chars(bytes),
+    }
+    (base + to as u64, line, chars)
 }

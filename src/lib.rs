@@ -41,10 +41,12 @@ pub mod error;
 pub mod expand;
 pub mod finding;
 pub mod matcher;
+pub mod redact;
 pub mod report;
 pub mod rules;
 pub mod scan;
 pub mod source;
+pub mod view;
 
 pub use blob::{Blob, Data, Origin, Segment};
 pub use error::{Error, Result};

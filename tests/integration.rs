@@ -14,8 +14,14 @@ mod cli;
 mod expand;
 /// Hostile inputs: bombs, depth, huge lines, damage, worst cases.
 mod hostile;
+/// Logs and live streams: CRLF, ANSI, JSON lines, `ferret scan -` latency.
+mod logs;
+/// ML artifacts: notebooks, pickles and checkpoints, safetensors, GGUF, ONNX.
+mod ml;
 /// Property tests: the prefiltered path equals the brute-force path.
 mod properties;
+/// `ferret redact`: masking, byte-exact copies, latency, the report.
+mod redact;
 /// Report shapes: JSON, JSONL, SARIF (schema-validated), text; redaction; order.
 mod report;
 /// Interrupts, memory bounds, honest failures.

@@ -17,7 +17,7 @@ use std::io;
 use std::ops::Range;
 use std::sync::Arc;
 
-pub use origin::{Origin, Segment};
+pub use origin::{CellPart, Origin, Segment};
 
 /// Bytes to scan.
 #[derive(Debug)]

@@ -34,6 +34,54 @@ pub enum Segment {
         /// `gzip`, `zstd`, `bzip2`, `xz`.
         format: String,
     },
+    /// A part of a Jupyter notebook cell: its source or one of its text outputs, scanned as the
+    /// text a person sees (JSON escapes undone, ANSI codes removed). Lines and columns after it
+    /// count in that text. `index` and `output` are 0-based positions in the notebook's
+    /// `cells` and the cell's `outputs` arrays, as in the file.
+    Cell {
+        /// Position of the cell in `cells`.
+        index: usize,
+        /// Which part of the cell.
+        #[serde(flatten)]
+        part: CellPart,
+    },
+    /// A string or bytes constant inside a Python pickle (a PyTorch checkpoint's `data.pkl`,
+    /// a `.pkl`, a `.joblib`), by the dictionary keys, attributes and list positions that lead
+    /// to it from the pickled object (`hyper_parameters.wandb_api_key`). Lines and columns
+    /// after it count in the string.
+    Pickle {
+        /// The key path (empty for the pickled object itself or a string with no known place).
+        path: String,
+    },
+    /// A metadata value of a model file (safetensors `__metadata__`, GGUF key/values, ONNX
+    /// `metadata_props`, doc strings and names), by its key. Lines and columns after it count
+    /// in the value.
+    Metadata {
+        /// `safetensors`, `gguf`, `onnx`.
+        format: String,
+        /// The key path (`__metadata__.hub_token`, `general.url`, `graph.node[3].name`).
+        key: String,
+    },
+}
+
+/// Which part of a notebook cell (see [`Segment::Cell`]).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
+#[serde(tag = "part", rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum CellPart {
+    /// The cell's source.
+    Source,
+    /// The output at this position in the cell's `outputs`.
+    Output {
+        /// Position in `outputs`.
+        output: usize,
+        /// The MIME type, when the output holds several text forms (`text/plain` and
+        /// `text/html` of one table).
+        #[serde(skip_serializing_if = "Option::is_none")]
+        mime: Option<String>,
+    },
+    /// The cell's metadata (as JSON text).
+    Metadata,
 }
 
 impl fmt::Display for Segment {
@@ -43,6 +91,20 @@ impl fmt::Display for Segment {
             Segment::Stdin => f.write_str("<stdin>"),
             Segment::Entry { path } => f.write_str(path),
             Segment::Decompressed { format } => write!(f, "({format})"),
+            Segment::Cell { index, part } => match part {
+                CellPart::Source => write!(f, "cells[{index}].source"),
+                CellPart::Output { output, mime } => {
+                    write!(f, "cells[{index}].outputs[{output}]")?;
+                    match mime {
+                        Some(m) => write!(f, "[{m}]"),
+                        None => Ok(()),
+                    }
+                }
+                CellPart::Metadata => write!(f, "cells[{index}].metadata"),
+            },
+            Segment::Pickle { path } if path.is_empty() => f.write_str("pickle"),
+            Segment::Pickle { path } => write!(f, "pickle:{path}"),
+            Segment::Metadata { format, key } => write!(f, "{format}:{key}"),
         }
     }
 }
@@ -107,7 +169,10 @@ impl Origin {
         loop {
             match &o.0.segment {
                 Segment::File { path } | Segment::Entry { path } => return path,
-                Segment::Stdin => return "",
+                Segment::Stdin
+                | Segment::Cell { .. }
+                | Segment::Pickle { .. }
+                | Segment::Metadata { .. } => return "",
                 _ => {}
             }
             match &o.0.parent {

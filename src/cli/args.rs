@@ -18,6 +18,8 @@ pub struct Cli {
 pub enum Command {
     /// Scan files, folders or stdin (`-`) for secrets.
     Scan(ScanArgs),
+    /// Copy stdin to stdout with every secret masked (a filter for logs and model responses).
+    Redact(RedactArgs),
     /// List or check rules.
     #[command(subcommand)]
     Rules(RulesCommand),
@@ -143,6 +145,40 @@ pub struct ScanArgs {
     /// Rule selection.
     #[command(flatten)]
     pub rules: RuleArgs,
+}
+
+/// `ferret redact`.
+#[derive(Debug, Args)]
+pub struct RedactArgs {
+    /// Also write the masked secrets' findings to FILE (created with mode 0600).
+    #[arg(long, value_name = "FILE")]
+    pub report: Option<PathBuf>,
+    /// Format of the --report file: one JSON document written at the end, or JSON lines
+    /// written as found (the one to use on a stream that never ends).
+    #[arg(long, value_enum, default_value_t = RedactReportFormat::Json)]
+    pub report_format: RedactReportFormat,
+    /// Include the secrets themselves in the --report file.
+    #[arg(long)]
+    pub show_secrets: bool,
+    /// Worker threads (default: one per core).
+    #[arg(short = 'j', long, value_name = "N", default_value_t = 0)]
+    pub threads: usize,
+    /// Print no summary on stderr.
+    #[arg(short, long)]
+    pub quiet: bool,
+    /// Rule selection.
+    #[command(flatten)]
+    pub rules: RuleArgs,
+}
+
+/// Formats of `ferret redact --report`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
+pub enum RedactReportFormat {
+    /// One JSON document.
+    #[default]
+    Json,
+    /// One JSON object per line, as found.
+    Jsonl,
 }
 
 /// `ferret rules …`.

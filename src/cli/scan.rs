@@ -28,7 +28,15 @@ struct Messages<'a> {
 impl Reporter for Messages<'_> {
     fn finding(&mut self, finding: Finding) -> io::Result<()> {
         self.findings += 1;
-        self.inner.finding(finding)
+        let result = self.inner.finding(finding);
+        if let Err(e) = &result
+            && e.kind() == io::ErrorKind::BrokenPipe
+        {
+            // The reader went away (`ferret scan - | head -1`). Exit now rather than when the
+            // scan next looks up: on a live stdin that would be when the next line arrives.
+            std::process::exit(if self.findings > 1 { 1 } else { 0 });
+        }
+        result
     }
 
     fn warning(&mut self, w: &Warning) -> io::Result<()> {
@@ -105,7 +113,13 @@ pub fn run(args: ScanArgs) -> anyhow::Result<ExitStatus> {
         rules,
         root: None,
     };
-    let mut reporter = report::reporter(format, report_opts, out);
+    // A live stream (`kubectl logs -f pod | ferret scan -`) never ends: text output cannot wait
+    // to be sorted, so each finding is printed as found.
+    let mut reporter = if format == Format::Text && inputs == [Input::Stdin] {
+        Box::new(report::text::TextReporter::new(report_opts, out).streaming())
+    } else {
+        report::reporter(format, report_opts, out)
+    };
     let mut messages = Messages {
         inner: reporter.as_mut(),
         quiet: args.quiet,

@@ -1,5 +1,9 @@
 //! Archives: tar and zip (also `.whl`, `.jar`, `.nupkg` and PyTorch `.pt` checkpoints).
 //!
+//! A PyTorch checkpoint is a zip holding `<name>/data.pkl` (the pickled object, expanded by
+//! [`super::pickle`]) and one `<name>/data/<n>` member per tensor storage: raw numbers, which
+//! are skipped.
+//!
 //! A tar in random-access data (a mapped `.tar`, an image layer already in memory) is walked by
 //! its headers only, and each member becomes a zero-copy slice scanned in parallel. A tar in a
 //! stream (`.tar.gz`, stdin) is read once: members up to the in-memory budget are buffered and
@@ -214,6 +218,7 @@ pub fn zip_blob(
         }
     };
     let over_budget = AtomicBool::new(false);
+    let torch = super::pickle::torch_prefixes(archive.file_names());
     (0..archive.len()).into_par_iter().for_each_init(
         || archive.clone(),
         |archive, index| {
@@ -224,6 +229,14 @@ pub fn zip_blob(
                 if !over_budget.swap(true, Ordering::Relaxed) {
                     ex.sink.warning(&origin, true, limit.to_string());
                 }
+                return;
+            }
+            if !torch.is_empty()
+                && archive
+                    .name_for_index(index)
+                    .is_some_and(|n| super::pickle::is_torch_storage(n, &torch))
+            {
+                // A tensor storage of a PyTorch checkpoint: numbers, not scanned.
                 return;
             }
             zip_member(ex, &data, archive, index, &origin, tracker, depth);

@@ -6,6 +6,17 @@
 //! only where text can be ([`tensor`]). Children get a longer [`Origin`] and go through the same
 //! dispatch, so a zip inside a tar.gz inside an image layer is found and named.
 //!
+//! ML artifacts are parsed rather than scanned as bytes: notebooks cell by cell
+//! ([`notebook`]), pickles and PyTorch checkpoints string by string with key paths
+//! ([`pickle`]), safetensors, GGUF and ONNX metadata with tensor data skipped ([`tensor`],
+//! [`gguf`], [`onnx`]). Their many small texts are scanned together ([`texts`]).
+//!
+//! Leaves are scanned by the engine. Text that holds ANSI escape codes is scanned with the
+//! codes removed ([`crate::view::ansi`]), offsets still pointing at the original bytes. The
+//! stream of `ferret scan -` reports each finding as soon as its line has arrived: when stdin
+//! has nothing more to read for the moment, the complete lines received are scanned at once
+//! ([`StreamScanner::flush_lines`]).
+//!
 //! Nothing is extracted to disk. Random-access data (a mapped file, an entry in memory) is
 //! expanded with zero-copy slices and its entries are scanned in parallel on the rayon pool;
 //! a stream (stdin, a decompressor) is expanded as it is read: small entries are buffered and
@@ -15,8 +26,13 @@
 
 pub mod archive;
 pub mod compress;
+pub mod gguf;
 pub mod limits;
+pub mod notebook;
+pub mod onnx;
+pub mod pickle;
 pub mod tensor;
+pub mod texts;
 
 use std::io::{self, Read};
 use std::sync::{Arc, Mutex};
@@ -25,6 +41,7 @@ use crate::blob::{Data, Origin, Segment};
 use crate::engine::{self, StreamScanner};
 use crate::finding::Finding;
 use crate::matcher::{Matcher, Scratch};
+use crate::view::ansi;
 pub use limits::{Budget, Limit, Tracker};
 
 /// What a blob is, as far as expansion cares.
@@ -43,6 +60,15 @@ pub enum Format {
     Safetensors,
     /// A NumPy `.npy` array: a header, then raw numbers.
     Npy,
+    /// A GGUF model (`GGUF`): a metadata header, then tensors.
+    Gguf,
+    /// A Python pickle (`\x80` and a protocol of 2 to 5, or a `.pkl`/`.pt`/`.joblib` name),
+    /// also a legacy PyTorch checkpoint.
+    Pickle,
+    /// A Jupyter notebook (`.ipynb`, or JSON that starts with `cells` or `nbformat`).
+    Notebook,
+    /// An ONNX model (`.onnx`, or a protobuf that starts like a `ModelProto`).
+    Onnx,
     /// Anything else: scanned as bytes.
     Other,
 }
@@ -70,6 +96,18 @@ pub fn sniff(head: &[u8], name: &str) -> Format {
     }
     if tensor::safetensors_header_len(head).is_some() {
         return Format::Safetensors;
+    }
+    if gguf::is_gguf(head) {
+        return Format::Gguf;
+    }
+    if pickle::is_pickle(head, name) {
+        return Format::Pickle;
+    }
+    if notebook::is_notebook(head, name) {
+        return Format::Notebook;
+    }
+    if onnx::is_onnx(head, name) {
+        return Format::Onnx;
     }
     Format::Other
 }
@@ -169,10 +207,26 @@ impl<'a> Expander<'a> {
             Format::Zstd => compress::zstd_blob(self, data, origin, tracker, depth + 1),
             Format::Tar => archive::tar_blob(self, data, origin, tracker, depth + 1),
             Format::Zip => archive::zip_blob(self, data, origin, tracker, depth + 1),
-            Format::Safetensors | Format::Npy => {
+            Format::Safetensors => {
+                let end = tensor::text_prefix(format, &head, data.len());
+                let mut buf = Vec::new();
+                match data.range(8..end, &mut buf) {
+                    Ok(header) => tensor::safetensors_header(self, header, &origin),
+                    Err(e) => self.sink.warning(&origin, false, e.to_string()),
+                }
+            }
+            Format::Npy => {
                 let end = tensor::text_prefix(format, &head, data.len());
                 self.leaf(&Arc::new(data.slice(0..end)), &origin);
             }
+            Format::Gguf => {
+                let len = data.len();
+                let mut reader = io::BufReader::new(crate::blob::reader::DataReader::new(data));
+                gguf::scan(self, &mut reader, len, &origin);
+            }
+            Format::Pickle => pickle::pickle_blob(self, data, origin),
+            Format::Notebook => notebook::notebook_blob(self, data, origin),
+            Format::Onnx => onnx::onnx_blob(self, data, origin),
             Format::Other => self.leaf(&data, &origin),
         }
     }
@@ -188,10 +242,13 @@ impl<'a> Expander<'a> {
         if self.sink.stopped() {
             return;
         }
-        let mut head = Vec::with_capacity(512);
-        if let Err(e) = reader.take(512).read_to_end(&mut head) {
-            return self.read_error(&origin, &e);
-        }
+        // A live stdin is sniffed from what has arrived: waiting for 512 bytes would hold back
+        // the first lines of a slow log.
+        let live = depth == 0 && matches!(origin.segment(), Segment::Stdin);
+        let head = match read_head(reader, live) {
+            Ok(h) => h,
+            Err(e) => return self.read_error(&origin, &e),
+        };
         let mut chained = io::Cursor::new(head.clone()).chain(reader);
         let format = sniff(&head, origin.name());
         if format != Format::Other && depth >= self.budget.max_depth {
@@ -206,24 +263,27 @@ impl<'a> Expander<'a> {
             Format::Gzip => compress::gzip_stream(self, &mut chained, origin, tracker, depth + 1),
             Format::Zstd => compress::zstd_stream(self, &mut chained, origin, tracker, depth + 1),
             Format::Tar => archive::tar_stream(self, &mut chained, origin, tracker, depth + 1),
-            Format::Zip => {
-                // A zip's directory is at its end: buffer it (within budget) to expand it.
+            Format::Zip | Format::Pickle | Format::Notebook | Format::Onnx => {
+                // A zip's directory is at its end, and these formats are parsed from random
+                // access: buffer the stream (within budget) and expand it as data.
                 let limit = self.budget.max_in_memory;
                 let mut buf = Vec::new();
                 match (&mut chained).take(limit + 1).read_to_end(&mut buf) {
-                    Ok(_) if buf.len() as u64 <= limit => archive::zip_blob(
-                        self,
-                        Arc::new(Data::Owned(buf)),
-                        origin,
-                        tracker,
-                        depth + 1,
-                    ),
+                    Ok(_) if buf.len() as u64 <= limit => {
+                        self.blob(Arc::new(Data::Owned(buf)), origin, tracker, depth)
+                    }
                     Ok(_) => {
+                        let what = match format {
+                            Format::Zip => "zip",
+                            Format::Pickle => "pickle",
+                            Format::Notebook => "notebook",
+                            _ => "ONNX model",
+                        };
                         self.sink.warning(
                             &origin,
                             true,
                             format!(
-                                "zip inside a stream is larger than {limit} bytes: scanned as bytes, not expanded"
+                                "{what} inside a stream is larger than {limit} bytes: scanned as bytes, not expanded"
                             ),
                         );
                         let mut rest = io::Cursor::new(buf).chain(chained);
@@ -232,18 +292,85 @@ impl<'a> Expander<'a> {
                     Err(e) => self.read_error(&origin, &e),
                 }
             }
-            Format::Safetensors | Format::Npy => {
+            Format::Safetensors => {
+                let end = tensor::text_prefix(format, &head, u64::MAX);
+                let mut header = Vec::new();
+                match (&mut chained).take(end).read_to_end(&mut header) {
+                    Ok(_) => {
+                        let json = header.get(8..).unwrap_or_default();
+                        tensor::safetensors_header(self, json, &origin);
+                    }
+                    Err(e) => self.read_error(&origin, &e),
+                }
+                // Drain the tensor bytes so an enclosing archive can go on to its next entry.
+                let _ = io::copy(&mut chained, &mut io::sink());
+            }
+            Format::Npy => {
                 let end = tensor::text_prefix(format, &head, u64::MAX);
                 self.leaf_stream(&mut (&mut chained).take(end), &origin);
-                // Drain the tensor bytes so an enclosing archive can go on to its next entry.
+                let _ = io::copy(&mut chained, &mut io::sink());
+            }
+            Format::Gguf => {
+                gguf::scan(self, &mut chained, u64::MAX, &origin);
                 let _ = io::copy(&mut chained, &mut io::sink());
             }
             Format::Other => self.leaf_stream(&mut chained, &origin),
         }
     }
 
-    /// Scans random-access bytes with the matcher.
+    /// Scans random-access bytes with the matcher (with ANSI escape codes removed when the
+    /// bytes hold any).
     pub fn leaf(&self, data: &Data, origin: &Origin) {
+        self.leaf_after(data, origin, 0);
+    }
+
+    /// [`Expander::leaf`], reporting only findings that start at or after `from` (what a parser
+    /// could not read, with positions in the whole data).
+    pub fn leaf_after(&self, data: &Data, origin: &Origin, from: u64) {
+        let len = data.len();
+        // Data in memory or mapped is checked whole for ESC (one memchr pass); large data and
+        // files read by ranges by their first MiB (a coloured log is coloured from the start),
+        // so that a plain log keeps its parallel chunked scan and is read once.
+        let probe = if len <= self.budget.max_in_memory && data.as_slice().is_some() {
+            len
+        } else {
+            len.min(ANSI_PROBE)
+        };
+        let mut buf = Vec::new();
+        let head = match data.range(0..probe, &mut buf) {
+            Ok(h) if ansi::has_escape(h) => h,
+            _ => return self.scan_leaf(data, origin, None, from),
+        };
+        if len > self.budget.max_in_memory {
+            // Too large to copy: one pass as a stream, the codes removed on the way.
+            let mut reader = Ranges {
+                data,
+                pos: 0,
+                buf: Vec::new(),
+            };
+            return self.leaf_stream(&mut reader, origin);
+        }
+        let mut whole = Vec::new();
+        let all = if probe < len {
+            match data.range(0..len, &mut whole) {
+                Ok(all) => all,
+                Err(_) => return self.scan_leaf(data, origin, None, from),
+            }
+        } else {
+            head
+        };
+        match ansi::strip(all) {
+            Some(stripped) => {
+                let text = Data::Owned(stripped.text);
+                self.scan_leaf(&text, origin, Some(&stripped.map), from);
+            }
+            None => self.scan_leaf(data, origin, None, from),
+        }
+    }
+
+    /// Scans `data`; `map` turns its offsets back into those of the original bytes; findings
+    /// before `from` are dropped.
+    fn scan_leaf(&self, data: &Data, origin: &Origin, map: Option<&ansi::OffsetMap>, from: u64) {
         let result = self.pool.with(self.matcher, |scratch, buf| {
             engine::scan_data_until(
                 self.matcher,
@@ -256,7 +383,13 @@ impl<'a> Expander<'a> {
             )
         });
         self.sink.scanned(result.bytes);
-        for f in result.findings {
+        for mut f in result.findings {
+            if let Some(map) = map {
+                unstrip(&mut f, map);
+            }
+            if f.offset < from {
+                continue;
+            }
             if !self.sink.finding(f) {
                 return;
             }
@@ -266,12 +399,30 @@ impl<'a> Expander<'a> {
         }
     }
 
-    /// Scans a stream with the matcher, reporting findings as soon as they are final.
+    /// Scans a stream with the matcher, reporting findings as soon as they are final. Once
+    /// an ESC byte is seen, ANSI escape codes are removed from the rest of the stream.
+    ///
+    /// The top-level stdin stream is *live* (`kubectl logs -f | ferret scan -`): whenever it
+    /// has no more bytes ready, the complete lines received so far are scanned at once, so a
+    /// finding is reported as soon as its line has arrived ([`StreamScanner::flush_lines`]).
     pub fn leaf_stream(&self, reader: &mut dyn Read, origin: &Origin) {
+        let live = matches!(origin.segment(), Segment::Stdin);
         let mut scanner =
             StreamScanner::new(self.matcher, origin.clone(), self.chunk_size as usize);
         let mut block = vec![0u8; 256 * 1024];
+        let mut ansi: Option<(ansi::Stripper, ansi::OffsetMap, Vec<u8>)> = None;
         let mut failed = None;
+        let emit = |found: Vec<Finding>, map: Option<&ansi::OffsetMap>| {
+            for mut f in found {
+                if let Some(map) = map {
+                    unstrip(&mut f, map);
+                }
+                if !self.sink.finding(f) {
+                    return false;
+                }
+            }
+            true
+        };
         loop {
             if self.sink.stopped() {
                 return;
@@ -279,10 +430,27 @@ impl<'a> Expander<'a> {
             match reader.read(&mut block) {
                 Ok(0) => break,
                 Ok(n) => {
-                    for f in scanner.push(&block[..n]) {
-                        if !self.sink.finding(f) {
-                            return;
+                    let bytes = &block[..n];
+                    if ansi.is_none() && ansi::has_escape(bytes) {
+                        ansi = Some(Default::default());
+                    }
+                    let found = match &mut ansi {
+                        Some((stripper, map, out)) => {
+                            out.clear();
+                            stripper.feed(bytes, out, map);
+                            scanner.push(out)
                         }
+                        None => scanner.push(bytes),
+                    };
+                    let map = ansi.as_ref().map(|a| &a.1);
+                    if !emit(found, map) {
+                        return;
+                    }
+                    if live && !stdin_ready() && !emit(scanner.flush_lines(), map) {
+                        return;
+                    }
+                    if let Some((_, map, _)) = &mut ansi {
+                        map.forget_before(scanner.retained_from());
                     }
                 }
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
@@ -292,11 +460,16 @@ impl<'a> Expander<'a> {
                 }
             }
         }
-        self.sink.scanned(scanner.len());
-        for f in scanner.finish() {
-            if !self.sink.finding(f) {
+        if let Some((stripper, map, out)) = &mut ansi {
+            out.clear();
+            stripper.finish(out);
+            if !emit(scanner.push(out), Some(map)) {
                 return;
             }
+        }
+        self.sink.scanned(scanner.len());
+        if !emit(scanner.finish(), ansi.as_ref().map(|a| &a.1)) {
+            return;
         }
         if let Some(e) = failed {
             self.read_error(origin, &e);
@@ -309,6 +482,73 @@ impl<'a> Expander<'a> {
             Some(limit) => self.sink.warning(origin, true, limit.to_string()),
             None => self.sink.warning(origin, false, e.to_string()),
         }
+    }
+}
+
+/// The first 512 bytes of a stream (fewer at its end), or, on a live stdin, what has arrived
+/// when it pauses.
+fn read_head(reader: &mut dyn Read, live: bool) -> io::Result<Vec<u8>> {
+    let mut head = vec![0u8; 512];
+    let mut n = 0;
+    while n < head.len() {
+        match reader.read(&mut head[n..]) {
+            Ok(0) => break,
+            Ok(k) => {
+                n += k;
+                if live && !stdin_ready() {
+                    break;
+                }
+            }
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    head.truncate(n);
+    Ok(head)
+}
+
+/// Bytes of a large leaf looked at for an ESC byte (1 MiB).
+const ANSI_PROBE: u64 = 1 << 20;
+
+/// Moves a finding made in ANSI-stripped text back onto the original bytes. Lines are the
+/// same in both; columns stay those of the text a person sees.
+fn unstrip(f: &mut Finding, map: &ansi::OffsetMap) {
+    let end = f.end_offset.max(f.offset + 1);
+    f.offset = map.original(f.offset);
+    f.end_offset = map.original(end - 1) + 1;
+}
+
+/// Whether stdin has bytes ready to read now (or is not something that can be waited on, such
+/// as a regular file).
+pub fn stdin_ready() -> bool {
+    use rustix::event::{PollFd, PollFlags, Timespec, poll};
+    let stdin = io::stdin();
+    let mut fds = [PollFd::new(&stdin, PollFlags::IN)];
+    let zero = Timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    match poll(&mut fds, Some(&zero)) {
+        Ok(n) => n > 0,
+        Err(_) => true,
+    }
+}
+
+/// `Read` over any data by ranges (a mapped, owned or range-read file).
+struct Ranges<'d> {
+    data: &'d Data,
+    pos: u64,
+    buf: Vec<u8>,
+}
+
+impl Read for Ranges<'_> {
+    fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
+        let end = self.pos.saturating_add(out.len() as u64);
+        let bytes = self.data.range(self.pos..end, &mut self.buf)?;
+        let n = bytes.len();
+        out[..n].copy_from_slice(bytes);
+        self.pos += n as u64;
+        Ok(n)
     }
 }
 

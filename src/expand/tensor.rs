@@ -6,8 +6,60 @@
 //! raw array bytes. In both, the payload of a numeric dtype cannot hold a secret, so only the
 //! header is scanned: a 10 GB file costs as much as its header. (An `.npy` of strings or
 //! Python objects is scanned whole.)
+//!
+//! A safetensors header is parsed ([`safetensors_header`]): each `__metadata__` value is
+//! scanned as `__metadata__.key = "value"` with a [`Segment::Metadata`] naming its key
+//! (`safetensors:__metadata__.hub_token`), and each tensor name as `(key)`. A header that is
+//! not valid JSON is scanned as bytes, with a warning.
 
+use super::Expander;
 use super::Format;
+use super::texts::Texts;
+use crate::blob::{Origin, Segment};
+
+/// Scans a safetensors JSON header (the bytes after the length prefix).
+pub fn safetensors_header(ex: &Expander<'_>, header: &[u8], origin: &Origin) {
+    let map: serde_json::Map<String, serde_json::Value> = match serde_json::from_slice(header) {
+        Ok(m) => m,
+        Err(e) => {
+            ex.sink.warning(
+                origin,
+                false,
+                format!("safetensors header is not valid JSON ({e}): scanned as bytes"),
+            );
+            return ex.leaf(&crate::blob::Data::Owned(header.to_vec()), origin);
+        }
+    };
+    let mut texts = Texts::new(ex);
+    let mut push = |key: String, value: &[u8]| {
+        let label = format!("{key} = \"");
+        let child = origin.child(Segment::Metadata {
+            format: "safetensors".into(),
+            key,
+        });
+        texts.push(child, label.as_bytes(), value, b"\"");
+    };
+    for (name, value) in &map {
+        if name == "__metadata__" {
+            let Some(meta) = value.as_object() else {
+                push("__metadata__".into(), value.to_string().as_bytes());
+                continue;
+            };
+            for (k, v) in meta {
+                let mut key = "__metadata__".to_string();
+                super::pickle::push_name(&mut key, k);
+                push("__metadata__.(key)".into(), k.as_bytes());
+                match v {
+                    serde_json::Value::String(s) => push(key, s.as_bytes()),
+                    other => push(key, other.to_string().as_bytes()),
+                }
+            }
+        } else {
+            push("(key)".into(), name.as_bytes());
+        }
+    }
+    texts.finish();
+}
 
 /// The largest header length believed (larger values are corrupt or hostile).
 const MAX_HEADER: u64 = 100 << 20;

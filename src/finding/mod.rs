@@ -85,9 +85,12 @@ pub fn confirm(
     if rule.spec.require_valid && validation == Validation::Failed {
         return None;
     }
-    let line_start = memchr::memrchr(b'\n', &hay[..candidate.secret.start]).map_or(0, |i| i + 1);
+    // The context is the secret's line as a terminal shows it: a CR (CRLF logs, progress bars
+    // redrawn with `\r`) ends it like a newline.
+    let line_start =
+        memchr::memrchr2(b'\n', b'\r', &hay[..candidate.secret.start]).map_or(0, |i| i + 1);
     let before_start = line_start.max(candidate.secret.start.saturating_sub(CONTEXT_BYTES));
-    let after_end = memchr::memchr(b'\n', &hay[candidate.secret.end..])
+    let after_end = memchr::memchr2(b'\n', b'\r', &hay[candidate.secret.end..])
         .map_or(hay.len(), |i| candidate.secret.end + i)
         .min(candidate.secret.end + CONTEXT_BYTES);
     Some(Finding {

@@ -6,6 +6,9 @@
 //! ```
 //!
 //! Colour is used only when the caller says so (a terminal, no `NO_COLOR`, `--color`).
+//!
+//! Findings are sorted at the end, unless the reporter is [`TextReporter::streaming`]
+//! (`ferret scan -` on a live stream): then each is printed the moment it is found.
 
 use std::io::{self, Write};
 
@@ -22,6 +25,7 @@ pub struct TextReporter {
     opts: ReportOptions,
     out: Box<dyn Write + Send>,
     findings: Vec<Finding>,
+    streaming: bool,
 }
 
 impl TextReporter {
@@ -31,7 +35,14 @@ impl TextReporter {
             opts,
             out,
             findings: Vec::new(),
+            streaming: false,
         }
+    }
+
+    /// Prints each finding as it arrives (in the order found) instead of sorting at the end.
+    pub fn streaming(mut self) -> TextReporter {
+        self.streaming = true;
+        self
     }
 
     fn style(&self, s: Style) -> Style {
@@ -50,41 +61,52 @@ fn severity_style(sev: Severity) -> Style {
 
 impl Reporter for TextReporter {
     fn finding(&mut self, finding: Finding) -> io::Result<()> {
+        if self.streaming {
+            self.write(&finding)?;
+            return self.out.flush();
+        }
         self.findings.push(finding);
         Ok(())
     }
 
     fn finish(&mut self, _summary: &Summary) -> io::Result<()> {
         sort(&mut self.findings);
+        for f in std::mem::take(&mut self.findings) {
+            self.write(&f)?;
+        }
+        self.out.flush()
+    }
+}
+
+impl TextReporter {
+    fn write(&mut self, f: &Finding) -> io::Result<()> {
         let bold = self.style(Style::new().bold());
         let dim = self.style(Style::new().dimmed());
         let secret_style = self.style(Style::new().fg_color(Some(AnsiColor::Magenta.into())));
-        for f in &self.findings {
-            let sev = self.style(severity_style(f.rule.severity()));
-            let check = match (f.validation, f.rule.spec.validator.as_deref()) {
-                (Validation::Passed, Some(v)) => format!(" [{v} passed]"),
-                (Validation::Failed, Some(v)) => format!(" [{v} FAILED: probably not real]"),
-                _ => String::new(),
-            };
-            writeln!(
-                self.out,
-                "{bold}{}:{}:{}{bold:#}: {sev}{}{sev:#} {} ({}){check}",
-                f.origin,
-                f.start.line,
-                f.start.column,
-                f.rule.severity(),
-                f.rule.id(),
-                f.rule.name(),
-            )?;
-            writeln!(
-                self.out,
-                "    {}{secret_style}{}{secret_style:#}{}",
-                f.before.trim_start(),
-                self.opts.shown_secret(f),
-                f.after.trim_end()
-            )?;
-            writeln!(self.out, "    {dim}fingerprint {}{dim:#}", f.fingerprint)?;
-        }
-        self.out.flush()
+        let sev = self.style(severity_style(f.rule.severity()));
+        let check = match (f.validation, f.rule.spec.validator.as_deref()) {
+            (Validation::Passed, Some(v)) => format!(" [{v} passed]"),
+            (Validation::Failed, Some(v)) => format!(" [{v} FAILED: probably not real]"),
+            _ => String::new(),
+        };
+        writeln!(
+            self.out,
+            "{bold}{}:{}:{}{bold:#}: {sev}{}{sev:#} {} ({}){check}",
+            f.origin,
+            f.start.line,
+            f.start.column,
+            f.rule.severity(),
+            f.rule.id(),
+            f.rule.name(),
+        )?;
+        writeln!(
+            self.out,
+            "    {}{secret_style}{}{secret_style:#}{}",
+            f.before.trim_start(),
+            self.opts.shown_secret(f),
+            f.after.trim_end()
+        )?;
+        writeln!(self.out, "    {dim}fingerprint {}{dim:#}", f.fingerprint)?;
+        Ok(())
     }
 }

@@ -1,5 +1,8 @@
 //! Builders for binary fixtures, made in memory by code (never checked in): tar, tar.gz, zip,
-//! gzip, safetensors, npy.
+//! gzip, zstd, safetensors, notebooks, pickles and PyTorch checkpoints (zip and legacy), GGUF
+//! and ONNX. The model formats are written from their published specs (pickle opcodes as in
+//! CPython's `pickletools`, `torch.save`'s zip layout, the GGUF spec in ggml's `docs/gguf.md`,
+//! `onnx.proto`), so the tests do not need Python, PyTorch or ONNX to run.
 
 #![allow(dead_code)]
 
@@ -92,4 +95,318 @@ pub fn safetensors(metadata: &[(&str, &str)], payload: usize) -> Vec<u8> {
 /// zstd of `bytes`.
 pub fn zstd(bytes: &[u8]) -> Vec<u8> {
     zstd::encode_all(bytes, 3).expect("zstd")
+}
+
+/// A notebook (nbformat 4) with `cells`, each `(cell_type, source, outputs)` (outputs are
+/// nbformat output objects), and notebook-level `metadata`.
+pub fn notebook(
+    cells: &[(&str, &str, Vec<serde_json::Value>)],
+    metadata: serde_json::Value,
+) -> Vec<u8> {
+    let cells: Vec<serde_json::Value> = cells
+        .iter()
+        .map(|(kind, source, outputs)| {
+            // Jupyter writes sources as lists of lines, each keeping its newline.
+            let lines: Vec<&str> = source.split_inclusive('\n').collect();
+            let mut cell = serde_json::json!({
+                "cell_type": kind,
+                "metadata": {},
+                "source": lines,
+            });
+            if *kind == "code" {
+                cell["outputs"] = serde_json::Value::Array(outputs.clone());
+                cell["execution_count"] = serde_json::json!(1);
+            }
+            cell
+        })
+        .collect();
+    let nb = serde_json::json!({
+        "cells": cells,
+        "metadata": metadata,
+        "nbformat": 4,
+        "nbformat_minor": 5,
+    });
+    // Jupyter's own layout: one-space indent, keys sorted.
+    let mut out = Vec::new();
+    let fmt = serde_json::ser::PrettyFormatter::with_indent(b" ");
+    let mut ser = serde_json::Serializer::with_formatter(&mut out, fmt);
+    serde::Serialize::serialize(&nb, &mut ser).expect("notebook json");
+    out.push(b'\n');
+    out
+}
+
+/// A base64 string of `n` bytes of PNG-looking data (a large image output).
+pub fn png_base64(n: usize) -> String {
+    use base64::Engine as _;
+    let mut bytes = b"\x89PNG\r\n\x1a\n".to_vec();
+    let mut g = crate::common::secrets::Gen::new(99);
+    while bytes.len() < n {
+        bytes.extend_from_slice(&g.next().to_le_bytes());
+    }
+    base64::engine::general_purpose::STANDARD.encode(&bytes)
+}
+
+/// A value for the small pickler below.
+pub enum Py {
+    Str(String),
+    Int(i32),
+    Float(f64),
+    Dict(Vec<(String, Py)>),
+    List(Vec<Py>),
+    /// `module.name(*args)` through `GLOBAL` + `REDUCE`.
+    Call(&'static str, &'static str, Vec<Py>),
+    /// A PyTorch tensor: `torch._utils._rebuild_tensor_v2` over a persistent storage id.
+    Tensor(&'static str),
+    /// `collections.OrderedDict` with these items (pickled as REDUCE then SETITEMS).
+    Ordered(Vec<(String, Py)>),
+}
+
+/// Pickles `v` in protocol 2, the way `torch.save` does (memoized with BINPUT).
+pub fn pickle(v: &Py) -> Vec<u8> {
+    let mut out = b"\x80\x02".to_vec();
+    let mut memo = 0u8;
+    pickle_value(v, &mut out, &mut memo);
+    out.push(b'.');
+    out
+}
+
+fn put(out: &mut Vec<u8>, memo: &mut u8) {
+    out.extend_from_slice(&[b'q', *memo]);
+    *memo = memo.wrapping_add(1);
+}
+
+fn pickle_str(s: &str, out: &mut Vec<u8>, memo: &mut u8) {
+    out.push(b'X');
+    out.extend_from_slice(&(s.len() as u32).to_le_bytes());
+    out.extend_from_slice(s.as_bytes());
+    put(out, memo);
+}
+
+fn pickle_items(items: &[(String, Py)], out: &mut Vec<u8>, memo: &mut u8) {
+    out.push(b'(');
+    for (k, v) in items {
+        pickle_str(k, out, memo);
+        pickle_value(v, out, memo);
+    }
+    out.push(b'u');
+}
+
+fn pickle_value(v: &Py, out: &mut Vec<u8>, memo: &mut u8) {
+    match v {
+        Py::Str(s) => pickle_str(s, out, memo),
+        Py::Int(i) => {
+            out.push(b'J');
+            out.extend_from_slice(&i.to_le_bytes());
+        }
+        Py::Float(f) => {
+            out.push(b'G');
+            out.extend_from_slice(&f.to_be_bytes());
+        }
+        Py::Dict(items) => {
+            out.push(b'}');
+            put(out, memo);
+            pickle_items(items, out, memo);
+        }
+        Py::List(items) => {
+            out.push(b']');
+            put(out, memo);
+            out.push(b'(');
+            for i in items {
+                pickle_value(i, out, memo);
+            }
+            out.push(b'e');
+        }
+        Py::Call(module, name, args) => {
+            out.extend_from_slice(format!("c{module}\n{name}\n").as_bytes());
+            put(out, memo);
+            out.push(b'(');
+            for a in args {
+                pickle_value(a, out, memo);
+            }
+            out.push(b't');
+            out.push(b'R');
+            put(out, memo);
+        }
+        Py::Tensor(key) => {
+            out.extend_from_slice(b"ctorch._utils\n_rebuild_tensor_v2\n");
+            put(out, memo);
+            out.push(b'(');
+            // Persistent id: ('storage', torch.FloatStorage, key, 'cpu', 4).
+            out.push(b'(');
+            pickle_str("storage", out, memo);
+            out.extend_from_slice(b"ctorch\nFloatStorage\n");
+            put(out, memo);
+            pickle_str(key, out, memo);
+            pickle_str("cpu", out, memo);
+            out.extend_from_slice(b"K\x04t");
+            put(out, memo);
+            out.push(b'Q');
+            out.extend_from_slice(b"K\x00K\x04\x85K\x01\x85\x89");
+            out.extend_from_slice(b"ccollections\nOrderedDict\n)R");
+            put(out, memo);
+            out.extend_from_slice(b"tR");
+            put(out, memo);
+        }
+        Py::Ordered(items) => {
+            out.extend_from_slice(b"ccollections\nOrderedDict\n");
+            put(out, memo);
+            out.extend_from_slice(b")R");
+            put(out, memo);
+            pickle_items(items, out, memo);
+        }
+    }
+}
+
+/// A PyTorch zip checkpoint (`torch.save` layout): `archive/data.pkl`, one stored
+/// `archive/data/<key>` member per storage, `archive/version`, `archive/byteorder`.
+pub fn torch_zip(object: &Py, storages: &[(&str, &[u8])]) -> Vec<u8> {
+    let data_pkl = pickle(object);
+    let mut members: Vec<(String, Vec<u8>)> = vec![
+        ("archive/data.pkl".into(), data_pkl),
+        ("archive/byteorder".into(), b"little".to_vec()),
+    ];
+    for (key, bytes) in storages {
+        members.push((format!("archive/data/{key}"), bytes.to_vec()));
+    }
+    members.push(("archive/version".into(), b"3\n".to_vec()));
+    let refs: Vec<(&str, &[u8])> = members
+        .iter()
+        .map(|(n, b)| (n.as_str(), b.as_slice()))
+        .collect();
+    zip(&refs, true)
+}
+
+/// A legacy (pre-1.6, non-zip) PyTorch file: magic, protocol, system info and the object as
+/// four pickles, the storage keys as a fifth, then raw storages (8-byte count + bytes).
+pub fn torch_legacy(object: &Py, storages: &[(&str, &[u8])]) -> Vec<u8> {
+    let mut out = b"\x80\x02\x8a\x0a\x6c\xfc\x9c\x46\xf9\x20\x6a\xa8\x50\x19.".to_vec();
+    out.extend_from_slice(b"\x80\x02M\xe9\x03.");
+    out.extend(pickle(&Py::Dict(vec![
+        ("protocol_version".into(), Py::Int(1001)),
+        ("little_endian".into(), Py::Int(1)),
+    ])));
+    out.extend(pickle(object));
+    let keys = Py::List(
+        storages
+            .iter()
+            .map(|(k, _)| Py::Str(k.to_string()))
+            .collect(),
+    );
+    out.extend(pickle(&keys));
+    for (_, bytes) in storages {
+        out.extend_from_slice(&((bytes.len() / 4) as u64).to_le_bytes());
+        out.extend_from_slice(bytes);
+    }
+    out
+}
+
+/// A GGUF (version 3) file with string metadata `strings`, a string array, a float array,
+/// one tensor description and `payload` bytes of tensor data (aligned to 32).
+pub fn gguf(strings: &[(&str, &str)], tokens: &[&str], payload: &[u8]) -> Vec<u8> {
+    fn s(out: &mut Vec<u8>, v: &str) {
+        out.extend_from_slice(&(v.len() as u64).to_le_bytes());
+        out.extend_from_slice(v.as_bytes());
+    }
+    let mut out = b"GGUF".to_vec();
+    out.extend_from_slice(&3u32.to_le_bytes());
+    out.extend_from_slice(&1u64.to_le_bytes()); // tensors
+    out.extend_from_slice(&((strings.len() + 3) as u64).to_le_bytes());
+    s(&mut out, "general.alignment");
+    out.extend_from_slice(&4u32.to_le_bytes()); // UINT32
+    out.extend_from_slice(&32u32.to_le_bytes());
+    for (k, v) in strings {
+        s(&mut out, k);
+        out.extend_from_slice(&8u32.to_le_bytes()); // STRING
+        s(&mut out, v);
+    }
+    s(&mut out, "tokenizer.ggml.scores");
+    out.extend_from_slice(&9u32.to_le_bytes()); // ARRAY
+    out.extend_from_slice(&6u32.to_le_bytes()); // of FLOAT32
+    out.extend_from_slice(&3u64.to_le_bytes());
+    out.extend_from_slice(&[0u8; 12]);
+    s(&mut out, "tokenizer.ggml.tokens");
+    out.extend_from_slice(&9u32.to_le_bytes()); // ARRAY
+    out.extend_from_slice(&8u32.to_le_bytes()); // of STRING
+    out.extend_from_slice(&(tokens.len() as u64).to_le_bytes());
+    for t in tokens {
+        s(&mut out, t);
+    }
+    // Tensor description: name, 1 dimension, F32, offset 0.
+    s(&mut out, "token_embd.weight");
+    out.extend_from_slice(&1u32.to_le_bytes());
+    out.extend_from_slice(&((payload.len() / 4) as u64).to_le_bytes());
+    out.extend_from_slice(&0u32.to_le_bytes());
+    out.extend_from_slice(&0u64.to_le_bytes());
+    while !out.len().is_multiple_of(32) {
+        out.push(0);
+    }
+    out.extend_from_slice(payload);
+    out
+}
+
+/// Protobuf wire helpers for the ONNX builder.
+fn varint(out: &mut Vec<u8>, mut v: u64) {
+    loop {
+        let b = (v & 0x7f) as u8;
+        v >>= 7;
+        if v == 0 {
+            out.push(b);
+            return;
+        }
+        out.push(b | 0x80);
+    }
+}
+
+fn field_bytes(out: &mut Vec<u8>, number: u64, bytes: &[u8]) {
+    varint(out, number << 3 | 2);
+    varint(out, bytes.len() as u64);
+    out.extend_from_slice(bytes);
+}
+
+fn field_varint(out: &mut Vec<u8>, number: u64, v: u64) {
+    varint(out, number << 3);
+    varint(out, v);
+}
+
+/// An ONNX `ModelProto` (by onnx.proto): one `Add` node with a doc string, an initializer with
+/// `raw_data`, inputs and outputs, and `metadata_props`.
+pub fn onnx(metadata: &[(&str, &str)], node_doc: &str, raw_data: &[u8]) -> Vec<u8> {
+    let mut node = Vec::new();
+    field_bytes(&mut node, 1, b"x");
+    field_bytes(&mut node, 1, b"w");
+    field_bytes(&mut node, 2, b"y");
+    field_bytes(&mut node, 3, b"add0");
+    field_bytes(&mut node, 4, b"Add");
+    field_bytes(&mut node, 6, node_doc.as_bytes());
+    let mut init = Vec::new();
+    field_varint(&mut init, 1, (raw_data.len() / 4) as u64); // dims
+    field_varint(&mut init, 2, 1); // FLOAT
+    field_bytes(&mut init, 8, b"w");
+    field_bytes(&mut init, 9, raw_data);
+    let value_info = |name: &[u8]| {
+        let mut v = Vec::new();
+        field_bytes(&mut v, 1, name);
+        v
+    };
+    let mut graph = Vec::new();
+    field_bytes(&mut graph, 1, &node);
+    field_bytes(&mut graph, 2, b"main");
+    field_bytes(&mut graph, 5, &init);
+    field_bytes(&mut graph, 11, &value_info(b"x"));
+    field_bytes(&mut graph, 12, &value_info(b"y"));
+    let mut model = Vec::new();
+    field_varint(&mut model, 1, 9); // ir_version
+    field_bytes(&mut model, 2, b"ferret-tests");
+    field_bytes(&mut model, 3, b"1.0");
+    field_bytes(&mut model, 7, &graph);
+    let mut opset = Vec::new();
+    field_varint(&mut opset, 2, 19);
+    field_bytes(&mut model, 8, &opset);
+    for (k, v) in metadata {
+        let mut e = Vec::new();
+        field_bytes(&mut e, 1, k.as_bytes());
+        field_bytes(&mut e, 2, v.as_bytes());
+        field_bytes(&mut model, 14, &e);
+    }
+    model
 }

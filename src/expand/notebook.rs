@@ -1,0 +1,321 @@
+//! Jupyter notebooks: each cell's source and each text output, as the text a person sees.
+//!
+//! A notebook is JSON: `cells`, each with a `source` (a string or a list of lines), and code
+//! cells with `outputs`: `stream` text (what `print` wrote), `execute_result` and
+//! `display_data` bundles keyed by MIME type (`text/plain`, `text/html`, `application/json`,
+//! and base64 `image/png`), and `error` tracebacks full of ANSI colour codes. Scanning the raw
+//! JSON would see `\n` and `\"` escapes around every secret, line numbers of the JSON file
+//! rather than of the cell, and megabytes of base64 pixels. So the notebook is parsed
+//! (serde, with the binary outputs skipped by the parser without being stored), and every
+//! text part is scanned as decoded text with its own origin: `eda.ipynb › cells[3].source:2:9`,
+//! `eda.ipynb › cells[4].outputs[0]:1:12`, `cells[4].outputs[1][text/html]` for one MIME type of
+//! a bundle. Lines and columns count inside that text. Tracebacks are scanned with their ANSI
+//! codes removed. Notebook and cell `metadata` (papermill parameters live there) are scanned as
+//! JSON text.
+//!
+//! nbformat 4 is the format Jupyter writes; the cells of nbformat 3 (`worksheets`, `input`)
+//! are read too. A file that does not parse as a notebook is scanned as bytes, with a warning
+//! when its name says it is one.
+
+use std::fmt;
+use std::sync::Arc;
+
+use serde::Deserialize;
+use serde::de::{self, IgnoredAny, MapAccess, SeqAccess, Visitor};
+
+use super::Expander;
+use super::texts::Texts;
+use crate::blob::{CellPart, Data, Origin, Segment};
+use crate::view::ansi;
+
+/// Whether `head` (the first bytes) and `name` look like a notebook: a `.ipynb` name, or a JSON
+/// object whose first bytes name `cells`, `nbformat` or `worksheets`.
+pub fn is_notebook(head: &[u8], name: &str) -> bool {
+    if name.to_ascii_lowercase().ends_with(".ipynb") {
+        return true;
+    }
+    let head = head.strip_prefix(b"\xef\xbb\xbf").unwrap_or(head);
+    let Some(first) = head.iter().position(|b| !b.is_ascii_whitespace()) else {
+        return false;
+    };
+    head[first] == b'{'
+        && [&b"\"cells\""[..], b"\"nbformat\"", b"\"worksheets\""]
+            .iter()
+            .any(|k| memchr::memmem::find(head, k).is_some())
+}
+
+/// Scans a notebook held in `data`; falls back to the raw bytes if it does not parse.
+pub fn notebook_blob(ex: &Expander<'_>, data: Arc<Data>, origin: Origin) {
+    let named = origin.name().to_ascii_lowercase().ends_with(".ipynb");
+    let limit = ex.budget.max_in_memory.max(1 << 30);
+    if data.len() > limit {
+        ex.sink.warning(
+            &origin,
+            true,
+            format!("notebook larger than {limit} bytes: scanned as bytes, not parsed"),
+        );
+        return ex.leaf(&data, &origin);
+    }
+    let mut buf = Vec::new();
+    let bytes = match data.range(0..data.len(), &mut buf) {
+        Ok(b) => b,
+        Err(e) => return ex.sink.warning(&origin, false, e.to_string()),
+    };
+    let bytes = bytes.strip_prefix(b"\xef\xbb\xbf").unwrap_or(bytes);
+    match serde_json::from_slice::<Notebook>(bytes) {
+        Ok(nb) if nb.nbformat.is_some() => scan(ex, nb, &origin),
+        Ok(_) => {
+            if named {
+                ex.sink.warning(
+                    &origin,
+                    false,
+                    "not a notebook (no nbformat): scanned as bytes".into(),
+                );
+            }
+            ex.leaf(&data, &origin);
+        }
+        Err(e) => {
+            if named {
+                ex.sink.warning(
+                    &origin,
+                    false,
+                    format!("malformed notebook ({e}): scanned as bytes"),
+                );
+            }
+            ex.leaf(&data, &origin);
+        }
+    }
+}
+
+fn scan(ex: &Expander<'_>, nb: Notebook, origin: &Origin) {
+    let mut texts = Texts::new(ex);
+    if let Some(meta) = json_text(nb.metadata.as_ref()) {
+        let o = origin.child(Segment::Metadata {
+            format: "ipynb".into(),
+            key: "metadata".into(),
+        });
+        texts.push(o, b"", meta.as_bytes(), b"");
+    }
+    let cells = nb
+        .cells
+        .iter()
+        .chain(nb.worksheets.iter().flat_map(|w| w.cells.iter()));
+    for (index, cell) in cells.enumerate() {
+        let part = |part| origin.child(Segment::Cell { index, part });
+        let source = cell.source.as_ref().or(cell.input.as_ref());
+        if let Some(source) = source.filter(|s| !s.0.is_empty()) {
+            texts.push(part(CellPart::Source), b"", source.0.as_bytes(), b"");
+        }
+        for (output, out) in cell.outputs.iter().enumerate() {
+            for (mime, text) in out.texts() {
+                let o = part(CellPart::Output { output, mime });
+                texts.push(o, b"", text.as_bytes(), b"");
+            }
+        }
+        if let Some(meta) = json_text(cell.metadata.as_ref()) {
+            texts.push(part(CellPart::Metadata), b"", meta.as_bytes(), b"");
+        }
+    }
+    texts.finish();
+}
+
+/// Non-empty JSON as pretty text.
+fn json_text(v: Option<&serde_json::Value>) -> Option<String> {
+    match v? {
+        serde_json::Value::Null => None,
+        serde_json::Value::Object(m) if m.is_empty() => None,
+        v => serde_json::to_string_pretty(v).ok(),
+    }
+}
+
+#[derive(Deserialize)]
+struct Notebook {
+    #[serde(default)]
+    cells: Vec<Cell>,
+    #[serde(default)]
+    worksheets: Vec<Worksheet>,
+    #[serde(default)]
+    metadata: Option<serde_json::Value>,
+    #[serde(default)]
+    nbformat: Option<IgnoredAny>,
+}
+
+#[derive(Deserialize)]
+struct Worksheet {
+    #[serde(default)]
+    cells: Vec<Cell>,
+}
+
+#[derive(Deserialize)]
+struct Cell {
+    #[serde(default)]
+    source: Option<Text>,
+    /// nbformat 3 code cells.
+    #[serde(default)]
+    input: Option<Text>,
+    #[serde(default)]
+    outputs: Vec<Output>,
+    #[serde(default)]
+    metadata: Option<serde_json::Value>,
+}
+
+#[derive(Deserialize)]
+struct Output {
+    #[serde(default)]
+    text: Option<Text>,
+    #[serde(default)]
+    data: Option<Bundle>,
+    #[serde(default)]
+    ename: Option<String>,
+    #[serde(default)]
+    evalue: Option<String>,
+    #[serde(default)]
+    traceback: Option<Vec<String>>,
+    /// nbformat 3 keeps HTML outputs at the top level.
+    #[serde(default)]
+    html: Option<Text>,
+}
+
+impl Output {
+    /// The text parts of this output: `(MIME type when it is one of several, text)`.
+    fn texts(&self) -> Vec<(Option<String>, String)> {
+        let mut out = Vec::new();
+        if let Some(t) = &self.text {
+            out.push((None, t.0.clone()));
+        }
+        if let Some(tb) = &self.traceback {
+            let joined = tb.join("\n");
+            let mut text = match ansi::strip(joined.as_bytes()) {
+                Some(s) => String::from_utf8_lossy(&s.text).into_owned(),
+                None => joined,
+            };
+            if let Some(v) = self.evalue.as_deref().filter(|v| !text.contains(*v)) {
+                let name = self.ename.as_deref().unwrap_or("Error");
+                text = format!("{name}: {v}\n{text}");
+            }
+            out.push((None, text));
+        } else if let Some(v) = &self.evalue {
+            let name = self.ename.as_deref().unwrap_or("Error");
+            out.push((None, format!("{name}: {v}")));
+        }
+        if let Some(b) = &self.data {
+            let single = out.is_empty() && b.0.len() == 1;
+            for (mime, text) in &b.0 {
+                out.push(((!single).then(|| mime.clone()), text.clone()));
+            }
+        }
+        if let Some(h) = &self.html {
+            out.push((Some("text/html".into()), h.0.clone()));
+        }
+        out
+    }
+}
+
+/// A notebook string: either one string or a list of lines to concatenate.
+struct Text(String);
+
+impl<'de> Deserialize<'de> for Text {
+    fn deserialize<D: de::Deserializer<'de>>(d: D) -> Result<Text, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = Text;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a string or a list of strings")
+            }
+            fn visit_str<E: de::Error>(self, s: &str) -> Result<Text, E> {
+                Ok(Text(s.to_string()))
+            }
+            fn visit_string<E: de::Error>(self, s: String) -> Result<Text, E> {
+                Ok(Text(s))
+            }
+            fn visit_unit<E: de::Error>(self) -> Result<Text, E> {
+                Ok(Text(String::new()))
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Text, A::Error> {
+                let mut s = String::new();
+                while let Some(part) = seq.next_element::<std::borrow::Cow<'de, str>>()? {
+                    s.push_str(&part);
+                }
+                Ok(Text(s))
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+/// Whether an output bundle's MIME type holds text a person reads (not base64 bytes).
+pub fn is_text_mime(mime: &str) -> bool {
+    let m = mime.to_ascii_lowercase();
+    m.starts_with("text/")
+        || m == "application/json"
+        || m == "application/javascript"
+        || m == "application/x-javascript"
+        || m.ends_with("+json")
+        || m.ends_with("+xml")
+        || m == "application/xml"
+}
+
+/// The text parts of an output bundle, in file order; binary ones skipped unread.
+struct Bundle(Vec<(String, String)>);
+
+impl<'de> Deserialize<'de> for Bundle {
+    fn deserialize<D: de::Deserializer<'de>>(d: D) -> Result<Bundle, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = Bundle;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a MIME bundle")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Bundle, A::Error> {
+                let mut out = Vec::new();
+                while let Some(mime) = map.next_key::<String>()? {
+                    if !is_text_mime(&mime) {
+                        map.next_value::<IgnoredAny>()?;
+                        continue;
+                    }
+                    let text = match map.next_value::<serde_json::Value>()? {
+                        serde_json::Value::String(s) => s,
+                        serde_json::Value::Array(a) if a.iter().all(|v| v.is_string()) => a
+                            .iter()
+                            .filter_map(|v| v.as_str())
+                            .collect::<Vec<_>>()
+                            .concat(),
+                        serde_json::Value::Null => continue,
+                        other => serde_json::to_string_pretty(&other).unwrap_or_default(),
+                    };
+                    out.push((mime, text));
+                }
+                Ok(Bundle(out))
+            }
+        }
+        d.deserialize_map(V)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn notebooks_are_recognised_by_name_or_content() {
+        assert!(is_notebook(b"", "eda.IPYNB"));
+        assert!(is_notebook(b" {\n \"cells\": [", "x.json"));
+        assert!(is_notebook(b"{\"nbformat\": 4", "x"));
+        assert!(!is_notebook(b"{\"name\": 1}", "x.json"));
+        assert!(!is_notebook(b"cells", "x.txt"));
+    }
+
+    #[test]
+    fn outputs_keep_text_and_skip_images() {
+        let out: Output = serde_json::from_str(
+            r#"{"output_type":"display_data","data":{"image/png":"iVBORw0KGgo=","text/plain":["a\n","b"]}}"#,
+        )
+        .unwrap();
+        assert_eq!(out.texts(), vec![(None, "a\nb".to_string())]);
+        let err: Output = serde_json::from_str(
+            r#"{"output_type":"error","ename":"ValueError","evalue":"bad","traceback":["\u001b[0;31mValueError\u001b[0m: bad"]}"#,
+        )
+        .unwrap();
+        assert_eq!(err.texts(), vec![(None, "ValueError: bad".to_string())]);
+    }
+}

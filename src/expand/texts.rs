@@ -1,0 +1,173 @@
+//! Many small named texts scanned as one document.
+//!
+//! Structured formats hand over their text as many small pieces, each with its own place: the
+//! source and outputs of every notebook cell, every string constant of a pickle, every
+//! metadata value of a model file. Scanning each piece as a blob of its own would pay the
+//! per-blob cost (scratch, chunk plan, reporting) thousands of times, so [`Texts`] writes the
+//! pieces one after another into a document, scans the document once (in parallel chunks when
+//! it is large), and maps every finding back to its piece: the finding gets the piece's origin,
+//! and its offset, line and column count inside the piece.
+//!
+//! A piece may have a *label* written before it and a *suffix* after it: a pickle string is
+//! written as `hyper_parameters.wandb_api_key = "…"`, so that rules which need the name of a
+//! value (`api_key = "…"`) see it, as they would in a config file. Labels are context only: a
+//! match that starts outside a piece is dropped (every key is also pushed as a piece of its
+//! own, so nothing is lost). Pieces are separated by `"\n\0\n"`, which no rule's secret can
+//! cross (no secret alphabet holds NUL).
+//!
+//! Memory: the document is scanned and cleared whenever it passes [`FLUSH_BYTES`].
+
+use crate::blob::{Data, Origin};
+use crate::engine;
+use crate::finding::{LineColumn, location};
+
+use super::Expander;
+
+/// The document is scanned once it holds this many bytes (16 MiB).
+pub const FLUSH_BYTES: usize = 16 << 20;
+
+/// Between two pieces.
+const SEPARATOR: &[u8] = b"\n\0\n";
+
+#[derive(Debug)]
+struct Piece {
+    origin: Origin,
+    start: usize,
+    end: usize,
+}
+
+/// A document of named pieces of text, scanned when full and at [`Texts::finish`].
+pub struct Texts<'e, 'a> {
+    ex: &'e Expander<'a>,
+    doc: Vec<u8>,
+    pieces: Vec<Piece>,
+    stopped: bool,
+}
+
+impl<'e, 'a> Texts<'e, 'a> {
+    /// An empty document whose findings go to `ex`'s sink.
+    pub fn new(ex: &'e Expander<'a>) -> Texts<'e, 'a> {
+        Texts {
+            ex,
+            doc: Vec::new(),
+            pieces: Vec::new(),
+            stopped: false,
+        }
+    }
+
+    /// Adds `text`, found at `origin`, with `label` before it and `suffix` after it as context.
+    pub fn push(&mut self, origin: Origin, label: &[u8], text: &[u8], suffix: &[u8]) {
+        if self.stopped {
+            return;
+        }
+        if !self.doc.is_empty() {
+            self.doc.extend_from_slice(SEPARATOR);
+        }
+        self.doc.extend_from_slice(label);
+        let start = self.doc.len();
+        self.doc.extend_from_slice(text);
+        self.pieces.push(Piece {
+            origin,
+            start,
+            end: self.doc.len(),
+        });
+        self.doc.extend_from_slice(suffix);
+        if self.doc.len() >= FLUSH_BYTES {
+            self.flush();
+        }
+    }
+
+    /// Whether nothing was pushed since the last scan.
+    pub fn is_empty(&self) -> bool {
+        self.pieces.is_empty()
+    }
+
+    /// Scans what is left.
+    pub fn finish(mut self) {
+        self.flush();
+    }
+
+    fn flush(&mut self) {
+        if self.pieces.is_empty() {
+            self.doc.clear();
+            return;
+        }
+        let ex = self.ex;
+        let data = Data::Owned(std::mem::take(&mut self.doc));
+        let origin = self.pieces[0].origin.clone();
+        let result = ex.pool.with(ex.matcher, |scratch, buf| {
+            engine::scan_data_until(
+                ex.matcher,
+                &data,
+                &origin,
+                ex.chunk_size,
+                scratch,
+                buf,
+                &|| ex.sink.stopped(),
+            )
+        });
+        let text_bytes: usize = self.pieces.iter().map(|p| p.end - p.start).sum();
+        ex.sink.scanned(text_bytes as u64);
+        let doc = data.as_slice().unwrap_or_default();
+        for mut f in result.findings {
+            let at = f.offset as usize;
+            let i = self.pieces.partition_point(|p| p.start <= at);
+            let Some(piece) = i.checked_sub(1).map(|i| &self.pieces[i]) else {
+                continue;
+            };
+            if at >= piece.end {
+                // In a label or separator: the same text is also pushed as a piece.
+                continue;
+            }
+            let text = &doc[piece.start..piece.end];
+            let rel = at - piece.start;
+            f.start = line_column(&text[..rel]);
+            f.end = location::end_of(f.start, f.secret.as_bytes());
+            f.end_offset -= piece.start as u64;
+            f.offset = rel as u64;
+            f.origin = piece.origin.clone();
+            if !ex.sink.finding(f) {
+                self.stopped = true;
+                break;
+            }
+        }
+        if let Some(e) = result.error {
+            ex.sink.warning(&origin, false, e.to_string());
+        }
+        self.pieces.clear();
+        // Reuse the allocation for the next batch.
+        if let Data::Owned(mut v) = data {
+            v.clear();
+            self.doc = v;
+        }
+    }
+}
+
+/// The line and column just past `before` (the bytes of a line-counted text before a point).
+pub fn line_column(before: &[u8]) -> LineColumn {
+    match memchr::memrchr(b'\n', before) {
+        Some(last) => LineColumn {
+            line: 1 + memchr::memchr_iter(b'\n', before).count() as u64,
+            column: 1 + location::count_chars(&before[last + 1..]),
+        },
+        None => LineColumn {
+            line: 1,
+            column: 1 + location::count_chars(before),
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn line_column_counts_in_the_piece() {
+        assert_eq!(line_column(b""), LineColumn { line: 1, column: 1 });
+        assert_eq!(line_column(b"ab"), LineColumn { line: 1, column: 3 });
+        assert_eq!(
+            line_column("x\né".as_bytes()),
+            LineColumn { line: 2, column: 2 }
+        );
+    }
+}
