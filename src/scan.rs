@@ -5,6 +5,9 @@
 //! channel to the calling thread, which feeds the [`Reporter`]. Large files are chunked by the
 //! engine on the same pool, so one huge log uses every core. The run returns a [`Summary`]
 //! that counts what was scanned, skipped and failed; nothing global is kept.
+//!
+//! Findings that the baseline or the allowlist ([`ScanOptions::allow`]) covers are counted in
+//! the summary and not reported ([`Summary::record`]).
 
 use std::io::Read;
 use std::path::PathBuf;
@@ -22,6 +25,7 @@ use crate::blob::{Data, Origin};
 use crate::engine::{self, StreamScanner};
 use crate::error::{Error, Result};
 use crate::finding::Finding;
+use crate::finding::allow::{Allowlist, Suppression};
 use crate::matcher::{Matcher, Scratch};
 use crate::report::Reporter;
 use crate::source::Input;
@@ -38,6 +42,8 @@ pub struct ScanOptions {
     pub load: LoadOptions,
     /// What the walk includes.
     pub walk: WalkOptions,
+    /// Findings not to report (baseline and allowlist). Default: none.
+    pub allow: Arc<Allowlist>,
 }
 
 impl Default for ScanOptions {
@@ -47,6 +53,7 @@ impl Default for ScanOptions {
             chunk_size: DEFAULT_CHUNK_SIZE,
             load: LoadOptions::default(),
             walk: WalkOptions::default(),
+            allow: Arc::default(),
         }
     }
 }
@@ -85,6 +92,10 @@ pub struct Summary {
     pub errors: u64,
     /// Items skipped on purpose.
     pub skipped: u64,
+    /// Findings not reported because the baseline has them.
+    pub baselined: u64,
+    /// Findings not reported because the allowlist covers them.
+    pub allowed: u64,
     /// Wall-clock time.
     #[serde(rename = "elapsed_seconds", serialize_with = "secs")]
     pub elapsed: Duration,
@@ -97,6 +108,24 @@ fn secs<S: serde::Serializer>(d: &Duration, s: S) -> std::result::Result<S::Ok, 
 }
 
 impl Summary {
+    /// Counts `finding` and says whether to report it: `false` when `allow` suppresses it.
+    pub fn record(&mut self, allow: &Allowlist, finding: &Finding) -> bool {
+        match allow.verdict(finding) {
+            None => {
+                self.findings += 1;
+                true
+            }
+            Some(Suppression::Baseline) => {
+                self.baselined += 1;
+                false
+            }
+            Some(Suppression::Allowlist) => {
+                self.allowed += 1;
+                false
+            }
+        }
+    }
+
     /// Throughput in MB/s (10^6 bytes per second).
     pub fn mb_per_s(&self) -> f64 {
         let s = self.elapsed.as_secs_f64();
@@ -136,6 +165,11 @@ impl Scanner {
     /// The matcher.
     pub fn matcher(&self) -> &Arc<Matcher> {
         &self.matcher
+    }
+
+    /// The options.
+    pub fn options(&self) -> &ScanOptions {
+        &self.opts
     }
 
     /// Scans `inputs`, sending every finding and warning to `reporter`, then calls its
@@ -184,10 +218,10 @@ impl Scanner {
             });
             for event in rx {
                 let result = match event {
-                    Event::Finding(f) => {
-                        summary.findings += 1;
+                    Event::Finding(f) if summary.record(&self.opts.allow, &f) => {
                         reporter.finding(*f)
                     }
+                    Event::Finding(_) => Ok(()),
                     Event::Warning(w) => {
                         match w.kind {
                             WarningKind::Error => summary.errors += 1,
