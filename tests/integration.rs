@@ -10,6 +10,12 @@ mod common;
 mod chunks;
 /// Exit codes, formats, output files, colour, stdin, broken pipes.
 mod cli;
+/// Baselines, ferret.toml, inline allows, --fail-on.
+mod gate;
+/// `ferret git`: staged changes, ranges, all history, in throw-away repositories.
+mod git;
+/// The pre-commit hook, installed by pre-commit and refusing a commit.
+mod precommit;
 /// Property tests: the prefiltered path equals the brute-force path.
 mod properties;
 /// Report shapes: JSON, JSONL, SARIF (schema-validated), text; redaction; order.

@@ -72,6 +72,10 @@ fn create(args: BaselineCreateArgs) -> anyhow::Result<ExitStatus> {
     };
     let summary = setup.scanner.run(&inputs, &mut messages)?;
     let baseline = Baseline::from_findings(&found.0);
+    if let Some(dir) = args.output.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir)
+            .with_context(|| format!("cannot create folder {}", dir.display()))?;
+    }
     std::fs::write(&args.output, baseline.to_json())
         .with_context(|| format!("cannot write baseline {}", args.output.display()))?;
     if !args.quiet {
