@@ -18,7 +18,7 @@
 //! regexes = ['^AKIA[0-9A-Z]{12}EXAMPLE$']              # matched against the secret
 //!
 //! [rules]
-//! disable = ["generic.password"]        # rule ids
+//! disable = ["generic.password-assignment"]        # rule ids
 //! paths = ["ci/rules"]                  # rule files or folders, as --rules
 //!
 //! [[rule]]                              # custom rules, in the rule-file format

@@ -369,3 +369,32 @@ fn git_scans_read_the_work_trees_config() {
         .collect();
     assert_eq!(paths, ["src/real.env"]);
 }
+
+#[test]
+fn the_readme_config_example_is_valid() {
+    let readme =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+    let section = readme.split("### `ferret.toml`").nth(1).unwrap();
+    let example = section
+        .split("```toml\n")
+        .nth(1)
+        .unwrap()
+        .split("```")
+        .next()
+        .unwrap();
+    let t = TestDir::new();
+    t.write("ferret.toml", example);
+    std::fs::create_dir_all(t.path().join("ci/ferret-rules")).unwrap();
+    t.write(
+        "ferret.baseline.json",
+        "{\"version\": 1, \"tool\": \"ferret\", \"findings\": []}\n",
+    );
+    t.write("app.txt", "INTERNAL=acme_int_Q7xK2mP9vR4tL8wZ3nB6\n");
+    let r = run(t.ferret().args(["scan", "app.txt"]));
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    let doc: serde_json::Value = serde_json::from_str(&r.stdout).expect("format = sarif");
+    assert_eq!(
+        doc["runs"][0]["results"][0]["ruleId"],
+        "acme.internal-token"
+    );
+}

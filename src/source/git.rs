@@ -28,7 +28,7 @@ use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
+use std::sync::mpsc::{SyncSender, sync_channel};
 use std::time::Instant;
 
 use git2::{
@@ -203,6 +203,11 @@ pub fn scan(
     } else {
         opts.threads
     };
+    // libgit2 handles are not shared between threads: one for the planner, one per worker.
+    let planner_git = repo.open()?;
+    let worker_gits = (0..threads)
+        .map(|_| repo.open())
+        .collect::<Result<Vec<_>>>()?;
     let (item_tx, item_rx) = sync_channel::<Item>(256);
     let item_rx = Mutex::new(item_rx);
     let (tx, rx) = sync_channel::<Event>(1024);
@@ -223,24 +228,17 @@ pub fn scan(
                     message,
                 }));
             };
-            let result = repo.open().and_then(|r| {
-                plan(&r, scope, filter, stop, &mut |item| {
-                    item_tx.send(item).is_ok() && !stop.load(Ordering::Relaxed)
-                })
+            let result = plan(&planner_git, scope, filter, stop, &mut |item| {
+                item_tx.send(item).is_ok() && !stop.load(Ordering::Relaxed)
             });
             if let Err(e) = result {
                 warn(e.to_string());
             }
             drop(item_tx);
         });
-        for _ in 0..threads {
+        for git in worker_gits {
             let tx = tx.clone();
             s.spawn(move || {
-                let Ok(git) = repo.open() else {
-                    // The planner opened the same repository; report once from there.
-                    drain(item_rx);
-                    return;
-                };
                 let mut worker = GitWorker {
                     scanner,
                     git,
@@ -278,13 +276,13 @@ pub fn scan(
                 }
             };
             if let Err(e) = result {
+                // Dropping the receiver (leaving the loop) makes the workers' sends fail, so
+                // they stop; the planner sees `stop`.
                 stop.store(true, Ordering::Relaxed);
                 report_error = Some(e);
                 break;
             }
         }
-        // Let the planner and workers finish: they see `stop` or a closed channel.
-        drain(item_rx);
     });
     if let Some(e) = report_error {
         return Err(Error::Report(e));
@@ -295,12 +293,6 @@ pub fn scan(
     summary.elapsed = started.elapsed();
     reporter.finish(&summary).map_err(Error::Report)?;
     Ok(summary)
-}
-
-fn drain(rx: &Mutex<Receiver<Item>>) {
-    if let Ok(rx) = rx.lock() {
-        while rx.try_recv().is_ok() {}
-    }
 }
 
 struct GitWorker<'a> {
