@@ -231,6 +231,17 @@ fn sarif_from_git_points_into_the_repository() {
     let r = run(repo.ferret().args(["git", "--all", "-f", "sarif"]));
     assert_eq!(r.code, 1, "{}", r.stderr);
     let doc: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+    let schema: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/data/sarif-schema-2.1.0.json"
+        ))
+        .unwrap(),
+    )
+    .unwrap();
+    let validator = jsonschema::validator_for(&schema).unwrap();
+    let errors: Vec<String> = validator.iter_errors(&doc).map(|e| e.to_string()).collect();
+    assert!(errors.is_empty(), "SARIF schema errors: {errors:#?}");
     let result = &doc["runs"][0]["results"][0];
     let phys = &result["locations"][0]["physicalLocation"];
     assert_eq!(phys["artifactLocation"]["uri"], "src/k.py");
@@ -247,6 +258,22 @@ fn sarif_from_git_points_into_the_repository() {
             .ends_with(top.to_str().unwrap().trim_end_matches('/')),
         "{root}"
     );
+}
+
+#[test]
+fn control_characters_from_history_cannot_reach_the_terminal() {
+    let repo = GitRepo::new();
+    repo.write("a.env", format!("T={}\n", Gen::new(107).github_pat()));
+    repo.git(&["add", "-A"]);
+    repo.command()
+        .args(["commit", "-q", "-m", "x"])
+        .env("GIT_AUTHOR_NAME", "Mallory \u{1b}[2J\u{1b}[H")
+        .status()
+        .unwrap();
+    let r = run(repo.ferret().args(["git", "--all"]));
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert!(!r.stdout.contains('\u{1b}'), "{:?}", r.stdout);
+    assert!(r.stdout.contains("Mallory"), "{}", r.stdout);
 }
 
 #[test]

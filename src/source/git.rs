@@ -19,7 +19,8 @@
 //! found when any of its lines is added. Binary files (as git decides) are scanned whole.
 //!
 //! Findings carry a [`Segment::Commit`] (id, author, email, date) or [`Segment::Staged`], then
-//! the file's path in the repository. Reading is done by `git2` (libgit2): one repository
+//! the file's path in the repository (author, email and path with control characters
+//! replaced: history is untrusted input that reaches terminals and CI logs). Reading is done by `git2` (libgit2): one repository
 //! handle plans the work on its own thread, and each worker thread opens its own handle
 //! (libgit2 handles are not shared between threads) and reads the blobs it scans. Memory is
 //! bounded by the blobs in flight plus the set of object ids seen (for [`Scope::All`]).
@@ -471,7 +472,7 @@ fn added(diff: &mut Diff<'_>, parent: &Origin, filter: &PathFilter) -> Result<Ve
             let Some(path) = file.path_bytes() else {
                 return true;
             };
-            let path = String::from_utf8_lossy(path).into_owned();
+            let path = printable(path);
             if filter.is_excluded(&path) {
                 return true;
             }
@@ -537,8 +538,9 @@ fn plan_all(
         let origin = Origin::new(commit_segment(&commit));
         let mut go_on = true;
         tree.walk(TreeWalkMode::PreOrder, |dir, entry| {
-            let name = String::from_utf8_lossy(entry.name_bytes());
-            let path = format!("{dir}{name}");
+            let mut raw = dir.as_bytes().to_vec();
+            raw.extend_from_slice(entry.name_bytes());
+            let path = printable(&raw);
             match entry.kind() {
                 Some(ObjectType::Tree) => {
                     if filter.is_excluded(&path) || !seen_trees.insert(entry.id()) {
@@ -574,13 +576,22 @@ fn plan_all(
     Ok(())
 }
 
+/// Text from the repository (names, paths) as reports may print it: lossy UTF-8 with control
+/// characters replaced, so that history cannot move a terminal's cursor or hide text.
+fn printable(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes)
+        .chars()
+        .map(|c| if c.is_control() { '\u{fffd}' } else { c })
+        .collect()
+}
+
 fn commit_segment(commit: &git2::Commit<'_>) -> Segment {
     let author = commit.author();
     let when = author.when();
     Segment::Commit {
         id: commit.id().to_string(),
-        author: String::from_utf8_lossy(author.name_bytes()).into_owned(),
-        email: String::from_utf8_lossy(author.email_bytes()).into_owned(),
+        author: printable(author.name_bytes()),
+        email: printable(author.email_bytes()),
         date: rfc3339(when.seconds(), when.offset_minutes()),
     }
 }
