@@ -33,6 +33,8 @@ pub struct BlobScan {
     pub bytes: u64,
     /// The error that cut the scan short, if any (findings before it are kept).
     pub error: Option<io::Error>,
+    /// The scan was stopped before the end of the data.
+    pub interrupted: bool,
 }
 
 /// How far a chunk's buffer reaches past its nominal range.
@@ -48,6 +50,20 @@ pub fn scan_data(
     chunk_size: u64,
     scratch: &mut Scratch,
     buf: &mut Vec<u8>,
+) -> BlobScan {
+    scan_data_until(matcher, data, origin, chunk_size, scratch, buf, &|| false)
+}
+
+/// [`scan_data`], stopping between chunks once `stop` returns true (an interrupted scan):
+/// the findings of the chunks already scanned are kept and `interrupted` is set.
+pub fn scan_data_until(
+    matcher: &Matcher,
+    data: &Data,
+    origin: &Origin,
+    chunk_size: u64,
+    scratch: &mut Scratch,
+    buf: &mut Vec<u8>,
+    stop: &(dyn Fn() -> bool + Sync),
 ) -> BlobScan {
     let len = data.len();
     if len == 0 {
@@ -82,18 +98,47 @@ pub fn scan_data(
     let margin = margin(matcher) as u64;
     let chunks = chunk::plan(len, chunk_size, margin);
     let last = chunks.len() - 1;
-    let results: Vec<ChunkScan> = chunks
+    let results: Vec<Option<ChunkScan>> = chunks
         .par_iter()
         .map_init(
             || (matcher.scratch(), Vec::new()),
-            |(scratch, buf), chunk| scan_chunk(matcher, data, origin, chunk, last, scratch, buf),
+            |(scratch, buf), chunk| {
+                if stop() {
+                    return None;
+                }
+                Some(scan_chunk(matcher, data, origin, chunk, last, scratch, buf))
+            },
         )
         .collect();
+    let interrupted = results.iter().any(Option::is_none);
+    let results: Vec<ChunkScan> = results.into_iter().flatten().collect();
 
     let mut out = BlobScan {
         bytes: len,
+        interrupted,
         ..BlobScan::default()
     };
+    if interrupted {
+        // Without every chunk, lines cannot be counted past the first gap and deferred windows
+        // may miss their neighbours: keep the findings of the leading run of finished chunks.
+        let done = results
+            .iter()
+            .zip(&chunks)
+            .take_while(|(r, c)| r.stats.nominal == c.nominal)
+            .count();
+        let mut findings = Vec::new();
+        let mut stats = Vec::new();
+        for r in results.into_iter().take(done) {
+            findings.extend(r.findings);
+            stats.push(r.stats);
+        }
+        out.bytes = stats.last().map_or(0, |s| s.nominal.end);
+        if let Err(e) = finish(data, &stats, &mut findings) {
+            out.error.get_or_insert(e);
+        }
+        out.findings = findings;
+        return out;
+    }
     let mut stats = Vec::with_capacity(results.len());
     let mut deferred = Vec::new();
     for r in results {

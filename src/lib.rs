@@ -42,6 +42,7 @@ pub mod blob;
 pub mod config;
 pub mod engine;
 pub mod error;
+pub mod expand;
 pub mod finding;
 pub mod matcher;
 pub mod report;

@@ -9,7 +9,6 @@
 //! Findings that the baseline or the allowlist ([`ScanOptions::allow`]) covers are counted in
 //! the summary and not reported ([`Summary::record`]).
 
-use std::io::Read;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -22,11 +21,11 @@ use serde::Serialize;
 use crate::blob::chunk::DEFAULT_CHUNK_SIZE;
 use crate::blob::load::{self, LoadOptions};
 use crate::blob::{Data, Origin};
-use crate::engine::{self, StreamScanner};
 use crate::error::{Error, Result};
+use crate::expand::{Budget, Expander, Sink};
 use crate::finding::Finding;
 use crate::finding::allow::{Allowlist, Suppression};
-use crate::matcher::{Matcher, Scratch};
+use crate::matcher::Matcher;
 use crate::report::Reporter;
 use crate::source::Input;
 use crate::source::walk::{self, WalkEvent, WalkOptions};
@@ -42,6 +41,11 @@ pub struct ScanOptions {
     pub load: LoadOptions,
     /// What the walk includes.
     pub walk: WalkOptions,
+    /// How far archives and compressed streams are opened.
+    pub budget: Budget,
+    /// Set to stop the scan early (on SIGINT): the report is then written with what was found
+    /// so far and marked partial. Default: none.
+    pub cancel: Option<Arc<AtomicBool>>,
     /// Findings not to report (baseline and allowlist). Default: none.
     pub allow: Arc<Allowlist>,
 }
@@ -53,6 +57,8 @@ impl Default for ScanOptions {
             chunk_size: DEFAULT_CHUNK_SIZE,
             load: LoadOptions::default(),
             walk: WalkOptions::default(),
+            budget: Budget::default(),
+            cancel: None,
             allow: Arc::default(),
         }
     }
@@ -84,8 +90,10 @@ pub struct Warning {
 pub struct Summary {
     /// Files (and streams) scanned.
     pub files: u64,
-    /// Bytes scanned.
+    /// Bytes read from the inputs (compressed bytes for compressed files).
     pub bytes: u64,
+    /// Bytes that went through the matcher (decompressed, without skipped tensor payloads).
+    pub scanned_bytes: u64,
     /// Findings reported.
     pub findings: u64,
     /// Items that could not be scanned, or not completely.
@@ -101,6 +109,18 @@ pub struct Summary {
     pub elapsed: Duration,
     /// Every error and every warned skip, sorted by path.
     pub warnings: Vec<Warning>,
+    /// The scan was interrupted: the findings are those made before it stopped.
+    pub partial: bool,
+    /// The process's peak resident memory when the scan ended (Linux `VmHWM`), in bytes.
+    pub peak_rss_bytes: Option<u64>,
+}
+
+/// This process's peak resident set size in bytes, from `/proc/self/status` (`VmHWM`).
+pub fn peak_rss() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kb: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kb * 1024)
 }
 
 fn secs<S: serde::Serializer>(d: &Duration, s: S) -> std::result::Result<S::Ok, S::Error> {
@@ -146,7 +166,49 @@ enum Event {
 struct Counters {
     files: AtomicU64,
     bytes: AtomicU64,
+    scanned: AtomicU64,
     skipped_quiet: AtomicU64,
+}
+
+/// Sends what expansion finds to the reporter thread.
+struct ChannelSink<'a> {
+    tx: SyncSender<Event>,
+    stop: &'a AtomicBool,
+    counters: &'a Counters,
+}
+
+impl Sink for ChannelSink<'_> {
+    fn finding(&self, finding: Finding) -> bool {
+        if self.tx.send(Event::Finding(Box::new(finding))).is_err() {
+            self.stop.store(true, Ordering::Relaxed);
+            return false;
+        }
+        true
+    }
+
+    fn warning(&self, origin: &Origin, skipped: bool, message: String) {
+        let kind = if skipped {
+            WarningKind::Skipped
+        } else {
+            WarningKind::Error
+        };
+        let w = Warning {
+            path: origin.to_string(),
+            kind,
+            message,
+        };
+        if self.tx.send(Event::Warning(w)).is_err() {
+            self.stop.store(true, Ordering::Relaxed);
+        }
+    }
+
+    fn scanned(&self, bytes: u64) {
+        self.counters.scanned.fetch_add(bytes, Ordering::Relaxed);
+    }
+
+    fn stopped(&self) -> bool {
+        self.stop.load(Ordering::Relaxed)
+    }
 }
 
 /// Scans inputs with a matcher.
@@ -172,6 +234,11 @@ impl Scanner {
         &self.opts
     }
 
+    /// Stops the scan early when `cancel` is set (from a signal handler).
+    pub fn set_cancel(&mut self, cancel: Arc<AtomicBool>) {
+        self.opts.cancel = Some(cancel);
+    }
+
     /// Scans `inputs`, sending every finding and warning to `reporter`, then calls its
     /// `finish` with the summary. Per-item problems are warnings, counted in the summary; an
     /// `Err` means the scan itself failed (bad options, a report that cannot be written).
@@ -193,28 +260,33 @@ impl Scanner {
             .map_err(|e| Error::Threads(e.to_string()))?;
 
         let counters = Counters::default();
-        let stop = AtomicBool::new(false);
+        let cancel = self.opts.cancel.clone();
+        let stop_flag = cancel.clone().unwrap_or_default();
+        let stop = &*stop_flag;
         let (tx, rx) = sync_channel::<Event>(1024);
         let mut summary = Summary::default();
         let mut report_error = None;
 
         std::thread::scope(|s| {
-            let (counters, stop) = (&counters, &stop);
+            let counters = &counters;
             s.spawn(move || {
+                let sink = ChannelSink { tx, stop, counters };
+                let mut expander = Expander::new(&self.matcher, &sink);
+                expander.budget = self.opts.budget;
+                expander.chunk_size = self.opts.chunk_size;
+                let expander = &expander;
                 pool.install(|| {
                     if stdin {
-                        self.scan_stdin(&tx, counters, stop);
+                        let mut input = std::io::stdin().lock();
+                        expander.input_stream(&mut input, Origin::stdin());
+                        counters.files.fetch_add(1, Ordering::Relaxed);
                     }
-                    events.par_bridge().for_each_init(
-                        || Worker::new(&self.matcher),
-                        |worker, event| {
-                            if !stop.load(Ordering::Relaxed) {
-                                worker.handle(self, event, &tx, counters, stop);
-                            }
-                        },
-                    );
+                    events.par_bridge().for_each_init(Vec::new, |buf, event| {
+                        if !stop.load(Ordering::Relaxed) {
+                            handle(self, expander, event, buf, counters);
+                        }
+                    });
                 });
-                drop(tx);
             });
             for event in rx {
                 let result = match event {
@@ -244,134 +316,58 @@ impl Scanner {
         }
         summary.files = counters.files.load(Ordering::Relaxed);
         summary.bytes = counters.bytes.load(Ordering::Relaxed);
+        summary.scanned_bytes = counters.scanned.load(Ordering::Relaxed);
         summary.skipped += counters.skipped_quiet.load(Ordering::Relaxed);
         summary.warnings.sort();
+        summary.partial = cancel.is_some_and(|c| c.load(Ordering::Relaxed));
         summary.elapsed = started.elapsed();
+        summary.peak_rss_bytes = peak_rss();
         reporter.finish(&summary).map_err(Error::Report)?;
         Ok(summary)
     }
-
-    fn scan_stdin(&self, tx: &SyncSender<Event>, counters: &Counters, stop: &AtomicBool) {
-        let mut scanner = StreamScanner::new(
-            &self.matcher,
-            Origin::stdin(),
-            self.opts.chunk_size as usize,
-        );
-        let mut stdin = std::io::stdin().lock();
-        let mut block = vec![0u8; 256 * 1024];
-        let send_all = |findings: Vec<Finding>| {
-            findings
-                .into_iter()
-                .all(|f| tx.send(Event::Finding(Box::new(f))).is_ok())
-        };
-        loop {
-            if stop.load(Ordering::Relaxed) {
-                return;
-            }
-            match stdin.read(&mut block) {
-                Ok(0) => break,
-                Ok(n) => {
-                    if !send_all(scanner.push(&block[..n])) {
-                        return;
-                    }
-                }
-                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-                Err(e) => {
-                    let _ = tx.send(Event::Warning(Warning {
-                        path: "<stdin>".into(),
-                        kind: WarningKind::Error,
-                        message: format!("read failed: {e}"),
-                    }));
-                    break;
-                }
-            }
-        }
-        counters.files.fetch_add(1, Ordering::Relaxed);
-        counters.bytes.fetch_add(scanner.len(), Ordering::Relaxed);
-        send_all(scanner.finish());
-    }
 }
 
-/// One rayon worker's reusable state.
-struct Worker {
-    scratch: Scratch,
-    file_buf: Vec<u8>,
-    range_buf: Vec<u8>,
-}
-
-impl Worker {
-    fn new(matcher: &Matcher) -> Worker {
-        Worker {
-            scratch: matcher.scratch(),
-            file_buf: Vec::new(),
-            range_buf: Vec::new(),
+/// Opens one walked item and hands it to the expander. `buf` is the worker's read buffer,
+/// reused across small files.
+fn handle(
+    scanner: &Scanner,
+    expander: &Expander<'_>,
+    event: WalkEvent,
+    buf: &mut Vec<u8>,
+    counters: &Counters,
+) {
+    let item = match event {
+        WalkEvent::File(item) => item,
+        WalkEvent::Skipped {
+            path,
+            reason,
+            warn: true,
+        } => return expander.sink.warning(&Origin::file(path), true, reason),
+        WalkEvent::Skipped { warn: false, .. } => {
+            counters.skipped_quiet.fetch_add(1, Ordering::Relaxed);
+            return;
         }
-    }
-
-    fn handle(
-        &mut self,
-        scanner: &Scanner,
-        event: WalkEvent,
-        tx: &SyncSender<Event>,
-        counters: &Counters,
-        stop: &AtomicBool,
-    ) {
-        let warn = |path: String, kind, message: String| {
-            if tx
-                .send(Event::Warning(Warning {
-                    path,
-                    kind,
-                    message,
-                }))
-                .is_err()
-            {
-                stop.store(true, Ordering::Relaxed);
-            }
-        };
-        let item = match event {
-            WalkEvent::File(item) => item,
-            WalkEvent::Skipped {
-                path,
-                reason,
-                warn: true,
-            } => return warn(path, WarningKind::Skipped, reason),
-            WalkEvent::Skipped { warn: false, .. } => {
-                counters.skipped_quiet.fetch_add(1, Ordering::Relaxed);
-                return;
-            }
-            WalkEvent::Error { path, message } => return warn(path, WarningKind::Error, message),
-        };
-        let data = match load::open(
-            &item.path,
-            item.size,
-            &scanner.opts.load,
-            &mut self.file_buf,
-        ) {
-            Ok(d) => d,
-            Err(e) => return warn(item.display, WarningKind::Error, e.to_string()),
-        };
-        let origin = Origin::file(item.display.clone());
-        let result = engine::scan_data(
-            &scanner.matcher,
-            &data,
+        WalkEvent::Error { path, message } => {
+            return expander.sink.warning(&Origin::file(path), false, message);
+        }
+    };
+    let origin = Origin::file(item.display.clone());
+    let data = match load::open(&item.path, item.size, &scanner.opts.load, buf) {
+        Ok(d) => Arc::new(d),
+        Err(e) => return expander.sink.warning(&origin, false, e.to_string()),
+    };
+    counters.files.fetch_add(1, Ordering::Relaxed);
+    counters.bytes.fetch_add(data.len(), Ordering::Relaxed);
+    expander.input(Arc::clone(&data), origin.clone());
+    if data.faults() > 0 {
+        expander.sink.warning(
             &origin,
-            scanner.opts.chunk_size,
-            &mut self.scratch,
-            &mut self.range_buf,
+            false,
+            "the file shrank while being scanned: bytes past its new end were read as zeros".into(),
         );
-        if let Data::Owned(v) = data {
-            self.file_buf = v;
-        }
-        counters.files.fetch_add(1, Ordering::Relaxed);
-        counters.bytes.fetch_add(result.bytes, Ordering::Relaxed);
-        for f in result.findings {
-            if tx.send(Event::Finding(Box::new(f))).is_err() {
-                stop.store(true, Ordering::Relaxed);
-                return;
-            }
-        }
-        if let Some(e) = result.error {
-            warn(item.display, WarningKind::Error, e.to_string());
-        }
+    }
+    // Give the read buffer back for the next small file.
+    if let Ok(Data::Owned(v)) = Arc::try_unwrap(data) {
+        *buf = v;
     }
 }

@@ -298,3 +298,33 @@ fn bad_revisions_and_non_repositories_are_errors() {
     assert_eq!(r.code, 2);
     assert!(r.stderr.contains("not in a git repository"), "{}", r.stderr);
 }
+
+#[test]
+fn compressed_files_in_history_are_opened() {
+    use std::io::Write;
+    let repo = GitRepo::new();
+    let token = Gen::new(108).github_pat();
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    gz.write_all(format!("step 1\nexport GITHUB_TOKEN={token}\n").as_bytes())
+        .unwrap();
+    repo.write("logs/run.log.gz", gz.finish().unwrap());
+    let id = repo.commit_all("logs");
+    let (r, doc) = git_json(&repo, &["--all"]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    let f = &findings(&doc)[0];
+    assert_eq!(f["origin"][0]["id"], id.as_str());
+    assert_eq!(f["origin"][1]["path"], "logs/run.log.gz");
+    assert_eq!(f["line"], 2, "lines count in the decompressed text");
+    // Staged, a binary file is opened and scanned whole (git has no lines to diff in it).
+    repo.write(
+        "logs/run2.log.gz",
+        std::fs::read(repo.path().join("logs/run.log.gz")).unwrap(),
+    );
+    repo.git(&["add", "-A"]);
+    let (r, doc) = git_json(&repo, &["--staged"]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert_eq!(
+        findings(&doc)[0]["location"],
+        "staged \u{203a} logs/run2.log.gz \u{203a} (gzip):2:21"
+    );
+}

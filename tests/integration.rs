@@ -10,6 +10,8 @@ mod common;
 mod chunks;
 /// Exit codes, formats, output files, colour, stdin, broken pipes.
 mod cli;
+/// Archives, compressed streams, tensor files: nesting, budgets, damage.
+mod expand;
 /// Baselines, ferret.toml, inline allows, --fail-on.
 mod gate;
 /// `ferret git`: staged changes, ranges, all history, in throw-away repositories.
@@ -20,6 +22,8 @@ mod precommit;
 mod properties;
 /// Report shapes: JSON, JSONL, SARIF (schema-validated), text; redaction; order.
 mod report;
+/// Interrupts, memory bounds, honest failures.
+mod robust;
 /// Every built-in rule's examples; user rule files.
 mod rules;
 /// What the walk scans and skips; bad inputs.

@@ -241,6 +241,7 @@ fn output_is_deterministic_across_thread_counts() {
     let strip = |s: String| -> String {
         let mut v: serde_json::Value = serde_json::from_str(&s).unwrap();
         v["summary"]["elapsed_seconds"] = serde_json::json!(0);
+        v["summary"]["peak_rss_bytes"] = serde_json::json!(0);
         v.to_string()
     };
     let one = strip(run(t.ferret().args(["scan", ".", "-f", "json", "-j", "1"])).stdout);

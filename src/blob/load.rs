@@ -1,7 +1,14 @@
 //! Opening files: read small ones, map or range-read large ones.
 //!
-//! This module holds the crate's only `unsafe`: creating a memory map. The rest of the crate
-//! sees a mapping as a `&[u8]`.
+//! This module holds the crate's only `unsafe`: creating a memory map, and surviving a file that
+//! shrinks while it is mapped. The rest of the crate sees a mapping as a `&[u8]`.
+//!
+//! Touching a mapped page past the end of a file that was truncated after mapping raises
+//! `SIGBUS`, which would kill the process. Every live map is registered in a small lock-free
+//! table; a `SIGBUS` handler that finds the faulting address inside a registered map replaces
+//! the rest of the map from that page with zero pages (an anonymous mapping over it) and counts the fault, and the
+//! scan goes on. After the scan the fault count is checked and the file is reported as having
+//! changed. A fault anywhere else restores the default action, so real bugs still crash.
 
 use std::fs::File;
 use std::io::{self, Read};
@@ -39,22 +46,30 @@ impl Default for LoadOptions {
 
 /// A read-only memory map of a whole file.
 #[derive(Debug)]
-pub struct Map(memmap2::Mmap);
+pub struct Map {
+    map: memmap2::Mmap,
+    slot: usize,
+}
 
 impl Map {
     /// The mapped bytes.
     pub fn as_slice(&self) -> &[u8] {
-        &self.0
+        &self.map
     }
 
     /// Length in bytes.
     pub fn len(&self) -> usize {
-        self.0.len()
+        self.map.len()
     }
 
     /// Whether the map is empty.
     pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
+        self.map.is_empty()
+    }
+
+    /// Pages that faulted because the file shrank, read as zeros instead.
+    pub fn faults(&self) -> u64 {
+        guard::faults(self.slot)
     }
 
     /// Drops this process's page-table entries for `range` (`MADV_DONTNEED`); the bytes stay
@@ -62,7 +77,7 @@ impl Map {
     pub fn release(&self, range: std::ops::Range<usize>) {
         let page = 4096;
         let start = range.start.div_ceil(page) * page;
-        let end = range.end.min(self.0.len());
+        let end = range.end.min(self.map.len());
         if start >= end {
             return;
         }
@@ -72,9 +87,15 @@ impl Map {
         // mapping discards only our page-table entries, and later reads fault the same file
         // bytes back in from the page cache, so no live reference can observe a change.
         let _ = unsafe {
-            self.0
+            self.map
                 .unchecked_advise_range(memmap2::UncheckedAdvice::DontNeed, start, end - start)
         };
+    }
+}
+
+impl Drop for Map {
+    fn drop(&mut self) {
+        guard::unregister(self.slot);
     }
 }
 
@@ -103,11 +124,122 @@ pub fn open(path: &Path, size: u64, opts: &LoadOptions, buf: &mut Vec<u8>) -> io
             match map {
                 Ok(m) => {
                     let _ = m.advise(memmap2::Advice::Sequential);
-                    Ok(Data::Mapped(Map(m)))
+                    match guard::register(m.as_ptr() as usize, m.len()) {
+                        Some(slot) => Ok(Data::Mapped(Map { map: m, slot })),
+                        // No free slot to protect it: read by ranges instead.
+                        None => Ok(Data::File { file, len }),
+                    }
                 }
                 // Some files cannot be mapped (procfs, some network filesystems): read by range.
                 Err(_) => Ok(Data::File { file, len }),
             }
+        }
+    }
+}
+
+/// The `SIGBUS` guard: a fixed table of live maps and the handler that consults it.
+#[allow(unsafe_code)]
+mod guard {
+    use std::sync::Once;
+    use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+
+    const SLOTS: usize = 512;
+    const PAGE: usize = 4096;
+
+    struct Slot {
+        start: AtomicUsize,
+        len: AtomicUsize,
+        faults: AtomicU64,
+    }
+
+    #[allow(clippy::declare_interior_mutable_const)]
+    const EMPTY: Slot = Slot {
+        start: AtomicUsize::new(0),
+        len: AtomicUsize::new(0),
+        faults: AtomicU64::new(0),
+    };
+    static TABLE: [Slot; SLOTS] = [EMPTY; SLOTS];
+    static INSTALL: Once = Once::new();
+
+    /// Registers a live map; `None` when the table is full.
+    pub fn register(start: usize, len: usize) -> Option<usize> {
+        INSTALL.call_once(install);
+        for (i, slot) in TABLE.iter().enumerate() {
+            if slot
+                .start
+                .compare_exchange(0, start, Ordering::AcqRel, Ordering::Relaxed)
+                .is_ok()
+            {
+                slot.faults.store(0, Ordering::Relaxed);
+                slot.len.store(len, Ordering::Release);
+                return Some(i);
+            }
+        }
+        None
+    }
+
+    /// Frees a slot when its map is dropped.
+    pub fn unregister(i: usize) {
+        TABLE[i].len.store(0, Ordering::Release);
+        TABLE[i].start.store(0, Ordering::Release);
+    }
+
+    /// Faults counted for a slot.
+    pub fn faults(i: usize) -> u64 {
+        TABLE[i].faults.load(Ordering::Acquire)
+    }
+
+    fn install() {
+        // SAFETY: a zeroed sigaction is a valid starting value; the handler is an
+        // `extern "C"` function with the SA_SIGINFO signature; sigemptyset initializes the mask.
+        unsafe {
+            let mut action: libc::sigaction = std::mem::zeroed();
+            action.sa_sigaction = on_sigbus as *const () as usize;
+            action.sa_flags = libc::SA_SIGINFO;
+            libc::sigemptyset(&mut action.sa_mask);
+            libc::sigaction(libc::SIGBUS, &action, std::ptr::null_mut());
+        }
+    }
+
+    /// Runs on the faulting thread. Only atomics and raw system calls: async-signal-safe.
+    extern "C" fn on_sigbus(
+        _sig: libc::c_int,
+        info: *mut libc::siginfo_t,
+        _ctx: *mut libc::c_void,
+    ) {
+        // SAFETY: the kernel passes a valid siginfo for SA_SIGINFO handlers.
+        let addr = unsafe { (*info).si_addr() } as usize;
+        for slot in &TABLE {
+            let start = slot.start.load(Ordering::Acquire);
+            let len = slot.len.load(Ordering::Acquire);
+            if start != 0 && addr >= start && addr < start + len {
+                let page = addr & !(PAGE - 1);
+                // Every page from here to the end of the map is past the file's new end: cover
+                // them all at once (one mapping, not one per page).
+                let rest = (start + len).div_ceil(PAGE) * PAGE - page;
+                // SAFETY: the range lies inside a live, registered read-only file mapping that
+                // this process owns; replacing it with anonymous zero pages (MAP_FIXED) keeps
+                // the address range valid until the map is unmapped as a whole on drop.
+                let p = unsafe {
+                    libc::mmap(
+                        page as *mut libc::c_void,
+                        rest,
+                        libc::PROT_READ,
+                        libc::MAP_PRIVATE | libc::MAP_ANONYMOUS | libc::MAP_FIXED,
+                        -1,
+                        0,
+                    )
+                };
+                if p != libc::MAP_FAILED {
+                    slot.faults.fetch_add(1, Ordering::AcqRel);
+                    return;
+                }
+            }
+        }
+        // Not ours (or the page could not be replaced): let the default action happen.
+        // SAFETY: resetting a signal disposition is async-signal-safe.
+        unsafe {
+            libc::signal(libc::SIGBUS, libc::SIG_DFL);
         }
     }
 }

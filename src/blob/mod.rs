@@ -3,15 +3,19 @@
 //! A [`Blob`] is an [`Origin`] and [`Data`]. Data is either in memory (a small file read whole,
 //! a decompressed entry) or a large file that is read by ranges: memory-mapped
 //! ([`Data::Mapped`]) or, with `--mmap never`, read with positioned reads into a worker's buffer
-//! ([`Data::File`]). Either way the engine asks for byte ranges ([`Data::range`]) and never for
-//! the whole of a large file, so memory stays bounded by threads × chunk size.
+//! ([`Data::File`]). A stored archive member is a [`Data::Slice`] of its parent: no copy. Either
+//! way the engine asks for byte ranges ([`Data::range`]) and never for the whole of a large file,
+//! so memory stays bounded by threads × chunk size. [`reader::DataReader`] gives any data a
+//! `Read + Seek` face for parsers that want one (zip).
 
 pub mod chunk;
 pub mod load;
 pub mod origin;
+pub mod reader;
 
 use std::io;
 use std::ops::Range;
+use std::sync::Arc;
 
 pub use origin::{Origin, Segment};
 
@@ -29,6 +33,13 @@ pub enum Data {
         /// Its length when opened.
         len: u64,
     },
+    /// A range of other data (a stored archive member, a layer inside an image tarball).
+    Slice {
+        /// The data this is part of.
+        parent: Arc<Data>,
+        /// Where in the parent (within its length).
+        range: Range<u64>,
+    },
 }
 
 impl Data {
@@ -38,6 +49,7 @@ impl Data {
             Data::Owned(v) => v.len() as u64,
             Data::Mapped(m) => m.len() as u64,
             Data::File { len, .. } => *len,
+            Data::Slice { range, .. } => range.end - range.start,
         }
     }
 
@@ -52,6 +64,9 @@ impl Data {
             Data::Owned(v) => Some(v),
             Data::Mapped(m) => Some(m.as_slice()),
             Data::File { .. } => None,
+            Data::Slice { parent, range } => parent
+                .as_slice()
+                .and_then(|all| all.get(range.start as usize..range.end as usize)),
         }
     }
 
@@ -66,6 +81,9 @@ impl Data {
                 let all = self.as_slice().unwrap_or_default();
                 Ok(&all[start as usize..end as usize])
             }
+            Data::Slice { parent, range } => {
+                parent.range(range.start + start..range.start + end, buf)
+            }
             Data::File { file, .. } => {
                 buf.clear();
                 buf.resize((end - start) as usize, 0);
@@ -79,8 +97,39 @@ impl Data {
     /// Tells the kernel the scan is done with `range` of a mapping, so that its pages stop
     /// counting towards this process's resident memory (the page cache keeps them).
     pub fn release(&self, range: Range<u64>) {
-        if let Data::Mapped(m) = self {
-            m.release(range.start as usize..range.end as usize);
+        match self {
+            Data::Mapped(m) => m.release(range.start as usize..range.end as usize),
+            Data::Slice { parent, range: r } => {
+                parent.release(r.start + range.start..r.start + range.end)
+            }
+            _ => {}
+        }
+    }
+
+    /// Pages of a mapped file that faulted because the file shrank during the scan (read as
+    /// zeros instead); 0 for other data.
+    pub fn faults(&self) -> u64 {
+        match self {
+            Data::Mapped(m) => m.faults(),
+            Data::Slice { parent, .. } => parent.faults(),
+            _ => 0,
+        }
+    }
+
+    /// The part `range` of this data, sharing its bytes.
+    pub fn slice(self: &Arc<Data>, range: Range<u64>) -> Data {
+        let len = self.len();
+        let start = range.start.min(len);
+        let end = range.end.min(len).max(start);
+        match &**self {
+            Data::Slice { parent, range: r } => Data::Slice {
+                parent: Arc::clone(parent),
+                range: r.start + start..r.start + end,
+            },
+            _ => Data::Slice {
+                parent: Arc::clone(self),
+                range: start..end,
+            },
         }
     }
 }

@@ -27,6 +27,18 @@ pub enum Segment {
     },
     /// Standard input.
     Stdin,
+    /// A member of an archive (tar, zip), by its path inside the archive, as written there
+    /// (`../x` and absolute paths are reported as they are; nothing is ever extracted).
+    Entry {
+        /// The member's path.
+        path: String,
+    },
+    /// The decompressed content of a compressed stream (`app.log.gz`), when it is scanned as
+    /// text; lines and columns after it count in the decompressed bytes.
+    Decompressed {
+        /// `gzip`, `zstd`, `bzip2`, `xz`.
+        format: String,
+    },
     /// A git commit; the next segment is the file's path in it.
     Commit {
         /// The full commit id (hex).
@@ -47,6 +59,8 @@ impl fmt::Display for Segment {
         match self {
             Segment::File { path } => f.write_str(path),
             Segment::Stdin => f.write_str("<stdin>"),
+            Segment::Entry { path } => f.write_str(path),
+            Segment::Decompressed { format } => write!(f, "({format})"),
             Segment::Commit {
                 id, author, date, ..
             } => {
@@ -111,6 +125,33 @@ impl Origin {
         }
         out.reverse();
         out
+    }
+
+    /// The innermost name a format can be guessed from: an entry's or file's path.
+    pub fn name(&self) -> &str {
+        let mut o = self;
+        loop {
+            match &o.0.segment {
+                Segment::File { path } | Segment::Entry { path } => return path,
+                Segment::Stdin => return "",
+                _ => {}
+            }
+            match &o.0.parent {
+                Some(p) => o = p,
+                None => return "",
+            }
+        }
+    }
+
+    /// How many segments deep this is.
+    pub fn depth(&self) -> usize {
+        let mut n = 1;
+        let mut o = self;
+        while let Some(parent) = &o.0.parent {
+            n += 1;
+            o = parent;
+        }
+        n
     }
 
     /// The file that a finding's line and column can be looked up in, and whether they refer to

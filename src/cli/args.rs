@@ -128,6 +128,36 @@ pub struct ScanArgs {
     /// Cut files larger than SIZE into chunks scanned in parallel.
     #[arg(long, value_name = "SIZE", value_parser = parse_size, default_value = "8M")]
     pub chunk_size: u64,
+    /// Open archives inside archives at most N deep.
+    #[arg(
+        long,
+        value_name = "N",
+        default_value_t = 12,
+        help_heading = "Archive budgets"
+    )]
+    pub max_depth: usize,
+    /// Stop expanding one input after SIZE of decompressed bytes.
+    #[arg(long, value_name = "SIZE", value_parser = parse_size, default_value = "64G", help_heading = "Archive budgets")]
+    pub max_total_bytes: u64,
+    /// Scan at most SIZE of one decompressed archive entry or stream.
+    #[arg(long, value_name = "SIZE", value_parser = parse_size, default_value = "8G", help_heading = "Archive budgets")]
+    pub max_entry_bytes: u64,
+    /// Stop decompressing past N decompressed bytes per compressed byte (zip bombs).
+    #[arg(
+        long,
+        value_name = "N",
+        default_value_t = 100,
+        help_heading = "Archive budgets"
+    )]
+    pub max_ratio: u64,
+    /// Stop after N archive entries per input.
+    #[arg(
+        long,
+        value_name = "N",
+        default_value_t = 1_000_000,
+        help_heading = "Archive budgets"
+    )]
+    pub max_entries: u64,
     /// Colour text output.
     #[arg(long, value_enum, default_value_t)]
     pub color: ColorChoice,

@@ -12,6 +12,7 @@ use anstyle::{AnsiColor, Style};
 use anyhow::Context as _;
 use ferret::blob::load::{LoadOptions, MmapChoice};
 use ferret::config::Config;
+use ferret::expand::Budget;
 use ferret::finding::baseline::Baseline;
 use ferret::report::{self, Format, ReportOptions, Reporter};
 use ferret::rules::RuleSet;
@@ -35,13 +36,15 @@ pub struct Common {
     pub follow_symlinks: bool,
     pub mmap: MmapArg,
     pub chunk_size: u64,
+    pub budget: Budget,
     pub color: ColorChoice,
     pub quiet: bool,
     pub rules: RuleArgs,
     pub gate: GateArgs,
 }
 
-/// What a scan is set up with.
+/// What a scan is set up with. The budget is the command line's (`[budgets]` in ferret.toml
+/// holds `max_file_size`; archive budgets can join it there).
 pub struct Setup {
     pub config: Config,
     pub rules: RuleSet,
@@ -101,6 +104,8 @@ pub fn setup(common: &Common, root: &Path, with_baseline: bool) -> anyhow::Resul
             follow_symlinks: common.follow_symlinks,
             max_file_size: common.max_file_size.or(config.budgets.max_file_size),
         },
+        budget: common.budget,
+        cancel: None,
         allow: Arc::new(allow),
     };
     Ok(Setup {
@@ -167,7 +172,7 @@ pub fn execute(
     let Setup {
         config,
         rules,
-        scanner,
+        mut scanner,
     } = setup;
     let format = common
         .format
@@ -195,6 +200,13 @@ pub fn execute(
         fail_on,
         failing: 0,
     };
+    // SIGINT/SIGTERM stop the scan and write what was found so far; a second one exits at once.
+    let cancel = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    for sig in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
+        signal_hook::flag::register_conditional_shutdown(sig, 130, Arc::clone(&cancel))?;
+        signal_hook::flag::register(sig, Arc::clone(&cancel))?;
+    }
+    scanner.set_cancel(Arc::clone(&cancel));
     let summary = match run(&scanner, &mut messages) {
         Ok(s) => s,
         Err(ferret::Error::Report(e)) if e.kind() == io::ErrorKind::BrokenPipe => {
@@ -207,12 +219,15 @@ pub fn execute(
         }
         Err(e) => return Err(e.into()),
     };
+    if summary.partial {
+        eprintln!("ferret: interrupted: the report holds what was found before the interruption");
+    }
     if !common.quiet {
         eprintln!("{}", summary_line(&summary, fail_on, messages.failing));
     }
     Ok(if messages.failing > 0 {
         ExitStatus::Findings
-    } else if summary.errors > 0 {
+    } else if summary.errors > 0 || summary.partial {
         ExitStatus::Error
     } else {
         ExitStatus::Clean

@@ -2,6 +2,7 @@
 
 use std::path::{Path, PathBuf};
 
+use ferret::expand::Budget;
 use ferret::source::Input;
 
 use super::ExitStatus;
@@ -20,6 +21,14 @@ impl From<&ScanArgs> for Common {
             follow_symlinks: a.follow_symlinks,
             mmap: a.mmap,
             chunk_size: a.chunk_size,
+            budget: Budget {
+                max_depth: a.max_depth,
+                max_total_bytes: a.max_total_bytes,
+                max_entry_bytes: a.max_entry_bytes,
+                max_ratio: a.max_ratio.max(1),
+                max_entries: a.max_entries,
+                ..Budget::default()
+            },
             color: a.color,
             quiet: a.quiet,
             rules: a.rules.clone(),

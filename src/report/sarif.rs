@@ -220,7 +220,7 @@ impl Reporter for SarifReporter {
             .iter()
             .map(|f| self.result(f, index.get(f.rule.id()).copied()))
             .collect();
-        let notifications: Vec<Value> = summary
+        let mut notifications: Vec<Value> = summary
             .warnings
             .iter()
             .map(|w| {
@@ -231,6 +231,12 @@ impl Reporter for SarifReporter {
                 })
             })
             .collect();
+        if summary.partial {
+            notifications.push(json!({
+                "level": "error",
+                "message": {"text": "interrupted: these results hold only what was found before the scan stopped"},
+            }));
+        }
         let root = self
             .opts
             .root
@@ -257,7 +263,7 @@ impl Reporter for SarifReporter {
                 "columnKind": "unicodeCodePoints",
                 "results": results,
                 "invocations": [{
-                    "executionSuccessful": summary.errors == 0,
+                    "executionSuccessful": summary.errors == 0 && !summary.partial,
                     "toolExecutionNotifications": notifications,
                 }],
             }],

@@ -16,7 +16,10 @@
 //! renamed file adds only the lines that changed in it. The *whole* new blob is scanned and
 //! findings are kept when they touch an added line: line numbers are the real ones in the new
 //! file, context snippets are the real lines, and a secret split over lines (a PEM key) is
-//! found when any of its lines is added. Binary files (as git decides) are scanned whole.
+//! found when any of its lines is added. Binary files (as git decides) are scanned whole. Every
+//! blob goes through [`Expander`] like a file on disk, so an archive or a compressed log in
+//! history is opened under the same budgets; findings inside it are all kept (their lines are
+//! those of the entry, not of the blob's diff).
 //!
 //! Findings carry a [`Segment::Commit`] (id, author, email, date) or [`Segment::Staged`], then
 //! the file's path in the repository (author, email and path with control characters
@@ -27,9 +30,9 @@
 
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::mpsc::{SyncSender, sync_channel};
+use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 use git2::{
@@ -39,8 +42,8 @@ use git2::{
 use globset::GlobSet;
 
 use crate::blob::{Data, Origin, Segment};
-use crate::engine;
 use crate::error::{Error, Result};
+use crate::expand::{Expander, Sink};
 use crate::finding::Finding;
 use crate::report::Reporter;
 use crate::scan::{Scanner, Summary, Warning, WarningKind};
@@ -212,14 +215,15 @@ pub fn scan(
     let (item_tx, item_rx) = sync_channel::<Item>(256);
     let item_rx = Mutex::new(item_rx);
     let (tx, rx) = sync_channel::<Event>(1024);
-    let stop = AtomicBool::new(false);
-    let files = AtomicU64::new(0);
-    let bytes = AtomicU64::new(0);
+    // Stops planner and workers: set by a signal (`cancel`) or when the report fails.
+    let stop_flag = opts.cancel.clone().unwrap_or_default();
+    let stop = &*stop_flag;
+    let counters = Counters::default();
     let mut summary = Summary::default();
     let mut report_error = None;
 
     std::thread::scope(|s| {
-        let (stop, files, bytes, item_rx, filter) = (&stop, &files, &bytes, &item_rx, &filter);
+        let (counters, item_rx, filter) = (&counters, &item_rx, &filter);
         let planner_tx = tx.clone();
         s.spawn(move || {
             let warn = |message: String| {
@@ -240,12 +244,7 @@ pub fn scan(
         for git in worker_gits {
             let tx = tx.clone();
             s.spawn(move || {
-                let mut worker = GitWorker {
-                    scanner,
-                    git,
-                    scratch: scanner.matcher().scratch(),
-                    buf: Vec::new(),
-                };
+                let mut worker = GitWorker { scanner, git };
                 loop {
                     let item = match item_rx.lock() {
                         Ok(rx) => rx.recv(),
@@ -255,9 +254,7 @@ pub fn scan(
                     if stop.load(Ordering::Relaxed) {
                         continue;
                     }
-                    if !worker.scan(item, &tx, files, bytes) {
-                        stop.store(true, Ordering::Relaxed);
-                    }
+                    worker.scan(item, &tx, stop, counters);
                 }
             });
         }
@@ -288,9 +285,15 @@ pub fn scan(
     if let Some(e) = report_error {
         return Err(Error::Report(e));
     }
-    summary.files = files.load(Ordering::Relaxed);
-    summary.bytes = bytes.load(Ordering::Relaxed);
+    summary.files = counters.files.load(Ordering::Relaxed);
+    summary.bytes = counters.bytes.load(Ordering::Relaxed);
+    summary.scanned_bytes = counters.scanned.load(Ordering::Relaxed);
     summary.warnings.sort();
+    summary.partial = opts
+        .cancel
+        .as_ref()
+        .is_some_and(|c| c.load(Ordering::Relaxed));
+    summary.peak_rss_bytes = crate::scan::peak_rss();
     summary.elapsed = started.elapsed();
     reporter.finish(&summary).map_err(Error::Report)?;
     Ok(summary)
@@ -299,27 +302,71 @@ pub fn scan(
 struct GitWorker<'a> {
     scanner: &'a Scanner,
     git: Repository,
-    scratch: crate::matcher::Scratch,
-    buf: Vec<u8>,
+}
+
+/// Where one item's findings and warnings go: findings directly in the item's blob are kept
+/// when they touch an added line; findings deeper inside it (an archive entry, whose lines are
+/// the entry's) are all kept.
+struct ItemSink<'a> {
+    tx: &'a SyncSender<Event>,
+    stop: &'a AtomicBool,
+    counters: &'a Counters,
+    item: &'a Item,
+}
+
+impl Sink for ItemSink<'_> {
+    fn finding(&self, finding: Finding) -> bool {
+        if finding.origin == self.item.origin && !self.item.keeps(&finding) {
+            return true;
+        }
+        if self.tx.send(Event::Finding(Box::new(finding))).is_err() {
+            self.stop.store(true, Ordering::Relaxed);
+            return false;
+        }
+        true
+    }
+
+    fn warning(&self, origin: &Origin, skipped: bool, message: String) {
+        let kind = if skipped {
+            WarningKind::Skipped
+        } else {
+            WarningKind::Error
+        };
+        let w = Warning {
+            path: origin.to_string(),
+            kind,
+            message,
+        };
+        if self.tx.send(Event::Warning(w)).is_err() {
+            self.stop.store(true, Ordering::Relaxed);
+        }
+    }
+
+    fn scanned(&self, bytes: u64) {
+        self.counters.scanned.fetch_add(bytes, Ordering::Relaxed);
+    }
+
+    fn stopped(&self) -> bool {
+        self.stop.load(Ordering::Relaxed)
+    }
+}
+
+#[derive(Default)]
+struct Counters {
+    files: AtomicU64,
+    bytes: AtomicU64,
+    scanned: AtomicU64,
 }
 
 impl GitWorker<'_> {
-    /// Scans one item; `false` when the receiver is gone.
-    fn scan(
-        &mut self,
-        item: Item,
-        tx: &SyncSender<Event>,
-        files: &AtomicU64,
-        bytes: &AtomicU64,
-    ) -> bool {
+    /// Reads one item's blob and expands or scans it.
+    fn scan(&mut self, item: Item, tx: &SyncSender<Event>, stop: &AtomicBool, counters: &Counters) {
         let opts = self.scanner.options();
-        let warn = |kind, message: String| {
-            tx.send(Event::Warning(Warning {
-                path: item.origin.to_string(),
-                kind,
-                message,
-            }))
-            .is_ok()
+        let sink = ItemSink {
+            tx,
+            stop,
+            counters,
+            item: &item,
         };
         if let Some(max) = opts.walk.max_file_size {
             let size = self
@@ -330,8 +377,9 @@ impl GitWorker<'_> {
             if let Ok(size) = size
                 && size > max
             {
-                return warn(
-                    WarningKind::Skipped,
+                return sink.warning(
+                    &item.origin,
+                    true,
                     format!("{size} bytes is over the --max-file-size limit of {max} bytes"),
                 );
             }
@@ -339,31 +387,19 @@ impl GitWorker<'_> {
         let data = match self.git.find_blob(item.oid) {
             Ok(blob) => Data::Owned(blob.content().to_vec()),
             Err(e) => {
-                return warn(
-                    WarningKind::Error,
+                return sink.warning(
+                    &item.origin,
+                    false,
                     format!("cannot read blob {}: {}", item.oid, e.message()),
                 );
             }
         };
-        let result = engine::scan_data(
-            self.scanner.matcher(),
-            &data,
-            &item.origin,
-            opts.chunk_size,
-            &mut self.scratch,
-            &mut self.buf,
-        );
-        files.fetch_add(1, Ordering::Relaxed);
-        bytes.fetch_add(result.bytes, Ordering::Relaxed);
-        for f in result.findings {
-            if item.keeps(&f) && tx.send(Event::Finding(Box::new(f))).is_err() {
-                return false;
-            }
-        }
-        if let Some(e) = result.error {
-            return warn(WarningKind::Error, e.to_string());
-        }
-        true
+        counters.files.fetch_add(1, Ordering::Relaxed);
+        counters.bytes.fetch_add(data.len(), Ordering::Relaxed);
+        let mut expander = Expander::new(self.scanner.matcher(), &sink);
+        expander.budget = opts.budget;
+        expander.chunk_size = opts.chunk_size;
+        expander.input(Arc::new(data), item.origin.clone());
     }
 }
 

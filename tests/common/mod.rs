@@ -3,6 +3,7 @@
 #![allow(dead_code)]
 
 pub mod git;
+pub mod make;
 pub mod secrets;
 
 use std::path::{Path, PathBuf};

@@ -1,0 +1,260 @@
+//! Budgets: how far expansion may go into what an input controls.
+//!
+//! Every container format lets its author choose sizes: a 42 KB zip can hold petabytes, a tar
+//! can hold a million entries, an archive can hold itself. A [`Budget`] bounds each of these per
+//! top-level input; a [`Tracker`] counts what one input has used. Hitting a budget is reported
+//! (a warning naming the item and the budget) and the rest of the scan goes on: what was found
+//! before is kept. Defaults are on the fields and in README.md.
+
+use std::fmt;
+use std::io::{self, Read};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+/// Limits on expansion, per top-level input.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Budget {
+    /// Archives inside archives, at most this deep. Default 12.
+    pub max_depth: usize,
+    /// Decompressed bytes per top-level input, all entries together. Default 64 GiB.
+    pub max_total_bytes: u64,
+    /// Decompressed bytes per archive entry or compressed stream. Default 8 GiB.
+    pub max_entry_bytes: u64,
+    /// Decompressed bytes per compressed byte (zip bombs reach 1000 and more; real data rarely
+    /// passes 20). Checked once 1 MiB has been produced. Default 100.
+    pub max_ratio: u64,
+    /// Archive entries per top-level input. Default 1,000,000.
+    pub max_entries: u64,
+    /// Entries up to this size are decompressed into memory and scanned in parallel; larger
+    /// ones are scanned as a stream. Default 64 MiB.
+    pub max_in_memory: u64,
+}
+
+impl Default for Budget {
+    fn default() -> Budget {
+        Budget {
+            max_depth: 12,
+            max_total_bytes: 64 << 30,
+            max_entry_bytes: 8 << 30,
+            max_ratio: 100,
+            max_entries: 1_000_000,
+            max_in_memory: 64 << 20,
+        }
+    }
+}
+
+/// Which budget was hit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Limit {
+    /// `--max-depth`.
+    Depth(usize),
+    /// `--max-total-bytes`.
+    TotalBytes(u64),
+    /// `--max-entry-bytes`.
+    EntryBytes(u64),
+    /// `--max-ratio`.
+    Ratio(u64),
+    /// `--max-entries`.
+    Entries(u64),
+}
+
+impl fmt::Display for Limit {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Limit::Depth(n) => write!(f, "nesting deeper than --max-depth {n}: not expanded"),
+            Limit::TotalBytes(n) => write!(
+                f,
+                "decompressed bytes over --max-total-bytes {n}: expansion stopped"
+            ),
+            Limit::EntryBytes(n) => write!(
+                f,
+                "entry larger than --max-entry-bytes {n} when decompressed: scanned up to the limit"
+            ),
+            Limit::Ratio(n) => write!(
+                f,
+                "compression ratio over --max-ratio {n} (a zip bomb?): decompression stopped"
+            ),
+            Limit::Entries(n) => write!(f, "more than --max-entries {n} entries: the rest skipped"),
+        }
+    }
+}
+
+impl std::error::Error for Limit {}
+
+impl Limit {
+    /// The limit carried by an I/O error from a [`Guard`], if that is what it is.
+    pub fn from_io(e: &io::Error) -> Option<Limit> {
+        e.get_ref()
+            .and_then(|inner| inner.downcast_ref::<Limit>())
+            .copied()
+    }
+
+    /// An I/O error carrying this limit.
+    pub fn into_io(self) -> io::Error {
+        io::Error::other(self)
+    }
+}
+
+/// What one top-level input has used.
+#[derive(Debug, Default)]
+pub struct Tracker {
+    total: AtomicU64,
+    entries: AtomicU64,
+}
+
+impl Tracker {
+    /// A fresh tracker.
+    pub fn new() -> Arc<Tracker> {
+        Arc::new(Tracker::default())
+    }
+
+    /// Counts one more entry; `Err` once the budget is exceeded.
+    pub fn entry(&self, budget: &Budget) -> Result<(), Limit> {
+        let n = self.entries.fetch_add(1, Ordering::Relaxed) + 1;
+        if n > budget.max_entries {
+            Err(Limit::Entries(budget.max_entries))
+        } else {
+            Ok(())
+        }
+    }
+
+    /// Counts decompressed bytes; `Err` once the budget is exceeded.
+    pub fn bytes(&self, n: u64, budget: &Budget) -> Result<(), Limit> {
+        let t = self.total.fetch_add(n, Ordering::Relaxed) + n;
+        if t > budget.max_total_bytes {
+            Err(Limit::TotalBytes(budget.max_total_bytes))
+        } else {
+            Ok(())
+        }
+    }
+
+    /// Decompressed bytes so far.
+    pub fn total(&self) -> u64 {
+        self.total.load(Ordering::Relaxed)
+    }
+}
+
+/// Counts the bytes read through it (the compressed side of a decoder).
+#[derive(Debug)]
+pub struct Counting<R> {
+    inner: R,
+    count: Arc<AtomicU64>,
+}
+
+impl<R> Counting<R> {
+    /// Wraps `inner`; `count` grows by every byte read.
+    pub fn new(inner: R, count: Arc<AtomicU64>) -> Counting<R> {
+        Counting { inner, count }
+    }
+}
+
+impl<R: Read> Read for Counting<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.count.fetch_add(n as u64, Ordering::Relaxed);
+        Ok(n)
+    }
+}
+
+/// Wraps a decoder's output: stops with a [`Limit`] error when the entry size, the total or the
+/// compression ratio budget is exceeded.
+pub struct Guard<'a, R> {
+    inner: R,
+    budget: &'a Budget,
+    tracker: &'a Tracker,
+    /// Compressed bytes consumed so far (shared with a [`Counting`] on the input), if known.
+    compressed: Option<Arc<AtomicU64>>,
+    /// Declared compressed size (zip headers), when the input is not counted.
+    declared: Option<u64>,
+    produced: u64,
+}
+
+impl<'a, R> Guard<'a, R> {
+    /// A guard over `inner`.
+    pub fn new(
+        inner: R,
+        budget: &'a Budget,
+        tracker: &'a Tracker,
+        compressed: Option<Arc<AtomicU64>>,
+        declared: Option<u64>,
+    ) -> Guard<'a, R> {
+        Guard {
+            inner,
+            budget,
+            tracker,
+            compressed,
+            declared,
+            produced: 0,
+        }
+    }
+}
+
+impl<R: Read> Read for Guard<'_, R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let room = self.budget.max_entry_bytes.saturating_sub(self.produced);
+        if room == 0 {
+            return Err(Limit::EntryBytes(self.budget.max_entry_bytes).into_io());
+        }
+        let want = buf.len().min(usize::try_from(room).unwrap_or(usize::MAX));
+        let n = self.inner.read(&mut buf[..want])?;
+        self.produced += n as u64;
+        self.tracker
+            .bytes(n as u64, self.budget)
+            .map_err(Limit::into_io)?;
+        if self.produced > 1 << 20 {
+            let consumed = match &self.compressed {
+                Some(c) => c.load(Ordering::Relaxed),
+                None => self.declared.unwrap_or(u64::MAX),
+            };
+            if self.produced / consumed.max(1) > self.budget.max_ratio {
+                return Err(Limit::Ratio(self.budget.max_ratio).into_io());
+            }
+        }
+        Ok(n)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn guard_stops_a_high_ratio_stream() {
+        let budget = Budget::default();
+        let tracker = Tracker::default();
+        let consumed = Arc::new(AtomicU64::new(1000));
+        let zeros = io::repeat(0).take(10 << 20);
+        let mut g = Guard::new(zeros, &budget, &tracker, Some(consumed), None);
+        let err = io::copy(&mut g, &mut io::sink()).unwrap_err();
+        assert_eq!(Limit::from_io(&err), Some(Limit::Ratio(100)));
+    }
+
+    #[test]
+    fn guard_stops_at_the_entry_size() {
+        let budget = Budget {
+            max_entry_bytes: 4096,
+            ..Budget::default()
+        };
+        let tracker = Tracker::default();
+        let mut g = Guard::new(io::repeat(1).take(10_000), &budget, &tracker, None, None);
+        let mut out = Vec::new();
+        let err = g.read_to_end(&mut out).unwrap_err();
+        assert_eq!(Limit::from_io(&err), Some(Limit::EntryBytes(4096)));
+        assert_eq!(out.len(), 4096, "what fit in the budget was read");
+    }
+
+    #[test]
+    fn tracker_counts_entries_and_bytes() {
+        let budget = Budget {
+            max_entries: 2,
+            max_total_bytes: 10,
+            ..Budget::default()
+        };
+        let t = Tracker::default();
+        assert!(t.entry(&budget).is_ok());
+        assert!(t.entry(&budget).is_ok());
+        assert_eq!(t.entry(&budget), Err(Limit::Entries(2)));
+        assert!(t.bytes(10, &budget).is_ok());
+        assert_eq!(t.bytes(1, &budget), Err(Limit::TotalBytes(10)));
+    }
+}
