@@ -56,6 +56,25 @@ pub enum Error {
     /// Writing a report failed.
     #[error("cannot write report: {0}")]
     Report(#[source] std::io::Error),
+    /// A configuration file (`ferret.toml`) or a configuration value is invalid.
+    #[error("{path}: {message}")]
+    Config {
+        /// The file (or the setting) concerned.
+        path: String,
+        /// What is wrong.
+        message: String,
+    },
+    /// A baseline file cannot be read or written, or is not a ferret baseline.
+    #[error("baseline {path}: {message}")]
+    Baseline {
+        /// The baseline file.
+        path: String,
+        /// What is wrong.
+        message: String,
+    },
+    /// A git repository cannot be opened or read.
+    #[error("git: {0}")]
+    Git(String),
     /// The thread pool could not be built.
     #[error("cannot start worker threads: {0}")]
     Threads(String),

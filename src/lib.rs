@@ -19,6 +19,9 @@
 //!   its hits ([`Matcher`]).
 //! - [`finding`] confirms candidates (entropy, placeholders, validators) into [`Finding`]s.
 //! - [`engine`] scans one blob: chunks in parallel, seams, lines and columns.
+//! - [`config`] reads `ferret.toml`; [`finding::allow`] and [`finding::baseline`] keep what a
+//!   team accepted quiet.
+//! - [`source::git`] reads blobs from git: staged changes, a commit range, or all history.
 //! - [`scan`] drives a whole scan on a rayon pool ([`Scanner`]) into a [`report::Reporter`].
 //!
 //! ```
@@ -36,6 +39,7 @@
 #![cfg_attr(not(test), warn(clippy::unwrap_used))]
 
 pub mod blob;
+pub mod config;
 pub mod engine;
 pub mod error;
 pub mod expand;

@@ -5,6 +5,9 @@
 //! channel to the calling thread, which feeds the [`Reporter`]. Large files are chunked by the
 //! engine on the same pool, so one huge log uses every core. The run returns a [`Summary`]
 //! that counts what was scanned, skipped and failed; nothing global is kept.
+//!
+//! Findings that the baseline or the allowlist ([`ScanOptions::allow`]) covers are counted in
+//! the summary and not reported ([`Summary::record`]).
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -21,6 +24,7 @@ use crate::blob::{Data, Origin};
 use crate::error::{Error, Result};
 use crate::expand::{Budget, Expander, Sink};
 use crate::finding::Finding;
+use crate::finding::allow::{Allowlist, Suppression};
 use crate::matcher::Matcher;
 use crate::report::Reporter;
 use crate::source::Input;
@@ -42,6 +46,8 @@ pub struct ScanOptions {
     /// Set to stop the scan early (on SIGINT): the report is then written with what was found
     /// so far and marked partial. Default: none.
     pub cancel: Option<Arc<AtomicBool>>,
+    /// Findings not to report (baseline and allowlist). Default: none.
+    pub allow: Arc<Allowlist>,
 }
 
 impl Default for ScanOptions {
@@ -53,6 +59,7 @@ impl Default for ScanOptions {
             walk: WalkOptions::default(),
             budget: Budget::default(),
             cancel: None,
+            allow: Arc::default(),
         }
     }
 }
@@ -93,6 +100,10 @@ pub struct Summary {
     pub errors: u64,
     /// Items skipped on purpose.
     pub skipped: u64,
+    /// Findings not reported because the baseline has them.
+    pub baselined: u64,
+    /// Findings not reported because the allowlist covers them.
+    pub allowed: u64,
     /// Wall-clock time.
     #[serde(rename = "elapsed_seconds", serialize_with = "secs")]
     pub elapsed: Duration,
@@ -117,6 +128,24 @@ fn secs<S: serde::Serializer>(d: &Duration, s: S) -> std::result::Result<S::Ok, 
 }
 
 impl Summary {
+    /// Counts `finding` and says whether to report it: `false` when `allow` suppresses it.
+    pub fn record(&mut self, allow: &Allowlist, finding: &Finding) -> bool {
+        match allow.verdict(finding) {
+            None => {
+                self.findings += 1;
+                true
+            }
+            Some(Suppression::Baseline) => {
+                self.baselined += 1;
+                false
+            }
+            Some(Suppression::Allowlist) => {
+                self.allowed += 1;
+                false
+            }
+        }
+    }
+
     /// Throughput in MB/s (10^6 bytes per second).
     pub fn mb_per_s(&self) -> f64 {
         let s = self.elapsed.as_secs_f64();
@@ -200,6 +229,16 @@ impl Scanner {
         &self.matcher
     }
 
+    /// The options.
+    pub fn options(&self) -> &ScanOptions {
+        &self.opts
+    }
+
+    /// Stops the scan early when `cancel` is set (from a signal handler).
+    pub fn set_cancel(&mut self, cancel: Arc<AtomicBool>) {
+        self.opts.cancel = Some(cancel);
+    }
+
     /// Scans `inputs`, sending every finding and warning to `reporter`, then calls its
     /// `finish` with the summary. Per-item problems are warnings, counted in the summary; an
     /// `Err` means the scan itself failed (bad options, a report that cannot be written).
@@ -253,10 +292,10 @@ impl Scanner {
             });
             for event in rx {
                 let result = match event {
-                    Event::Finding(f) => {
-                        summary.findings += 1;
+                    Event::Finding(f) if summary.record(&self.opts.allow, &f) => {
                         reporter.finding(*f)
                     }
+                    Event::Finding(_) => Ok(()),
                     Event::Warning(w) => {
                         match w.kind {
                             WarningKind::Error => summary.errors += 1,

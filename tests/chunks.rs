@@ -89,6 +89,8 @@ fn corpus(seed: u64, lines: usize) -> String {
                 g.huggingface()
             )),
             5 => s.push_str(&format!("{}{}\n", g.slack_bot(), g.gitlab())),
+            // Allowed inline: dropped the same way whether the line is whole or cut by a seam.
+            6 => s.push_str(&format!("t = {} # ferret:allow\n", g.github_pat())),
             _ => s.push_str(
                 "the quick brown fox jumps over the lazy dog, tokens/s=1234 secret sauce\n",
             ),

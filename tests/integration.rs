@@ -18,6 +18,12 @@ mod hostile;
 mod logs;
 /// ML artifacts: notebooks, pickles and checkpoints, safetensors, GGUF, ONNX.
 mod ml;
+/// Baselines, ferret.toml, inline allows, --fail-on.
+mod gate;
+/// `ferret git`: staged changes, ranges, all history, in throw-away repositories.
+mod git;
+/// The pre-commit hook, installed by pre-commit and refusing a commit.
+mod precommit;
 /// Property tests: the prefiltered path equals the brute-force path.
 mod properties;
 /// `ferret redact`: masking, byte-exact copies, latency, the report.

@@ -4,6 +4,11 @@
 //! inside it, an entry inside the layer. Chains share their prefixes (`Arc`), so the thousand
 //! entries of one archive cost one copy of the archive's path. Every finding carries its
 //! origin; reports print it with [`std::fmt::Display`] and serialize it as an array of segments.
+//!
+//! Blobs read from git start with a git segment: [`Segment::Commit`] (with the author and date a
+//! responder needs) or [`Segment::Staged`] (the index, before a commit exists), followed by the
+//! file's path in the repository: `0a1b2c3d4e5f (Jane Doe, 2024-05-01) › config/app.env:3:17`.
+//! [`Origin::file_location`] gives reports the path that line and column refer to either way.
 
 use std::fmt;
 use std::sync::Arc;
@@ -62,6 +67,19 @@ pub enum Segment {
         /// The key path (`__metadata__.hub_token`, `general.url`, `graph.node[3].name`).
         key: String,
     },
+    /// A git commit; the next segment is the file's path in it.
+    Commit {
+        /// The full commit id (hex).
+        id: String,
+        /// The author's name.
+        author: String,
+        /// The author's email address.
+        email: String,
+        /// When the commit was authored, RFC 3339 with the author's UTC offset.
+        date: String,
+    },
+    /// The git index (staged changes, not yet committed); the next segment is the file's path.
+    Staged,
 }
 
 /// Which part of a notebook cell (see [`Segment::Cell`]).
@@ -105,6 +123,14 @@ impl fmt::Display for Segment {
             Segment::Pickle { path } if path.is_empty() => f.write_str("pickle"),
             Segment::Pickle { path } => write!(f, "pickle:{path}"),
             Segment::Metadata { format, key } => write!(f, "{format}:{key}"),
+            Segment::Commit {
+                id, author, date, ..
+            } => {
+                let short = id.get(..12).unwrap_or(id);
+                let day = date.get(..10).unwrap_or(date);
+                write!(f, "{short} ({author}, {day})")
+            }
+            Segment::Staged => f.write_str("staged"),
         }
     }
 }
@@ -193,6 +219,22 @@ impl Origin {
         n
     }
 
+    /// The file that a finding's line and column can be looked up in, and whether they refer to
+    /// it directly (`true`) or to something inside it (an archive entry, a notebook cell).
+    /// A git origin's file is its path in the repository.
+    pub fn file_location(&self) -> Option<(&str, bool)> {
+        let segments = self.segments();
+        match segments.as_slice() {
+            [Segment::File { path }, rest @ ..] => Some((path, rest.is_empty())),
+            [
+                Segment::Commit { .. } | Segment::Staged,
+                Segment::File { path },
+                rest @ ..,
+            ] => Some((path, rest.is_empty())),
+            _ => None,
+        }
+    }
+
     /// The outermost segment: the file or stream the user pointed at.
     pub fn root(&self) -> &Segment {
         let mut o = self;
@@ -253,5 +295,33 @@ mod tests {
                 {"kind": "file", "path": "inner.txt"}
             ])
         );
+        assert_eq!(o.file_location(), Some(("dist/app.tar", false)));
+    }
+
+    #[test]
+    fn git_origins_show_commit_author_date_and_path() {
+        let o = Origin::new(Segment::Commit {
+            id: "0a1b2c3d4e5f60718293a4b5c6d7e8f901234567".into(),
+            author: "Jane Doe".into(),
+            email: "jane@example.com".into(),
+            date: "2024-05-01T10:00:00+02:00".into(),
+        })
+        .child(Segment::File {
+            path: "config/app.env".into(),
+        });
+        assert_eq!(
+            o.to_string(),
+            "0a1b2c3d4e5f (Jane Doe, 2024-05-01) \u{203a} config/app.env"
+        );
+        assert_eq!(o.file_location(), Some(("config/app.env", true)));
+        let json = serde_json::to_value(&o).expect("serializes");
+        assert_eq!(json[0]["kind"], "commit");
+        assert_eq!(json[0]["email"], "jane@example.com");
+        let staged = Origin::new(Segment::Staged).child(Segment::File {
+            path: "a.env".into(),
+        });
+        assert_eq!(staged.to_string(), "staged \u{203a} a.env");
+        assert_eq!(staged.file_location(), Some(("a.env", true)));
+        assert_eq!(Origin::stdin().file_location(), None);
     }
 }

@@ -2,7 +2,8 @@
 
 use std::path::PathBuf;
 
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::{ArgGroup, Args, Parser, Subcommand, ValueEnum};
+use ferret::Severity;
 
 /// Finds credentials leaked into code, logs, notebooks, archives and model artifacts.
 #[derive(Debug, Parser)]
@@ -20,6 +21,11 @@ pub enum Command {
     Scan(ScanArgs),
     /// Copy stdin to stdout with every secret masked (a filter for logs and model responses).
     Redact(RedactArgs),
+    /// Scan a git repository: staged changes, what a commit range adds, or all history.
+    Git(GitArgs),
+    /// Record today's findings so that later scans report only new ones.
+    #[command(subcommand)]
+    Baseline(BaselineCommand),
     /// List or check rules.
     #[command(subcommand)]
     Rules(RulesCommand),
@@ -72,15 +78,33 @@ pub struct RuleArgs {
     pub no_builtin_rules: bool,
 }
 
+/// Configuration, baseline and the gate policy (shared by `scan` and `git`).
+#[derive(Debug, Args, Clone, Default)]
+pub struct GateArgs {
+    /// Read this configuration file instead of the scanned root's ferret.toml.
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Read no configuration file.
+    #[arg(long, conflicts_with = "config")]
+    pub no_config: bool,
+    /// Report only findings whose fingerprint is not in this baseline (`ferret baseline create`).
+    #[arg(long, value_name = "FILE")]
+    pub baseline: Option<PathBuf>,
+    /// Exit with 1 only for findings of this severity or higher; lower ones are still
+    /// reported (low, medium, high, critical; default low).
+    #[arg(long, value_name = "SEVERITY")]
+    pub fail_on: Option<Severity>,
+}
+
 /// `ferret scan`.
 #[derive(Debug, Args)]
 pub struct ScanArgs {
     /// Files and folders to scan; `-` reads stdin. Default: the current folder.
     #[arg(value_name = "PATH")]
     pub paths: Vec<String>,
-    /// Report format.
-    #[arg(short, long, value_enum, default_value_t)]
-    pub format: FormatArg,
+    /// Report format (default: the config's `format`, else text).
+    #[arg(short, long, value_enum)]
+    pub format: Option<FormatArg>,
     /// Write the report to FILE (created with mode 0600) instead of stdout.
     #[arg(short, long, value_name = "FILE")]
     pub output: Option<PathBuf>,
@@ -145,6 +169,108 @@ pub struct ScanArgs {
     /// Rule selection.
     #[command(flatten)]
     pub rules: RuleArgs,
+    /// Configuration, baseline, gate.
+    #[command(flatten)]
+    pub gate: GateArgs,
+}
+
+/// `ferret git`: exactly one of `--staged`, `--since REV`, `--all` or `REV..REV`.
+#[derive(Debug, Args)]
+#[command(group(ArgGroup::new("scope").required(true).args(["staged", "since", "all", "range"])))]
+pub struct GitArgs {
+    /// Scan what is staged for the next commit (added lines only): for pre-commit hooks.
+    #[arg(long)]
+    pub staged: bool,
+    /// Scan what the commits after REV up to HEAD add, commit by commit: for CI.
+    #[arg(long, value_name = "REV")]
+    pub since: Option<String>,
+    /// Scan every blob of every commit reachable from any ref, once each.
+    #[arg(long)]
+    pub all: bool,
+    /// A commit range `BASE..TIP`: what the commits reachable from TIP and not BASE add.
+    #[arg(value_name = "BASE..TIP")]
+    pub range: Option<String>,
+    /// The repository (any folder inside it). Default: the current folder.
+    #[arg(long, value_name = "DIR", default_value = ".")]
+    pub repo: PathBuf,
+    /// Report format (default: the config's `format`, else text).
+    #[arg(short, long, value_enum)]
+    pub format: Option<FormatArg>,
+    /// Write the report to FILE (created with mode 0600) instead of stdout.
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Print secrets in clear (text, SARIF) and include them in JSON. Off by default.
+    #[arg(long)]
+    pub show_secrets: bool,
+    /// Worker threads (default: one per core).
+    #[arg(short = 'j', long, value_name = "N", default_value_t = 0)]
+    pub threads: usize,
+    /// Do not scan paths matching GLOB (repeatable); matched against the path in the
+    /// repository, its folders and its file name.
+    #[arg(long, value_name = "GLOB")]
+    pub exclude: Vec<String>,
+    /// Skip blobs larger than SIZE (bytes, or with K, M, G suffix). Default: no limit.
+    #[arg(long, value_name = "SIZE", value_parser = parse_size)]
+    pub max_file_size: Option<u64>,
+    /// Colour text output.
+    #[arg(long, value_enum, default_value_t)]
+    pub color: ColorChoice,
+    /// Print no warnings and no summary on stderr.
+    #[arg(short, long)]
+    pub quiet: bool,
+    /// Rule selection.
+    #[command(flatten)]
+    pub rules: RuleArgs,
+    /// Configuration, baseline, gate.
+    #[command(flatten)]
+    pub gate: GateArgs,
+}
+
+/// `ferret baseline …`.
+#[derive(Debug, Subcommand)]
+pub enum BaselineCommand {
+    /// Scan PATHs and write the fingerprints of every finding to a baseline file.
+    Create(BaselineCreateArgs),
+}
+
+/// `ferret baseline create`.
+#[derive(Debug, Args)]
+pub struct BaselineCreateArgs {
+    /// Files and folders to scan. Default: the current folder.
+    #[arg(value_name = "PATH")]
+    pub paths: Vec<String>,
+    /// The baseline file to write.
+    #[arg(
+        short,
+        long,
+        value_name = "FILE",
+        default_value = "ferret.baseline.json"
+    )]
+    pub output: PathBuf,
+    /// Worker threads (default: one per core).
+    #[arg(short = 'j', long, value_name = "N", default_value_t = 0)]
+    pub threads: usize,
+    /// Do not scan paths matching GLOB inside folders (repeatable).
+    #[arg(long, value_name = "GLOB")]
+    pub exclude: Vec<String>,
+    /// Skip files larger than SIZE.
+    #[arg(long, value_name = "SIZE", value_parser = parse_size)]
+    pub max_file_size: Option<u64>,
+    /// Follow symbolic links inside folders.
+    #[arg(long)]
+    pub follow_symlinks: bool,
+    /// Print no warnings and no summary on stderr.
+    #[arg(short, long)]
+    pub quiet: bool,
+    /// Read this configuration file instead of the scanned root's ferret.toml.
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Read no configuration file.
+    #[arg(long, conflicts_with = "config")]
+    pub no_config: bool,
+    /// Rule selection.
+    #[command(flatten)]
+    pub rules: RuleArgs,
 }
 
 /// `ferret redact`.
@@ -203,24 +329,7 @@ pub enum RulesCommand {
 
 /// Parses `123`, `64K`, `10M`, `2G` (powers of 1024; a trailing `B` or `iB` is accepted).
 pub fn parse_size(s: &str) -> Result<u64, String> {
-    let t = s.trim();
-    let t = t
-        .strip_suffix("iB")
-        .or_else(|| t.strip_suffix('B'))
-        .unwrap_or(t);
-    let (num, mult) = match t.chars().last() {
-        Some('K' | 'k') => (&t[..t.len() - 1], 1u64 << 10),
-        Some('M' | 'm') => (&t[..t.len() - 1], 1 << 20),
-        Some('G' | 'g') => (&t[..t.len() - 1], 1 << 30),
-        Some('T' | 't') => (&t[..t.len() - 1], 1 << 40),
-        _ => (t, 1),
-    };
-    let n: u64 = num
-        .trim()
-        .parse()
-        .map_err(|_| format!("invalid size {s:?} (examples: 4096, 64K, 10M, 2G)"))?;
-    n.checked_mul(mult)
-        .ok_or_else(|| format!("size {s:?} is too large"))
+    ferret::config::parse_size(s)
 }
 
 #[cfg(test)]

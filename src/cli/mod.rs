@@ -5,10 +5,13 @@
 //! | code | meaning |
 //! |------|---------|
 //! | 0    | scan complete, nothing found |
-//! | 1    | findings (even if some items could not be read: the findings are real) |
+//! | 1    | findings at or above `--fail-on` (default: any), even if some items could not be read |
 //! | 2    | error: bad arguments or rules, a report that cannot be written, or no findings but some items could not be scanned (the scan cannot vouch for them) |
 
 mod args;
+mod baseline;
+mod gate;
+mod git;
 mod output;
 mod redact;
 mod rules;
@@ -54,6 +57,8 @@ pub fn main() -> ExitCode {
     let result = match cli.command {
         args::Command::Scan(a) => scan::run(a),
         args::Command::Redact(a) => redact::run(a),
+        args::Command::Git(a) => git::run(a),
+        args::Command::Baseline(c) => baseline::run(c),
         args::Command::Rules(c) => rules::run(c),
     };
     match result {

@@ -1,171 +1,62 @@
-//! `ferret scan`: arguments to scan options, a reporter, a summary line and an exit status.
+//! `ferret scan`: paths (or stdin) through the scanner into a report and an exit status.
 
-use std::io::{self, Write};
-use std::sync::Arc;
+use std::path::{Path, PathBuf};
 
-use anstyle::{AnsiColor, Style};
-use anyhow::Context as _;
-use ferret::blob::load::{LoadOptions, MmapChoice};
 use ferret::expand::Budget;
-use ferret::report::{self, Format, ReportOptions, Reporter};
-use ferret::scan::{Summary, Warning, WarningKind};
 use ferret::source::Input;
-use ferret::source::walk::WalkOptions;
-use ferret::{Finding, Matcher, ScanOptions, Scanner};
 
 use super::ExitStatus;
-use super::args::{FormatArg, MmapArg, ScanArgs};
-use super::output;
+use super::args::ScanArgs;
+use super::gate::{self, Common};
 
-/// Passes everything to the report and prints warnings on stderr as they happen.
-struct Messages<'a> {
-    inner: &'a mut dyn Reporter,
-    quiet: bool,
-    color: bool,
-    findings: u64,
+impl From<&ScanArgs> for Common {
+    fn from(a: &ScanArgs) -> Common {
+        Common {
+            format: a.format,
+            output: a.output.clone(),
+            show_secrets: a.show_secrets,
+            threads: a.threads,
+            exclude: a.exclude.clone(),
+            max_file_size: a.max_file_size,
+            follow_symlinks: a.follow_symlinks,
+            mmap: a.mmap,
+            chunk_size: a.chunk_size,
+            budget: Budget {
+                max_depth: a.max_depth,
+                max_total_bytes: a.max_total_bytes,
+                max_entry_bytes: a.max_entry_bytes,
+                max_ratio: a.max_ratio.max(1),
+                max_entries: a.max_entries,
+                ..Budget::default()
+            },
+            color: a.color,
+            quiet: a.quiet,
+            rules: a.rules.clone(),
+            gate: a.gate.clone(),
+            live: a.paths == ["-"],
+        }
+    }
 }
 
-impl Reporter for Messages<'_> {
-    fn finding(&mut self, finding: Finding) -> io::Result<()> {
-        self.findings += 1;
-        let result = self.inner.finding(finding);
-        if let Err(e) = &result
-            && e.kind() == io::ErrorKind::BrokenPipe
-        {
-            // The reader went away (`ferret scan - | head -1`). Exit now rather than when the
-            // scan next looks up: on a live stdin that would be when the next line arrives.
-            std::process::exit(if self.findings > 1 { 1 } else { 0 });
-        }
-        result
-    }
-
-    fn warning(&mut self, w: &Warning) -> io::Result<()> {
-        if !self.quiet {
-            let (label, style) = match w.kind {
-                WarningKind::Error => ("error", Style::new().fg_color(Some(AnsiColor::Red.into()))),
-                WarningKind::Skipped => (
-                    "skipped",
-                    Style::new().fg_color(Some(AnsiColor::Yellow.into())),
-                ),
-            };
-            let style = if self.color { style } else { Style::new() };
-            let _ = writeln!(
-                io::stderr(),
-                "ferret: {style}{label}{style:#}: {}: {}",
-                w.path,
-                w.message
-            );
-        }
-        self.inner.warning(w)
-    }
-
-    fn finish(&mut self, summary: &Summary) -> io::Result<()> {
-        self.inner.finish(summary)
+/// The folder whose `ferret.toml` applies: the folder scanned when exactly one is named, else
+/// the current folder.
+pub fn config_root(paths: &[String]) -> PathBuf {
+    match paths {
+        [one] if one != "-" && Path::new(one).is_dir() => PathBuf::from(one),
+        _ => PathBuf::from("."),
     }
 }
 
 pub fn run(args: ScanArgs) -> anyhow::Result<ExitStatus> {
-    let rules = super::rules::load(&args.rules)?;
-    let matcher = Matcher::new(&rules).context("building the matcher")?;
-    // User rules are compiled now so that a bad regex fails before the scan, not during it.
-    matcher.compile_now(|r| !r.source.starts_with("builtin:"))?;
     let paths = if args.paths.is_empty() {
         vec![".".to_string()]
     } else {
         args.paths.clone()
     };
+    let common = Common::from(&args);
+    let setup = gate::setup(&common, &config_root(&paths), true)?;
     let inputs: Vec<Input> = paths.iter().map(|p| Input::parse(p)).collect();
-    let mut opts = ScanOptions {
-        threads: args.threads,
-        chunk_size: args.chunk_size.max(4096),
-        load: LoadOptions {
-            mmap: match args.mmap {
-                MmapArg::Auto => MmapChoice::Auto,
-                MmapArg::Never => MmapChoice::Never,
-            },
-            ..LoadOptions::default()
-        },
-        walk: WalkOptions {
-            excludes: args.exclude.clone(),
-            follow_symlinks: args.follow_symlinks,
-            max_file_size: args.max_file_size,
-        },
-        budget: Budget {
-            max_depth: args.max_depth,
-            max_total_bytes: args.max_total_bytes,
-            max_entry_bytes: args.max_entry_bytes,
-            max_ratio: args.max_ratio.max(1),
-            max_entries: args.max_entries,
-            ..Budget::default()
-        },
-        cancel: None,
-    };
-    let format = match args.format {
-        FormatArg::Text => Format::Text,
-        FormatArg::Json => Format::Json,
-        FormatArg::Jsonl => Format::Jsonl,
-        FormatArg::Sarif => Format::Sarif,
-    };
-    let out = output::open(args.output.as_deref())?;
-    let report_opts = ReportOptions {
-        show_secrets: args.show_secrets,
-        color: format == Format::Text && output::use_color(args.color, args.output.is_some()),
-        rules,
-        root: None,
-    };
-    // A live stream (`kubectl logs -f pod | ferret scan -`) never ends: text output cannot wait
-    // to be sorted, so each finding is printed as found.
-    let mut reporter = if format == Format::Text && inputs == [Input::Stdin] {
-        Box::new(report::text::TextReporter::new(report_opts, out).streaming())
-    } else {
-        report::reporter(format, report_opts, out)
-    };
-    let mut messages = Messages {
-        inner: reporter.as_mut(),
-        quiet: args.quiet,
-        color: output::stderr_color(args.color),
-        findings: 0,
-    };
-    // SIGINT/SIGTERM stop the scan and write what was found so far; a second one exits at once.
-    let cancel = Arc::new(std::sync::atomic::AtomicBool::new(false));
-    for sig in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
-        signal_hook::flag::register_conditional_shutdown(sig, 130, Arc::clone(&cancel))?;
-        signal_hook::flag::register(sig, Arc::clone(&cancel))?;
-    }
-    opts.cancel = Some(cancel);
-    let scanner = Scanner::new(Arc::new(matcher), opts);
-    let summary = match scanner.run(&inputs, &mut messages) {
-        Ok(s) => s,
-        Err(ferret::Error::Report(e)) if e.kind() == io::ErrorKind::BrokenPipe => {
-            // The reader went away (`ferret scan | head`): stop quietly, but say what was seen.
-            return Ok(if messages.findings > 0 {
-                ExitStatus::Findings
-            } else {
-                ExitStatus::Clean
-            });
-        }
-        Err(e) => return Err(e.into()),
-    };
-    if summary.partial {
-        eprintln!("ferret: interrupted: the report holds what was found before the interruption");
-    }
-    if !args.quiet {
-        eprintln!(
-            "ferret: {} files, {} in {:.2} s ({:.1} MB/s); {} findings, {} errors, {} skipped",
-            summary.files,
-            output::human_bytes(summary.bytes),
-            summary.elapsed.as_secs_f64(),
-            summary.mb_per_s(),
-            summary.findings,
-            summary.errors,
-            summary.skipped,
-        );
-    }
-    Ok(if summary.findings > 0 {
-        ExitStatus::Findings
-    } else if summary.errors > 0 || summary.partial {
-        ExitStatus::Error
-    } else {
-        ExitStatus::Clean
+    gate::execute(&common, setup, None, |scanner, reporter| {
+        scanner.run(&inputs, reporter)
     })
 }

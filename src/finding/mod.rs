@@ -2,10 +2,13 @@
 //!
 //! [`confirm`] turns a matcher [`Candidate`] into a [`Finding`] or rejects it: placeholder
 //! values, values below the rule's entropy floor, and (when the rule requires it) values that
-//! fail the rule's validator. Position is filled in afterwards by the [`location::Locator`],
+//! fail the rule's validator, and secrets whose line carries an inline allow comment
+//! (`ferret:allow`, see [`allow`]). Position is filled in afterwards by the [`location::Locator`],
 //! because lines are only counted up to findings. [`suppress_generic`] drops a generic rule's
 //! finding where a specific rule found the same secret.
 
+pub mod allow;
+pub mod baseline;
 pub mod fingerprint;
 pub mod location;
 pub mod redact;
@@ -93,6 +96,12 @@ pub fn confirm(
     let after_end = memchr::memchr2(b'\n', b'\r', &hay[candidate.secret.end..])
         .map_or(hay.len(), |i| candidate.secret.end + i)
         .min(candidate.secret.end + CONTEXT_BYTES);
+    if allow::is_inline_allowed(
+        &hay[before_start..candidate.secret.start],
+        &hay[candidate.secret.end..after_end],
+    ) {
+        return None;
+    }
     Some(Finding {
         rule: Arc::clone(rule),
         secret: String::from_utf8_lossy(secret).into_owned(),

@@ -15,15 +15,14 @@ use std::io::{self, Write};
 use serde_json::{Value, json};
 
 use super::{FORMAT_VERSION, ReportOptions, Reporter, sort};
-use crate::blob::Segment;
 use crate::finding::Finding;
 use crate::scan::{Summary, Warning};
 
 /// The JSON object for one finding.
 pub fn finding_json(f: &Finding, opts: &ReportOptions) -> Value {
-    let path = match f.origin.root() {
-        Segment::File { path } => path.clone(),
-        other => other.to_string(),
+    let path = match f.origin.file_location() {
+        Some((path, _)) => path.to_string(),
+        None => f.origin.root().to_string(),
     };
     let mut v = json!({
         "rule_id": f.rule.id(),

@@ -19,7 +19,6 @@ use std::io::{self, Write};
 use serde_json::{Value, json};
 
 use super::{ReportOptions, Reporter, sort};
-use crate::blob::Segment;
 use crate::finding::Finding;
 use crate::rules::Severity;
 use crate::scan::{Summary, WarningKind};
@@ -147,12 +146,12 @@ impl SarifReporter {
         }
         let segments = f.origin.segments();
         let mut location = serde_json::Map::new();
-        if let Segment::File { path } = f.origin.root() {
+        if let Some((path, direct)) = f.origin.file_location() {
             location.insert(
                 "physicalLocation".into(),
                 json!({
                     "artifactLocation": artifact_location(path),
-                    "region": self.region(f, segments.len() == 1),
+                    "region": self.region(f, direct),
                 }),
             );
         }

@@ -1,7 +1,9 @@
 //! Sources: turn what the user named into items to open.
 //!
-//! Paths are walked ([`walk`]); `-` means standard input, scanned as a stream.
+//! Paths are walked ([`walk`]); `-` means standard input, scanned as a stream. Git
+//! repositories are read by [`git`] (staged changes, commit ranges, all history).
 
+pub mod git;
 pub mod walk;
 
 use std::path::PathBuf;

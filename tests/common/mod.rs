@@ -2,6 +2,7 @@
 
 #![allow(dead_code)]
 
+pub mod git;
 pub mod make;
 pub mod secrets;
 
