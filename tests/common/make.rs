@@ -1,5 +1,5 @@
 //! Builders for binary fixtures, made in memory by code (never checked in): tar, tar.gz, zip,
-//! gzip, safetensors, npy.
+//! gzip, bzip2, xz, zstd, safetensors, npy.
 
 #![allow(dead_code)]
 
@@ -86,3 +86,19 @@ pub fn safetensors(metadata: &[(&str, &str)], payload: usize) -> Vec<u8> {
 pub fn zstd(bytes: &[u8]) -> Vec<u8> {
     zstd::encode_all(bytes, 3).expect("zstd")
 }
+
+/// bzip2 of `bytes`.
+pub fn bzip2(bytes: &[u8]) -> Vec<u8> {
+    let mut e = bzip2::write::BzEncoder::new(Vec::new(), bzip2::Compression::fast());
+    e.write_all(bytes).expect("bzip2");
+    e.finish().expect("bzip2 finish")
+}
+
+/// xz of `bytes`.
+pub fn xz(bytes: &[u8]) -> Vec<u8> {
+    let mut w = lzma_rust2::XzWriter::new(Vec::new(), lzma_rust2::XzOptions::with_preset(1))
+        .expect("xz writer");
+    w.write_all(bytes).expect("xz");
+    w.finish().expect("xz finish")
+}
+
