@@ -12,11 +12,17 @@ mod chunks;
 mod cli;
 /// Archives, compressed streams, tensor files: nesting, budgets, damage.
 mod expand;
+/// Container images from our own writer: docker-save, OCI layouts, whiteouts, config.
+mod image;
 /// Property tests: the prefiltered path equals the brute-force path.
 mod properties;
+/// The registry client against a fake registry: Bearer tokens, platforms, digests.
+mod registry;
 /// Report shapes: JSON, JSONL, SARIF (schema-validated), text; redaction; order.
 mod report;
 /// Every built-in rule's examples; user rule files.
 mod rules;
 /// What the walk scans and skips; bad inputs.
 mod sources;
+/// Images made by real tools (umoci, skopeo) and pulled from a real loopback registry.
+mod tools;

@@ -10,6 +10,7 @@ use ferret::expand::Budget;
 use ferret::report::{self, Format, ReportOptions, Reporter};
 use ferret::scan::{Summary, Warning, WarningKind};
 use ferret::source::Input;
+use ferret::source::registry::RegistryOptions;
 use ferret::source::walk::WalkOptions;
 use ferret::{Finding, Matcher, ScanOptions, Scanner};
 
@@ -89,6 +90,11 @@ pub fn run(args: ScanArgs) -> anyhow::Result<ExitStatus> {
             max_ratio: args.max_ratio.max(1),
             max_entries: args.max_entries,
             ..Budget::default()
+        },
+        registry: RegistryOptions {
+            insecure: args.insecure_registry.clone(),
+            platform: args.platform.clone(),
+            ..RegistryOptions::default()
         },
     };
     let format = match args.format {

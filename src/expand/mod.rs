@@ -15,6 +15,7 @@
 
 pub mod archive;
 pub mod compress;
+pub mod image;
 pub mod limits;
 pub mod tensor;
 
