@@ -691,8 +691,11 @@ pub fn scan_layer(
             match sniff(&head, "") {
                 Format::Tar => archive::tar_blob_with(ex, data, origin, tracker, depth + 1, keep),
                 Format::Gzip | Format::Zstd | Format::Bzip2 | Format::Xz => {
-                    let mut reader = crate::blob::reader::DataReader::new(data);
+                    let mut reader = crate::blob::reader::DataReader::new(Arc::clone(&data));
                     layer_stream(ex, &mut reader, origin, keep, tracker, depth);
+                    // The compressed bytes are read: let their pages leave this process's
+                    // resident memory (a mapped tarball's pages stay in the page cache).
+                    data.release(0..data.len());
                 }
                 _ => ex.blob(data, origin, tracker, depth),
             }
