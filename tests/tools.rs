@@ -300,6 +300,12 @@ fn umoci_layout_docker_archive_and_registry_give_the_same_findings() {
         located(&doc)
     );
 
+    // The same tarball gzip-compressed (`docker save | gzip`), read as a stream.
+    t.write("app.tar.gz", make::gzip(&std::fs::read(&archive).unwrap()));
+    let (r, doc) = scan(&t, &["app.tar.gz"], &[]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert_eq!(from_image(&doc), expected, "docker-archive | gzip");
+
     // A registry on loopback, anonymous.
     let reg_dir = t.path().join("registry");
     let registry = Registry::start(&reg_dir, None);

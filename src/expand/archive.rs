@@ -202,26 +202,19 @@ pub fn tar_stream(
     tracker: &Arc<Tracker>,
     depth: usize,
 ) {
-    // An image tarball is only recognised in random-access data: its manifest comes last.
-    let image_like = AtomicBool::new(false);
-    let keep = |path: &[u8]| {
-        let name = path.strip_prefix(b"./").unwrap_or(path);
-        if name == b"manifest.json" || name == b"oci-layout" {
-            image_like.store(true, Ordering::Relaxed);
-        }
-        true
-    };
-    tar_stream_with(ex, reader, origin.clone(), tracker, depth, &keep);
-    if image_like.load(Ordering::Relaxed) {
-        ex.sink.warning(
-            &origin,
-            true,
-            "looks like a container image read as a stream (compressed or piped): its layers \
-             were scanned as plain members, without layer digests, history or whiteouts; \
-             scan the uncompressed tarball for those"
-                .into(),
-        );
+    // An image tarball read as a stream (`docker save | gzip`) is recognised by its first
+    // member's name; its manifest only comes at the end.
+    let mut head = Vec::with_capacity(512);
+    if let Err(e) = reader.take(512).read_to_end(&mut head) {
+        return ex.read_error(&origin, &e);
     }
+    let image_start = head.len() == 512
+        && super::image::looks_like_image_start(&tar::Header::from_byte_slice(&head).path_bytes());
+    let mut chained = io::Cursor::new(head).chain(reader);
+    if image_start {
+        return super::image::tar_stream_image(ex, &mut chained, origin, tracker, depth);
+    }
+    tar_stream_with(ex, &mut chained, origin, tracker, depth, &keep_all);
 }
 
 /// Expands a tar read from a stream, scanning only the members `keep` accepts.
@@ -286,7 +279,8 @@ pub fn tar_stream_with(
     });
 }
 
-fn report_stream_error(ex: &Expander<'_>, origin: &Origin, e: &io::Error) {
+/// Reports a damaged tar stream: a budget as a skip, anything else as corruption.
+pub fn report_stream_error(ex: &Expander<'_>, origin: &Origin, e: &io::Error) {
     if super::Limit::from_io(e).is_some() {
         ex.read_error(origin, e);
     } else {

@@ -23,6 +23,10 @@
 //!   deleted get a `[deleted in layer N]` segment. They are still findings: the bytes are in
 //!   the image.
 //!
+//! An image tarball read as a stream (`docker save | gzip`, stdin) is recognised by its first
+//! member's name and read in one pass ([`tar_stream_image`]): the manifest comes last, so small
+//! members are kept and large ones (layers) scanned with their findings held until it is read.
+//!
 //! Members of an image tarball that are neither a manifest, a config nor a layer (a stray file,
 //! an unreferenced blob) are scanned like any archive member: nothing is dropped. (Only the
 //! legacy `ID/json` beside a docker-save `ID/layer.tar` is skipped: it repeats the config.) A tar that
@@ -536,7 +540,19 @@ impl Sink for Holding<'_> {
     }
 }
 
-impl Holding<'_> {
+impl<'s> Holding<'s> {
+    fn new(inner: &'s dyn Sink) -> Holding<'s> {
+        Holding {
+            inner,
+            held: Mutex::new(Vec::new()),
+        }
+    }
+
+    /// The held findings, as they are.
+    fn take(self) -> Vec<Finding> {
+        self.held.into_inner().unwrap_or_default()
+    }
+
     /// Sends the held findings on; `layer_at` is the position of the layer segment in their
     /// origins.
     fn release(self, layer_at: usize, whiteouts: &[(usize, Whiteout)]) {
@@ -576,6 +592,41 @@ pub fn scan_image(
     tracker: &Arc<Tracker>,
     depth: usize,
 ) -> BTreeSet<String> {
+    scan_image_with(
+        ex,
+        parent,
+        spec,
+        blobs,
+        tracker,
+        depth,
+        &Streamed::default(),
+    )
+}
+
+/// Layers of an image tarball read as a stream, scanned before the manifest (at the end of the
+/// tarball) said which image and layer they are: their findings, held with origins
+/// `parent › KEY › …`, and their whiteouts, by key.
+#[derive(Default)]
+struct Streamed {
+    /// Segments in the tarball's own origin.
+    parent_depth: usize,
+    layers: HashMap<String, StreamedLayer>,
+}
+
+struct StreamedLayer {
+    findings: Vec<Finding>,
+    whiteouts: Vec<Whiteout>,
+}
+
+fn scan_image_with(
+    ex: &Expander<'_>,
+    parent: &Origin,
+    spec: &ImageSpec,
+    blobs: &dyn Blobs,
+    tracker: &Arc<Tracker>,
+    depth: usize,
+    streamed: &Streamed,
+) -> BTreeSet<String> {
     let mut used = BTreeSet::new();
     let image = parent.child(Segment::Image {
         reference: spec.reference.clone(),
@@ -612,10 +663,7 @@ pub fn scan_image(
     let diff_ids_fit = cfg.diff_ids.len() == spec.layers.len();
     let history_fits = cfg.layer_history.len() == spec.layers.len();
 
-    let holding = Holding {
-        inner: ex.sink,
-        held: Mutex::new(Vec::new()),
-    };
+    let holding = Holding::new(ex.sink);
     let inner = Expander {
         matcher: ex.matcher,
         sink: &holding,
@@ -650,6 +698,31 @@ pub fn scan_image(
             blob,
             created_by,
         });
+        if let Some(done) = streamed.layers.get(&l.key) {
+            // Scanned already: name its findings, note its whiteouts.
+            if let Ok(mut all) = whiteouts.lock() {
+                all.extend(done.whiteouts.iter().map(|w| (index, w.clone())));
+            }
+            for f in &done.findings {
+                let inner_segments = f.origin.segments();
+                let rest = inner_segments
+                    .get(streamed.parent_depth + 1..)
+                    .unwrap_or_default();
+                let named = origin
+                    .segments()
+                    .into_iter()
+                    .chain(rest.iter().copied())
+                    .cloned();
+                let mut f = f.clone();
+                if let Some(o) = Origin::from_segments(named) {
+                    f.origin = o;
+                }
+                if !holding.finding(f) {
+                    return;
+                }
+            }
+            return;
+        }
         let keep = |path: &[u8]| match whiteout(path) {
             None => true,
             Some(w) => {
@@ -912,6 +985,254 @@ pub fn tar_image(
         .collect();
     archive::scan_members(ex, data, origin, &rest, tracker, depth, &|_| true);
     true
+}
+
+// ---------------------------------------------------------------------------------------------
+// Image tarballs read as a stream (`docker save | gzip`, stdin).
+
+/// Members up to this size are kept in memory until the end of a streamed image tarball
+/// (manifests, configs, small layers): 1 MiB.
+const SMALL_MEMBER: u64 = 1 << 20;
+
+/// Kept members of one streamed image tarball, at most: 64 MiB. Past it, small members are
+/// scanned as they come, as plain members.
+const SMALL_TOTAL: u64 = 64 << 20;
+
+/// Whether the first member of a tar looks like the start of an image tarball: `oci-layout`,
+/// `index.json`, `manifest.json`, `repositories`, `blobs/…`, or a 64-digit hex name (docker's
+/// `ID/`, `ID.json`, skopeo's `DIGEST.tar`).
+pub fn looks_like_image_start(path: &[u8]) -> bool {
+    let path = String::from_utf8_lossy(path);
+    let p = normalize(&path);
+    if matches!(
+        p,
+        "oci-layout" | "index.json" | "manifest.json" | "repositories"
+    ) || p.starts_with("blobs/")
+    {
+        return true;
+    }
+    let first = p.split(['/', '.']).next().unwrap_or("");
+    first.len() == 64 && first.bytes().all(|b| b.is_ascii_hexdigit())
+}
+
+/// Small members of a streamed tarball, by path, with its links.
+struct MemBlobs {
+    small: HashMap<String, Vec<u8>>,
+    links: HashMap<String, String>,
+}
+
+impl MemBlobs {
+    fn resolve(&self, key: &str) -> String {
+        let mut path = normalize(key).to_string();
+        for _ in 0..8 {
+            match self.links.get(&path) {
+                Some(target) => path = target.clone(),
+                None => break,
+            }
+        }
+        path
+    }
+}
+
+impl Blobs for MemBlobs {
+    fn open(&self, key: &str) -> io::Result<LayerBytes> {
+        let path = self.resolve(key);
+        match self.small.get(&path) {
+            Some(b) => Ok(LayerBytes::Data(Arc::new(Data::Owned(b.clone())))),
+            None => Err(invalid(format!("{key} is not in the archive"))),
+        }
+    }
+}
+
+/// Expands a tar stream that starts like an image tarball, in one pass: small members are kept
+/// until the end, large ones (layers) are scanned as they stream by with their findings held;
+/// at the end the manifest names the images, and the held findings get their image and layer
+/// segments (and deletions). If no image manifest turns up, everything is reported as the
+/// plain members it is.
+pub fn tar_stream_image(
+    ex: &Expander<'_>,
+    reader: &mut dyn Read,
+    origin: Origin,
+    tracker: &Arc<Tracker>,
+    depth: usize,
+) {
+    let mut archive = tar::Archive::new(reader);
+    let entries = match archive.entries() {
+        Ok(e) => e,
+        Err(e) => return ex.read_error(&origin, &e),
+    };
+    let mut mem = MemBlobs {
+        small: HashMap::new(),
+        links: HashMap::new(),
+    };
+    let mut small_order = Vec::new();
+    let mut small_total = 0;
+    let mut streamed = Streamed {
+        parent_depth: origin.depth(),
+        layers: HashMap::new(),
+    };
+    for entry in entries {
+        if ex.sink.stopped() {
+            return;
+        }
+        let mut entry = match entry {
+            Ok(e) => e,
+            Err(e) => {
+                archive::report_stream_error(ex, &origin, &e);
+                break;
+            }
+        };
+        if let Err(limit) = tracker.entry(&ex.budget) {
+            ex.sink.warning(&origin, true, limit.to_string());
+            break;
+        }
+        let path = normalize(&String::from_utf8_lossy(&entry.path_bytes())).to_string();
+        let kind = entry.header().entry_type();
+        if kind.is_symlink() || kind.is_hard_link() {
+            if let Some(target) = entry.link_name_bytes() {
+                let target = String::from_utf8_lossy(&target).into_owned();
+                let dir = path.rsplit_once('/').map_or("", |(d, _)| d);
+                let resolved = if kind.is_symlink() {
+                    join_relative(dir, &target)
+                } else {
+                    Some(normalize(&target).to_string())
+                };
+                if let Some(r) = resolved {
+                    mem.links.insert(path, r);
+                }
+            }
+            continue;
+        }
+        if !kind.is_file() {
+            continue;
+        }
+        let size = entry.size();
+        if size <= SMALL_MEMBER && small_total + size <= SMALL_TOTAL {
+            let mut buf = Vec::with_capacity(size as usize);
+            let result = entry.read_to_end(&mut buf);
+            small_total += buf.len() as u64;
+            small_order.push(path.clone());
+            mem.small.insert(path, buf);
+            if let Err(e) = result {
+                archive::report_stream_error(ex, &origin, &e);
+                break;
+            }
+            continue;
+        }
+        // Most likely a layer: scan it now, holding its findings until the manifest (at the
+        // end) says which image and layer it is.
+        let holding = Holding::new(ex.sink);
+        let inner = Expander {
+            matcher: ex.matcher,
+            sink: &holding,
+            budget: ex.budget,
+            chunk_size: ex.chunk_size,
+            pool: ScratchPool::default(),
+        };
+        let found: Mutex<Vec<Whiteout>> = Mutex::new(Vec::new());
+        let keep = |p: &[u8]| match whiteout(p) {
+            None => true,
+            Some(w) => {
+                if let (Some(w), Ok(mut all)) = (w, found.lock()) {
+                    all.push(w);
+                }
+                false
+            }
+        };
+        let child = origin.child(Segment::Entry { path: path.clone() });
+        layer_stream(&inner, &mut entry, child, &keep, tracker, depth);
+        drop(inner);
+        streamed.layers.insert(
+            path,
+            StreamedLayer {
+                findings: holding.take(),
+                whiteouts: found.into_inner().unwrap_or_default(),
+            },
+        );
+    }
+
+    // The manifests are in: which images are there?
+    let has = |p: &str| mem.small.contains_key(p);
+    let mut warnings = Vec::new();
+    let mut used: BTreeSet<String> = BTreeSet::new();
+    let mut images = if has("oci-layout") && has("index.json") {
+        match mem
+            .read_json("index.json")
+            .ok()
+            .and_then(|b| serde_json::from_slice::<Value>(&b).ok())
+        {
+            Some(index) => {
+                used.extend(["index.json".to_string(), "oci-layout".to_string()]);
+                let images = images_of(&mem, &index, ImageSpec::default(), None, &mut |w| {
+                    warnings.push(w)
+                });
+                used.extend(
+                    images
+                        .iter()
+                        .filter_map(|i| i.digest.as_deref().and_then(blob_path)),
+                );
+                images
+            }
+            None => Vec::new(),
+        }
+    } else if has("manifest.json") {
+        match mem.small.get("manifest.json").map(|b| docker_images(b)) {
+            Some(Ok(images)) => {
+                used.insert("manifest.json".into());
+                used.extend(
+                    mem.small
+                        .keys()
+                        .filter_map(|k| k.strip_suffix("/json").or(k.strip_suffix("/VERSION")))
+                        .filter(|dir| {
+                            mem.links.contains_key(&format!("{dir}/layer.tar"))
+                                || streamed.layers.contains_key(&format!("{dir}/layer.tar"))
+                                || mem.small.contains_key(&format!("{dir}/layer.tar"))
+                        })
+                        .flat_map(|dir| [format!("{dir}/json"), format!("{dir}/VERSION")])
+                        .collect::<Vec<_>>(),
+                );
+                images
+            }
+            _ => Vec::new(),
+        }
+    } else {
+        Vec::new()
+    };
+    for w in warnings {
+        ex.sink.warning(&origin, false, w);
+    }
+    for spec in &mut images {
+        for l in &mut spec.layers {
+            l.key = mem.resolve(&l.key);
+        }
+        if let Some(c) = &spec.config {
+            spec.config = Some(mem.resolve(c));
+        }
+    }
+    for spec in &images {
+        used.extend(scan_image_with(
+            ex, &origin, spec, &mem, tracker, depth, &streamed,
+        ));
+    }
+    // What no image claimed is a plain member.
+    for (path, layer) in streamed.layers {
+        if !used.contains(&path) {
+            for f in layer.findings {
+                if !ex.sink.finding(f) {
+                    return;
+                }
+            }
+        }
+    }
+    let rest: Vec<(String, Vec<u8>)> = small_order
+        .into_iter()
+        .filter(|p| !used.contains(p))
+        .filter_map(|p| mem.small.remove(&p).map(|b| (p, b)))
+        .collect();
+    rest.into_par_iter().for_each(|(path, bytes)| {
+        let child = origin.child(Segment::Entry { path });
+        ex.blob(Arc::new(Data::Owned(bytes)), child, tracker, depth);
+    });
 }
 
 // ---------------------------------------------------------------------------------------------
