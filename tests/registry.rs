@@ -204,6 +204,22 @@ fn bearer_tokens_and_platforms() {
             .any(|l| l.contains("› [deleted in layer 2] › app/.env:2:14")),
         "{locs:#?}"
     );
+    // SARIF: the registry URL is the artifact; the document is valid.
+    let r = run(t
+        .ferret()
+        .env("DOCKER_CONFIG", &cfg)
+        .args(["scan", &url, "-f", "sarif"]));
+    let sarif = r.json();
+    let validator = jsonschema::validator_for(&crate::report::sarif_schema()).unwrap();
+    let errors: Vec<String> = validator
+        .iter_errors(&sarif)
+        .map(|e| e.to_string())
+        .collect();
+    assert!(errors.is_empty(), "SARIF schema errors: {errors:#?}");
+    assert_eq!(
+        sarif["runs"][0]["results"][0]["locations"][0]["physicalLocation"]["artifactLocation"]["uri"],
+        url.as_str()
+    );
     let seen = fake.seen.lock().unwrap().clone();
     assert!(seen.iter().any(|p| p.starts_with("/token?")), "{seen:?}");
 
