@@ -22,12 +22,13 @@ use crate::blob::chunk::DEFAULT_CHUNK_SIZE;
 use crate::blob::load::{self, LoadOptions};
 use crate::blob::{Data, Origin};
 use crate::error::{Error, Result};
-use crate::expand::{Budget, Expander, Sink};
+use crate::expand::{Budget, Expander, Sink, image};
 use crate::finding::Finding;
 use crate::finding::allow::{Allowlist, Suppression};
 use crate::matcher::Matcher;
 use crate::report::Reporter;
 use crate::source::Input;
+use crate::source::registry::{self, RegistryOptions};
 use crate::source::walk::{self, WalkEvent, WalkOptions};
 
 /// How a scan runs.
@@ -48,6 +49,8 @@ pub struct ScanOptions {
     pub cancel: Option<Arc<AtomicBool>>,
     /// Findings not to report (baseline and allowlist). Default: none.
     pub allow: Arc<Allowlist>,
+    /// How images are pulled from registries.
+    pub registry: RegistryOptions,
 }
 
 impl Default for ScanOptions {
@@ -60,6 +63,7 @@ impl Default for ScanOptions {
             budget: Budget::default(),
             cancel: None,
             allow: Arc::default(),
+            registry: RegistryOptions::default(),
         }
     }
 }
@@ -244,11 +248,19 @@ impl Scanner {
     /// `Err` means the scan itself failed (bad options, a report that cannot be written).
     pub fn run(&self, inputs: &[Input], reporter: &mut dyn Reporter) -> Result<Summary> {
         let started = Instant::now();
-        let paths: Vec<PathBuf> = inputs
+        // OCI layout folders named on the command line are images, not folders to walk.
+        let (layouts, paths): (Vec<PathBuf>, Vec<PathBuf>) = inputs
             .iter()
             .filter_map(|i| match i {
                 Input::Path(p) => Some(p.clone()),
-                Input::Stdin => None,
+                _ => None,
+            })
+            .partition(|p| image::is_layout_dir(p));
+        let urls: Vec<&str> = inputs
+            .iter()
+            .filter_map(|i| match i {
+                Input::Registry(u) => Some(u.as_str()),
+                _ => None,
             })
             .collect();
         let stdin = inputs.contains(&Input::Stdin);
@@ -282,6 +294,17 @@ impl Scanner {
                         let mut input = std::io::stdin().lock();
                         expander.input_stream(&mut input, Origin::stdin());
                         counters.files.fetch_add(1, Ordering::Relaxed);
+                    }
+                    for url in &urls {
+                        let bytes = registry::scan(expander, url, &self.opts.registry);
+                        counters.files.fetch_add(1, Ordering::Relaxed);
+                        counters.bytes.fetch_add(bytes, Ordering::Relaxed);
+                    }
+                    for dir in &layouts {
+                        let shown = walk::display(dir);
+                        let bytes = image::layout_dir(expander, dir, &shown, self.opts.load);
+                        counters.files.fetch_add(1, Ordering::Relaxed);
+                        counters.bytes.fetch_add(bytes, Ordering::Relaxed);
                     }
                     events.par_bridge().for_each_init(Vec::new, |buf, event| {
                         if !stop.load(Ordering::Relaxed) {

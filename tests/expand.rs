@@ -288,3 +288,175 @@ fn tensor_payloads_are_skipped_but_headers_scanned() {
     assert!(doc["summary"]["scanned_bytes"].as_u64().unwrap() < 1000);
     assert_eq!(doc["summary"]["bytes"].as_u64().unwrap(), n as u64);
 }
+
+#[test]
+fn bzip2_and_xz_streams_are_opened_like_gzip() {
+    let t = TestDir::new();
+    let mut g = Gen::new(60);
+    let (gh, hf) = (g.github_pat(), g.huggingface());
+    let log = format!("{}export GH={gh}\n", "step ok\n".repeat(50));
+    t.write("logs/run.log.bz2", make::bzip2(log.as_bytes()));
+    t.write("logs/run.log.xz", make::xz(log.as_bytes()));
+    // Archives inside them keep the archive's names, no `(xz)` segment.
+    let tar = make::tar(&[("cfg/.env", format!("HF_TOKEN={hf}\n").as_bytes())]);
+    t.write("bundle.tar.xz", make::xz(&tar));
+    t.write("bundle.tbz2", make::bzip2(&tar));
+    let (r, doc) = scan_json(&t, &["logs", "bundle.tar.xz", "bundle.tbz2"]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert_eq!(
+        located(&doc),
+        [
+            (
+                "bundle.tar.xz › cfg/.env:1:10".to_string(),
+                "huggingface.token".to_string()
+            ),
+            (
+                "bundle.tbz2 › cfg/.env:1:10".into(),
+                "huggingface.token".into()
+            ),
+            (
+                "logs/run.log.bz2 › (bzip2):51:11".into(),
+                "github.pat.classic".into()
+            ),
+            (
+                "logs/run.log.xz › (xz):51:11".into(),
+                "github.pat.classic".into()
+            ),
+        ]
+    );
+    // Through stdin as well, and nested in a zip.
+    let r = crate::common::run_stdin(
+        t.ferret().args(["scan", "-", "-f", "json"]),
+        &make::xz(log.as_bytes()),
+    );
+    assert_eq!(
+        located(&r.json()),
+        [(
+            "<stdin> › (xz):51:11".to_string(),
+            "github.pat.classic".to_string()
+        )]
+    );
+    t.write(
+        "nested.zip",
+        make::zip(&[("run.log.bz2", &make::bzip2(log.as_bytes()))], true),
+    );
+    let (_, doc) = scan_json(&t, &["nested.zip"]);
+    assert_eq!(
+        located(&doc),
+        [(
+            "nested.zip › run.log.bz2 › (bzip2):51:11".to_string(),
+            "github.pat.classic".to_string()
+        )]
+    );
+}
+
+#[test]
+fn truncated_bzip2_and_xz_keep_findings_and_warn() {
+    let t = TestDir::new();
+    let mut g = Gen::new(61);
+    let first = g.github_pat();
+    let mut text = format!("T={first}\n");
+    for _ in 0..40_000 {
+        text.push_str(&format!("{}\n", g.password()));
+    }
+    let bz = make::bzip2(text.as_bytes());
+    let xz = make::xz(text.as_bytes());
+    t.write("cut.log.bz2", &bz[..bz.len() * 3 / 4]);
+    t.write("cut.log.xz", &xz[..xz.len() * 3 / 4]);
+    let (r, doc) = scan_json(&t, &["cut.log.bz2", "cut.log.xz"]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert_eq!(located(&doc).len(), 2, "{}", r.stderr);
+    assert_eq!(doc["summary"]["errors"], 2, "{}", r.stderr);
+    assert!(r.stderr.contains("cut.log.bz2"), "{}", r.stderr);
+    assert!(r.stderr.contains("cut.log.xz"), "{}", r.stderr);
+}
+
+#[test]
+fn an_xz_bomb_is_stopped_by_the_ratio_budget() {
+    let t = TestDir::new();
+    t.write("zeros.log.xz", make::xz(&vec![0u8; 32 << 20]));
+    t.write("zeros.log.bz2", make::bzip2(&vec![0u8; 32 << 20]));
+    let (r, doc) = scan_json(&t, &["zeros.log.xz", "zeros.log.bz2"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(
+        r.stderr
+            .contains("zeros.log.xz › (xz): compression ratio over --max-ratio 100"),
+        "{}",
+        r.stderr
+    );
+    assert!(
+        r.stderr
+            .contains("zeros.log.bz2 › (bzip2): compression ratio over --max-ratio 100"),
+        "{}",
+        r.stderr
+    );
+    assert_eq!(doc["summary"]["skipped"], 2);
+}
+
+#[test]
+fn wheels_jars_and_nupkgs_are_zips() {
+    let t = TestDir::new();
+    let mut g = Gen::new(62);
+    let (a, b, c) = (g.github_pat(), g.aws_key_id(), g.huggingface());
+    // A wheel ships its package and metadata; a jar its classes and properties; a nupkg its
+    // content files. Each is a zip with its own layout and a name that does not say "zip".
+    t.write(
+        "dist/ferret_demo-0.1-py3-none-any.whl",
+        make::zip(
+            &[
+                ("ferret_demo/__init__.py", b"VERSION = '0.1'\n"),
+                (
+                    "ferret_demo/settings.py",
+                    format!("TOKEN = '{a}'\n").as_bytes(),
+                ),
+                ("ferret_demo-0.1.dist-info/METADATA", b"Name: ferret-demo\n"),
+            ],
+            false,
+        ),
+    );
+    t.write(
+        "dist/app.jar",
+        make::zip(
+            &[
+                ("META-INF/MANIFEST.MF", b"Manifest-Version: 1.0\n"),
+                (
+                    "application.properties",
+                    format!("aws.accessKeyId={b}\n").as_bytes(),
+                ),
+            ],
+            false,
+        ),
+    );
+    t.write(
+        "dist/Demo.1.0.0.nupkg",
+        make::zip(
+            &[
+                ("Demo.nuspec", b"<package/>\n"),
+                (
+                    "content/appsettings.json",
+                    format!("{{\"HfToken\": \"{c}\"}}\n").as_bytes(),
+                ),
+            ],
+            true,
+        ),
+    );
+    let (r, doc) = scan_json(&t, &["dist"]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert_eq!(
+        located(&doc),
+        [
+            (
+                "dist/Demo.1.0.0.nupkg › content/appsettings.json:1:14".to_string(),
+                "huggingface.token".to_string()
+            ),
+            (
+                "dist/app.jar › application.properties:1:17".into(),
+                "aws.access-key-id".into()
+            ),
+            (
+                "dist/ferret_demo-0.1-py3-none-any.whl › ferret_demo/settings.py:1:10".into(),
+                "github.pat.classic".into()
+            ),
+        ]
+    );
+}

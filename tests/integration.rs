@@ -24,8 +24,12 @@ mod gate;
 mod git;
 /// The pre-commit hook, installed by pre-commit and refusing a commit.
 mod precommit;
+/// Container images from our own writer: docker-save, OCI layouts, whiteouts, config.
+mod image;
 /// Property tests: the prefiltered path equals the brute-force path.
 mod properties;
+/// The registry client against a fake registry: Bearer tokens, platforms, digests.
+mod registry;
 /// `ferret redact`: masking, byte-exact copies, latency, the report.
 mod redact;
 /// Report shapes: JSON, JSONL, SARIF (schema-validated), text; redaction; order.
@@ -36,3 +40,5 @@ mod robust;
 mod rules;
 /// What the walk scans and skips; bad inputs.
 mod sources;
+/// Images made by real tools (umoci, skopeo) and pulled from a real loopback registry.
+mod tools;

@@ -137,7 +137,7 @@ fn jsonl_streams_findings_then_a_summary() {
     assert!(lines[0]["data"]["rule_id"].is_string());
 }
 
-fn sarif_schema() -> serde_json::Value {
+pub fn sarif_schema() -> serde_json::Value {
     let text = std::fs::read_to_string(concat!(
         env!("CARGO_MANIFEST_DIR"),
         "/tests/data/sarif-schema-2.1.0.json"

@@ -1,7 +1,9 @@
 //! Where a blob came from: a chain of segments, outermost first.
 //!
-//! `dist/app.tar › layer sha256:ab12… › app/.env` is three segments: the file on disk, a layer
-//! inside it, an entry inside the layer. Chains share their prefixes (`Arc`), so the thousand
+//! `dist/app.tar › image app:1.0 › layer 2 sha256:ab12cd34ef56 › app/.env` is four segments: the
+//! file on disk, an image in it, a layer of the image, an entry inside the layer. Text shows
+//! digests short; JSON carries every segment in full (`{"kind": "layer", "index": 2, "digest":
+//! "sha256:…", "created_by": "…"}`). Chains share their prefixes (`Arc`), so the thousand
 //! entries of one archive cost one copy of the archive's path. Every finding carries its
 //! origin; reports print it with [`std::fmt::Display`] and serialize it as an array of segments.
 //!
@@ -80,6 +82,55 @@ pub enum Segment {
     },
     /// The git index (staged changes, not yet committed); the next segment is the file's path.
     Staged,
+    /// An image pulled from a registry, as the user named it (`oci://host:5000/app:1.0`): the
+    /// root of the chain, as a file would be.
+    Registry {
+        /// The URL as given.
+        url: String,
+    },
+    /// A container image: a `docker save` tarball or an OCI layout holds one or more, a
+    /// registry reference names one per platform.
+    Image {
+        /// `repo:tag` where the image says it (docker-save `RepoTags`, OCI ref-name annotations,
+        /// the registry reference).
+        #[serde(skip_serializing_if = "Option::is_none")]
+        reference: Option<String>,
+        /// The manifest's digest, where known (OCI layouts, registries).
+        #[serde(skip_serializing_if = "Option::is_none")]
+        digest: Option<String>,
+        /// `os/arch[/variant]` of a multi-platform image's member.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        platform: Option<String>,
+    },
+    /// One layer of an image. Entries below it are paths inside the layer's tar.
+    Layer {
+        /// 1-based position, base layer first (the order in which layers are applied).
+        index: usize,
+        /// The digest of the uncompressed layer tar (the config's `rootfs.diff_ids`): the same
+        /// whether the layer is stored gzip, zstd or plain. The blob digest where the config
+        /// does not say.
+        digest: String,
+        /// The digest of the layer as stored (compressed), when it differs from `digest`.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        blob: Option<String>,
+        /// The history command that made the layer (`RUN …`, `COPY …`), from the config.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        created_by: Option<String>,
+    },
+    /// A field of an image's config, scanned as text: `Env` (one `KEY=value` a line),
+    /// `Labels` (`key=value` a line), `Cmd`, `Entrypoint`, `history` (one `created_by` a line)
+    /// and `other` (the rest of the config JSON).
+    Config {
+        /// The field.
+        field: String,
+    },
+    /// The entries below were deleted by a later layer (a whiteout: `.wh.NAME` or an opaque
+    /// directory). They are not in a container's filesystem but still in the image, where
+    /// anyone who pulls it can read them.
+    Deleted {
+        /// The 1-based index of the layer that deleted them.
+        by_layer: usize,
+    },
 }
 
 /// Which part of a notebook cell (see [`Segment::Cell`]).
@@ -100,6 +151,17 @@ pub enum CellPart {
     },
     /// The cell's metadata (as JSON text).
     Metadata,
+}
+
+/// `sha256:0123456789ab`: an algorithm and the first 12 digits of a digest, as `docker` shows.
+pub fn short_digest(digest: &str) -> &str {
+    match digest.split_once(':') {
+        Some((alg, hex)) => {
+            let end = hex.char_indices().nth(12).map_or(hex.len(), |(i, _)| i);
+            &digest[..alg.len() + 1 + end]
+        }
+        None => digest,
+    }
 }
 
 impl fmt::Display for Segment {
@@ -131,6 +193,28 @@ impl fmt::Display for Segment {
                 write!(f, "{short} ({author}, {day})")
             }
             Segment::Staged => f.write_str("staged"),
+            Segment::Registry { url } => f.write_str(url),
+            Segment::Image {
+                reference,
+                digest,
+                platform,
+            } => {
+                f.write_str("image")?;
+                match (reference, digest) {
+                    (Some(r), _) => write!(f, " {r}")?,
+                    (None, Some(d)) => write!(f, " {}", short_digest(d))?,
+                    (None, None) => {}
+                }
+                match platform {
+                    Some(p) => write!(f, " ({p})"),
+                    None => Ok(()),
+                }
+            }
+            Segment::Layer { index, digest, .. } => {
+                write!(f, "layer {index} {}", short_digest(digest))
+            }
+            Segment::Config { field } => write!(f, "config {field}"),
+            Segment::Deleted { by_layer } => write!(f, "[deleted in layer {by_layer}]"),
         }
     }
 }
@@ -196,6 +280,7 @@ impl Origin {
             match &o.0.segment {
                 Segment::File { path } | Segment::Entry { path } => return path,
                 Segment::Stdin
+                | Segment::Registry { .. }
                 | Segment::Cell { .. }
                 | Segment::Pickle { .. }
                 | Segment::Metadata { .. } => return "",
@@ -233,6 +318,33 @@ impl Origin {
             ] => Some((path, rest.is_empty())),
             _ => None,
         }
+    }
+
+    /// The segment that says a later image layer deleted this blob, if one does.
+    pub fn deleted(&self) -> Option<&Segment> {
+        self.segments()
+            .into_iter()
+            .find(|s| matches!(s, Segment::Deleted { .. }))
+    }
+
+    /// The innermost image layer this blob is in, if any.
+    pub fn layer(&self) -> Option<&Segment> {
+        self.segments()
+            .into_iter()
+            .rev()
+            .find(|s| matches!(s, Segment::Layer { .. }))
+    }
+
+    /// A chain of the given segments, outermost first; `None` for no segments.
+    pub fn from_segments(segments: impl IntoIterator<Item = Segment>) -> Option<Origin> {
+        let mut out: Option<Origin> = None;
+        for s in segments {
+            out = Some(match out {
+                None => Origin::new(s),
+                Some(o) => o.child(s),
+            });
+        }
+        out
     }
 
     /// The outermost segment: the file or stream the user pointed at.
@@ -288,6 +400,31 @@ mod tests {
             }
         );
         let json = serde_json::to_value(&o).expect("serializes");
+        let image = Origin::file("app.tar")
+            .child(Segment::Image {
+                reference: Some("app:1.0".into()),
+                digest: None,
+                platform: Some("linux/arm64".into()),
+            })
+            .child(Segment::Layer {
+                index: 2,
+                digest: format!("sha256:{}", "ab12cd34ef56".repeat(5)),
+                blob: None,
+                created_by: Some("RUN make".into()),
+            })
+            .child(Segment::Deleted { by_layer: 3 })
+            .child(Segment::Entry {
+                path: "app/.env".into(),
+            });
+        assert_eq!(
+            image.to_string(),
+            "app.tar › image app:1.0 (linux/arm64) › layer 2 sha256:ab12cd34ef56 › \
+             [deleted in layer 3] › app/.env"
+        );
+        assert_eq!(image.name(), "app/.env");
+        assert!(image.deleted().is_some() && image.layer().is_some());
+        let rebuilt = Origin::from_segments(image.segments().into_iter().cloned());
+        assert_eq!(rebuilt.as_ref(), Some(&image));
         assert_eq!(
             json,
             serde_json::json!([

@@ -99,7 +99,8 @@ pub struct GateArgs {
 /// `ferret scan`.
 #[derive(Debug, Args)]
 pub struct ScanArgs {
-    /// Files and folders to scan; `-` reads stdin. Default: the current folder.
+    /// Files and folders to scan; `-` reads stdin; `oci://HOST[:PORT]/REPO[:TAG|@DIGEST]` pulls
+    /// an image from a registry. Default: the current folder.
     #[arg(value_name = "PATH")]
     pub paths: Vec<String>,
     /// Report format (default: the config's `format`, else text).
@@ -160,6 +161,23 @@ pub struct ScanArgs {
         help_heading = "Archive budgets"
     )]
     pub max_entries: u64,
+    /// Reach this registry (HOST or HOST:PORT) over plain HTTP (repeatable). Loopback
+    /// registries (localhost, 127.0.0.1, [::1]) always are.
+    #[arg(
+        long,
+        value_name = "HOST",
+        help_heading = "Registries (oci://HOST/REPO:TAG)"
+    )]
+    pub insecure_registry: Vec<String>,
+    /// Which image of a multi-platform registry index to scan: OS/ARCH[/VARIANT], or `all`.
+    /// Images in files and folders are scanned for every platform.
+    #[arg(
+        long,
+        value_name = "PLATFORM",
+        default_value = "linux/amd64",
+        help_heading = "Registries (oci://HOST/REPO:TAG)"
+    )]
+    pub platform: String,
     /// Colour text output.
     #[arg(long, value_enum, default_value_t)]
     pub color: ColorChoice,

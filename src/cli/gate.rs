@@ -43,6 +43,8 @@ pub struct Common {
     pub gate: GateArgs,
     /// The only input is a live stream (stdin): text is printed as found, not sorted at the end.
     pub live: bool,
+    /// How `oci://` images are pulled.
+    pub registry: ferret::source::registry::RegistryOptions,
 }
 
 /// What a scan is set up with. The budget is the command line's (`[budgets]` in ferret.toml
@@ -109,6 +111,7 @@ pub fn setup(common: &Common, root: &Path, with_baseline: bool) -> anyhow::Resul
         budget: common.budget,
         cancel: None,
         allow: Arc::new(allow),
+        registry: common.registry.clone(),
     };
     Ok(Setup {
         config,

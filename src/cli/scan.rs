@@ -4,6 +4,7 @@ use std::path::{Path, PathBuf};
 
 use ferret::expand::Budget;
 use ferret::source::Input;
+use ferret::source::registry::RegistryOptions;
 
 use super::ExitStatus;
 use super::args::ScanArgs;
@@ -34,6 +35,11 @@ impl From<&ScanArgs> for Common {
             rules: a.rules.clone(),
             gate: a.gate.clone(),
             live: a.paths == ["-"],
+            registry: RegistryOptions {
+                insecure: a.insecure_registry.clone(),
+                platform: a.platform.clone(),
+                ..RegistryOptions::default()
+            },
         }
     }
 }

@@ -12,7 +12,9 @@
 //! thread with its own handle on the archive; stored members of mapped data are slices.
 //!
 //! Member paths are reported as the archive wrote them, `../` and absolute paths included:
-//! nothing is ever written to disk, so no path can escape anywhere. Links and directories hold
+//! nothing is ever written to disk, so no path can escape anywhere. A tar in random-access data
+//! that holds a container image (`docker save`, an OCI layout) is handed to
+//! [`super::image`] instead. Links and directories hold
 //! no bytes and are skipped. A corrupt or truncated archive keeps what was found before the
 //! damage and warns; a corrupt zip is also scanned as raw bytes, since its members' bytes may
 //! still be readable.
@@ -63,28 +65,42 @@ fn entry_origin(origin: &Origin, path: &[u8]) -> Origin {
     })
 }
 
-/// One member of a tar in random-access data.
-struct Member {
-    path: Vec<u8>,
-    offset: u64,
-    size: u64,
+/// Decides, from a member's path, whether a tar member is scanned. Image layers use it to take
+/// out whiteout markers (and note what they delete); plain archives keep everything.
+pub type Keep<'k> = &'k (dyn Fn(&[u8]) -> bool + Sync);
+
+fn keep_all(_: &[u8]) -> bool {
+    true
 }
 
-/// Expands a tar held in random-access data: members are slices, scanned in parallel.
-pub fn tar_blob(
+/// One regular file or link of a tar in random-access data.
+#[derive(Debug, Clone)]
+pub struct Member {
+    /// The path as written in the archive.
+    pub path: Vec<u8>,
+    /// Where its bytes start in the archive.
+    pub offset: u64,
+    /// Its size as the header says.
+    pub size: u64,
+    /// For a symbolic or hard link, its target (no bytes of its own).
+    pub link: Option<Vec<u8>>,
+}
+
+/// Reads the headers of a tar held in random-access data: its files and links, in order. A
+/// corrupt header stops the reading with a warning; what was read before is returned.
+pub fn members(
     ex: &Expander<'_>,
-    data: Arc<Data>,
-    origin: Origin,
+    data: &Arc<Data>,
+    origin: &Origin,
     tracker: &Arc<Tracker>,
-    depth: usize,
-) {
-    let mut archive = tar::Archive::new(DataReader::new(Arc::clone(&data)));
+) -> Vec<Member> {
+    let mut archive = tar::Archive::new(DataReader::new(Arc::clone(data)));
     let entries = match archive.entries_with_seek() {
         Ok(e) => e,
         Err(e) => {
-            return ex
-                .sink
-                .warning(&origin, false, format!("not a readable tar: {e}"));
+            ex.sink
+                .warning(origin, false, format!("not a readable tar: {e}"));
+            return Vec::new();
         }
     };
     let mut members = Vec::new();
@@ -93,25 +109,79 @@ pub fn tar_blob(
             Ok(e) => e,
             Err(e) => {
                 ex.sink
-                    .warning(&origin, false, format!("corrupt tar, stopped reading: {e}"));
+                    .warning(origin, false, format!("corrupt tar, stopped reading: {e}"));
                 break;
             }
         };
         if let Err(limit) = tracker.entry(&ex.budget) {
-            ex.sink.warning(&origin, true, limit.to_string());
+            ex.sink.warning(origin, true, limit.to_string());
             break;
         }
-        if !entry.header().entry_type().is_file() {
+        let kind = entry.header().entry_type();
+        let link = if kind.is_symlink() || kind.is_hard_link() {
+            match entry.link_name_bytes() {
+                Some(target) => Some(target.into_owned()),
+                None => continue,
+            }
+        } else if kind.is_file() {
+            None
+        } else {
             continue;
-        }
+        };
         members.push(Member {
             path: entry.path_bytes().into_owned(),
             offset: entry.raw_file_position(),
-            size: entry.size(),
+            size: if link.is_some() { 0 } else { entry.size() },
+            link,
         });
     }
+    members
+}
+
+/// Expands a tar held in random-access data: members are slices, scanned in parallel. A
+/// `docker save` tarball or an OCI layout in a tar is opened as an image ([`super::image`]).
+pub fn tar_blob(
+    ex: &Expander<'_>,
+    data: Arc<Data>,
+    origin: Origin,
+    tracker: &Arc<Tracker>,
+    depth: usize,
+) {
+    let members = members(ex, &data, &origin, tracker);
+    if super::image::tar_image(ex, &data, &origin, &members, tracker, depth) {
+        return;
+    }
+    scan_members(ex, &data, &origin, &members, tracker, depth, &keep_all);
+}
+
+/// Expands a tar held in random-access data, scanning only the members `keep` accepts.
+pub fn tar_blob_with(
+    ex: &Expander<'_>,
+    data: Arc<Data>,
+    origin: Origin,
+    tracker: &Arc<Tracker>,
+    depth: usize,
+    keep: Keep<'_>,
+) {
+    let members = members(ex, &data, &origin, tracker);
+    scan_members(ex, &data, &origin, &members, tracker, depth, keep);
+}
+
+/// Scans the given members of a tar in random-access data (links skipped), in parallel.
+pub fn scan_members(
+    ex: &Expander<'_>,
+    data: &Arc<Data>,
+    origin: &Origin,
+    members: &[Member],
+    tracker: &Arc<Tracker>,
+    depth: usize,
+    keep: Keep<'_>,
+) {
     members.par_iter().for_each(|m| {
-        let child = entry_origin(&origin, &m.path);
+        if m.link.is_some() || !keep(&m.path) {
+            return;
+        }
+        let child = entry_origin(origin, &m.path);
         if m.offset.saturating_add(m.size) > data.len() {
             ex.sink.warning(
                 &child,
@@ -136,6 +206,30 @@ pub fn tar_stream(
     tracker: &Arc<Tracker>,
     depth: usize,
 ) {
+    // An image tarball read as a stream (`docker save | gzip`) is recognised by its first
+    // member's name; its manifest only comes at the end.
+    let mut head = Vec::with_capacity(512);
+    if let Err(e) = reader.take(512).read_to_end(&mut head) {
+        return ex.read_error(&origin, &e);
+    }
+    let image_start = head.len() == 512
+        && super::image::looks_like_image_start(&tar::Header::from_byte_slice(&head).path_bytes());
+    let mut chained = io::Cursor::new(head).chain(reader);
+    if image_start {
+        return super::image::tar_stream_image(ex, &mut chained, origin, tracker, depth);
+    }
+    tar_stream_with(ex, &mut chained, origin, tracker, depth, &keep_all);
+}
+
+/// Expands a tar read from a stream, scanning only the members `keep` accepts.
+pub fn tar_stream_with(
+    ex: &Expander<'_>,
+    reader: &mut dyn Read,
+    origin: Origin,
+    tracker: &Arc<Tracker>,
+    depth: usize,
+    keep: Keep<'_>,
+) {
     let mut archive = tar::Archive::new(reader);
     let entries = match archive.entries() {
         Ok(e) => e,
@@ -158,7 +252,7 @@ pub fn tar_stream(
                 ex.sink.warning(&origin, true, limit.to_string());
                 return;
             }
-            if !entry.header().entry_type().is_file() {
+            if !entry.header().entry_type().is_file() || !keep(&entry.path_bytes()) {
                 continue;
             }
             let child = entry_origin(&origin, &entry.path_bytes());
@@ -189,7 +283,8 @@ pub fn tar_stream(
     });
 }
 
-fn report_stream_error(ex: &Expander<'_>, origin: &Origin, e: &io::Error) {
+/// Reports a damaged tar stream: a budget as a skip, anything else as corruption.
+pub fn report_stream_error(ex: &Expander<'_>, origin: &Origin, e: &io::Error) {
     if super::Limit::from_io(e).is_some() {
         ex.read_error(origin, e);
     } else {

@@ -2,7 +2,7 @@
 //!
 //! [`Expander::blob`] looks at a blob's first bytes (magic numbers first, the name second;
 //! [`sniff`]) and either scans it as a leaf or opens it: a compressed stream is decompressed
-//! ([`compress`]), an archive is walked entry by entry ([`archive`]), a tensor file is scanned
+//! ([`compress`]: gzip, zstd, bzip2, xz), an archive is walked entry by entry ([`archive`]), a tensor file is scanned
 //! only where text can be ([`tensor`]). Children get a longer [`Origin`] and go through the same
 //! dispatch, so a zip inside a tar.gz inside an image layer is found and named.
 //!
@@ -27,6 +27,7 @@
 pub mod archive;
 pub mod compress;
 pub mod gguf;
+pub mod image;
 pub mod limits;
 pub mod notebook;
 pub mod onnx;
@@ -52,6 +53,10 @@ pub enum Format {
     Gzip,
     /// Zstandard (`28 b5 2f fd`).
     Zstd,
+    /// bzip2 (`BZh1`..`BZh9`, then a block or end-of-stream magic).
+    Bzip2,
+    /// xz (`fd 37 7a 58 5a 00`).
+    Xz,
     /// A POSIX/GNU tar archive (`ustar` at offset 257, or a `.tar` name with a valid header).
     Tar,
     /// A zip archive, also `.whl`, `.jar`, `.nupkg` and PyTorch checkpoints (`PK\x03\x04`).
@@ -82,6 +87,12 @@ pub fn sniff(head: &[u8], name: &str) -> Format {
     if head.starts_with(&[0x28, 0xb5, 0x2f, 0xfd]) {
         return Format::Zstd;
     }
+    if is_bzip2(head) {
+        return Format::Bzip2;
+    }
+    if head.starts_with(&[0xfd, b'7', b'z', b'X', b'Z', 0x00]) {
+        return Format::Xz;
+    }
     if head.starts_with(b"PK\x03\x04") || head.starts_with(b"PK\x05\x06") {
         return Format::Zip;
     }
@@ -110,6 +121,17 @@ pub fn sniff(head: &[u8], name: &str) -> Format {
         return Format::Onnx;
     }
     Format::Other
+}
+
+/// `BZh` and a block size digit, then the magic of a block (the digits of pi) or of the end of
+/// the stream (of its square root): five bytes of magic alone would match text like "BZh9".
+fn is_bzip2(head: &[u8]) -> bool {
+    const BLOCK: [u8; 6] = [0x31, 0x41, 0x59, 0x26, 0x53, 0x59];
+    const END: [u8; 6] = [0x17, 0x72, 0x45, 0x38, 0x50, 0x90];
+    head.len() >= 10
+        && head.starts_with(b"BZh")
+        && (b'1'..=b'9').contains(&head[3])
+        && (head[4..10] == BLOCK || head[4..10] == END)
 }
 
 /// Where expansion sends findings and warnings. Called from several threads at once.
@@ -203,8 +225,9 @@ impl<'a> Expander<'a> {
             return self.leaf(&data, &origin);
         }
         match format {
-            Format::Gzip => compress::gzip_blob(self, data, origin, tracker, depth + 1),
-            Format::Zstd => compress::zstd_blob(self, data, origin, tracker, depth + 1),
+            Format::Gzip | Format::Zstd | Format::Bzip2 | Format::Xz => {
+                compress::compressed_blob(self, format, data, origin, tracker, depth + 1)
+            }
             Format::Tar => archive::tar_blob(self, data, origin, tracker, depth + 1),
             Format::Zip => archive::zip_blob(self, data, origin, tracker, depth + 1),
             Format::Safetensors => {
@@ -260,8 +283,9 @@ impl<'a> Expander<'a> {
             return self.leaf_stream(&mut chained, &origin);
         }
         match format {
-            Format::Gzip => compress::gzip_stream(self, &mut chained, origin, tracker, depth + 1),
-            Format::Zstd => compress::zstd_stream(self, &mut chained, origin, tracker, depth + 1),
+            Format::Gzip | Format::Zstd | Format::Bzip2 | Format::Xz => {
+                compress::compressed_stream(self, format, &mut chained, origin, tracker, depth + 1)
+            }
             Format::Tar => archive::tar_stream(self, &mut chained, origin, tracker, depth + 1),
             Format::Zip | Format::Pickle | Format::Notebook | Format::Onnx => {
                 // A zip's directory is at its end, and these formats are parsed from random
@@ -571,6 +595,13 @@ mod tests {
         tar[257..262].copy_from_slice(b"ustar");
         assert_eq!(sniff(&tar, "layer"), Format::Tar);
         assert_eq!(sniff(b"\x93NUMPY\x01\x00", "a"), Format::Npy);
+        assert_eq!(
+            sniff(b"BZh91AY&SY\x00\x00", "x"),
+            Format::Bzip2,
+            "a bzip2 block header"
+        );
+        assert_eq!(sniff(b"BZh9 is not bzip2", "x"), Format::Other);
+        assert_eq!(sniff(b"\xfd7zXZ\x00\x00\x04", "x"), Format::Xz);
         assert_eq!(sniff(b"hello world", "notes.tar"), Format::Other);
         let mut st = 20u64.to_le_bytes().to_vec();
         st.extend_from_slice(b"{\"__metadata__\":{}} ");

@@ -1,7 +1,12 @@
 //! JSON (one document) and JSONL (one object per line, streamed) reports.
 //!
 //! Both share the finding object of [`finding_json`]. The secret itself appears only with
-//! `--show-secrets`; `masked` and `context` always carry the redacted form.
+//! `--show-secrets`; `masked` and `context` always carry the redacted form. `origin` is the
+//! full chain, outermost first, one object per segment with a `kind`: `file`, `stdin`,
+//! `registry` (`url`), `image` (`reference`, `digest`, `platform`), `layer` (`index`, full
+//! `digest`, `blob`, `created_by`), `config` (`field`), `deleted` (`by_layer`), `entry`
+//! (`path`), `decompressed` (`format`). A finding in a file that a later image layer deleted
+//! also has `"deleted": true` and `deleted_in_layer`.
 //!
 //! ```text
 //! {"version":1,"tool":{"name":"ferret","version":"…"},"findings":[…],"summary":{…}}
@@ -15,6 +20,7 @@ use std::io::{self, Write};
 use serde_json::{Value, json};
 
 use super::{FORMAT_VERSION, ReportOptions, Reporter, sort};
+use crate::blob::Segment;
 use crate::finding::Finding;
 use crate::scan::{Summary, Warning};
 
@@ -44,10 +50,15 @@ pub fn finding_json(f: &Finding, opts: &ReportOptions) -> Value {
         "validation": f.validation,
         "remediation": f.rule.spec.remediation,
     });
-    if opts.show_secrets
-        && let Some(obj) = v.as_object_mut()
-    {
-        obj.insert("secret".into(), Value::String(f.secret.clone()));
+    if let Some(obj) = v.as_object_mut() {
+        // A file a later image layer deleted: still in the image (see the origin's segment).
+        if let Some(Segment::Deleted { by_layer }) = f.origin.deleted() {
+            obj.insert("deleted".into(), json!(true));
+            obj.insert("deleted_in_layer".into(), json!(by_layer));
+        }
+        if opts.show_secrets {
+            obj.insert("secret".into(), Value::String(f.secret.clone()));
+        }
     }
     v
 }

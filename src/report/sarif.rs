@@ -8,8 +8,17 @@
 //!   `originalUriBaseIds` as the directory ferret ran in; absolute paths become `file://` URIs.
 //! - Regions carry start and end line and column; columns count Unicode code points
 //!   (`columnKind: unicodeCodePoints`). The snippet is the secret's line, masked.
-//! - Where the secret sits inside an artifact (an archive entry, a layer, a notebook cell), the
-//!   whole chain is in `logicalLocations[0].fullyQualifiedName` and `properties.origin`.
+//! - Where the secret sits inside an artifact (an archive entry, an image layer, a notebook
+//!   cell), `physicalLocation.artifactLocation` is the outer file (the file on disk that a
+//!   code-scanning UI can link), and the inner chain is in `logicalLocations[0]`
+//!   (`fullyQualifiedName` = the chain as text, `app.tar › image app:1.0 › layer 2
+//!   sha256:ab12cd34ef56 › app/.env`, `kind: "member"`) and in `properties.origin` (the
+//!   segments as JSON objects, as in the JSON report, with full layer digests and the history
+//!   command that made each layer). The region's line is then 1 (it is not a line of the outer
+//!   file); the real line and column are in `properties.line` and `properties.column`.
+//! - An image pulled from a registry has no file: its artifact URI is the `oci://` URL.
+//! - A finding in a file that a later image layer deleted has `properties.deleted: true` and
+//!   `properties.deletedInLayer`, and its message says so.
 //! - Errors and warned skips are `invocations[0].toolExecutionNotifications`.
 //!
 //! Secrets are masked unless `--show-secrets`.
@@ -19,6 +28,7 @@ use std::io::{self, Write};
 use serde_json::{Value, json};
 
 use super::{ReportOptions, Reporter, sort};
+use crate::blob::Segment;
 use crate::finding::Finding;
 use crate::rules::Severity;
 use crate::scan::{Summary, WarningKind};
@@ -145,6 +155,24 @@ impl SarifReporter {
             obj.insert("ruleIndex".into(), json!(i));
         }
         let segments = f.origin.segments();
+        if segments.len() > 1
+            && let Some(props) = obj.get_mut("properties").and_then(Value::as_object_mut)
+        {
+            props.insert("line".into(), json!(f.start.line));
+            props.insert("column".into(), json!(f.start.column));
+            if let Some(Segment::Deleted { by_layer }) = f.origin.deleted() {
+                props.insert("deleted".into(), json!(true));
+                props.insert("deletedInLayer".into(), json!(by_layer));
+            }
+        }
+        if let Some(Segment::Deleted { by_layer }) = f.origin.deleted()
+            && let Some(Value::String(text)) =
+                obj.get_mut("message").and_then(|m| m.get_mut("text"))
+        {
+            text.push_str(&format!(
+                " The file was deleted in image layer {by_layer} but is still in the image."
+            ));
+        }
         let mut location = serde_json::Map::new();
         if let Some((path, direct)) = f.origin.file_location() {
             location.insert(
@@ -152,6 +180,14 @@ impl SarifReporter {
                 json!({
                     "artifactLocation": artifact_location(path),
                     "region": self.region(f, direct),
+                }),
+            );
+        } else if let Segment::Registry { url } = f.origin.root() {
+            location.insert(
+                "physicalLocation".into(),
+                json!({
+                    "artifactLocation": {"uri": url},
+                    "region": self.region(f, false),
                 }),
             );
         }

@@ -5,6 +5,16 @@
 //!     AWS_ACCESS_KEY_ID=AKIA****
 //! ```
 //!
+//! A finding inside an image layer gets a line with the layer's full digest and the history
+//! command that made it, and one more if a later layer deleted the file:
+//!
+//! ```text
+//! app.tar › image app:1.0 › layer 2 sha256:ab12cd34ef56 › [deleted in layer 3] › app/.env:1:14: …
+//!     GITHUB_TOKEN=ghp_****
+//!     layer 2 sha256:ab12cd34ef56…, made by: COPY .env /app/.env
+//!     deleted in layer 3, but still in the image
+//! ```
+//!
 //! Colour is used only when the caller says so (a terminal, no `NO_COLOR`, `--color`).
 //!
 //! Findings are sorted at the end, unless the reporter is [`TextReporter::streaming`]
@@ -15,6 +25,7 @@ use std::io::{self, Write};
 use anstyle::{AnsiColor, Style};
 
 use super::{ReportOptions, Reporter, sort};
+use crate::blob::Segment;
 use crate::finding::Finding;
 use crate::matcher::validator::Validation;
 use crate::rules::Severity;
@@ -57,6 +68,19 @@ fn severity_style(sev: Severity) -> Style {
         Severity::Medium => Style::new().fg_color(Some(AnsiColor::Yellow.into())),
         Severity::Low => Style::new().fg_color(Some(AnsiColor::Cyan.into())),
     }
+}
+
+/// `text` on one line (control characters shown as spaces), cut to `max` characters.
+fn one_line(text: &str, max: usize) -> String {
+    let mut out: String = text
+        .chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .take(max)
+        .collect();
+    if text.chars().count() > max {
+        out.push('…');
+    }
+    out
 }
 
 impl Reporter for TextReporter {
@@ -106,6 +130,25 @@ impl TextReporter {
             self.opts.shown_secret(f),
             f.after.trim_end()
         )?;
+        if let Some(Segment::Layer {
+            index,
+            digest,
+            created_by,
+            ..
+        }) = f.origin.layer()
+        {
+            let made_by = created_by
+                .as_deref()
+                .map(|c| format!(", made by: {}", one_line(c, 160)))
+                .unwrap_or_default();
+            writeln!(self.out, "    {dim}layer {index} {digest}{made_by}{dim:#}")?;
+        }
+        if let Some(Segment::Deleted { by_layer }) = f.origin.deleted() {
+            writeln!(
+                self.out,
+                "    {dim}deleted in layer {by_layer}, but still in the image{dim:#}"
+            )?;
+        }
         writeln!(self.out, "    {dim}fingerprint {}{dim:#}", f.fingerprint)?;
         Ok(())
     }

@@ -1,9 +1,11 @@
 //! Sources: turn what the user named into items to open.
 //!
-//! Paths are walked ([`walk`]); `-` means standard input, scanned as a stream. Git
-//! repositories are read by [`git`] (staged changes, commit ranges, all history).
+//! Paths are walked ([`walk`]); `-` means standard input, scanned as a stream; `oci://…` names
+//! an image in a registry ([`registry`]). Git repositories are read by [`git`] (staged changes,
+//! commit ranges, all history).
 
 pub mod git;
+pub mod registry;
 pub mod walk;
 
 use std::path::PathBuf;
@@ -15,13 +17,17 @@ pub enum Input {
     Path(PathBuf),
     /// Standard input (`-`).
     Stdin,
+    /// An image in a registry (`oci://HOST/REPO:TAG`).
+    Registry(String),
 }
 
 impl Input {
-    /// `-` is stdin, anything else a path.
+    /// `-` is stdin, `oci://…` a registry image, anything else a path.
     pub fn parse(s: &str) -> Input {
         if s == "-" {
             Input::Stdin
+        } else if registry::is_registry_url(s) {
+            Input::Registry(s.to_string())
         } else {
             Input::Path(PathBuf::from(s))
         }
