@@ -6,9 +6,12 @@
 //! because lines are only counted up to findings. [`suppress_generic`] drops a generic rule's
 //! finding where a specific rule found the same secret.
 
+pub mod artifact;
 pub mod fingerprint;
 pub mod location;
+pub mod radius;
 pub mod redact;
+pub mod seen;
 
 use std::sync::Arc;
 

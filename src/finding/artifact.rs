@@ -1,0 +1,390 @@
+//! What kind of artifact a finding sits in: a git commit, an image layer, a checkpoint, a
+//! notebook cell, a log line, an archive entry, a config or source file.
+//!
+//! A responder rotates the secret once but cleans up every kind of place it reached
+//! differently: history is rewritten, images rebuilt and purged from registries, checkpoints
+//! re-exported, notebook outputs cleared, logs purged. The blast radius ([`super::radius`])
+//! counts places by this kind.
+//!
+//! The kind is derived from the finding's [`Origin`] chain, read in its serialized form (an
+//! array of `{"kind": …, …}` objects). That form is the same whether the finding comes straight
+//! from a scan or from a JSON result read back by `ferret report`, and it lets segment kinds
+//! that this module has never heard of fall through to the file-extension rules instead of
+//! breaking anything: a segment is recognized by words in its `kind` tag (`commit`, `layer`,
+//! `cell`, `pickle`…) and by the extension of the innermost name it carries (`path`, `name`,
+//! `entry`, `file`). Decoded views (base64, JSON escapes) carry no name and change nothing.
+//!
+//! The order of the checks is the order of what a responder must clean up first: a secret in a
+//! log file committed to git is a *commit* (history must be rewritten); a `.env` inside an image
+//! layer is an *image layer*; a log inside a tarball is a *log*.
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::blob::Origin;
+
+/// The kind of place a secret reached.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ArtifactKind {
+    /// A git commit (history).
+    Commit,
+    /// A container image: a layer's file, or the image config (`Env`, history).
+    ImageLayer,
+    /// A model checkpoint: pickle strings, safetensors or GGUF metadata.
+    Checkpoint,
+    /// A notebook cell (source or output).
+    Notebook,
+    /// A log line (training logs, JSON-lines request logs).
+    Log,
+    /// An entry of an archive (tar, zip, wheel) that is none of the above.
+    Archive,
+    /// A configuration file (`.env`, YAML, TOML, JSON, INI).
+    Config,
+    /// Source code.
+    Code,
+    /// Standard input.
+    Stdin,
+    /// Any other file.
+    File,
+}
+
+impl ArtifactKind {
+    /// Every kind, in the order reports list them.
+    pub const ALL: [ArtifactKind; 10] = [
+        ArtifactKind::Commit,
+        ArtifactKind::ImageLayer,
+        ArtifactKind::Checkpoint,
+        ArtifactKind::Notebook,
+        ArtifactKind::Log,
+        ArtifactKind::Archive,
+        ArtifactKind::Config,
+        ArtifactKind::Code,
+        ArtifactKind::Stdin,
+        ArtifactKind::File,
+    ];
+
+    /// The snake_case name used in JSON and on the command line (`image_layer`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ArtifactKind::Commit => "commit",
+            ArtifactKind::ImageLayer => "image_layer",
+            ArtifactKind::Checkpoint => "checkpoint",
+            ArtifactKind::Notebook => "notebook",
+            ArtifactKind::Log => "log",
+            ArtifactKind::Archive => "archive",
+            ArtifactKind::Config => "config",
+            ArtifactKind::Code => "code",
+            ArtifactKind::Stdin => "stdin",
+            ArtifactKind::File => "file",
+        }
+    }
+
+    /// A label for people (`image layer`).
+    pub fn label(self) -> &'static str {
+        match self {
+            ArtifactKind::Commit => "git commit",
+            ArtifactKind::ImageLayer => "image layer",
+            ArtifactKind::Checkpoint => "checkpoint",
+            ArtifactKind::Notebook => "notebook cell",
+            ArtifactKind::Log => "log line",
+            ArtifactKind::Archive => "archive entry",
+            ArtifactKind::Config => "config file",
+            ArtifactKind::Code => "source file",
+            ArtifactKind::Stdin => "stdin",
+            ArtifactKind::File => "other file",
+        }
+    }
+
+    /// The kind named `s` (as [`ArtifactKind::as_str`] writes it).
+    pub fn parse(s: &str) -> Option<ArtifactKind> {
+        ArtifactKind::ALL.into_iter().find(|k| k.as_str() == s)
+    }
+
+    /// The kind of place an origin chain points at.
+    pub fn of_origin(origin: &Origin) -> ArtifactKind {
+        ArtifactKind::of_segments(&segments_json(origin))
+    }
+
+    /// The kind of place a serialized origin chain (outermost first) points at.
+    pub fn of_segments(segments: &[Value]) -> ArtifactKind {
+        let has = |words: &[&str]| {
+            segments
+                .iter()
+                .any(|s| words.iter().any(|w| segment_kind(s).contains(w)))
+        };
+        if has(&["commit", "git"]) {
+            return ArtifactKind::Commit;
+        }
+        if has(&["layer", "image", "oci", "docker"]) {
+            return ArtifactKind::ImageLayer;
+        }
+        let names: Vec<&str> = segments.iter().filter_map(segment_name).collect();
+        if has(&["pickle", "safetensors", "gguf", "checkpoint", "tensor"])
+            || names.iter().any(|n| is_checkpoint_name(n))
+        {
+            return ArtifactKind::Checkpoint;
+        }
+        if has(&["cell", "notebook"]) || names.iter().any(|n| extension(n) == "ipynb") {
+            return ArtifactKind::Notebook;
+        }
+        let innermost = names.last().copied();
+        if innermost.is_some_and(is_log_name) {
+            return ArtifactKind::Log;
+        }
+        if segments.len() > 1 && names.len() > 1
+            || has(&["entry", "archive", "tar", "zip", "member"])
+        {
+            return ArtifactKind::Archive;
+        }
+        match innermost {
+            Some(n) if is_config_name(n) => ArtifactKind::Config,
+            Some(n) if is_code_name(n) => ArtifactKind::Code,
+            Some(_) => ArtifactKind::File,
+            None if has(&["stdin"]) => ArtifactKind::Stdin,
+            None => ArtifactKind::File,
+        }
+    }
+}
+
+impl fmt::Display for ArtifactKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The segments of an origin in their JSON form, outermost first.
+pub fn segments_json(origin: &Origin) -> Vec<Value> {
+    origin
+        .segments()
+        .into_iter()
+        .map(|s| serde_json::to_value(s).unwrap_or(Value::Null))
+        .collect()
+}
+
+/// A segment's `kind` tag, lowercase (`""` when it has none).
+pub fn segment_kind(segment: &Value) -> String {
+    segment
+        .get("kind")
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_ascii_lowercase()
+}
+
+/// Fields that hold the name of a file, entry or member, in order of preference.
+const NAME_FIELDS: [&str; 5] = ["path", "name", "entry", "file", "filename"];
+
+/// The file name a segment carries, if any.
+pub fn segment_name(segment: &Value) -> Option<&str> {
+    NAME_FIELDS
+        .iter()
+        .find_map(|f| segment.get(f).and_then(Value::as_str))
+        .filter(|s| !s.is_empty())
+}
+
+/// The lowercase extension of the last component of `name` (`""` when none).
+fn extension(name: &str) -> String {
+    let base = base_name(name);
+    match base.rfind('.') {
+        Some(i) if i > 0 => base[i + 1..].to_ascii_lowercase(),
+        _ => String::new(),
+    }
+}
+
+fn base_name(name: &str) -> &str {
+    name.rsplit(['/', '\\']).next().unwrap_or(name)
+}
+
+fn is_checkpoint_name(name: &str) -> bool {
+    matches!(
+        extension(name).as_str(),
+        "pt" | "pth"
+            | "ckpt"
+            | "safetensors"
+            | "gguf"
+            | "ggml"
+            | "pkl"
+            | "pickle"
+            | "joblib"
+            | "h5"
+            | "hdf5"
+            | "keras"
+            | "onnx"
+            | "npz"
+            | "msgpack"
+    )
+}
+
+fn is_log_name(name: &str) -> bool {
+    let base = base_name(name).to_ascii_lowercase();
+    let ext = extension(name);
+    matches!(ext.as_str(), "log" | "jsonl" | "ndjson" | "out" | "err")
+        || base.contains(".log.")
+        || matches!(base.as_str(), "stdout" | "stderr" | "output")
+        || name
+            .split(['/', '\\'])
+            .rev()
+            .skip(1)
+            .any(|dir| dir.eq_ignore_ascii_case("logs") || dir.eq_ignore_ascii_case("log"))
+}
+
+fn is_config_name(name: &str) -> bool {
+    let base = base_name(name).to_ascii_lowercase();
+    base.starts_with(".env")
+        || base.ends_with(".env")
+        || matches!(
+            base.as_str(),
+            ".npmrc"
+                | ".pypirc"
+                | ".netrc"
+                | ".dockercfg"
+                | ".git-credentials"
+                | ".htpasswd"
+                | "credentials"
+                | "config"
+                | "dockerfile"
+                | "docker-compose.yml"
+        )
+        || matches!(
+            extension(name).as_str(),
+            "yaml"
+                | "yml"
+                | "toml"
+                | "json"
+                | "ini"
+                | "cfg"
+                | "conf"
+                | "config"
+                | "properties"
+                | "tfvars"
+                | "xml"
+                | "plist"
+        )
+}
+
+fn is_code_name(name: &str) -> bool {
+    matches!(
+        extension(name).as_str(),
+        "py" | "ipy"
+            | "pyi"
+            | "r"
+            | "jl"
+            | "scala"
+            | "java"
+            | "kt"
+            | "go"
+            | "rs"
+            | "js"
+            | "mjs"
+            | "cjs"
+            | "ts"
+            | "tsx"
+            | "jsx"
+            | "rb"
+            | "php"
+            | "sh"
+            | "bash"
+            | "zsh"
+            | "ps1"
+            | "c"
+            | "cc"
+            | "cpp"
+            | "h"
+            | "hpp"
+            | "cs"
+            | "swift"
+            | "lua"
+            | "pl"
+            | "sql"
+            | "tf"
+            | "hcl"
+            | "gradle"
+            | "groovy"
+            | "mk"
+    ) || matches!(base_name(name), "Makefile" | "Justfile" | "Jenkinsfile")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn kind(segments: Value) -> ArtifactKind {
+        ArtifactKind::of_segments(segments.as_array().expect("array"))
+    }
+
+    #[test]
+    fn plain_files_by_extension() {
+        let file = |p: &str| kind(json!([{"kind": "file", "path": p}]));
+        assert_eq!(file("deploy/app.env"), ArtifactKind::Config);
+        assert_eq!(file(".env.production"), ArtifactKind::Config);
+        assert_eq!(file("conf/settings.YAML"), ArtifactKind::Config);
+        assert_eq!(file("train.py"), ArtifactKind::Code);
+        assert_eq!(file("logs/train.log"), ArtifactKind::Log);
+        assert_eq!(file("requests.jsonl"), ArtifactKind::Log);
+        assert_eq!(file("runs/logs/worker-3"), ArtifactKind::Log);
+        assert_eq!(file("eda.ipynb"), ArtifactKind::Notebook);
+        assert_eq!(file("model.safetensors"), ArtifactKind::Checkpoint);
+        assert_eq!(file("notes.txt"), ArtifactKind::File);
+        assert_eq!(file("README"), ArtifactKind::File);
+        assert_eq!(kind(json!([{"kind": "stdin"}])), ArtifactKind::Stdin);
+        let o = Origin::file("a/b.toml");
+        assert_eq!(ArtifactKind::of_origin(&o), ArtifactKind::Config);
+        assert_eq!(
+            ArtifactKind::of_origin(&Origin::stdin()),
+            ArtifactKind::Stdin
+        );
+    }
+
+    #[test]
+    fn containers_outrank_the_file_inside() {
+        // Segment kinds this crate does not define yet are read by their words.
+        let layer = json!([
+            {"kind": "file", "path": "dist/app.tar"},
+            {"kind": "layer", "digest": "sha256:ab12", "index": 2},
+            {"kind": "entry", "path": "app/.env"}
+        ]);
+        assert_eq!(kind(layer), ArtifactKind::ImageLayer);
+        let commit = json!([
+            {"kind": "git_commit", "id": "0123abcd", "date": "2024-05-01T12:00:00Z"},
+            {"kind": "file", "path": "logs/train.log"}
+        ]);
+        assert_eq!(kind(commit), ArtifactKind::Commit);
+        let pickle = json!([
+            {"kind": "file", "path": "model.pt"},
+            {"kind": "entry", "path": "archive/data.pkl"},
+            {"kind": "pickle", "key": "config.token"}
+        ]);
+        assert_eq!(kind(pickle), ArtifactKind::Checkpoint);
+        let cell = json!([
+            {"kind": "file", "path": "eda.ipynb"},
+            {"kind": "cell", "index": 3, "part": "source"},
+            {"kind": "decoded", "encoding": "json"}
+        ]);
+        assert_eq!(kind(cell), ArtifactKind::Notebook);
+        let log_in_tar = json!([
+            {"kind": "file", "path": "bundle.tar.gz"},
+            {"kind": "gzip"},
+            {"kind": "entry", "path": "var/log/app.log"}
+        ]);
+        assert_eq!(kind(log_in_tar), ArtifactKind::Log);
+        let conf_in_zip = json!([
+            {"kind": "file", "path": "dist.zip"},
+            {"kind": "entry", "path": "pkg/settings.yaml"}
+        ]);
+        assert_eq!(kind(conf_in_zip), ArtifactKind::Archive);
+        // Something entirely new still gets a kind.
+        let odd = json!([{"kind": "s3_object", "bucket": "b", "key": "k"}]);
+        assert_eq!(kind(odd), ArtifactKind::File);
+    }
+
+    #[test]
+    fn names_round_trip() {
+        for k in ArtifactKind::ALL {
+            assert_eq!(ArtifactKind::parse(k.as_str()), Some(k));
+            assert_eq!(json!(k), json!(k.as_str()));
+        }
+    }
+}
