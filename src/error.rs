@@ -56,6 +56,14 @@ pub enum Error {
     /// Writing a report failed.
     #[error("cannot write report: {0}")]
     Report(#[source] std::io::Error),
+    /// A scan result given to `ferret report` cannot be read.
+    #[error("cannot read results {input}: {message}")]
+    Results {
+        /// The result file (or `<stdin>`).
+        input: String,
+        /// What is wrong with it.
+        message: String,
+    },
     /// The thread pool could not be built.
     #[error("cannot start worker threads: {0}")]
     Threads(String),

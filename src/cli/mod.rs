@@ -10,6 +10,7 @@
 
 mod args;
 mod output;
+mod report;
 mod rules;
 mod scan;
 
@@ -52,6 +53,7 @@ pub fn main() -> ExitCode {
     };
     let result = match cli.command {
         args::Command::Scan(a) => scan::run(a),
+        args::Command::Report(a) => report::run(a),
         args::Command::Rules(c) => rules::run(c),
     };
     match result {

@@ -6,14 +6,14 @@ use std::sync::Arc;
 use anstyle::{AnsiColor, Style};
 use anyhow::Context as _;
 use ferret::blob::load::{LoadOptions, MmapChoice};
-use ferret::report::{self, Format, ReportOptions, Reporter};
+use ferret::report::{self, Format, Group, ReportOptions, Reporter};
 use ferret::scan::{Summary, Warning, WarningKind};
 use ferret::source::Input;
 use ferret::source::walk::WalkOptions;
 use ferret::{Finding, Matcher, ScanOptions, Scanner};
 
 use super::ExitStatus;
-use super::args::{FormatArg, MmapArg, ScanArgs};
+use super::args::{FormatArg, GroupArg, MmapArg, ScanArgs};
 use super::output;
 
 /// Passes everything to the report and prints warnings on stderr as they happen.
@@ -94,6 +94,10 @@ pub fn run(args: ScanArgs) -> anyhow::Result<ExitStatus> {
         color: format == Format::Text && output::use_color(args.color, args.output.is_some()),
         rules,
         root: None,
+        group: match args.group {
+            Some(GroupArg::Secret) => Group::Secret,
+            None => Group::None,
+        },
     };
     let mut reporter = report::reporter(format, report_opts, out);
     let mut messages = Messages {

@@ -184,6 +184,83 @@ pub fn segment_name(segment: &Value) -> Option<&str> {
         .filter(|s| !s.is_empty())
 }
 
+/// Fields that identify a segment that is not a file, in the order a label shows them.
+const ID_FIELDS: [&str; 9] = [
+    "index",
+    "digest",
+    "id",
+    "commit",
+    "sha",
+    "part",
+    "key",
+    "encoding",
+    "created_by",
+];
+
+/// A short label for a serialized segment: a file's path, `<stdin>`, or the segment's kind
+/// and what identifies it (`layer 2 sha256:ab12cd34ef56…`, `cell 3 source`). Segment kinds
+/// this module does not know are labelled from their fields, so nothing is ever unlabelled.
+pub fn segment_label(segment: &Value) -> String {
+    let kind = segment_kind(segment);
+    let name = segment_name(segment);
+    match (kind.as_str(), name) {
+        ("file", Some(path)) => return path.to_string(),
+        ("stdin", _) => return "<stdin>".to_string(),
+        _ => {}
+    }
+    let mut parts: Vec<String> = vec![if kind.is_empty() {
+        "segment".into()
+    } else {
+        kind
+    }];
+    let scalar = |v: &Value| match v {
+        Value::String(s) if !s.is_empty() => Some(shorten(s, 24)),
+        Value::Number(n) => Some(n.to_string()),
+        Value::Bool(b) => Some(b.to_string()),
+        _ => None,
+    };
+    let fields: Vec<String> = ID_FIELDS
+        .iter()
+        .filter_map(|f| segment.get(f).and_then(scalar))
+        .collect();
+    if fields.is_empty() {
+        // Unknown shape: every scalar field but the tag, in key order.
+        if let Some(obj) = segment.as_object() {
+            parts.extend(
+                obj.iter()
+                    .filter(|(k, _)| k.as_str() != "kind" && !NAME_FIELDS.contains(&k.as_str()))
+                    .filter_map(|(_, v)| scalar(v)),
+            );
+        }
+    } else {
+        parts.extend(fields);
+    }
+    if let Some(name) = name {
+        parts.push(name.to_string());
+    }
+    parts.join(" ")
+}
+
+/// `s` cut to `max` characters with an ellipsis.
+fn shorten(s: &str, max: usize) -> String {
+    if s.chars().count() <= max {
+        s.to_string()
+    } else {
+        let mut out: String = s.chars().take(max - 1).collect();
+        out.push('\u{2026}');
+        out
+    }
+}
+
+/// An origin chain's label, as reports print origins: segment labels joined by ` › `.
+pub fn origin_label(segments: &[Value]) -> String {
+    segments
+        .iter()
+        .map(segment_label)
+        .collect::<Vec<_>>()
+        .join(" \u{203a} ")
+}
+
 /// The lowercase extension of the last component of `name` (`""` when none).
 fn extension(name: &str) -> String {
     let base = base_name(name);
@@ -378,6 +455,23 @@ mod tests {
         // Something entirely new still gets a kind.
         let odd = json!([{"kind": "s3_object", "bucket": "b", "key": "k"}]);
         assert_eq!(kind(odd), ArtifactKind::File);
+    }
+
+    #[test]
+    fn labels_for_known_and_unknown_segments() {
+        let o = Origin::file("dist/app.tar");
+        assert_eq!(origin_label(&segments_json(&o)), o.to_string());
+        let chain = json!([
+            {"kind": "file", "path": "dist/app.tar"},
+            {"kind": "layer", "index": 2, "digest": "sha256:0123456789abcdef0123456789abcdef"},
+            {"kind": "entry", "path": "app/.env"},
+            {"kind": "s3_object", "bucket": "b", "region": "eu"}
+        ]);
+        assert_eq!(
+            origin_label(chain.as_array().unwrap()),
+            "dist/app.tar \u{203a} layer 2 sha256:0123456789abcdef… \u{203a} entry app/.env \u{203a} s3_object b eu"
+        );
+        assert_eq!(segment_label(&json!({"kind": "stdin"})), "<stdin>");
     }
 
     #[test]
