@@ -384,15 +384,17 @@ fn table(h: &mut String, r: &Results) {
          <th data-key=\"last\" data-type=\"num\"><button type=\"button\">Last seen</button></th>\
          </tr></thead>\n",
     );
+    // Which result reported a place is worth saying only when there are several.
+    let sources = r.inputs.len() > 1;
     for (i, g) in r.groups.iter().enumerate() {
-        secret_rows(h, i, g);
+        secret_rows(h, i, g, sources);
     }
     h.push_str(
         "</table>\n<p id=\"no-match\" hidden>No secret matches the filter.</p>\n</section>\n",
     );
 }
 
-fn secret_rows(h: &mut String, i: usize, g: &SecretGroup) {
+fn secret_rows(h: &mut String, i: usize, g: &SecretGroup, sources: bool) {
     let s = &g.secret;
     let kinds: Vec<&str> = g.artifacts.keys().map(|k| k.as_str()).collect();
     let when = |p: &Option<Place>| {
@@ -502,7 +504,7 @@ fn secret_rows(h: &mut String, i: usize, g: &SecretGroup) {
         if g.spread() == 1 { "" } else { "s" },
         esc(&g.kinds_summary())
     );
-    tree(h, &g.places);
+    tree(h, &g.places, sources);
     h.push_str("</td></tr>\n</tbody>\n");
 }
 
@@ -544,20 +546,20 @@ impl<'a> Node<'a> {
 }
 
 /// Places as a tree: bundle › layer › file › line, one level per origin segment.
-fn tree(h: &mut String, places: &[Place]) {
+fn tree(h: &mut String, places: &[Place], sources: bool) {
     let mut root = Node::default();
     for p in places {
         root.insert(&p.origin, p);
     }
     h.push_str("<ul class=\"tree\">");
     for c in &root.children {
-        node(h, c);
+        node(h, c, sources);
     }
-    leaves(h, &root.places);
+    leaves(h, &root.places, sources);
     h.push_str("</ul>");
 }
 
-fn node(h: &mut String, n: &Node<'_>) {
+fn node(h: &mut String, n: &Node<'_>, sources: bool) {
     let kind = if n.kind == "file" || n.kind.is_empty() {
         String::new()
     } else {
@@ -580,13 +582,13 @@ fn node(h: &mut String, n: &Node<'_>) {
         esc(&label)
     );
     for c in &n.children {
-        node(h, c);
+        node(h, c, sources);
     }
-    leaves(h, &n.places);
+    leaves(h, &n.places, sources);
     h.push_str("</ul></li>");
 }
 
-fn leaves(h: &mut String, places: &[&Place]) {
+fn leaves(h: &mut String, places: &[&Place], sources: bool) {
     for p in places {
         let _ = write!(
             h,
@@ -605,7 +607,7 @@ fn leaves(h: &mut String, places: &[&Place]) {
                 esc(&seen_from(seen))
             );
         }
-        if !p.sources.is_empty() {
+        if sources && !p.sources.is_empty() {
             let _ = write!(
                 h,
                 " <span class=\"src\">in {}</span>",
