@@ -23,7 +23,7 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::blob::Origin;
+use crate::blob::{Origin, Segment};
 
 /// The kind of place a secret reached.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -105,48 +105,118 @@ impl ArtifactKind {
 
     /// The kind of place an origin chain points at.
     pub fn of_origin(origin: &Origin) -> ArtifactKind {
-        ArtifactKind::of_segments(&segments_json(origin))
+        match plain_segments(origin) {
+            Some(segs) => classify(&segs),
+            None => ArtifactKind::of_segments(&segments_json(origin)),
+        }
     }
 
     /// The kind of place a serialized origin chain (outermost first) points at.
     pub fn of_segments(segments: &[Value]) -> ArtifactKind {
-        let has = |words: &[&str]| {
-            segments
-                .iter()
-                .any(|s| words.iter().any(|w| segment_kind(s).contains(w)))
-        };
-        if has(&["commit", "git"]) {
-            return ArtifactKind::Commit;
-        }
-        if has(&["layer", "image", "oci", "docker"]) {
-            return ArtifactKind::ImageLayer;
-        }
-        let names: Vec<&str> = segments.iter().filter_map(segment_name).collect();
-        if has(&["pickle", "safetensors", "gguf", "checkpoint", "tensor"])
-            || names.iter().any(|n| is_checkpoint_name(n))
-        {
-            return ArtifactKind::Checkpoint;
-        }
-        if has(&["cell", "notebook"]) || names.iter().any(|n| extension(n) == "ipynb") {
-            return ArtifactKind::Notebook;
-        }
-        let innermost = names.last().copied();
-        if innermost.is_some_and(is_log_name) {
-            return ArtifactKind::Log;
-        }
-        if segments.len() > 1 && names.len() > 1
-            || has(&["entry", "archive", "tar", "zip", "member"])
-        {
-            return ArtifactKind::Archive;
-        }
-        match innermost {
-            Some(n) if is_config_name(n) => ArtifactKind::Config,
-            Some(n) if is_code_name(n) => ArtifactKind::Code,
-            Some(_) => ArtifactKind::File,
-            None if has(&["stdin"]) => ArtifactKind::Stdin,
-            None => ArtifactKind::File,
-        }
+        classify(&read_segments(segments))
     }
+}
+
+/// What classification reads of one segment: its kind tag and the name it carries.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Seg<'a> {
+    kind: &'a str,
+    name: Option<&'a str>,
+}
+
+fn read_segments(segments: &[Value]) -> Vec<Seg<'_>> {
+    segments
+        .iter()
+        .map(|v| Seg {
+            kind: v.get("kind").and_then(Value::as_str).unwrap_or(""),
+            name: segment_name(v),
+        })
+        .collect()
+}
+
+/// The segments of a chain of files and stdin, read without serializing; `None` when the chain
+/// has other segments (their fields are read from the serialized form).
+pub(crate) fn plain_segments(origin: &Origin) -> Option<Vec<Seg<'_>>> {
+    origin
+        .segments()
+        .into_iter()
+        .map(|s| match s {
+            Segment::File { path } => Some(Seg {
+                kind: "file",
+                name: Some(path.as_str()),
+            }),
+            Segment::Stdin => Some(Seg {
+                kind: "stdin",
+                name: None,
+            }),
+            #[allow(unreachable_patterns)]
+            _ => None,
+        })
+        .collect()
+}
+
+/// Whether `haystack` contains `word`, ignoring ASCII case.
+fn contains_word(haystack: &str, word: &str) -> bool {
+    haystack
+        .as_bytes()
+        .windows(word.len())
+        .any(|w| w.eq_ignore_ascii_case(word.as_bytes()))
+}
+
+pub(crate) fn classify(segments: &[Seg<'_>]) -> ArtifactKind {
+    let has = |words: &[&str]| {
+        segments
+            .iter()
+            .any(|s| words.iter().any(|w| contains_word(s.kind, w)))
+    };
+    if has(&["commit", "git"]) {
+        return ArtifactKind::Commit;
+    }
+    if has(&["layer", "image", "oci", "docker"]) {
+        return ArtifactKind::ImageLayer;
+    }
+    let mut names = segments.iter().filter_map(|s| s.name);
+    if has(&["pickle", "safetensors", "gguf", "checkpoint", "tensor"])
+        || names.clone().any(is_checkpoint_name)
+    {
+        return ArtifactKind::Checkpoint;
+    }
+    if has(&["cell", "notebook"])
+        || names
+            .clone()
+            .any(|n| extension(n).eq_ignore_ascii_case("ipynb"))
+    {
+        return ArtifactKind::Notebook;
+    }
+    let count = names.clone().count();
+    let innermost = names.next_back();
+    if innermost.is_some_and(is_log_name) {
+        return ArtifactKind::Log;
+    }
+    if count > 1 || has(&["entry", "archive", "tar", "zip", "member"]) {
+        return ArtifactKind::Archive;
+    }
+    match innermost {
+        Some(n) if is_config_name(n) => ArtifactKind::Config,
+        Some(n) if is_code_name(n) => ArtifactKind::Code,
+        Some(_) => ArtifactKind::File,
+        None if has(&["stdin"]) => ArtifactKind::Stdin,
+        None => ArtifactKind::File,
+    }
+}
+
+/// Whether a place is a log line, whose timestamp may be read from its line: the innermost
+/// named file is a log (wherever it sits: inside a layer or a commit too), or it is stdin.
+pub(crate) fn is_log_line(segments: &[Seg<'_>]) -> bool {
+    match segments.iter().filter_map(|s| s.name).next_back() {
+        Some(name) => is_log_name(name),
+        None => segments.iter().any(|s| contains_word(s.kind, "stdin")),
+    }
+}
+
+/// [`is_log_line`] for a serialized origin chain.
+pub fn is_log_segments(segments: &[Value]) -> bool {
+    is_log_line(&read_segments(segments))
 }
 
 impl fmt::Display for ArtifactKind {
@@ -261,13 +331,19 @@ pub fn origin_label(segments: &[Value]) -> String {
         .join(" \u{203a} ")
 }
 
-/// The lowercase extension of the last component of `name` (`""` when none).
-fn extension(name: &str) -> String {
+/// The extension of the last component of `name` (`""` when none), as written.
+fn extension(name: &str) -> &str {
     let base = base_name(name);
     match base.rfind('.') {
-        Some(i) if i > 0 => base[i + 1..].to_ascii_lowercase(),
-        _ => String::new(),
+        Some(i) if i > 0 => &base[i + 1..],
+        _ => "",
     }
+}
+
+/// Whether the extension of `name` is one of `list` (lowercase), ignoring case.
+fn has_extension(name: &str, list: &[&str]) -> bool {
+    let ext = extension(name);
+    list.iter().any(|e| ext.eq_ignore_ascii_case(e))
 }
 
 fn base_name(name: &str) -> &str {
@@ -275,31 +351,35 @@ fn base_name(name: &str) -> &str {
 }
 
 fn is_checkpoint_name(name: &str) -> bool {
-    matches!(
-        extension(name).as_str(),
-        "pt" | "pth"
-            | "ckpt"
-            | "safetensors"
-            | "gguf"
-            | "ggml"
-            | "pkl"
-            | "pickle"
-            | "joblib"
-            | "h5"
-            | "hdf5"
-            | "keras"
-            | "onnx"
-            | "npz"
-            | "msgpack"
+    has_extension(
+        name,
+        &[
+            "pt",
+            "pth",
+            "ckpt",
+            "safetensors",
+            "gguf",
+            "ggml",
+            "pkl",
+            "pickle",
+            "joblib",
+            "h5",
+            "hdf5",
+            "keras",
+            "onnx",
+            "npz",
+            "msgpack",
+        ],
     )
 }
 
 fn is_log_name(name: &str) -> bool {
-    let base = base_name(name).to_ascii_lowercase();
-    let ext = extension(name);
-    matches!(ext.as_str(), "log" | "jsonl" | "ndjson" | "out" | "err")
-        || base.contains(".log.")
-        || matches!(base.as_str(), "stdout" | "stderr" | "output")
+    let base = base_name(name);
+    has_extension(name, &["log", "jsonl", "ndjson", "out", "err"])
+        || contains_word(base, ".log.")
+        || ["stdout", "stderr", "output"]
+            .iter()
+            .any(|b| base.eq_ignore_ascii_case(b))
         || name
             .split(['/', '\\'])
             .rev()
@@ -308,79 +388,54 @@ fn is_log_name(name: &str) -> bool {
 }
 
 fn is_config_name(name: &str) -> bool {
-    let base = base_name(name).to_ascii_lowercase();
-    base.starts_with(".env")
-        || base.ends_with(".env")
-        || matches!(
-            base.as_str(),
-            ".npmrc"
-                | ".pypirc"
-                | ".netrc"
-                | ".dockercfg"
-                | ".git-credentials"
-                | ".htpasswd"
-                | "credentials"
-                | "config"
-                | "dockerfile"
-                | "docker-compose.yml"
-        )
-        || matches!(
-            extension(name).as_str(),
-            "yaml"
-                | "yml"
-                | "toml"
-                | "json"
-                | "ini"
-                | "cfg"
-                | "conf"
-                | "config"
-                | "properties"
-                | "tfvars"
-                | "xml"
-                | "plist"
+    let base = base_name(name);
+    let starts = |p: &str| {
+        base.len() >= p.len() && base.as_bytes()[..p.len()].eq_ignore_ascii_case(p.as_bytes())
+    };
+    starts(".env")
+        || has_extension(name, &["env"])
+        || [
+            ".npmrc",
+            ".pypirc",
+            ".netrc",
+            ".dockercfg",
+            ".git-credentials",
+            ".htpasswd",
+            "credentials",
+            "config",
+            "dockerfile",
+            "docker-compose.yml",
+        ]
+        .iter()
+        .any(|b| base.eq_ignore_ascii_case(b))
+        || has_extension(
+            name,
+            &[
+                "yaml",
+                "yml",
+                "toml",
+                "json",
+                "ini",
+                "cfg",
+                "conf",
+                "config",
+                "properties",
+                "tfvars",
+                "xml",
+                "plist",
+            ],
         )
 }
 
 fn is_code_name(name: &str) -> bool {
-    matches!(
-        extension(name).as_str(),
-        "py" | "ipy"
-            | "pyi"
-            | "r"
-            | "jl"
-            | "scala"
-            | "java"
-            | "kt"
-            | "go"
-            | "rs"
-            | "js"
-            | "mjs"
-            | "cjs"
-            | "ts"
-            | "tsx"
-            | "jsx"
-            | "rb"
-            | "php"
-            | "sh"
-            | "bash"
-            | "zsh"
-            | "ps1"
-            | "c"
-            | "cc"
-            | "cpp"
-            | "h"
-            | "hpp"
-            | "cs"
-            | "swift"
-            | "lua"
-            | "pl"
-            | "sql"
-            | "tf"
-            | "hcl"
-            | "gradle"
-            | "groovy"
-            | "mk"
-    ) || matches!(base_name(name), "Makefile" | "Justfile" | "Jenkinsfile")
+    has_extension(
+        name,
+        &[
+            "py", "ipy", "pyi", "r", "jl", "scala", "java", "kt", "go", "rs", "js", "mjs", "cjs",
+            "ts", "tsx", "jsx", "rb", "php", "sh", "bash", "zsh", "ps1", "c", "cc", "cpp", "h",
+            "hpp", "cs", "swift", "lua", "pl", "sql", "tf", "hcl", "gradle", "groovy", "mk",
+        ],
+    ) || ["Makefile", "Justfile", "Jenkinsfile"].contains(&base_name(name))
 }
 
 #[cfg(test)]

@@ -23,7 +23,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 use super::Finding;
-use super::artifact::{ArtifactKind, segments_json};
+use super::artifact::{self, ArtifactKind, segments_json};
 use super::seen::Seen;
 use crate::matcher::validator::Validation;
 use crate::rules::Severity;
@@ -127,8 +127,7 @@ impl Sighting {
     /// `context` is the line as the report shows it.
     pub fn from_finding(f: &Finding, show_secrets: bool, context: String) -> Sighting {
         let origin = segments_json(&f.origin);
-        let artifact = ArtifactKind::of_segments(&origin);
-        let seen = Seen::read(&origin, &f.before, &f.after, is_log(artifact, &origin));
+        let (artifact, seen) = classify(f);
         Sighting {
             secret: SecretInfo {
                 fingerprint: f.fingerprint.clone(),
@@ -156,21 +155,32 @@ impl Sighting {
     }
 }
 
-/// Whether a place is a log line, whose timestamp may be read from its context: a log file,
-/// wherever it sits (inside a layer or a commit too), or standard input.
-pub fn is_log(artifact: ArtifactKind, origin: &[Value]) -> bool {
-    if matches!(artifact, ArtifactKind::Log | ArtifactKind::Stdin) {
-        return true;
+/// The artifact kind of a finding's place, and when it was seen there. Chains of plain files
+/// are read directly; others through their serialized form (so new segment kinds and their
+/// date fields are read too).
+pub fn classify(f: &Finding) -> (ArtifactKind, Option<Seen>) {
+    match artifact::plain_segments(&f.origin) {
+        Some(segs) => {
+            let kind = artifact::classify(&segs);
+            let seen = if artifact::is_log_line(&segs) {
+                Seen::read(&[], &f.before, &f.after, true)
+            } else {
+                None
+            };
+            (kind, seen)
+        }
+        None => {
+            let origin = segments_json(&f.origin);
+            let kind = ArtifactKind::of_segments(&origin);
+            let seen = Seen::read(
+                &origin,
+                &f.before,
+                &f.after,
+                artifact::is_log_segments(&origin),
+            );
+            (kind, seen)
+        }
     }
-    // A log inside a commit or a layer is classified by its container; look at the file.
-    let inner: Vec<Value> = origin
-        .iter()
-        .filter(|s| super::artifact::segment_name(s).is_some())
-        .cloned()
-        .collect();
-    inner.last().is_some_and(|last| {
-        ArtifactKind::of_segments(std::slice::from_ref(last)) == ArtifactKind::Log
-    })
 }
 
 /// One secret and every place it reached.
@@ -287,11 +297,7 @@ impl Radius {
             .groups
             .into_values()
             .map(|(secret, mut places)| {
-                places.sort_by(|a, b| {
-                    location_key(a)
-                        .cmp(&location_key(b))
-                        .then_with(|| a.location.cmp(&b.location))
-                });
+                places.sort_by_cached_key(|p| (location_key(p), p.location.clone()));
                 let mut artifacts = BTreeMap::new();
                 for p in &places {
                     *artifacts.entry(p.artifact).or_insert(0) += 1;

@@ -38,6 +38,17 @@ const JS: &str = include_str!("assets/report.js");
 /// How many secrets the "rotate first" list shows.
 const ROTATE_FIRST: usize = 5;
 
+/// Places shown in one secret's tree (a key in every line of a huge log would make a page
+/// no browser opens); the count is always exact.
+pub const PLACES_PER_SECRET: usize = 2000;
+
+/// Places shown in all trees together; past it, each further secret shows
+/// [`PLACES_PAST_BUDGET`]. Counts stay exact and the JSON result has every place.
+pub const PLACES_IN_PAGE: usize = 20_000;
+
+/// Places shown per secret once [`PLACES_IN_PAGE`] is spent.
+pub const PLACES_PAST_BUDGET: usize = 3;
+
 /// Escapes text for HTML element content and quoted attribute values.
 pub fn esc(s: &str) -> String {
     let mut out = String::with_capacity(s.len() + 8);
@@ -386,15 +397,21 @@ fn table(h: &mut String, r: &Results) {
     );
     // Which result reported a place is worth saying only when there are several.
     let sources = r.inputs.len() > 1;
+    let mut budget = PLACES_IN_PAGE;
     for (i, g) in r.groups.iter().enumerate() {
-        secret_rows(h, i, g, sources);
+        let shown = g
+            .spread()
+            .min(PLACES_PER_SECRET)
+            .min(budget.max(PLACES_PAST_BUDGET));
+        budget = budget.saturating_sub(shown);
+        secret_rows(h, i, g, sources, shown);
     }
     h.push_str(
         "</table>\n<p id=\"no-match\" hidden>No secret matches the filter.</p>\n</section>\n",
     );
 }
 
-fn secret_rows(h: &mut String, i: usize, g: &SecretGroup, sources: bool) {
+fn secret_rows(h: &mut String, i: usize, g: &SecretGroup, sources: bool, shown_places: usize) {
     let s = &g.secret;
     let kinds: Vec<&str> = g.artifacts.keys().map(|k| k.as_str()).collect();
     let when = |p: &Option<Place>| {
@@ -504,17 +521,19 @@ fn secret_rows(h: &mut String, i: usize, g: &SecretGroup, sources: bool) {
         if g.spread() == 1 { "" } else { "s" },
         esc(&g.kinds_summary())
     );
-    tree(h, &g.places, sources);
+    tree(h, &g.places, sources, shown_places);
     h.push_str("</td></tr>\n</tbody>\n");
 }
 
 /// A node of the location tree: one origin segment, what is inside it, and the places found
-/// directly in it.
+/// directly in it. Children keep their first-seen order (places come sorted by location) and
+/// are found by (kind, label) through an index, so a secret in a million files stays linear.
 #[derive(Default)]
 struct Node<'a> {
     label: String,
     kind: String,
     children: Vec<Node<'a>>,
+    index: std::collections::HashMap<(String, String), usize>,
     places: Vec<&'a Place>,
 }
 
@@ -526,30 +545,35 @@ impl<'a> Node<'a> {
         };
         let label = segment_label(first);
         let kind = segment_kind(first);
-        let i = match self
-            .children
-            .iter()
-            .position(|c| c.label == label && c.kind == kind)
-        {
-            Some(i) => i,
-            None => {
-                self.children.push(Node {
-                    label,
-                    kind,
-                    ..Node::default()
-                });
-                self.children.len() - 1
-            }
-        };
+        let next = self.children.len();
+        let i = *self
+            .index
+            .entry((kind.clone(), label.clone()))
+            .or_insert(next);
+        if i == next {
+            self.children.push(Node {
+                label,
+                kind,
+                ..Node::default()
+            });
+        }
         self.children[i].insert(rest, place);
     }
 }
 
 /// Places as a tree: bundle › layer › file › line, one level per origin segment.
-fn tree(h: &mut String, places: &[Place], sources: bool) {
+fn tree(h: &mut String, places: &[Place], sources: bool, shown: usize) {
     let mut root = Node::default();
-    for p in places {
+    for p in places.iter().take(shown) {
         root.insert(&p.origin, p);
+    }
+    if places.len() > shown {
+        let _ = write!(
+            h,
+            "<p class=\"banner warn\">The first {shown} of {} places; the JSON result \
+             (or <code>ferret scan --group secret -f json</code>) lists them all.</p>",
+            places.len()
+        );
     }
     h.push_str("<ul class=\"tree\">");
     for c in &root.children {
@@ -721,6 +745,30 @@ mod tests {
         assert_eq!(page.matches("<script").count(), 1, "only our own script");
         assert!(!page.contains("href=\"javascript"), "no script links");
         assert!(page.contains("&lt;script&gt;window.pwned=1&lt;/script&gt;"));
+    }
+
+    #[test]
+    fn huge_spreads_are_capped_but_counted() {
+        let n = PLACES_PER_SECRET + 5;
+        let findings: Vec<_> = (0..n)
+            .map(|i| {
+                json!({"rule_id": "aws.access-key-id", "severity": "high", "fingerprint": "f",
+                       "path": format!("logs/{i}.log"), "line": 1, "column": 1})
+            })
+            .collect();
+        let mut m = Merge::new(false);
+        m.add(
+            "big.json",
+            &json!({"version": 1, "findings": findings}).to_string(),
+        )
+        .unwrap();
+        let page = render(&m.finish(), &HtmlOptions::default());
+        assert_eq!(
+            page.matches("<li class=\"leaf\">").count(),
+            PLACES_PER_SECRET
+        );
+        assert!(page.contains(&format!("The first {PLACES_PER_SECRET} of {n} places")));
+        assert!(page.contains(&format!("data-places=\"{n}\"")));
     }
 
     #[test]

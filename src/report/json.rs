@@ -23,9 +23,7 @@ use serde_json::{Value, json};
 use super::{FORMAT_VERSION, Group, ReportOptions, Reporter, sort};
 use crate::blob::Segment;
 use crate::finding::Finding;
-use crate::finding::artifact::{ArtifactKind, segments_json};
-use crate::finding::radius::{Radius, is_log, provider_of};
-use crate::finding::seen::Seen;
+use crate::finding::radius::{self, Radius, provider_of};
 use crate::scan::{Summary, Warning};
 
 /// The JSON object for one finding.
@@ -34,9 +32,7 @@ pub fn finding_json(f: &Finding, opts: &ReportOptions) -> Value {
         Segment::File { path } => path.clone(),
         other => other.to_string(),
     };
-    let segments = segments_json(&f.origin);
-    let artifact = ArtifactKind::of_segments(&segments);
-    let seen = Seen::read(&segments, &f.before, &f.after, is_log(artifact, &segments));
+    let (artifact, seen) = radius::classify(f);
     let mut v = json!({
         "rule_id": f.rule.id(),
         "rule_name": f.rule.name(),

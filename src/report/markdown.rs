@@ -6,8 +6,10 @@
 //!
 //! The same content as the HTML page, in the order a reader acts on it: a one-line summary,
 //! the secrets table most urgent first (severity, spread, first and last seen, a link to
-//! rotate), places by artifact kind, then every secret's places (at most
-//! [`PLACES_PER_SECRET`] each, so that a summary stays under CI size limits).
+//! rotate), places by artifact kind, then every secret's places. A summary must stay under CI
+//! size limits (GitHub's is 1 MiB), so the table stops at [`MAX_SECRETS`] secrets, places are
+//! listed for the first [`MAX_SECRETS_WITH_PLACES`], at most [`PLACES_PER_SECRET`] each; what
+//! is left out is counted, never silently dropped.
 //!
 //! Text from the input is escaped by [`md`]: HTML is neutralised (GitHub renders HTML in
 //! Markdown) and Markdown punctuation is backslash-escaped, so a file name cannot open a link,
@@ -23,6 +25,12 @@ use crate::matcher::validator::Validation;
 
 /// Places listed per secret; the rest are counted.
 pub const PLACES_PER_SECRET: usize = 20;
+
+/// Secrets in the table; the rest are counted (GitHub job summaries stop at 1 MiB).
+pub const MAX_SECRETS: usize = 200;
+
+/// Secrets whose places are listed.
+pub const MAX_SECRETS_WITH_PLACES: usize = 50;
 
 /// Escapes text for Markdown (GitHub-flavoured): HTML specials become entities, Markdown
 /// punctuation is backslash-escaped, line breaks become spaces.
@@ -140,7 +148,7 @@ pub fn render(results: &Results, title: &str) -> String {
         "| # | Severity | Secret | Rule | Places | Where | First seen | Last seen | Rotate |\n\
          |--:|---|---|---|--:|---|---|---|---|\n",
     );
-    for (i, g) in r.groups.iter().enumerate() {
+    for (i, g) in r.groups.iter().enumerate().take(MAX_SECRETS) {
         let s = &g.secret;
         let check = match s.validation {
             Validation::Passed => " \u{2713}",
@@ -165,13 +173,20 @@ pub fn render(results: &Results, title: &str) -> String {
         );
     }
 
+    if r.groups.len() > MAX_SECRETS {
+        let _ = writeln!(
+            m,
+            "\n\u{2026} and {} more secrets (see the HTML report or JSON).",
+            r.groups.len() - MAX_SECRETS
+        );
+    }
     m.push_str("\n## Where secrets were found\n\n| Artifact | Places | Secrets |\n|---|--:|--:|\n");
     for (kind, places, secrets) in r.by_artifact() {
         let _ = writeln!(m, "| {} | {places} | {secrets} |", kind.label());
     }
 
     m.push_str("\n## Places\n");
-    for (i, g) in r.groups.iter().enumerate() {
+    for (i, g) in r.groups.iter().enumerate().take(MAX_SECRETS_WITH_PLACES) {
         let s = &g.secret;
         let _ = writeln!(
             m,
@@ -212,6 +227,13 @@ pub fn render(results: &Results, title: &str) -> String {
                 plural("place", rest)
             );
         }
+    }
+    if r.groups.len() > MAX_SECRETS_WITH_PLACES {
+        let _ = writeln!(
+            m,
+            "\nPlaces of the other {} secrets: see the HTML report or JSON.",
+            r.groups.len() - MAX_SECRETS_WITH_PLACES
+        );
     }
     let _ = writeln!(
         m,

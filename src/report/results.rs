@@ -22,10 +22,8 @@ use serde_json::Value;
 
 use super::FORMAT_VERSION;
 use crate::error::{Error, Result};
-use crate::finding::artifact::{ArtifactKind, origin_label};
-use crate::finding::radius::{
-    Place, Radius, SecretGroup, SecretInfo, Sighting, is_log, provider_of,
-};
+use crate::finding::artifact::{ArtifactKind, is_log_segments, origin_label};
+use crate::finding::radius::{Place, Radius, SecretGroup, SecretInfo, Sighting, provider_of};
 use crate::finding::seen::Seen;
 use crate::matcher::validator::Validation;
 use crate::rules::Severity;
@@ -186,32 +184,36 @@ impl Merge {
     }
 
     /// Reads one result: a JSON document (`-f json`) or a JSONL stream (`-f jsonl`).
+    ///
+    /// Findings are read one at a time into the few fields reports use; the document is never
+    /// held as a tree of JSON values, so memory stays near the size of what is kept.
     pub fn add(&mut self, label: &str, text: &str) -> Result<()> {
         let err = |message: String| Error::Results {
             input: label.to_string(),
             message,
         };
-        let (header, findings) = match serde_json::from_str::<Value>(text) {
-            Ok(doc) if doc.get("findings").is_some() => {
-                let findings = match doc.get("findings") {
-                    Some(Value::Array(a)) => a.clone(),
-                    _ => return Err(err("\"findings\" is not an array".into())),
-                };
-                (doc, findings)
-            }
-            Ok(doc) if doc.get("type").is_some() => jsonl(text).map_err(err)?,
-            Ok(_) => {
+        let first = text.trim_start().lines().next().unwrap_or("");
+        let is_jsonl = serde_json::from_str::<Value>(first)
+            .is_ok_and(|v| v.get("type").is_some() && v.get("findings").is_none());
+        let doc = if is_jsonl {
+            jsonl(text).map_err(err)?
+        } else {
+            let doc: Document = serde_json::from_str(text).map_err(|e| {
+                err(if e.is_data() {
+                    format!("not a ferret result: {e}")
+                } else {
+                    format!("not JSON: {e}")
+                })
+            })?;
+            if doc.findings.is_none() {
                 return Err(err(
                     "not a ferret result (no \"findings\"; write one with `ferret scan -f json`)"
                         .into(),
                 ));
             }
-            Err(e) => match jsonl(text) {
-                Ok(x) => x,
-                Err(_) => return Err(err(format!("not JSON: {e}"))),
-            },
+            doc
         };
-        if let Some(v) = header.get("version") {
+        if let Some(v) = &doc.version {
             match v.as_u64() {
                 Some(n) if n <= u64::from(FORMAT_VERSION) => {}
                 _ => {
@@ -221,7 +223,7 @@ impl Merge {
                 }
             }
         }
-        let summary = header.get("summary");
+        let summary = doc.summary.as_ref();
         if let Some(ws) = summary
             .and_then(|s| s.get("warnings"))
             .and_then(Value::as_array)
@@ -238,16 +240,18 @@ impl Merge {
         }
         let mut info = InputInfo {
             label: label.to_string(),
-            tool_version: header
-                .pointer("/tool/version")
+            tool_version: doc
+                .tool
+                .as_ref()
+                .and_then(|t| t.get("version"))
                 .and_then(Value::as_str)
                 .map(str::to_string),
             summary: summary.and_then(|s| ScanSummary::deserialize(s).ok()),
             findings: 0,
             has_secrets: false,
         };
-        for (i, f) in findings.iter().enumerate() {
-            match self.sighting(label, f) {
+        for (i, record) in doc.findings.unwrap_or_default().into_iter().enumerate() {
+            match record.and_then(|r| self.sighting(label, r)) {
                 Ok((s, had_secret)) => {
                     info.findings += 1;
                     info.has_secrets |= had_secret;
@@ -264,8 +268,7 @@ impl Merge {
     }
 
     /// One finding of a result as a sighting, and whether it carried the secret in clear.
-    fn sighting(&self, label: &str, f: &Value) -> std::result::Result<(Sighting, bool), String> {
-        let r = Record::deserialize(f).map_err(|e| e.to_string())?;
+    fn sighting(&self, label: &str, r: Record) -> std::result::Result<(Sighting, bool), String> {
         if r.fingerprint.is_empty() || r.rule_id.is_empty() {
             return Err("no fingerprint or rule id".into());
         }
@@ -289,7 +292,7 @@ impl Merge {
         let seen = r
             .seen
             .and_then(|v| Seen::deserialize(v).ok())
-            .or_else(|| Seen::read(&origin, &context, "", is_log(artifact, &origin)));
+            .or_else(|| Seen::read(&origin, &context, "", is_log_segments(&origin)));
         let location = r
             .location
             .unwrap_or_else(|| format!("{}:{}:{}", origin_label(&origin), r.line, r.column));
@@ -339,10 +342,60 @@ impl Merge {
     }
 }
 
+/// A result document: only what reports read. Other keys (`secrets` of `--group secret`) are
+/// skipped without being built.
+#[derive(Debug, Default, Deserialize)]
+struct Document {
+    #[serde(default)]
+    version: Option<Value>,
+    #[serde(default)]
+    tool: Option<Value>,
+    #[serde(default)]
+    summary: Option<Value>,
+    #[serde(default, deserialize_with = "records")]
+    findings: Option<Vec<RecordResult>>,
+}
+
+/// A finding read into a [`Record`], or why it could not be.
+type RecordResult = std::result::Result<Record, String>;
+
+fn record(v: &Value) -> RecordResult {
+    Record::deserialize(v).map_err(|e| e.to_string())
+}
+
+/// Reads an array of findings one element at a time: a finding that does not fit is an error
+/// for that finding only, and no element outlives its conversion.
+fn records<'de, D: serde::Deserializer<'de>>(
+    d: D,
+) -> std::result::Result<Option<Vec<RecordResult>>, D::Error> {
+    struct Findings;
+    impl<'de> serde::de::Visitor<'de> for Findings {
+        type Value = Vec<RecordResult>;
+
+        fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("an array of findings")
+        }
+
+        fn visit_seq<A: serde::de::SeqAccess<'de>>(
+            self,
+            mut seq: A,
+        ) -> std::result::Result<Self::Value, A::Error> {
+            let mut out = Vec::with_capacity(seq.size_hint().unwrap_or(0).min(1 << 16));
+            while let Some(v) = seq.next_element::<Value>()? {
+                out.push(record(&v));
+            }
+            Ok(out)
+        }
+    }
+    d.deserialize_seq(Findings).map(Some)
+}
+
 /// A JSONL stream: its summary line (as the header) and its findings.
-fn jsonl(text: &str) -> std::result::Result<(Value, Vec<Value>), String> {
-    let mut header = Value::Null;
-    let mut findings = Vec::new();
+fn jsonl(text: &str) -> std::result::Result<Document, String> {
+    let mut doc = Document {
+        findings: Some(Vec::new()),
+        ..Document::default()
+    };
     let mut warnings = Vec::new();
     for (n, line) in text.lines().enumerate() {
         if line.trim().is_empty() {
@@ -350,25 +403,26 @@ fn jsonl(text: &str) -> std::result::Result<(Value, Vec<Value>), String> {
         }
         let v: Value =
             serde_json::from_str(line).map_err(|e| format!("line {}: not JSON: {e}", n + 1))?;
-        let data = v.get("data").cloned().unwrap_or(Value::Null);
+        let data = v.get("data").unwrap_or(&Value::Null);
         match v.get("type").and_then(Value::as_str) {
-            Some("finding") => findings.push(data),
-            Some("warning") => warnings.push(data),
-            Some("summary") => header = data,
+            Some("finding") => doc.findings.get_or_insert_with(Vec::new).push(record(data)),
+            Some("warning") => warnings.push(data.clone()),
+            Some("summary") => {
+                doc.version = data.get("version").cloned();
+                doc.tool = data.get("tool").cloned();
+                doc.summary = Some(data.clone());
+            }
             _ => {}
         }
     }
     // A JSONL summary line carries version and tool itself, and its warnings were streamed.
-    let mut summary = header.clone();
-    if let Some(obj) = summary.as_object_mut() {
+    if doc.summary.is_none() && !warnings.is_empty() {
+        doc.summary = Some(Value::Object(Default::default()));
+    }
+    if let Some(obj) = doc.summary.as_mut().and_then(Value::as_object_mut) {
         obj.insert("warnings".into(), Value::Array(warnings));
     }
-    let doc = serde_json::json!({
-        "version": header.get("version").cloned().unwrap_or(Value::from(FORMAT_VERSION)),
-        "tool": header.get("tool").cloned().unwrap_or(Value::Null),
-        "summary": summary,
-    });
-    Ok((doc, findings))
+    Ok(doc)
 }
 
 /// The fields of a JSON finding that reports use; everything but the identity is optional.

@@ -49,13 +49,21 @@
     });
   });
 
+  // The text each secret is searched by (its row and its places), read once.
+  var texts = new Map();
+  function text(tb) {
+    var t = texts.get(tb);
+    if (t === undefined) { t = tb.textContent.toLowerCase(); texts.set(tb, t); }
+    return t;
+  }
+
   function applyFilter() {
     var q = filter.value.trim().toLowerCase();
     var sev = sevSel.value;
     var kind = kindSel.value;
     var shown = 0;
     bodies().forEach(function (tb) {
-      var ok = (!q || tb.textContent.toLowerCase().indexOf(q) >= 0) &&
+      var ok = (!q || text(tb).indexOf(q) >= 0) &&
         (!sev || tb.getAttribute("data-severity-name") === sev) &&
         (!kind || (" " + tb.getAttribute("data-kinds") + " ").indexOf(" " + kind + " ") >= 0);
       tb.hidden = !ok;
