@@ -469,3 +469,73 @@ fn report_names_unreadable_results_and_exits_2() {
     // No input at all is a usage error.
     assert_eq!(run(t.ferret().args(["report"])).code, 2);
 }
+
+/// Segments this ferret does not produce yet (image layers, archive entries, commits) come
+/// through a result as they will: the report reads them generically. One key is in two layers
+/// of an image and in a commit of a repository.
+#[test]
+fn report_reads_layers_entries_and_commits_it_does_not_know_yet() {
+    let t = TestDir::new();
+    let finding = |origin: serde_json::Value, line: u64| {
+        serde_json::json!({
+            "rule_id": "aws.access-key-id", "rule_name": "AWS access key ID",
+            "severity": "high", "fingerprint": "0123456789abcdef0123456789abcdef",
+            "path": origin[0]["path"], "origin": origin, "line": line, "column": 19,
+            "masked": "AKIA****", "context": "AWS_ACCESS_KEY_ID=AKIA****", "validation": "none",
+            "remediation": "Deactivate and delete the key in IAM."
+        })
+    };
+    let layer = |index: u64, digest: &str| {
+        serde_json::json!([
+            {"kind": "file", "path": "dist/app.tar"},
+            {"kind": "layer", "index": index, "digest": digest, "created_by": "COPY . /app"},
+            {"kind": "entry", "path": "app/.env"}
+        ])
+    };
+    let doc = serde_json::json!({"version": 1, "findings": [
+        finding(layer(1, "sha256:1111111111111111111111111111111111111111"), 3),
+        finding(layer(3, "sha256:3333333333333333333333333333333333333333"), 3),
+        finding(serde_json::json!([
+            {"kind": "file", "path": "repo"},
+            {"kind": "git_commit", "id": "9fceb02d0ae598e95dc970b74767f19372d61af8",
+             "date": "2024-04-30T09:00:00+02:00"},
+            {"kind": "file", "path": "deploy/app.env"}
+        ]), 2),
+    ]});
+    t.write("image.json", doc.to_string());
+
+    let r = run(t.ferret().args(["report", "image.json", "-f", "markdown"]));
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    // Times win over layer positions: the commit date is both earliest and latest.
+    assert!(
+        r.stdout.contains(
+            "| 1 | high | <code>AKIA\\*\\*\\*\\*</code> | AWS access key ID | 3 | 2 image layers, 1 git commit | 2024-04-30 07:00:00 UTC | 2024-04-30 07:00:00 UTC |"
+        ),
+        "{}",
+        r.stdout
+    );
+    assert!(
+        r.stdout.contains("- <code>dist/app.tar \u{203a} layer 1 sha256:1111111111111111… \u{203a} entry app/.env:3:19</code> (image layer, seen layer 1)"),
+        "{}",
+        r.stdout
+    );
+
+    let r = run(t
+        .ferret()
+        .args(["report", "image.json", "-o", "image.html"]));
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let html = std::fs::read_to_string(t.path().join("image.html")).unwrap();
+    // bundle › layer › file › line: one node for the tarball, one per layer, the entry in each.
+    assert_eq!(
+        html.matches("<span class=\"seg seg-file\">dist/app.tar</span>")
+            .count(),
+        1
+    );
+    assert!(html.contains(
+        "<li class=\"node\"><span class=\"seg-kind\">layer</span><span class=\"seg seg-layer\">1 sha256:1111111111111111…</span><ul>\
+         <li class=\"node\"><span class=\"seg-kind\">entry</span><span class=\"seg seg-entry\">app/.env</span><ul>\
+         <li class=\"leaf\"><span class=\"pos\">line 3, column 19</span>"
+    ), "{html}");
+    assert!(html.contains("<span class=\"seg-kind\">git_commit</span>"));
+    assert!(html.contains("data-kind=\"image_layer\" data-places=\"2\""));
+}

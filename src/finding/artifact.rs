@@ -93,7 +93,7 @@ impl ArtifactKind {
             ArtifactKind::Archive => "archive entry",
             ArtifactKind::Config => "config file",
             ArtifactKind::Code => "source file",
-            ArtifactKind::Stdin => "stdin",
+            ArtifactKind::Stdin => "stdin line",
             ArtifactKind::File => "other file",
         }
     }
@@ -255,16 +255,8 @@ pub fn segment_name(segment: &Value) -> Option<&str> {
 }
 
 /// Fields that identify a segment that is not a file, in the order a label shows them.
-const ID_FIELDS: [&str; 9] = [
-    "index",
-    "digest",
-    "id",
-    "commit",
-    "sha",
-    "part",
-    "key",
-    "encoding",
-    "created_by",
+const ID_FIELDS: [&str; 8] = [
+    "index", "digest", "id", "commit", "sha", "part", "key", "encoding",
 ];
 
 /// A short label for a serialized segment: a file's path, `<stdin>`, or the segment's kind

@@ -233,9 +233,9 @@ impl SecretGroup {
     }
 }
 
-/// `label` with an `s` when `n` is not 1 (`stdin` stays).
+/// `label` with an `s` when `n` is not 1.
 pub fn plural(label: &str, n: usize) -> String {
-    if n == 1 || label == "stdin" {
+    if n == 1 {
         label.to_string()
     } else {
         format!("{label}s")
