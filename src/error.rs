@@ -75,6 +75,14 @@ pub enum Error {
     /// A git repository cannot be opened or read.
     #[error("git: {0}")]
     Git(String),
+    /// A scan result given to `ferret report` cannot be read.
+    #[error("cannot read results {input}: {message}")]
+    Results {
+        /// The result file (or `<stdin>`).
+        input: String,
+        /// What is wrong with it.
+        message: String,
+    },
     /// The thread pool could not be built.
     #[error("cannot start worker threads: {0}")]
     Threads(String),

@@ -6,6 +6,8 @@
 /// Shared helpers: temp dirs, the `ferret` command, synthetic secrets.
 mod common;
 
+/// The HTML report in headless Chromium: table, counts, sorting, filtering, escaping.
+mod browser;
 /// Chunked and streamed scans equal whole scans, including secrets across seams.
 mod chunks;
 /// Exit codes, formats, output files, colour, stdin, broken pipes.
@@ -26,6 +28,8 @@ mod git;
 mod precommit;
 /// Container images from our own writer: docker-save, OCI layouts, whiteouts, config.
 mod image;
+/// Blast radius (`scan --group secret`) and `ferret report` (HTML, Markdown, merge).
+mod incident;
 /// Property tests: the prefiltered path equals the brute-force path.
 mod properties;
 /// The registry client against a fake registry: Bearer tokens, platforms, digests.

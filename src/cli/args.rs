@@ -26,6 +26,8 @@ pub enum Command {
     /// Record today's findings so that later scans report only new ones.
     #[command(subcommand)]
     Baseline(BaselineCommand),
+    /// Write an HTML page or a Markdown summary from JSON results (merging several scans).
+    Report(ReportArgs),
     /// List or check rules.
     #[command(subcommand)]
     Rules(RulesCommand),
@@ -55,6 +57,47 @@ pub enum FormatArg {
     Jsonl,
     /// SARIF 2.1.0 (GitHub code scanning).
     Sarif,
+}
+
+/// How a scan report is organised.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum GroupArg {
+    /// One entry per secret, with every place it reached (the blast radius).
+    Secret,
+}
+
+/// `ferret report` formats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
+pub enum ReportFormatArg {
+    /// One self-contained HTML page (the default).
+    #[default]
+    Html,
+    /// Markdown, for CI job summaries and tickets.
+    Markdown,
+}
+
+/// `ferret report`.
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    /// JSON results of `ferret scan -f json` (or `-f jsonl`); `-` reads stdin. Several are
+    /// merged: one entry per secret, each place once.
+    #[arg(value_name = "RESULT", required = true)]
+    pub inputs: Vec<String>,
+    /// Output format.
+    #[arg(short, long, value_enum, default_value_t)]
+    pub format: ReportFormatArg,
+    /// Write to FILE (created with mode 0600) instead of stdout.
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Show secrets in clear, if the results carry them (scanned with --show-secrets).
+    #[arg(long)]
+    pub show_secrets: bool,
+    /// The report's title.
+    #[arg(long, value_name = "TEXT", default_value = "ferret: secrets report")]
+    pub title: String,
+    /// Print no warnings on stderr.
+    #[arg(short, long)]
+    pub quiet: bool,
 }
 
 /// Whether large files are memory-mapped.
@@ -112,6 +155,10 @@ pub struct ScanArgs {
     /// Print secrets in clear (text, SARIF) and include them in JSON. Off by default.
     #[arg(long)]
     pub show_secrets: bool,
+    /// Group the report by secret: one entry per secret with every place it reached, counts
+    /// by kind of artifact, and the earliest and latest place seen.
+    #[arg(long, value_enum, value_name = "BY")]
+    pub group: Option<GroupArg>,
     /// Worker threads (default: one per core).
     #[arg(short = 'j', long, value_name = "N", default_value_t = 0)]
     pub threads: usize,

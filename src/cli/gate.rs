@@ -45,6 +45,8 @@ pub struct Common {
     pub live: bool,
     /// How `oci://` images are pulled.
     pub registry: ferret::source::registry::RegistryOptions,
+    /// `--group secret`: one entry per secret (its blast radius) instead of one per finding.
+    pub group: Option<super::args::GroupArg>,
 }
 
 /// What a scan is set up with. The budget is the command line's (`[budgets]` in ferret.toml
@@ -203,6 +205,10 @@ pub fn execute(
         color: format == Format::Text && output::use_color(common.color, common.output.is_some()),
         rules,
         root: sarif_root,
+        group: match common.group {
+            Some(super::args::GroupArg::Secret) => ferret::report::Group::Secret,
+            None => ferret::report::Group::None,
+        },
     };
     // A live stream (`kubectl logs -f pod | ferret scan -`) never ends: text output cannot wait
     // to be sorted, so each finding is printed as found.

@@ -14,6 +14,7 @@ mod gate;
 mod git;
 mod output;
 mod redact;
+mod report;
 mod rules;
 mod scan;
 
@@ -59,6 +60,7 @@ pub fn main() -> ExitCode {
         args::Command::Redact(a) => redact::run(a),
         args::Command::Git(a) => git::run(a),
         args::Command::Baseline(c) => baseline::run(c),
+        args::Command::Report(a) => report::run(a),
         args::Command::Rules(c) => rules::run(c),
     };
     match result {

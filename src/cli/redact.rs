@@ -34,6 +34,7 @@ pub fn run(args: RedactArgs) -> anyhow::Result<ExitStatus> {
                 color: false,
                 rules,
                 root: None,
+                group: report::Group::None,
             };
             Some(report::reporter(format, opts, out))
         }

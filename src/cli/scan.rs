@@ -35,6 +35,7 @@ impl From<&ScanArgs> for Common {
             rules: a.rules.clone(),
             gate: a.gate.clone(),
             live: a.paths == ["-"],
+            group: a.group,
             registry: RegistryOptions {
                 insecure: a.insecure_registry.clone(),
                 platform: a.platform.clone(),

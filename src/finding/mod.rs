@@ -9,9 +9,12 @@
 
 pub mod allow;
 pub mod baseline;
+pub mod artifact;
 pub mod fingerprint;
 pub mod location;
+pub mod radius;
 pub mod redact;
+pub mod seen;
 
 use std::sync::Arc;
 

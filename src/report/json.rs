@@ -12,16 +12,23 @@
 //! {"version":1,"tool":{"name":"ferret","version":"…"},"findings":[…],"summary":{…}}
 //! {"type":"finding","data":{…}}      one line per finding, as found (JSONL)
 //! {"type":"warning","data":{…}}      one line per warning, as it happens (JSONL)
+//! {"type":"secret","data":{…}}       with --group secret: one line per secret, at the end (JSONL)
 //! {"type":"summary","data":{…}}      the last line (JSONL)
 //! ```
+//!
+//! With `--group secret` the JSON document also has `"secrets": […]`, one object per secret
+//! (its blast radius: `count`, `artifacts` by kind, `earliest`, `latest`, `places`), most
+//! urgent first. Fields added since version 1 first shipped (`provider`, `references`,
+//! `artifact`, `seen`, `secrets`) are additions: readers of version 1 can ignore them.
 
 use std::io::{self, Write};
 
 use serde_json::{Value, json};
 
-use super::{FORMAT_VERSION, ReportOptions, Reporter, sort};
+use super::{FORMAT_VERSION, Group, ReportOptions, Reporter, sort};
 use crate::blob::Segment;
 use crate::finding::Finding;
+use crate::finding::radius::{self, Radius, provider_of};
 use crate::scan::{Summary, Warning};
 
 /// The JSON object for one finding.
@@ -30,6 +37,7 @@ pub fn finding_json(f: &Finding, opts: &ReportOptions) -> Value {
         Some((path, _)) => path.to_string(),
         None => f.origin.root().to_string(),
     };
+    let (artifact, seen) = radius::classify(f);
     let mut v = json!({
         "rule_id": f.rule.id(),
         "rule_name": f.rule.name(),
@@ -49,6 +57,10 @@ pub fn finding_json(f: &Finding, opts: &ReportOptions) -> Value {
         "entropy": (f.entropy * 100.0).round() / 100.0,
         "validation": f.validation,
         "remediation": f.rule.spec.remediation,
+        "references": f.rule.spec.references,
+        "provider": provider_of(f.rule.id()),
+        "artifact": artifact,
+        "seen": seen,
     });
     if let Some(obj) = v.as_object_mut() {
         // A file a later image layer deleted: still in the image (see the origin's segment).
@@ -93,12 +105,17 @@ impl Reporter for JsonReporter {
 
     fn finish(&mut self, summary: &Summary) -> io::Result<()> {
         sort(&mut self.findings);
-        let doc = json!({
+        let mut doc = json!({
             "version": FORMAT_VERSION,
             "tool": tool(),
             "findings": self.findings.iter().map(|f| finding_json(f, &self.opts)).collect::<Vec<_>>(),
             "summary": summary,
         });
+        if self.opts.group == Group::Secret
+            && let Some(obj) = doc.as_object_mut()
+        {
+            obj.insert("secrets".into(), json!(self.opts.radius(&self.findings)));
+        }
         serde_json::to_writer_pretty(&mut self.out, &doc)?;
         self.out.write_all(b"\n")?;
         self.out.flush()
@@ -109,12 +126,14 @@ impl Reporter for JsonReporter {
 pub struct JsonlReporter {
     opts: ReportOptions,
     out: Box<dyn Write + Send>,
+    radius: Option<Radius>,
 }
 
 impl JsonlReporter {
     /// A reporter writing to `out`.
     pub fn new(opts: ReportOptions, out: Box<dyn Write + Send>) -> JsonlReporter {
-        JsonlReporter { opts, out }
+        let radius = (opts.group == Group::Secret).then(Radius::new);
+        JsonlReporter { opts, out, radius }
     }
 
     fn line(&mut self, kind: &str, data: Value) -> io::Result<()> {
@@ -127,6 +146,9 @@ impl JsonlReporter {
 impl Reporter for JsonlReporter {
     fn finding(&mut self, finding: Finding) -> io::Result<()> {
         let v = finding_json(&finding, &self.opts);
+        if let Some(radius) = &mut self.radius {
+            radius.add(self.opts.sighting(&finding));
+        }
         self.line("finding", v)
     }
 
@@ -135,6 +157,11 @@ impl Reporter for JsonlReporter {
     }
 
     fn finish(&mut self, summary: &Summary) -> io::Result<()> {
+        if let Some(radius) = self.radius.take() {
+            for group in radius.groups() {
+                self.line("secret", json!(group))?;
+            }
+        }
         let mut v = json!(summary);
         if let Some(obj) = v.as_object_mut() {
             // Warnings were streamed as they happened.

@@ -6,14 +6,22 @@
 //!
 //! Secrets are masked in text and SARIF and left out of JSON and JSONL unless
 //! [`ReportOptions::show_secrets`] is set: a scanner's report must not become the next leak.
+//!
+//! With [`Group::Secret`] (`--group secret`) reports are organised by secret instead of by
+//! finding: the blast radius of [`crate::finding::radius`]. `ferret report` reads JSON results
+//! back ([`results`]) and writes them as one HTML page ([`html`]) or Markdown ([`markdown`]).
 
+pub mod html;
 pub mod json;
+pub mod markdown;
+pub mod results;
 pub mod sarif;
 pub mod text;
 
 use std::io::{self, Write};
 
 use crate::finding::Finding;
+use crate::finding::radius::{Radius, SecretGroup, Sighting};
 use crate::finding::redact;
 use crate::rules::RuleSet;
 use crate::scan::{Summary, Warning};
@@ -63,9 +71,21 @@ impl std::str::FromStr for Format {
     }
 }
 
+/// How findings are organised in a report.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Group {
+    /// One entry per finding (the default).
+    #[default]
+    None,
+    /// One entry per secret, with every place it reached (the blast radius).
+    Secret,
+}
+
 /// Choices that apply to every format.
 #[derive(Debug, Clone, Default)]
 pub struct ReportOptions {
+    /// One entry per finding, or per secret.
+    pub group: Group,
     /// Print secrets in clear.
     pub show_secrets: bool,
     /// Colour text output.
@@ -89,6 +109,20 @@ impl ReportOptions {
     /// The secret's line with the secret as this report may show it.
     pub fn shown_context(&self, f: &Finding) -> String {
         format!("{}{}{}", f.before, self.shown_secret(f), f.after)
+    }
+
+    /// The finding as the blast radius sees it, shown as this report may show it.
+    pub fn sighting(&self, f: &Finding) -> Sighting {
+        Sighting::from_finding(f, self.show_secrets, self.shown_context(f))
+    }
+
+    /// Findings grouped by secret, most urgent first.
+    pub fn radius<'a>(&self, findings: impl IntoIterator<Item = &'a Finding>) -> Vec<SecretGroup> {
+        let mut radius = Radius::new();
+        for f in findings {
+            radius.add(self.sighting(f));
+        }
+        radius.groups()
     }
 }
 

@@ -20,6 +20,9 @@
 //! - A finding in a file that a later image layer deleted has `properties.deleted: true` and
 //!   `properties.deletedInLayer`, and its message says so.
 //! - Errors and warned skips are `invocations[0].toolExecutionNotifications`.
+//! - With `--group secret`, one result per secret: its first place is the result's location and
+//!   every place it reached is in `relatedLocations` (numbered from 1); the blast radius
+//!   (`count`, `artifacts`, `earliest`, `latest`) is in the result's `properties`.
 //!
 //! Secrets are masked unless `--show-secrets`.
 
@@ -27,9 +30,10 @@ use std::io::{self, Write};
 
 use serde_json::{Value, json};
 
-use super::{ReportOptions, Reporter, sort};
+use super::{Group, ReportOptions, Reporter, sort};
 use crate::blob::Segment;
 use crate::finding::Finding;
+use crate::finding::radius::{Place, SecretGroup};
 use crate::rules::Severity;
 use crate::scan::{Summary, WarningKind};
 
@@ -223,6 +227,87 @@ impl SarifReporter {
     }
 }
 
+impl SarifReporter {
+    /// One result for a secret, with every place it reached as a related location.
+    fn group_result(&self, g: &SecretGroup, rule_index: Option<usize>) -> Value {
+        let s = &g.secret;
+        let shown = s.secret.as_deref().unwrap_or(&s.masked);
+        let n = g.spread();
+        let mut result = json!({
+            "ruleId": s.rule_id,
+            "level": level(s.severity),
+            "message": {"text": format!(
+                "{} {shown} ({} severity) reached {n} place{}: {}. Rotate it: {}",
+                s.rule_name,
+                s.severity,
+                if n == 1 { "" } else { "s" },
+                g.kinds_summary(),
+                s.remediation,
+            )},
+            "partialFingerprints": {"ferret/v1": s.fingerprint},
+            "relatedLocations": g.places.iter().enumerate()
+                .map(|(i, p)| place_location(p, Some(i + 1)))
+                .collect::<Vec<_>>(),
+            "properties": {
+                "severity": s.severity,
+                "fingerprint": s.fingerprint,
+                "validation": s.validation,
+                "count": n,
+                "artifacts": g.artifacts,
+                "earliest": g.earliest.as_ref().map(|p| json!({"location": p.location, "seen": p.seen})),
+                "latest": g.latest.as_ref().map(|p| json!({"location": p.location, "seen": p.seen})),
+            },
+        });
+        let obj = result.as_object_mut().expect("a JSON object");
+        if let Some(i) = rule_index {
+            obj.insert("ruleIndex".into(), json!(i));
+        }
+        if let Some(first) = g.places.first() {
+            obj.insert("locations".into(), json!([place_location(first, None)]));
+        }
+        result
+    }
+}
+
+/// A SARIF location for a place of the blast radius.
+fn place_location(p: &Place, id: Option<usize>) -> Value {
+    let mut location = serde_json::Map::new();
+    if let Some(id) = id {
+        location.insert("id".into(), json!(id));
+        location.insert(
+            "message".into(),
+            json!({"text": format!("{}: {}", p.artifact.label(), p.location)}),
+        );
+    }
+    let root = p.origin.first();
+    let path = root
+        .filter(|r| r.get("kind").and_then(Value::as_str) == Some("file"))
+        .and_then(|r| r.get("path"))
+        .and_then(Value::as_str);
+    if let Some(path) = path {
+        let region = if p.origin.len() == 1 {
+            json!({"startLine": p.line, "startColumn": p.column, "snippet": {"text": p.context}})
+        } else {
+            json!({"startLine": 1, "snippet": {"text": p.context}})
+        };
+        location.insert(
+            "physicalLocation".into(),
+            json!({"artifactLocation": artifact_location(path), "region": region}),
+        );
+    }
+    if p.origin.len() > 1 || path.is_none() {
+        let origin = p
+            .location
+            .strip_suffix(&format!(":{}:{}", p.line, p.column))
+            .unwrap_or(&p.location);
+        location.insert(
+            "logicalLocations".into(),
+            json!([{"fullyQualifiedName": origin, "kind": "member"}]),
+        );
+    }
+    Value::Object(location)
+}
+
 /// A PascalCase name from a rule id (`github.pat.classic` → `GithubPatClassic`).
 fn rule_name(id: &str) -> String {
     id.split(|c: char| !c.is_ascii_alphanumeric())
@@ -251,11 +336,18 @@ impl Reporter for SarifReporter {
             .enumerate()
             .map(|(i, r)| (r.id(), i))
             .collect();
-        let results: Vec<Value> = self
-            .findings
-            .iter()
-            .map(|f| self.result(f, index.get(f.rule.id()).copied()))
-            .collect();
+        let results: Vec<Value> = if self.opts.group == Group::Secret {
+            self.opts
+                .radius(&self.findings)
+                .iter()
+                .map(|g| self.group_result(g, index.get(g.secret.rule_id.as_str()).copied()))
+                .collect()
+        } else {
+            self.findings
+                .iter()
+                .map(|f| self.result(f, index.get(f.rule.id()).copied()))
+                .collect()
+        };
         let mut notifications: Vec<Value> = summary
             .warnings
             .iter()

@@ -15,6 +15,18 @@
 //!     deleted in layer 3, but still in the image
 //! ```
 //!
+//! With `--group secret`, one block per secret (its blast radius), most urgent first:
+//!
+//! ```text
+//! critical github.pat.classic (GitHub personal access token (classic)) ghp_**** [github-crc32 passed]
+//!     3 places: 2 config files, 1 log line
+//!     first seen 2024-05-01T12:00:03Z (log) at logs/train.log:2:96
+//!     rotate: Revoke it at https://github.com/settings/tokens …
+//!     fingerprint 499fe3fcbd1ee6ceffd17b2cfb895d3d
+//!       deploy/app.env:1:14  config file
+//!         GITHUB_TOKEN=ghp_****
+//! ```
+//!
 //! Colour is used only when the caller says so (a terminal, no `NO_COLOR`, `--color`).
 //!
 //! Findings are sorted at the end, unless the reporter is [`TextReporter::streaming`]
@@ -24,9 +36,10 @@ use std::io::{self, Write};
 
 use anstyle::{AnsiColor, Style};
 
-use super::{ReportOptions, Reporter, sort};
+use super::{Group, ReportOptions, Reporter, sort};
 use crate::blob::Segment;
 use crate::finding::Finding;
+use crate::finding::radius::SecretGroup;
 use crate::matcher::validator::Validation;
 use crate::rules::Severity;
 use crate::scan::Summary;
@@ -83,6 +96,57 @@ fn one_line(text: &str, max: usize) -> String {
     out
 }
 
+impl TextReporter {
+    /// One secret and every place it reached.
+    fn write_group(&mut self, g: &SecretGroup) -> io::Result<()> {
+        let bold = self.style(Style::new().bold());
+        let dim = self.style(Style::new().dimmed());
+        let secret_style = self.style(Style::new().fg_color(Some(AnsiColor::Magenta.into())));
+        let sev = self.style(severity_style(g.secret.severity));
+        let s = &g.secret;
+        let check = match s.validation {
+            Validation::Passed => " [validator passed]",
+            Validation::Failed => " [validator FAILED: probably not real]",
+            Validation::None => "",
+        };
+        let shown = s.secret.as_deref().unwrap_or(&s.masked);
+        writeln!(
+            self.out,
+            "{sev}{}{sev:#} {bold}{}{bold:#} ({}) {secret_style}{shown}{secret_style:#}{check}",
+            s.severity, s.rule_id, s.rule_name,
+        )?;
+        let n = g.spread();
+        let places = if n == 1 { "place" } else { "places" };
+        writeln!(self.out, "    {n} {places}: {}", g.kinds_summary())?;
+        match (&g.earliest, &g.latest) {
+            (Some(e), Some(l)) if e.location == l.location => {
+                if let Some(seen) = &e.seen {
+                    writeln!(self.out, "    seen {seen} at {}", e.location)?;
+                }
+            }
+            (Some(e), Some(l)) => {
+                if let (Some(es), Some(ls)) = (&e.seen, &l.seen) {
+                    writeln!(self.out, "    first seen {es} at {}", e.location)?;
+                    writeln!(self.out, "    last seen  {ls} at {}", l.location)?;
+                }
+            }
+            _ => {}
+        }
+        writeln!(self.out, "    rotate: {}", s.remediation)?;
+        writeln!(self.out, "    {dim}fingerprint {}{dim:#}", s.fingerprint)?;
+        for p in &g.places {
+            writeln!(
+                self.out,
+                "      {bold}{}{bold:#}  {dim}{}{dim:#}",
+                p.location,
+                p.artifact.label()
+            )?;
+            writeln!(self.out, "        {}", p.context.trim())?;
+        }
+        Ok(())
+    }
+}
+
 impl Reporter for TextReporter {
     fn finding(&mut self, finding: Finding) -> io::Result<()> {
         if self.streaming {
@@ -95,6 +159,13 @@ impl Reporter for TextReporter {
 
     fn finish(&mut self, _summary: &Summary) -> io::Result<()> {
         sort(&mut self.findings);
+        if self.opts.group == Group::Secret {
+            let groups = self.opts.radius(&self.findings);
+            for g in &groups {
+                self.write_group(g)?;
+            }
+            return self.out.flush();
+        }
         for f in std::mem::take(&mut self.findings) {
             self.write(&f)?;
         }

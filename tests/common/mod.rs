@@ -25,6 +25,11 @@ impl TestDir {
         self.dir.path()
     }
 
+    /// Keeps the folder after the test (for artifacts such as screenshots); returns its path.
+    pub fn keep(self) -> PathBuf {
+        self.dir.keep()
+    }
+
     /// Writes `contents` to `rel` (creating parent folders) and returns the full path.
     pub fn write(&self, rel: &str, contents: impl AsRef<[u8]>) -> PathBuf {
         let p = self.dir.path().join(rel);
