@@ -88,7 +88,7 @@ pub fn scan_data_until(
         if (hay.len() as u64) < len {
             out.error = Some(shrank(len, hay.len() as u64));
         }
-        if let Err(e) = finish(data, &whole, &mut findings) {
+        if let Err(e) = finish(matcher, data, &whole, &mut findings) {
             out.error.get_or_insert(e);
         }
         out.findings = findings;
@@ -133,7 +133,7 @@ pub fn scan_data_until(
             stats.push(r.stats);
         }
         out.bytes = stats.last().map_or(0, |s| s.nominal.end);
-        if let Err(e) = finish(data, &stats, &mut findings) {
+        if let Err(e) = finish(matcher, data, &stats, &mut findings) {
             out.error.get_or_insert(e);
         }
         out.findings = findings;
@@ -158,7 +158,7 @@ pub fn scan_data_until(
             }
         }
     }
-    if let Err(e) = finish(data, &stats, &mut out.findings) {
+    if let Err(e) = finish(matcher, data, &stats, &mut out.findings) {
         out.error.get_or_insert(e);
     }
     out
@@ -260,17 +260,34 @@ fn confirm_all(
 }
 
 /// Sorts, drops generic findings explained by specific ones, and fills in lines and columns.
-fn finish(data: &Data, stats: &[ChunkStats], findings: &mut Vec<Finding>) -> io::Result<()> {
+fn finish(
+    matcher: &Matcher,
+    data: &Data,
+    stats: &[ChunkStats],
+    findings: &mut Vec<Finding>,
+) -> io::Result<()> {
     findings.sort_by(|a, b| {
         (a.offset, a.end_offset, a.rule.id()).cmp(&(b.offset, b.end_offset, b.rule.id()))
     });
     finding::suppress_generic(findings);
+    mask_contexts(matcher, findings);
     let mut locator = Locator::new(data, stats);
     for f in findings.iter_mut() {
         f.start = locator.locate(f.offset)?;
         f.end = location::end_of(f.start, f.secret.as_bytes());
     }
     Ok(())
+}
+
+/// Masks other secrets in each finding's context ([`finding::mask_context`]).
+fn mask_contexts(matcher: &Matcher, findings: &mut [Finding]) {
+    if findings.is_empty() {
+        return;
+    }
+    let mut scratch = matcher.scratch();
+    for f in findings {
+        finding::mask_context(matcher, &mut scratch, f);
+    }
 }
 
 fn shrank(expected: u64, got: u64) -> io::Error {
@@ -385,6 +402,7 @@ impl<'m> StreamScanner<'m> {
             (a.offset, a.end_offset, a.rule.id()).cmp(&(b.offset, b.end_offset, b.rule.id()))
         });
         finding::suppress_generic(&mut found);
+        mask_contexts(self.matcher, &mut found);
         self.early_from = to;
         if self.early_cursor.0 < self.cursor.0 {
             self.early_cursor = self.cursor;
@@ -500,6 +518,7 @@ impl<'m> StreamScanner<'m> {
         let split = self.held.partition_point(|f| f.offset < safe);
         let mut ready: Vec<Finding> = self.held.drain(..split).collect();
         finding::suppress_generic(&mut ready);
+        mask_contexts(self.matcher, &mut ready);
         if !self.early.is_empty() {
             // Reported early by `flush_lines`: not again.
             ready.retain(|f| {

@@ -243,6 +243,14 @@ impl Scanner {
         self.opts.cancel = Some(cancel);
     }
 
+    /// Never scans this file (the report being written), whatever the walk finds.
+    pub fn skip_file(&mut self, path: &std::path::Path) {
+        use std::os::unix::fs::MetadataExt;
+        if let Ok(meta) = std::fs::metadata(path) {
+            self.opts.walk.skip_files.push((meta.dev(), meta.ino()));
+        }
+    }
+
     /// Scans `inputs`, sending every finding and warning to `reporter`, then calls its
     /// `finish` with the summary. Per-item problems are warnings, counted in the summary; an
     /// `Err` means the scan itself failed (bad options, a report that cannot be written).
@@ -291,9 +299,16 @@ impl Scanner {
                 let expander = &expander;
                 pool.install(|| {
                     if stdin {
-                        let mut input = std::io::stdin().lock();
+                        let read = Arc::new(AtomicU64::new(0));
+                        let mut input = crate::expand::limits::Counting::new(
+                            std::io::stdin().lock(),
+                            Arc::clone(&read),
+                        );
                         expander.input_stream(&mut input, Origin::stdin());
                         counters.files.fetch_add(1, Ordering::Relaxed);
+                        counters
+                            .bytes
+                            .fetch_add(read.load(Ordering::Relaxed), Ordering::Relaxed);
                     }
                     for url in &urls {
                         let bytes = registry::scan(expander, url, &self.opts.registry);

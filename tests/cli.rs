@@ -160,3 +160,33 @@ fn broken_pipe_ends_quietly() {
         "findings were seen before the pipe closed"
     );
 }
+
+#[test]
+fn the_report_being_written_is_not_scanned() {
+    let t = TestDir::new();
+    t.write("a.env", format!("T={}\n", Gen::new(7).github_pat()));
+    // The report lands inside the scanned folder, with the secret in it (--show-secrets).
+    for _ in 0..2 {
+        let r = run(t.ferret().args([
+            "scan",
+            ".",
+            "-f",
+            "json",
+            "--show-secrets",
+            "-o",
+            "out.json",
+        ]));
+        assert_eq!(r.code, 1);
+        let doc: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(t.path().join("out.json")).unwrap()).unwrap();
+        assert_eq!(doc["summary"]["files"], 1, "out.json was scanned: {doc:#}");
+        assert_eq!(doc["findings"].as_array().unwrap().len(), 1);
+    }
+}
+
+#[test]
+fn stdin_bytes_are_counted() {
+    let t = TestDir::new();
+    let r = run_stdin(t.ferret().args(["scan", "-", "-f", "json"]), &[b'x'; 12345]);
+    assert_eq!(r.json()["summary"]["bytes"], 12345);
+}

@@ -362,7 +362,7 @@ fn markdown_summary_for_ci() {
     assert_eq!(r.code, 0, "{}", r.stderr);
     let md = &r.stdout;
     assert!(
-        md.contains("**5 secrets** in **12 places** (2 critical, 3 high) from <code>scan.json</code>; 7 files scanned"),
+        md.contains("**5 secrets** in **12 places** (2 critical, 3 high) from <code>scan.json</code>; 6 files scanned"),
         "{md}"
     );
     assert!(md.contains(

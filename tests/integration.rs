@@ -14,28 +14,28 @@ mod chunks;
 mod cli;
 /// Archives, compressed streams, tensor files: nesting, budgets, damage.
 mod expand;
-/// Hostile inputs: bombs, depth, huge lines, damage, worst cases.
-mod hostile;
-/// Logs and live streams: CRLF, ANSI, JSON lines, `ferret scan -` latency.
-mod logs;
-/// ML artifacts: notebooks, pickles and checkpoints, safetensors, GGUF, ONNX.
-mod ml;
 /// Baselines, ferret.toml, inline allows, --fail-on.
 mod gate;
 /// `ferret git`: staged changes, ranges, all history, in throw-away repositories.
 mod git;
-/// The pre-commit hook, installed by pre-commit and refusing a commit.
-mod precommit;
+/// Hostile inputs: bombs, depth, huge lines, damage, worst cases.
+mod hostile;
 /// Container images from our own writer: docker-save, OCI layouts, whiteouts, config.
 mod image;
 /// Blast radius (`scan --group secret`) and `ferret report` (HTML, Markdown, merge).
 mod incident;
+/// Logs and live streams: CRLF, ANSI, JSON lines, `ferret scan -` latency.
+mod logs;
+/// ML artifacts: notebooks, pickles and checkpoints, safetensors, GGUF, ONNX.
+mod ml;
+/// The pre-commit hook, installed by pre-commit and refusing a commit.
+mod precommit;
 /// Property tests: the prefiltered path equals the brute-force path.
 mod properties;
-/// The registry client against a fake registry: Bearer tokens, platforms, digests.
-mod registry;
 /// `ferret redact`: masking, byte-exact copies, latency, the report.
 mod redact;
+/// The registry client against a fake registry: Bearer tokens, platforms, digests.
+mod registry;
 /// Report shapes: JSON, JSONL, SARIF (schema-validated), text; redaction; order.
 mod report;
 /// Interrupts, memory bounds, honest failures.

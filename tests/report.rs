@@ -256,3 +256,36 @@ fn output_is_deterministic_across_thread_counts() {
         assert_eq!(a, b, "{format}");
     }
 }
+
+#[test]
+fn a_context_never_shows_another_secret_in_clear() {
+    let t = TestDir::new();
+    let mut g = Gen::new(22);
+    let (gh, hf) = (g.github_pat(), g.huggingface());
+    // Two secrets on one line, the first one again further on, and a long line where the
+    // context is cut in the middle of a third copy.
+    t.write(
+        "both.env",
+        format!(
+            "GH={gh} HF={hf} again={gh}\nX={gh} {} {gh}\n",
+            "pad".repeat(20)
+        ),
+    );
+    for format in ["text", "json", "jsonl", "sarif"] {
+        let r = run(t.ferret().args(["scan", "both.env", "-f", format]));
+        assert_eq!(r.code, 1);
+        assert!(
+            !r.stdout.contains(gh.as_str()),
+            "{format} leaked the GitHub token:\n{}",
+            r.stdout
+        );
+        assert!(
+            !r.stdout.contains(hf.as_str()),
+            "{format} leaked the HF token:\n{}",
+            r.stdout
+        );
+    }
+    let doc = run(t.ferret().args(["scan", "both.env", "-f", "json"])).json();
+    // The third copy was cut by the 80-byte limit: the cut word is dropped, not shown in part.
+    assert_eq!(doc["findings"][0]["context"], "GH=ghp_**** HF=hf_**** ");
+}

@@ -109,6 +109,7 @@ pub fn setup(common: &Common, root: &Path, with_baseline: bool) -> anyhow::Resul
             excludes,
             follow_symlinks: common.follow_symlinks,
             max_file_size: common.max_file_size.or(config.budgets.max_file_size),
+            ..WalkOptions::default()
         },
         budget: common.budget,
         cancel: None,
@@ -200,6 +201,9 @@ pub fn execute(
         .or(config.fail_on)
         .unwrap_or(Severity::Low);
     let out = output::open(common.output.as_deref())?;
+    if let Some(path) = &common.output {
+        scanner.skip_file(path);
+    }
     let report_opts = ReportOptions {
         show_secrets: common.show_secrets,
         color: format == Format::Text && output::use_color(common.color, common.output.is_some()),

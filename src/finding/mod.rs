@@ -8,8 +8,8 @@
 //! finding where a specific rule found the same secret.
 
 pub mod allow;
-pub mod baseline;
 pub mod artifact;
+pub mod baseline;
 pub mod fingerprint;
 pub mod location;
 pub mod radius;
@@ -20,7 +20,7 @@ use std::sync::Arc;
 
 use crate::blob::Origin;
 use crate::matcher::validator::{self, Validation};
-use crate::matcher::{Candidate, entropy, placeholder};
+use crate::matcher::{Candidate, Matcher, Scratch, entropy, placeholder};
 use crate::rules::Rule;
 pub use location::LineColumn;
 
@@ -105,6 +105,21 @@ pub fn confirm(
     ) {
         return None;
     }
+    // Where the context was cut inside the line, drop the cut word: half a token is still a
+    // leak of the other half's neighbour.
+    let token = |b: &u8| b.is_ascii_alphanumeric() || b"_-+/=.~%".contains(b);
+    let mut shown_start = before_start;
+    if before_start > line_start {
+        while shown_start < candidate.secret.start && token(&hay[shown_start]) {
+            shown_start += 1;
+        }
+    }
+    let mut shown_end = after_end;
+    if after_end < hay.len() && hay[after_end] != b'\n' && hay[after_end] != b'\r' {
+        while shown_end > candidate.secret.end && token(&hay[shown_end - 1]) {
+            shown_end -= 1;
+        }
+    }
     Some(Finding {
         rule: Arc::clone(rule),
         secret: String::from_utf8_lossy(secret).into_owned(),
@@ -114,8 +129,8 @@ pub fn confirm(
         end_offset: base + candidate.secret.end as u64,
         start: LineColumn::default(),
         end: LineColumn::default(),
-        before: snippet(&hay[before_start..candidate.secret.start]),
-        after: snippet(&hay[candidate.secret.end..after_end]),
+        before: snippet(&hay[shown_start..candidate.secret.start]),
+        after: snippet(&hay[candidate.secret.end..shown_end]),
         entropy,
         validation,
     })
@@ -134,6 +149,57 @@ fn snippet(bytes: &[u8]) -> String {
             }
         })
         .collect()
+}
+
+/// Masks any other secret that shows in a finding's context (`GH=ghp_… HF=hf_…` on one line
+/// must not print the second token in clear in the first one's context). The context is
+/// scanned with the same rules; what they find is replaced by its mask. The finding's own
+/// secret repeated in its context is masked too.
+pub fn mask_context(matcher: &Matcher, scratch: &mut Scratch, f: &mut Finding) {
+    let own = f.secret.clone();
+    for part in [&mut f.before, &mut f.after] {
+        if part.is_empty() {
+            continue;
+        }
+        let mut candidates = Vec::new();
+        matcher.scan(part.as_bytes(), scratch, &mut candidates);
+        let origin = Origin::file("");
+        let mut spans: Vec<(std::ops::Range<usize>, String)> = candidates
+            .iter()
+            .filter_map(|c| {
+                let rule = matcher.rule(c.rule);
+                let found = confirm(rule, part.as_bytes(), 0, c, &origin)?;
+                Some((c.secret.clone(), redact::mask(rule, &found.secret)))
+            })
+            .collect();
+        if own.len() >= 4 {
+            let mut from = 0;
+            while let Some(i) = part[from..].find(own.as_str()) {
+                let start = from + i;
+                spans.push((start..start + own.len(), redact::mask(&f.rule, &own)));
+                from = start + own.len();
+            }
+        }
+        if spans.is_empty() {
+            continue;
+        }
+        spans.sort_by_key(|(r, _)| (r.start, std::cmp::Reverse(r.end)));
+        let mut out = String::with_capacity(part.len());
+        let mut at = 0;
+        for (range, mask) in spans {
+            if range.start < at
+                || !part.is_char_boundary(range.start)
+                || !part.is_char_boundary(range.end)
+            {
+                continue;
+            }
+            out.push_str(&part[at..range.start]);
+            out.push_str(&mask);
+            at = range.end;
+        }
+        out.push_str(&part[at..]);
+        *part = out;
+    }
 }
 
 /// Drops findings of generic rules whose secret overlaps a specific rule's finding.

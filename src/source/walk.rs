@@ -57,6 +57,8 @@ pub struct WalkOptions {
     pub follow_symlinks: bool,
     /// Skip files larger than this. Default: no limit.
     pub max_file_size: Option<u64>,
+    /// Files never to scan, by (device, inode): the report being written. Default: none.
+    pub skip_files: Vec<(u64, u64)>,
 }
 
 /// Compiles exclude globs.
@@ -170,7 +172,14 @@ fn walk_root(
 }
 
 fn classify(path: &Path, meta: &std::fs::Metadata, opts: &WalkOptions) -> WalkEvent {
-    use std::os::unix::fs::FileTypeExt;
+    use std::os::unix::fs::{FileTypeExt, MetadataExt};
+    if opts.skip_files.contains(&(meta.dev(), meta.ino())) {
+        return WalkEvent::Skipped {
+            path: display(path),
+            reason: "the report ferret is writing".into(),
+            warn: false,
+        };
+    }
     let ft = meta.file_type();
     if !ft.is_file() {
         let kind = if ft.is_fifo() {
