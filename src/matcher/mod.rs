@@ -11,6 +11,11 @@
 //! [`Scratch`] with its regex caches and buffers, so a scan of bytes with no keyword allocates
 //! nothing.
 //!
+//! Besides the rules, the matcher runs the views' triggers ([`crate::view`]): keyword-anchored
+//! regexes whose matches are regions to decode (a `Basic` header's payload, an escaped JSON
+//! string). They share the keyword automaton with the rules, follow the same keyword contract,
+//! and come after the rules in index order; [`Matcher::view`] tells them apart.
+//!
 //! # Why the prefiltered search equals a search of the whole input
 //!
 //! Every match of a rule contains one of its keywords (the *keyword contract*, checked on every
@@ -46,6 +51,7 @@ use std::sync::{Arc, OnceLock};
 
 use crate::error::{Error, Result};
 use crate::rules::{Rule, RuleSet};
+use crate::view::Encoding;
 use prefilter::Prefilter;
 pub use regex::Reach;
 use regex::{LazyRegex, RuleRegex, UNBOUNDED_RADIUS};
@@ -70,6 +76,8 @@ pub struct Candidate {
 #[derive(Debug)]
 struct MatcherRule {
     rule: Arc<Rule>,
+    /// For a view trigger, the encoding of the regions it finds.
+    view: Option<Encoding>,
     regex: LazyRegex,
     /// The window around hits, known without compiling the regex (a parse is enough).
     reach: OnceLock<Reach>,
@@ -93,7 +101,10 @@ impl MatcherRule {
 /// Rules compiled for scanning: the keyword automaton plus each rule's lazily compiled regex.
 #[derive(Debug)]
 pub struct Matcher {
+    /// The rules, then the view triggers.
     rules: Vec<MatcherRule>,
+    /// How many of `rules` are rules (the rest are view triggers).
+    real: usize,
     prefilter: Prefilter,
     max_radius: OnceLock<usize>,
 }
@@ -107,22 +118,37 @@ pub struct Scratch {
 }
 
 impl Matcher {
-    /// Builds the keyword automaton. Regexes are compiled later, on each rule's first hit.
+    /// Builds the keyword automaton over the rules and the view triggers. Regexes are compiled
+    /// later, on each rule's first hit.
     pub fn new(rules: &RuleSet) -> Result<Matcher> {
-        let prefilter = Prefilter::new(rules.iter().map(|r| r.spec.keywords.as_slice()))?;
-        let rules = rules
+        let real = rules.len();
+        let rules: Vec<MatcherRule> = rules
             .iter()
-            .map(|rule| MatcherRule {
-                rule: Arc::clone(rule),
+            .map(|rule| (Arc::clone(rule), None))
+            .chain(
+                crate::view::trigger_rules()
+                    .into_iter()
+                    .map(|(rule, encoding)| (rule, Some(encoding))),
+            )
+            .map(|(rule, view)| MatcherRule {
+                rule,
+                view,
                 regex: LazyRegex::default(),
                 reach: OnceLock::new(),
             })
             .collect();
+        let prefilter = Prefilter::new(rules.iter().map(|r| r.rule.spec.keywords.as_slice()))?;
         Ok(Matcher {
             rules,
+            real,
             prefilter,
             max_radius: OnceLock::new(),
         })
+    }
+
+    /// For a view trigger's index, the encoding of the regions it finds; `None` for a rule.
+    pub fn view(&self, index: u32) -> Option<Encoding> {
+        self.rules[index as usize].view
     }
 
     /// Compiles the regexes of the rules for which `which` is true now, reporting the first
@@ -141,19 +167,19 @@ impl Matcher {
         Ok(())
     }
 
-    /// The rule at `index` (from [`Candidate::rule`]).
+    /// The rule (or view trigger) at `index` (from [`Candidate::rule`]).
     pub fn rule(&self, index: u32) -> &Arc<Rule> {
         &self.rules[index as usize].rule
     }
 
-    /// How many rules there are.
+    /// How many rules there are (view triggers not counted).
     pub fn len(&self) -> usize {
-        self.rules.len()
+        self.real
     }
 
     /// Whether there are no rules.
     pub fn is_empty(&self) -> bool {
-        self.rules.is_empty()
+        self.real == 0
     }
 
     /// How many regexes have been compiled so far (start-up cost is proportional to this).

@@ -10,15 +10,16 @@
 mod builtin;
 pub mod check;
 pub mod file;
+pub mod gitleaks;
 
 use std::fmt;
 use std::path::Path;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
-pub use file::{RuleFile, RuleSpec};
+pub use file::{AllowPattern, AllowTarget, RuleFile, RuleSpec};
 
 /// How bad a leak of this kind of secret is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -80,9 +81,35 @@ pub struct Rule {
     pub spec: RuleSpec,
     /// `builtin:github.toml` or the user's file path.
     pub source: String,
+    /// The allowlist patterns, compiled on first use (a pattern that does not compile is left
+    /// out; `ferret rules check` reports it).
+    allow: OnceLock<Vec<(AllowTarget, regex_automata::meta::Regex)>>,
 }
 
 impl Rule {
+    /// A rule from its spec and where it came from.
+    pub fn new(spec: RuleSpec, source: impl Into<String>) -> Rule {
+        Rule {
+            spec,
+            source: source.into(),
+            allow: OnceLock::new(),
+        }
+    }
+
+    /// The compiled allowlist patterns.
+    pub fn allow_patterns(&self) -> &[(AllowTarget, regex_automata::meta::Regex)] {
+        self.allow.get_or_init(|| {
+            self.spec
+                .allow
+                .iter()
+                .filter_map(|a| {
+                    crate::matcher::regex::compile_plain(&a.regex)
+                        .ok()
+                        .map(|re| (a.target, re))
+                })
+                .collect()
+        })
+    }
     /// The rule's id.
     pub fn id(&self) -> &str {
         &self.spec.id
@@ -127,10 +154,7 @@ impl RuleSet {
             message: e.to_string(),
         })?;
         for spec in file.rules {
-            self.add(Rule {
-                spec,
-                source: origin.to_string(),
-            })?;
+            self.add(Rule::new(spec, origin))?;
         }
         Ok(())
     }

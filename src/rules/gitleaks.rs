@@ -1,0 +1,1 @@
+//! gitleaks rule files (placeholder).
