@@ -26,10 +26,14 @@ fn every_builtin_rule_passes_its_examples() {
 #[test]
 fn builtin_rules_are_complete() {
     let rules = RuleSet::builtin().unwrap();
-    assert!(rules.len() >= 40, "only {} rules", rules.len());
+    assert!(rules.len() >= 150, "only {} rules", rules.len());
     for r in rules.iter() {
         let s = &r.spec;
-        assert!(!s.examples.is_empty(), "{} has no examples", s.id);
+        assert!(
+            s.examples.len() >= 2,
+            "{} has fewer than two examples",
+            s.id
+        );
         assert!(
             !s.counterexamples.is_empty(),
             "{} has no counterexamples",
@@ -43,6 +47,27 @@ fn builtin_rules_are_complete() {
     for id in [
         "aws.access-key-id",
         "aws.secret-access-key",
+        "aws.session-token",
+        "gcp.service-account-key",
+        "azure.sas-token",
+        "azure.client-secret",
+        "kubernetes.service-account-token",
+        "kubernetes.kubeconfig-credential",
+        "docker.config-auth",
+        "http.basic-auth",
+        "generic.url-credentials",
+        "netrc.credentials",
+        "cohere.api-key",
+        "mistral.api-key",
+        "pinecone.api-key",
+        "kaggle.json",
+        "mlflow.tracking-credentials",
+        "bitbucket.app-password",
+        "artifactory.api-key",
+        "discord.bot-token",
+        "twilio.auth-token",
+        "datadog.api-key",
+        "pagerduty.api-key",
         "github.pat.classic",
         "github.pat.fine-grained",
         "gitlab.pat",
@@ -59,6 +84,33 @@ fn builtin_rules_are_complete() {
     ] {
         assert!(rules.get(id).is_some(), "missing rule {id}");
     }
+}
+
+/// Synthetic examples are well-formed: where a rule has a validator, every example passes it
+/// (a checksum, a structure), so the examples show what a real token looks like.
+#[test]
+fn builtin_examples_pass_their_validators() {
+    use ferret::matcher::validator::{self, Validation};
+    let rules = RuleSet::builtin().unwrap();
+    let matcher = ferret::Matcher::new(&rules).unwrap();
+    let mut scratch = matcher.scratch();
+    let mut failures = Vec::new();
+    for (index, r) in rules.iter().enumerate() {
+        let Some(name) = &r.spec.validator else {
+            continue;
+        };
+        for ex in &r.spec.examples {
+            let mut found = Vec::new();
+            matcher.scan(ex.as_bytes(), &mut scratch, &mut found);
+            for c in found.iter().filter(|c| c.rule == index as u32) {
+                let secret = &ex.as_bytes()[c.secret.clone()];
+                if validator::validate(name, secret) != Validation::Passed {
+                    failures.push(format!("{}: {name} fails on {ex:?}", r.id()));
+                }
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
 
 #[test]

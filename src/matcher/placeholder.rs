@@ -135,14 +135,22 @@ pub fn reason(secret: &[u8]) -> Option<&'static str> {
     if KNOWN_EXAMPLES.iter().any(|k| k.as_bytes() == secret) {
         return Some("a documentation example");
     }
+    // In a long secret (an armoured key, a certificate-sized blob) a short run of letters like
+    // `xxxx` or `dummy` turns up by chance, so only the markers no random text holds count.
+    let long = secret.len() > 256;
     for marker in MARKERS {
+        if long && marker.len() < 6 && marker.bytes().all(|b| b.is_ascii_alphanumeric()) {
+            continue;
+        }
         if contains_ignore_case(secret, marker.as_bytes()) {
             return Some(marker);
         }
     }
-    for marker in EXACT_MARKERS {
-        if memchr::memmem::find(secret, marker.as_bytes()).is_some() {
-            return Some(marker);
+    if !long {
+        for marker in EXACT_MARKERS {
+            if memchr::memmem::find(secret, marker.as_bytes()).is_some() {
+                return Some(marker);
+            }
         }
     }
     // `$API_KEY`, `%API_KEY%`: a variable, not a value.

@@ -10,7 +10,61 @@
 //! only looks like JSON decodes to something close to itself instead of failing. Every decoded
 //! byte remembers the offset of the escape it came from ([`super::Decoded`]).
 
+use std::ops::Range;
+
 use super::Decoded;
+
+/// The longest JSON string content the view looks at on each side of an escape.
+pub const MAX_STRING: usize = 1024;
+
+/// The JSON string around the escape at `pos` of `hay`: `(span, content)`, where `content` is
+/// between the quotes and `span` also covers a key before it (`"key": "…"`) and the closing
+/// quote. `None` when no string delimited by unescaped quotes holds `pos` within
+/// [`MAX_STRING`] bytes on each side (text that is not JSON), or the key is longer than 64
+/// bytes (it is then left out).
+pub fn enclosing(hay: &[u8], pos: usize) -> Option<(Range<usize>, Range<usize>)> {
+    let lo = pos.saturating_sub(MAX_STRING);
+    let hi = (pos + MAX_STRING).min(hay.len());
+    let open = (lo..pos)
+        .rev()
+        .find(|&i| hay[i] == b'"' && !is_escaped(hay, i))?;
+    let close = (pos..hi).find(|&i| hay[i] == b'"' && !is_escaped(hay, i))?;
+    if hay[open + 1..close]
+        .iter()
+        .any(|&b| b == b'\n' || b == b'\r')
+    {
+        return None;
+    }
+    let content = open + 1..close;
+    // A key: `"…"` then `:` before the opening quote, within a short distance.
+    let mut start = open;
+    let mut i = open;
+    while i > 0 && matches!(hay[i - 1], b' ' | b'\t') {
+        i -= 1;
+    }
+    if i > 0 && hay[i - 1] == b':' {
+        let mut j = i - 1;
+        while j > 0 && matches!(hay[j - 1], b' ' | b'\t') {
+            j -= 1;
+        }
+        if j > 0 && hay[j - 1] == b'"' && !is_escaped(hay, j - 1) {
+            let key_end = j - 1;
+            let from = key_end.saturating_sub(64);
+            if let Some(k) = (from..key_end)
+                .rev()
+                .find(|&k| hay[k] == b'"' && !is_escaped(hay, k))
+            {
+                start = k;
+            }
+        }
+    }
+    Some((start..close + 1, content))
+}
+
+/// Whether the quote at `i` is escaped: an odd number of backslashes before it.
+fn is_escaped(hay: &[u8], i: usize) -> bool {
+    hay[..i].iter().rev().take_while(|&&b| b == b'\\').count() % 2 == 1
+}
 
 /// Decodes the content of a JSON string (without its quotes).
 pub fn decode(raw: &[u8]) -> Decoded {
@@ -98,6 +152,16 @@ mod tests {
         assert_eq!(d.encoded_range(3..4), 4..10);
         assert_eq!(d.encoded_range(4..5), 10..11);
         assert_eq!(d.encoded_range(0..d.bytes.len()), 0..18);
+    }
+
+    #[test]
+    fn the_string_around_an_escape() {
+        let hay = br#"{"a": "x", "aws_secret": "ab\/cd\"e", "z": 1}"#;
+        let pos = hay.windows(2).position(|w| w == br"\/").unwrap();
+        let (span, content) = super::enclosing(hay, pos).unwrap();
+        assert_eq!(&hay[content], br#"ab\/cd\"e"#);
+        assert_eq!(&hay[span], br#""aws_secret": "ab\/cd\"e""#);
+        assert!(super::enclosing(b"no quotes \\/ here", 10).is_none());
     }
 
     #[test]

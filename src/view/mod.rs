@@ -156,6 +156,10 @@ pub struct Trigger {
     pub keywords: Vec<String>,
     /// A bounded regex with a `secret` group around the payload.
     pub regex: String,
+    /// Bytes on each side of a hit that the view may read beyond the regex match (the JSON
+    /// view looks for the string around an escape); the matcher widens the trigger's search
+    /// windows by this much, so those bytes are there in every kind of scan.
+    pub reach: usize,
 }
 
 /// Plain-text prefixes of secrets that are often stored base64-encoded whole (a Kubernetes
@@ -229,25 +233,25 @@ pub fn triggers() -> &'static [Trigger] {
                 id: "json.escaped-string",
                 encoding: Encoding::Json,
                 keywords: vec![r"\/".into(), r"\u00".into()],
-                regex: concat!(
-                    r#"(?:"[^"\\\r\n]{1,64}"[ \t]{0,4}:[ \t]{0,4})?"#,
-                    r#""(?P<secret>(?:[^"\\\r\n]|\\[^\r\n]){0,1024}?"#,
-                    r#"\\(?:/|u00[0-9A-Fa-f]{2})(?:[^"\\\r\n]|\\[^\r\n]){0,1024})""#
-                )
-                .into(),
+                // Only the escape: the view finds the JSON string around it
+                // ([`json_string::enclosing`]), within `reach` bytes.
+                regex: r"(?P<secret>\\(?:/|u00[0-9A-Fa-f]{2}))".into(),
+                reach: json_string::MAX_STRING + 16,
             },
             Trigger {
                 id: "base64.basic-auth",
                 encoding: Encoding::Base64,
                 keywords: vec!["basic".into()],
-                regex: r"(?i)\bbasic[ \t]{1,4}(?P<secret>[A-Za-z0-9+/_-]{8,1024}={0,2})".into(),
+                regex: r"(?:[Bb]asic|BASIC)[ \t]{1,4}(?P<secret>[A-Za-z0-9+/_-]{8,1024}={0,2})".into(),
+                reach: 0,
             },
             Trigger {
                 id: "base64.docker-auth",
                 encoding: Encoding::Base64,
-                keywords: vec![r#""auth"#.into()],
+                keywords: vec![r#""auth""#.into(), r#"auth\""#.into()],
                 regex: r#"\\?"auth\\?"[ \t]{0,4}:[ \t]{0,4}\\?"(?P<secret>[A-Za-z0-9+/]{8,1024}={0,2})\\?""#
                     .into(),
+                reach: 0,
             },
             Trigger {
                 id: "base64.key-data",
@@ -255,6 +259,7 @@ pub fn triggers() -> &'static [Trigger] {
                 keywords: vec!["key-data".into()],
                 regex: r#"(?i)key-data["']?[ \t]{0,4}:[ \t]{0,4}["']?(?P<secret>[A-Za-z0-9+/]{16,12000}={0,2})"#
                     .into(),
+                reach: 0,
             },
             Trigger {
                 id: "base64.known-prefix",
@@ -263,6 +268,7 @@ pub fn triggers() -> &'static [Trigger] {
                 regex: format!(
                     r"(?:^|[^A-Za-z0-9+/_-])(?P<secret>(?:{alternatives})[A-Za-z0-9+/_-]{{4,12000}}={{0,2}})"
                 ),
+                reach: 0,
             },
             Trigger {
                 id: "percent.url-run",
@@ -273,13 +279,15 @@ pub fn triggers() -> &'static [Trigger] {
                     r"(?i:%3a%2f%2f|%40|%22)[A-Za-z0-9%._~!$&'()*+,;=:@/?{}-]{0,1024})"
                 )
                 .into(),
+                reach: 0,
             },
         ]
     })
 }
 
-/// The triggers as rules for the matcher (id `view.<trigger id>`), in [`triggers`] order.
-pub fn trigger_rules() -> Vec<(Arc<Rule>, Encoding)> {
+/// The triggers as rules for the matcher (id `view.<trigger id>`), with their encoding and
+/// extra reach, in [`triggers`] order.
+pub fn trigger_rules() -> Vec<(Arc<Rule>, Encoding, usize)> {
     triggers()
         .iter()
         .map(|t| {
@@ -300,7 +308,7 @@ pub fn trigger_rules() -> Vec<(Arc<Rule>, Encoding)> {
                 allow: Vec::new(),
                 stopwords: Vec::new(),
             };
-            (Arc::new(Rule::new(spec, "view")), t.encoding)
+            (Arc::new(Rule::new(spec, "view")), t.encoding, t.reach)
         })
         .collect()
 }
@@ -370,21 +378,35 @@ fn views_in(
     depth: usize,
     out: &mut Vec<Finding>,
 ) {
+    // One JSON string holding several escapes is decoded once.
+    let mut seen_json = std::collections::HashSet::new();
     for c in candidates {
         let Some(encoding) = matcher.view(c.rule) else {
             continue;
         };
-        let payload = &hay[c.secret.clone()];
+        // The payload, and the context around it that the decoded text keeps (`"key": "…"`,
+        // `Basic …`) so that rules that need that context see it.
+        let (span, secret) = match encoding {
+            Encoding::Json => {
+                let Some((span, content)) = json_string::enclosing(hay, c.secret.start) else {
+                    continue;
+                };
+                if !seen_json.insert(content.start) {
+                    continue;
+                }
+                (span, content)
+            }
+            _ => (c.span.clone(), c.secret.clone()),
+        };
+        let payload = &hay[secret.clone()];
         let Some(decoded) = encoding.decode(payload) else {
             continue;
         };
         if decoded.bytes == payload {
             continue;
         }
-        // The decoded payload in the trigger's own context (`"key": "…"`, `Basic …`), so that
-        // rules that need that context see it.
-        let before = &hay[c.span.start..c.secret.start];
-        let after = &hay[c.secret.end..c.span.end];
+        let before = &hay[span.start..secret.start];
+        let after = &hay[secret.end..span.end];
         let mut text = Vec::with_capacity(before.len() + decoded.bytes.len() + after.len());
         text.extend_from_slice(before);
         text.extend_from_slice(&decoded.bytes);
@@ -398,7 +420,7 @@ fn views_in(
             }
             let d = s.max(inner.start) - inner.start..e.min(inner.end) - inner.start;
             let enc = decoded.encoded_range(d);
-            let abs = c.secret.start + enc.start..c.secret.start + enc.end;
+            let abs = secret.start + enc.start..secret.start + enc.end;
             f.offset = abs.start as u64;
             f.end_offset = abs.end as u64;
             f.decoded.insert(0, encoding);
