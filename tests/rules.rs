@@ -202,3 +202,79 @@ fn bad_rule_files_fail_with_a_clear_message() {
         assert!(r.stderr.contains(message), "case {i}: {}", r.stderr);
     }
 }
+
+/// A team's gitleaks rule file: the shape gitleaks's own generator writes, with a secret
+/// group, an allowlist and a path-only rule ferret cannot run.
+const GITLEAKS_RULES: &str = r#"
+title = "team rules"
+
+[[rules]]
+id = "acme-service-token"
+description = "ACME service token"
+regex = '''(?i)[\w.-]{0,50}?(?:acme)(?:[ \t\w.-]{0,20})[\s'"]{0,3}(?:=|>|:{1,3}=|\|\||:|=>|\?=|,)[\x60'"\s=]{0,5}([a-z0-9]{32})(?:[\x60'"\s;]|\\[nr]|$)'''
+secretGroup = 1
+entropy = 3.0
+keywords = ["acme"]
+[[rules.allowlists]]
+stopwords = ["deadbeef"]
+paths = ['''fixtures/.*''']
+
+[[rules]]
+id = "acme-key-file"
+description = "ACME key file"
+path = '''\.acmekey$'''
+"#;
+
+#[test]
+fn gitleaks_rule_files_are_translated_with_warnings() {
+    let t = TestDir::new();
+    t.write("team.toml", GITLEAKS_RULES);
+    t.write(
+        "src/settings.py",
+        "ACME_TOKEN = \"k2j4h5g6f7d8s9a0q1w2e3r4t5y6u7i8\"\nACME_OTHER = \"deadbeefk2j4h5g6f7d8s9a0q1w2e3r4\"\n",
+    );
+    let r = run(t.ferret().args([
+        "scan",
+        "src",
+        "--rules",
+        "team.toml",
+        "--no-builtin-rules",
+        "-f",
+        "json",
+        "--show-secrets",
+    ]));
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    let doc = r.json();
+    assert_eq!(crate::common::rule_ids(&doc), ["acme-service-token"]);
+    assert_eq!(
+        doc["findings"][0]["secret"],
+        "k2j4h5g6f7d8s9a0q1w2e3r4t5y6u7i8"
+    );
+    assert_eq!(doc["findings"][0]["rule_name"], "ACME service token");
+    for warning in ["path allowlist", "acme-key-file: matches file paths only"] {
+        assert!(r.stderr.contains(warning), "{warning}: {}", r.stderr);
+    }
+    // `-q` silences them; `rules check` lists them.
+    let quiet = run(t.ferret().args([
+        "scan",
+        "src",
+        "--rules",
+        "team.toml",
+        "--no-builtin-rules",
+        "-q",
+    ]));
+    assert_eq!(quiet.stderr, "");
+    let check = run(t.ferret().args(["rules", "check", "team.toml"]));
+    assert!(
+        check
+            .stdout
+            .contains("warning: team.toml: rule acme-key-file"),
+        "{}",
+        check.stdout
+    );
+    assert!(
+        check.stdout.contains("1 rules checked, 0 failed"),
+        "{}",
+        check.stdout
+    );
+}

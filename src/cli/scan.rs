@@ -57,6 +57,12 @@ impl Reporter for Messages<'_> {
 
 pub fn run(args: ScanArgs) -> anyhow::Result<ExitStatus> {
     let rules = super::rules::load(&args.rules)?;
+    if !args.quiet {
+        // What a gitleaks rule file could not carry over.
+        for w in rules.warnings() {
+            eprintln!("ferret: warning: {w}");
+        }
+    }
     let matcher = Matcher::new(&rules).context("building the matcher")?;
     // User rules are compiled now so that a bad regex fails before the scan, not during it.
     matcher.compile_now(|r| !r.source.starts_with("builtin:"))?;

@@ -6,6 +6,10 @@
 //! cheap invariants (ids, keywords, the `secret` group's presence), but does not compile any
 //! regex. Compilation is the matcher's job and happens lazily, on a rule's first keyword hit,
 //! so that `ferret` starts in milliseconds whatever the size of the rule pack.
+//!
+//! A file given with `--rules` may also be a gitleaks (or Betterleaks) rule file: it is
+//! translated ([`gitleaks`]), and what could not be translated becomes one of the set's
+//! [`RuleSet::warnings`], which the command line prints.
 
 mod builtin;
 pub mod check;
@@ -130,6 +134,7 @@ impl Rule {
 #[derive(Debug, Clone, Default)]
 pub struct RuleSet {
     rules: Vec<Arc<Rule>>,
+    warnings: Vec<String>,
 }
 
 impl RuleSet {
@@ -147,8 +152,21 @@ impl RuleSet {
         Ok(set)
     }
 
-    /// Adds the rules of one TOML text. `origin` names it in errors and `rules list`.
+    /// Adds the rules of one TOML text: a ferret rule file, or a gitleaks one (translated, with
+    /// warnings for what could not be). `origin` names it in errors and `rules list`.
     pub fn add_toml(&mut self, text: &str, origin: &str) -> Result<()> {
+        if gitleaks::looks_like(text) {
+            let t = gitleaks::translate(text, origin)?;
+            self.warnings.extend(t.warnings);
+            for spec in t.rules {
+                let id = spec.id.clone();
+                if let Err(e) = self.add(Rule::new(spec, origin)) {
+                    self.warnings
+                        .push(format!("{origin}: rule {id}: {e}; skipped"));
+                }
+            }
+            return Ok(());
+        }
         let file: RuleFile = toml::from_str(text).map_err(|e| Error::RulesParse {
             origin: origin.to_string(),
             message: e.to_string(),
@@ -196,6 +214,11 @@ impl RuleSet {
             self.add_toml(&text, &file.display().to_string())?;
         }
         Ok(())
+    }
+
+    /// What loading gitleaks files could not translate, one line each (empty for ferret files).
+    pub fn warnings(&self) -> &[String] {
+        &self.warnings
     }
 
     /// Keeps only the rules for which `keep` returns true.
