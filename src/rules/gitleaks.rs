@@ -249,10 +249,7 @@ fn translate_rule(
         ));
         return None;
     }
-    let keywords = match keywords_for(&pattern, &rule.keywords, warn) {
-        Some(k) => k,
-        None => return None,
-    };
+    let keywords = keywords_for(&pattern, &rule.keywords, warn)?;
 
     let mut allow = Vec::new();
     let mut stopwords = Vec::new();
