@@ -10,6 +10,8 @@ mod common;
 mod chunks;
 /// Exit codes, formats, output files, colour, stdin, broken pipes.
 mod cli;
+/// Recall and false positives on other scanners' rule examples (a yardstick).
+mod eval;
 /// Property tests: the prefiltered path equals the brute-force path.
 mod properties;
 /// Report shapes: JSON, JSONL, SARIF (schema-validated), text; redaction; order.

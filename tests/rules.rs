@@ -132,7 +132,7 @@ keywords = ["acme_tok_"]
 regex = '''(?P<secret>acme_tok_[a-z0-9]{24})\b'''
 severity = "high"
 remediation = "Revoke at https://auth.acme.internal/tokens"
-examples = ["ACME=acme_tok_k2j4h5g6f7d8s9a0q1w2e3r4"]
+examples = ["ACME=acme_tok_q8m2vz7kx4tr9wb3nd6hj1cf"]
 counterexamples = ["acme_tok_short"]
 "#;
 
@@ -163,7 +163,7 @@ fn rules_check_reports_a_failing_example() {
     let t = TestDir::new();
     t.write(
         "bad.toml",
-        USER_RULE.replace("acme_tok_k2j4h5g6f7d8s9a0q1w2e3r4", "acme_tok_TOO_SHORT"),
+        USER_RULE.replace("acme_tok_q8m2vz7kx4tr9wb3nd6hj1cf", "acme_tok_TOO_SHORT"),
     );
     let r = run(t.ferret().args(["rules", "check", "bad.toml"]));
     assert_eq!(r.code, 2);
@@ -231,7 +231,7 @@ fn gitleaks_rule_files_are_translated_with_warnings() {
     t.write("team.toml", GITLEAKS_RULES);
     t.write(
         "src/settings.py",
-        "ACME_TOKEN = \"k2j4h5g6f7d8s9a0q1w2e3r4t5y6u7i8\"\nACME_OTHER = \"deadbeefk2j4h5g6f7d8s9a0q1w2e3r4\"\n",
+        "ACME_TOKEN = \"q8m2vz7kx4tr9wb3nd6hj1cfp5ys0gel\"\nACME_OTHER = \"deadbeefq8m2vz7kx4tr9wb3nd6hj1cf\"\n",
     );
     let r = run(t.ferret().args([
         "scan",
@@ -248,7 +248,7 @@ fn gitleaks_rule_files_are_translated_with_warnings() {
     assert_eq!(crate::common::rule_ids(&doc), ["acme-service-token"]);
     assert_eq!(
         doc["findings"][0]["secret"],
-        "k2j4h5g6f7d8s9a0q1w2e3r4t5y6u7i8"
+        "q8m2vz7kx4tr9wb3nd6hj1cfp5ys0gel"
     );
     assert_eq!(doc["findings"][0]["rule_name"], "ACME service token");
     for warning in ["path allowlist", "acme-key-file: matches file paths only"] {

@@ -63,6 +63,9 @@ const MARKERS: &[&str] = &[
     "not_a_real",
     "not-a-real",
     "notarealkey",
+    "&lt;",
+    "&gt;",
+    "####",
 ];
 
 /// Markers matched with their case: four `x` in a row in any case would hit one random
@@ -182,7 +185,51 @@ pub fn reason(secret: &[u8]) -> Option<&'static str> {
     if secret.len() <= 256 && longest_run(secret) >= 8 {
         return Some("a run of one character");
     }
+    // `…1234567890abcdef…`, `abcdefgh…`: a typed sequence. Six ascending characters turn up in
+    // a random 40-character hex token about once in 40,000, in base62 far less often.
+    if secret.len() <= 256 && (longest_ascending(secret, 1) >= 6 || typed_pattern(secret)) {
+        return Some("a sequence");
+    }
     None
+}
+
+/// `abcd1234efgh5678…` (three ascending runs of four) or `a1b2c3d4e5f6…` (every other
+/// character ascending six times): keyboard filler, not a random token.
+fn typed_pattern(secret: &[u8]) -> bool {
+    let mut runs = 0;
+    let mut run = 1;
+    for w in secret.windows(2) {
+        if w[0].is_ascii_alphanumeric() && w[1] == w[0].wrapping_add(1) {
+            run += 1;
+        } else {
+            if run >= 4 {
+                runs += 1;
+            }
+            run = 1;
+        }
+    }
+    if run >= 4 {
+        runs += 1;
+    }
+    runs >= 3 || longest_ascending(secret, 2) >= 6
+}
+
+/// The longest run of alphanumerics each one more than the one `stride` places before.
+fn longest_ascending(bytes: &[u8], stride: usize) -> usize {
+    let mut best = 0;
+    for phase in 0..stride {
+        let mut run = 0;
+        let mut prev: Option<u8> = None;
+        for &b in bytes.iter().skip(phase).step_by(stride) {
+            run = match prev {
+                Some(p) if b.is_ascii_alphanumeric() && b == p.wrapping_add(1) => run + 1,
+                _ => 1,
+            };
+            prev = Some(b);
+            best = best.max(run);
+        }
+    }
+    best
 }
 
 /// Why a generic rule's value is not a credential although it has the entropy of one, or
@@ -233,13 +280,45 @@ pub fn lookalike(secret: &[u8]) -> Option<&'static str> {
         return Some("a number");
     }
     let slashes = secret.iter().filter(|&&b| b == b'/').count();
+    let lower_no_digits = !secret
+        .iter()
+        .any(|b| b.is_ascii_uppercase() || b.is_ascii_digit());
     if slashes >= 2
-        && secret.split(|&b| b == b'/').all(|seg| {
-            seg.iter()
-                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"._-".contains(b))
-        })
+        && (secret.starts_with(b"/")
+            || secret.starts_with(b"./")
+            || secret.starts_with(b"~/")
+            || lower_no_digits
+            || secret.split(|&b| b == b'/').all(|seg| {
+                seg.iter()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"._-".contains(b))
+            }))
     {
         return Some("a path");
+    }
+    if secret.starts_with(b"arn:") {
+        return Some("a resource name");
+    }
+    // Code, not a value: `,rememberMe…`, `#add-password` (a selector), `cms_user_password`.
+    if secret.first().is_some_and(|b| b",;)]}>".contains(b)) {
+        return Some("code");
+    }
+    if secret.first() == Some(&b'#')
+        && secret[1..]
+            .iter()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"_-".contains(b))
+    {
+        return Some("a selector");
+    }
+    let identifier = secret
+        .iter()
+        .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"_#.-".contains(b));
+    if identifier
+        && secret.iter().any(|b| b"_#.-".contains(b))
+        && ["password", "passwd", "secret", "token"]
+            .iter()
+            .any(|w| contains_ignore_case(secret, w.as_bytes()))
+    {
+        return Some("an identifier");
     }
     None
 }
@@ -300,6 +379,11 @@ mod tests {
             "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==",
             "sk_test_4eC39HqLyjWDarjtT1zdp7dc",
             "ghp_XXXXabcdefghijklmnopqrstuvwxyz012345",
+            "dapi1234567890abcdef1234567890abcdef",
+            "&lt;YOURPASSWORD&gt;",
+            "sbp_abcd1234efgh5678ijkl9012mnop3456qrst7890",
+            "a1b2c3d4-e5f6-g7h8-i9j0-k1l2m3n4o5p6",
+            "password=######",
         ] {
             assert!(
                 reason(p.as_bytes()).is_some(),
@@ -334,6 +418,12 @@ mod tests {
             "pk_live_51HqLyjWDarjtT1zdp7dc",
             "20240101123456789",
             "projects/acme-ml/secrets/db-password/versions/latest",
+            "/etc/ssl/private/server-2024.key",
+            "cms/sites/passwords#edit",
+            "arn:aws:iam::aws:policy/IAMUserChangePassword",
+            ",rememberMeLabel:",
+            "#add-password",
+            "cms_user_password",
         ] {
             assert!(
                 lookalike(l.as_bytes()).is_some(),

@@ -203,7 +203,16 @@ fn armour_body(inner: &[u8]) -> (Vec<u8>, bool) {
     let mut body = Vec::new();
     let mut headers = false;
     for line in text.lines() {
-        let line = line.trim().trim_matches(|c| c == '"' || c == '\'');
+        // Also a key written as a string concatenation: `"MIIE…" +`.
+        let mut line = line.trim();
+        for joiner in ['+', ','] {
+            if let Some(rest) = line.strip_suffix(joiner)
+                && rest.trim_end().ends_with(['"', '\''])
+            {
+                line = rest.trim_end();
+            }
+        }
+        let line = line.trim_matches(|c| c == '"' || c == '\'');
         if line.contains(':') {
             headers = true;
             continue;

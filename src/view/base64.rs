@@ -59,18 +59,27 @@ fn trim_padding(raw: &[u8]) -> &[u8] {
     &raw[..end]
 }
 
-/// Whether decoded bytes read as text: valid UTF-8 with at most one byte in twenty a control
-/// character other than tab, newline or carriage return. Random bytes (a base64 image, a
-/// word that happened to be valid base64) fail this almost always.
+/// Whether decoded bytes read as text: at least 95% printable ASCII or whitespace, bytes of
+/// valid UTF-8 sequences counted as printable. Random bytes (a base64 image, a word that
+/// happened to be valid base64) are about 37% printable; a document with a few damaged bytes
+/// still passes.
 pub fn is_text(bytes: &[u8]) -> bool {
-    if bytes.is_empty() || std::str::from_utf8(bytes).is_err() {
+    if bytes.is_empty() {
         return false;
     }
-    let controls = bytes
-        .iter()
-        .filter(|&&b| (b < 0x20 && !matches!(b, b'\t' | b'\n' | b'\r')) || b == 0x7f)
-        .count();
-    controls * 20 <= bytes.len()
+    let text = String::from_utf8_lossy(bytes);
+    let mut good = 0usize;
+    let mut total = 0usize;
+    for c in text.chars() {
+        total += 1;
+        if c == char::REPLACEMENT_CHARACTER {
+            continue;
+        }
+        if !c.is_control() || matches!(c, '\t' | '\n' | '\r') {
+            good += 1;
+        }
+    }
+    good * 20 >= total * 19
 }
 
 #[cfg(test)]
@@ -94,6 +103,10 @@ mod tests {
     #[test]
     fn text_or_not() {
         assert!(is_text(b"user:pass\n"));
+        let mut damaged =
+            b"-----BEGIN RSA PRIVATE KEY-----\nMIIEogIBAAKCAQEAoy1XXuVAQpqHbQE05mkh".to_vec();
+        damaged.push(0xa1);
+        assert!(is_text(&damaged));
         assert!(!is_text(&[0x89, b'P', b'N', b'G', 0, 0, 0, 13]));
         assert!(!is_text(b""));
     }
