@@ -12,6 +12,8 @@ mod chunks;
 mod cli;
 /// Recall and false positives on other scanners' rule examples (a yardstick).
 mod eval;
+/// Recall and precision on the generated labelled corpus of fixtures/gen_labelled.py.
+mod labelled;
 /// Property tests: the prefiltered path equals the brute-force path.
 mod properties;
 /// Report shapes: JSON, JSONL, SARIF (schema-validated), text; redaction; order.
@@ -20,3 +22,5 @@ mod report;
 mod rules;
 /// What the walk scans and skips; bad inputs.
 mod sources;
+/// Secrets hidden by base64, JSON escapes and percent-encoding.
+mod views;
