@@ -217,10 +217,7 @@ impl Config {
             set.load_path(&self.resolve(p))?;
         }
         for spec in &self.custom_rules {
-            set.add(crate::rules::Rule {
-                spec: spec.clone(),
-                source: self.name(),
-            })?;
+            set.add(crate::rules::Rule::new(spec.clone(), self.name()))?;
         }
         for id in &self.rules.disable {
             if set.get(id).is_none() {

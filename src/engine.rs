@@ -8,6 +8,10 @@
 //! over a stream (stdin), one chunk at a time, keeping only the bytes that pending windows and
 //! line counting still need.
 //!
+//! Every scanned piece's view candidates are decoded and scanned again where its candidates
+//! are confirmed ([`view::scan_views`]), so views behave the same in whole, chunked and
+//! streamed scans.
+//!
 //! Errors while reading (a file that shrank, an I/O error mid-way) do not lose what was already
 //! found: [`BlobScan`] carries both the findings and the error.
 
@@ -20,6 +24,7 @@ use crate::blob::{Data, Origin};
 use crate::finding::location::{self, ChunkStats, Locator};
 use crate::finding::{self, CONTEXT_BYTES, Finding};
 use crate::matcher::{Candidate, Matcher, RuleWindow, Scratch, Seams, window};
+use crate::view;
 
 /// Extra bytes around windows so that look-around (`\b`) sees real neighbours.
 const LOOKAROUND: usize = 8;
@@ -84,7 +89,7 @@ pub fn scan_data_until(
         };
         let mut candidates = Vec::new();
         matcher.scan(hay, scratch, &mut candidates);
-        let mut findings = confirm_all(matcher, hay, 0, &candidates, origin);
+        let mut findings = confirm_all(matcher, hay, 0, &candidates, origin, scratch);
         if (hay.len() as u64) < len {
             out.error = Some(shrank(len, hay.len() as u64));
         }
@@ -216,7 +221,7 @@ fn scan_chunk(
         &mut result.deferred,
     );
     window::shift(&mut result.deferred, base as usize);
-    result.findings = confirm_all(matcher, hay, base, &candidates, origin);
+    result.findings = confirm_all(matcher, hay, base, &candidates, origin, scratch);
     result.stats = ChunkStats::measure(&hay[lo..hi], chunk.nominal.start);
     data.release(chunk.nominal.clone());
     result
@@ -243,20 +248,32 @@ fn search_window(
     }];
     let mut candidates = Vec::new();
     matcher.scan_windows(hay, &mut windows, scratch, &mut candidates);
-    Ok(confirm_all(matcher, hay, base, &candidates, origin))
+    Ok(confirm_all(
+        matcher,
+        hay,
+        base,
+        &candidates,
+        origin,
+        scratch,
+    ))
 }
 
+/// Confirms the rules' candidates, and decodes and scans the view triggers' (see [`view`]).
 fn confirm_all(
     matcher: &Matcher,
     hay: &[u8],
     base: u64,
     candidates: &[Candidate],
     origin: &Origin,
+    scratch: &mut Scratch,
 ) -> Vec<Finding> {
-    candidates
+    let mut out: Vec<Finding> = candidates
         .iter()
+        .filter(|c| matcher.view(c.rule).is_none())
         .filter_map(|c| finding::confirm(matcher.rule(c.rule), hay, base, c, origin))
-        .collect()
+        .collect();
+    view::scan_views(matcher, hay, base, candidates, origin, scratch, &mut out);
+    out
 }
 
 /// Sorts, drops generic findings explained by specific ones, and fills in lines and columns.
@@ -274,7 +291,7 @@ fn finish(
     let mut locator = Locator::new(data, stats);
     for f in findings.iter_mut() {
         f.start = locator.locate(f.offset)?;
-        f.end = location::end_of(f.start, f.secret.as_bytes());
+        f.end = f.end_from(f.start);
     }
     Ok(())
 }
@@ -395,7 +412,14 @@ impl<'m> StreamScanner<'m> {
             &mut candidates,
             &mut deferred,
         );
-        let mut found = confirm_all(self.matcher, hay, hay_start, &candidates, &self.origin);
+        let mut found = confirm_all(
+            self.matcher,
+            hay,
+            hay_start,
+            &candidates,
+            &self.origin,
+            &mut self.scratch,
+        );
         // Earlier lines were scanned before (early or by a chunk).
         found.retain(|f| f.offset >= from);
         found.sort_by(|a, b| {
@@ -475,6 +499,7 @@ impl<'m> StreamScanner<'m> {
             self.base,
             &candidates,
             &self.origin,
+            &mut self.scratch,
         ));
         self.pending.extend(deferred);
         window::merge(&mut self.pending);
@@ -499,6 +524,7 @@ impl<'m> StreamScanner<'m> {
                 self.base,
                 &found,
                 &self.origin,
+                &mut self.scratch,
             ));
         }
         self.next = end;
@@ -534,7 +560,7 @@ impl<'m> StreamScanner<'m> {
                 line: self.cursor.1,
                 column: self.cursor.2 + 1,
             };
-            f.end = location::end_of(f.start, f.secret.as_bytes());
+            f.end = f.end_from(f.start);
         }
         out.extend(ready);
 

@@ -9,6 +9,8 @@
 //!                         chain     regex →      locate
 //!                                   entropy →
 //!                                   validator
+//!                                      │
+//!                                   views: decode base64 / JSON / percent candidates, scan again
 //! ```
 //!
 //! - [`source`] turns what the user named into items (a walk of paths, stdin).
@@ -18,6 +20,8 @@
 //! - [`matcher`] runs one Aho-Corasick pass over every keyword and each rule's regex only near
 //!   its hits ([`Matcher`]).
 //! - [`finding`] confirms candidates (entropy, placeholders, validators) into [`Finding`]s.
+//! - [`view`] decodes the regions the matcher's view triggers found (base64, JSON string
+//!   escapes, percent-encoding) and scans the decoded text, so hidden secrets are found too.
 //! - [`engine`] scans one blob: chunks in parallel, seams, lines and columns.
 //! - [`config`] reads `ferret.toml`; [`finding::allow`] and [`finding::baseline`] keep what a
 //!   team accepted quiet.

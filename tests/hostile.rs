@@ -10,9 +10,10 @@ use crate::common::make;
 use crate::common::secrets::Gen;
 use crate::common::{Run, TestDir};
 
-/// Runs `ferret scan -f json ARGS` in `t`, killing it after `limit` (a hang).
+/// Runs `ferret scan -f json ARGS` in `t`, killing it after `limit` (a hang). Output is read
+/// while it runs, so a large report cannot block it on a full pipe.
 fn scan(t: &TestDir, args: &[&str], limit: Duration) -> (Run, serde_json::Value) {
-    let mut child = t
+    let child = t
         .ferret()
         .args(["scan", "-f", "json"])
         .args(args)
@@ -20,15 +21,21 @@ fn scan(t: &TestDir, args: &[&str], limit: Duration) -> (Run, serde_json::Value)
         .stderr(std::process::Stdio::piped())
         .spawn()
         .unwrap();
-    let start = std::time::Instant::now();
-    while child.try_wait().unwrap().is_none() {
-        if start.elapsed() > limit {
-            let _ = child.kill();
+    let pid = child.id();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = tx.send(child.wait_with_output());
+    });
+    let out = match rx.recv_timeout(limit) {
+        Ok(out) => out.unwrap(),
+        Err(_) => {
+            let _ = std::process::Command::new("kill")
+                .arg(pid.to_string())
+                .status();
             panic!("ferret hung on {args:?}");
         }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    let r: Run = child.wait_with_output().unwrap().into();
+    };
+    let r: Run = out.into();
     assert!(!r.stderr.contains("panicked"), "{}", r.stderr);
     let doc = r.json();
     (r, doc)

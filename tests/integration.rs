@@ -12,6 +12,8 @@ mod browser;
 mod chunks;
 /// Exit codes, formats, output files, colour, stdin, broken pipes.
 mod cli;
+/// Recall and false positives on other scanners' rule examples (a yardstick).
+mod eval;
 /// Archives, compressed streams, tensor files: nesting, budgets, damage.
 mod expand;
 /// Baselines, ferret.toml, inline allows, --fail-on.
@@ -24,6 +26,8 @@ mod hostile;
 mod image;
 /// Blast radius (`scan --group secret`) and `ferret report` (HTML, Markdown, merge).
 mod incident;
+/// Recall and precision on the generated labelled corpus of fixtures/gen_labelled.py.
+mod labelled;
 /// Logs and live streams: CRLF, ANSI, JSON lines, `ferret scan -` latency.
 mod logs;
 /// ML artifacts: notebooks, pickles and checkpoints, safetensors, GGUF, ONNX.
@@ -46,3 +50,5 @@ mod rules;
 mod sources;
 /// Images made by real tools (umoci, skopeo) and pulled from a real loopback registry.
 mod tools;
+/// Secrets hidden by base64, JSON escapes and percent-encoding.
+mod views;

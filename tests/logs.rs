@@ -112,10 +112,9 @@ fn json_lines_logs_with_secrets_in_string_values() {
     );
 }
 
-/// A secret split by a JSON escape is only found once the JSON-string view (issue 3's
-/// `src/view/json_string.rs`) undoes the escapes before matching.
+/// A secret split by a JSON escape is found through the JSON-string view, which undoes the
+/// escapes before matching; the finding points at the escaped bytes.
 #[test]
-#[ignore = "needs the JSON-string view (issue 3); passes once src/view/json_string.rs is merged"]
 fn json_lines_logs_with_escaped_secrets() {
     let t = TestDir::new();
     let gh = Gen::new(83).github_pat();
@@ -124,7 +123,7 @@ fn json_lines_logs_with_escaped_secrets() {
     t.write("app.jsonl", format!("{{\"msg\":\"token {escaped}\"}}\n"));
     let (r, doc) = scan_json(&t, &["app.jsonl"]);
     assert_eq!(r.code, 1, "{}", r.stderr);
-    assert_eq!(located(&doc), ["app.jsonl:1:16"]);
+    assert_eq!(located(&doc), ["app.jsonl:1:15"]);
 }
 
 /// Spawns `ferret` with piped stdin and stdout, and a thread that sends stdout lines.

@@ -25,11 +25,18 @@ fn fragments() -> &'static [String] {
             "\\n", "\n", "\r\n", " ", "\t", "-----BEGIN RSA PRIVATE KEY-----", "-----END RSA PRIVATE KEY-----",
             "eyJ", ".", "sk-proj-", "T3BlbkFJ", "hf_", "xoxb-", "glpat-", "AIza", "wandb_api_key: ",
             "é", "▕██▏", "\u{0}", "AccountKey=", "sk_live_", "npm_", "changeme", "${TOKEN}",
+            // View triggers: escapes, base64 contexts and prefixes, percent escapes.
+            "\\/", "\\u002B", "Basic ", "\"auth\": \"", "key-data: ", "Z2hwX", "%3A%2F%2F", "%40", "%22",
+            "dXNlcjpwYXNz", "token: ",
         ]
         .iter()
         .map(|s| s.to_string())
         .collect();
         for _ in 0..4 {
+            use base64::Engine as _;
+            let gh = g.github_pat();
+            v.push(base64::engine::general_purpose::STANDARD.encode(gh.as_bytes()));
+            v.push(base64::engine::general_purpose::STANDARD.encode(format!("u:{gh}").as_bytes()));
             v.push(g.github_pat());
             v.push(g.aws_key_id());
             v.push(g.aws_secret());

@@ -26,10 +26,14 @@ fn every_builtin_rule_passes_its_examples() {
 #[test]
 fn builtin_rules_are_complete() {
     let rules = RuleSet::builtin().unwrap();
-    assert!(rules.len() >= 40, "only {} rules", rules.len());
+    assert!(rules.len() >= 150, "only {} rules", rules.len());
     for r in rules.iter() {
         let s = &r.spec;
-        assert!(!s.examples.is_empty(), "{} has no examples", s.id);
+        assert!(
+            s.examples.len() >= 2,
+            "{} has fewer than two examples",
+            s.id
+        );
         assert!(
             !s.counterexamples.is_empty(),
             "{} has no counterexamples",
@@ -43,6 +47,27 @@ fn builtin_rules_are_complete() {
     for id in [
         "aws.access-key-id",
         "aws.secret-access-key",
+        "aws.session-token",
+        "gcp.service-account-key",
+        "azure.sas-token",
+        "azure.client-secret",
+        "kubernetes.service-account-token",
+        "kubernetes.kubeconfig-credential",
+        "docker.config-auth",
+        "http.basic-auth",
+        "generic.url-credentials",
+        "netrc.credentials",
+        "cohere.api-key",
+        "mistral.api-key",
+        "pinecone.api-key",
+        "kaggle.json",
+        "mlflow.tracking-credentials",
+        "bitbucket.app-password",
+        "artifactory.api-key",
+        "discord.bot-token",
+        "twilio.auth-token",
+        "datadog.api-key",
+        "pagerduty.api-key",
         "github.pat.classic",
         "github.pat.fine-grained",
         "gitlab.pat",
@@ -59,6 +84,33 @@ fn builtin_rules_are_complete() {
     ] {
         assert!(rules.get(id).is_some(), "missing rule {id}");
     }
+}
+
+/// Synthetic examples are well-formed: where a rule has a validator, every example passes it
+/// (a checksum, a structure), so the examples show what a real token looks like.
+#[test]
+fn builtin_examples_pass_their_validators() {
+    use ferret::matcher::validator::{self, Validation};
+    let rules = RuleSet::builtin().unwrap();
+    let matcher = ferret::Matcher::new(&rules).unwrap();
+    let mut scratch = matcher.scratch();
+    let mut failures = Vec::new();
+    for (index, r) in rules.iter().enumerate() {
+        let Some(name) = &r.spec.validator else {
+            continue;
+        };
+        for ex in &r.spec.examples {
+            let mut found = Vec::new();
+            matcher.scan(ex.as_bytes(), &mut scratch, &mut found);
+            for c in found.iter().filter(|c| c.rule == index as u32) {
+                let secret = &ex.as_bytes()[c.secret.clone()];
+                if validator::validate(name, secret) != Validation::Passed {
+                    failures.push(format!("{}: {name} fails on {ex:?}", r.id()));
+                }
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
 
 #[test]
@@ -80,7 +132,7 @@ keywords = ["acme_tok_"]
 regex = '''(?P<secret>acme_tok_[a-z0-9]{24})\b'''
 severity = "high"
 remediation = "Revoke at https://auth.acme.internal/tokens"
-examples = ["ACME=acme_tok_k2j4h5g6f7d8s9a0q1w2e3r4"]
+examples = ["ACME=acme_tok_q8m2vz7kx4tr9wb3nd6hj1cf"]
 counterexamples = ["acme_tok_short"]
 "#;
 
@@ -111,7 +163,7 @@ fn rules_check_reports_a_failing_example() {
     let t = TestDir::new();
     t.write(
         "bad.toml",
-        USER_RULE.replace("acme_tok_k2j4h5g6f7d8s9a0q1w2e3r4", "acme_tok_TOO_SHORT"),
+        USER_RULE.replace("acme_tok_q8m2vz7kx4tr9wb3nd6hj1cf", "acme_tok_TOO_SHORT"),
     );
     let r = run(t.ferret().args(["rules", "check", "bad.toml"]));
     assert_eq!(r.code, 2);
@@ -149,4 +201,80 @@ fn bad_rule_files_fail_with_a_clear_message() {
         assert_eq!(r.code, 2, "case {i}: {}", r.stderr);
         assert!(r.stderr.contains(message), "case {i}: {}", r.stderr);
     }
+}
+
+/// A team's gitleaks rule file: the shape gitleaks's own generator writes, with a secret
+/// group, an allowlist and a path-only rule ferret cannot run.
+const GITLEAKS_RULES: &str = r#"
+title = "team rules"
+
+[[rules]]
+id = "acme-service-token"
+description = "ACME service token"
+regex = '''(?i)[\w.-]{0,50}?(?:acme)(?:[ \t\w.-]{0,20})[\s'"]{0,3}(?:=|>|:{1,3}=|\|\||:|=>|\?=|,)[\x60'"\s=]{0,5}([a-z0-9]{32})(?:[\x60'"\s;]|\\[nr]|$)'''
+secretGroup = 1
+entropy = 3.0
+keywords = ["acme"]
+[[rules.allowlists]]
+stopwords = ["deadbeef"]
+paths = ['''fixtures/.*''']
+
+[[rules]]
+id = "acme-key-file"
+description = "ACME key file"
+path = '''\.acmekey$'''
+"#;
+
+#[test]
+fn gitleaks_rule_files_are_translated_with_warnings() {
+    let t = TestDir::new();
+    t.write("team.toml", GITLEAKS_RULES);
+    t.write(
+        "src/settings.py",
+        "ACME_TOKEN = \"q8m2vz7kx4tr9wb3nd6hj1cfp5ys0gel\"\nACME_OTHER = \"deadbeefq8m2vz7kx4tr9wb3nd6hj1cf\"\n",
+    );
+    let r = run(t.ferret().args([
+        "scan",
+        "src",
+        "--rules",
+        "team.toml",
+        "--no-builtin-rules",
+        "-f",
+        "json",
+        "--show-secrets",
+    ]));
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    let doc = r.json();
+    assert_eq!(crate::common::rule_ids(&doc), ["acme-service-token"]);
+    assert_eq!(
+        doc["findings"][0]["secret"],
+        "q8m2vz7kx4tr9wb3nd6hj1cfp5ys0gel"
+    );
+    assert_eq!(doc["findings"][0]["rule_name"], "ACME service token");
+    for warning in ["path allowlist", "acme-key-file: matches file paths only"] {
+        assert!(r.stderr.contains(warning), "{warning}: {}", r.stderr);
+    }
+    // `-q` silences them; `rules check` lists them.
+    let quiet = run(t.ferret().args([
+        "scan",
+        "src",
+        "--rules",
+        "team.toml",
+        "--no-builtin-rules",
+        "-q",
+    ]));
+    assert_eq!(quiet.stderr, "");
+    let check = run(t.ferret().args(["rules", "check", "team.toml"]));
+    assert!(
+        check
+            .stdout
+            .contains("warning: team.toml: rule acme-key-file"),
+        "{}",
+        check.stdout
+    );
+    assert!(
+        check.stdout.contains("1 rules checked, 0 failed"),
+        "{}",
+        check.stdout
+    );
 }

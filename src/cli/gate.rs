@@ -80,6 +80,12 @@ pub fn setup(common: &Common, root: &Path, with_baseline: bool) -> anyhow::Resul
     };
     let mut rules = super::rules::load(&common.rules)?;
     config.apply_rules(&mut rules)?;
+    if !common.quiet {
+        // What a gitleaks rule file could not carry over.
+        for w in rules.warnings() {
+            eprintln!("ferret: warning: {w}");
+        }
+    }
     let matcher = Matcher::new(&rules).context("building the matcher")?;
     // User rules are compiled now so that a bad regex fails before the scan, not during it.
     matcher.compile_now(|r| !r.source.starts_with("builtin:"))?;

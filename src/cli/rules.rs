@@ -65,6 +65,9 @@ pub fn run(cmd: RulesCommand) -> anyhow::Result<ExitStatus> {
             let mut failed = 0;
             let mut checked = 0;
             let mut out = std::io::stdout().lock();
+            for w in set.warnings() {
+                writeln!(out, "warning: {w}")?;
+            }
             for (r, rule) in results.iter().zip(set.iter()) {
                 // With a path, report only the user's rules (the built-ins are context).
                 if user && rule.source.starts_with("builtin:") {

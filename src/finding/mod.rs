@@ -2,10 +2,14 @@
 //!
 //! [`confirm`] turns a matcher [`Candidate`] into a [`Finding`] or rejects it: placeholder
 //! values, values below the rule's entropy floor, and (when the rule requires it) values that
-//! fail the rule's validator, and secrets whose line carries an inline allow comment
-//! (`ferret:allow`, see [`allow`]). Position is filled in afterwards by the [`location::Locator`],
-//! because lines are only counted up to findings. [`suppress_generic`] drops a generic rule's
-//! finding where a specific rule found the same secret.
+//! fail the rule's validator; for generic rules, also values that only look like secrets
+//! (digests, UUIDs, lockfile hashes: [`placeholder::lookalike`]); and values the rule's own
+//! allowlist or stopwords excuse (rules imported from gitleaks carry those). Position is
+//! filled in afterwards by the [`location::Locator`], because lines are only counted up to
+//! findings. [`suppress_generic`] drops findings that others explain: a generic rule's finding
+//! where a specific rule found the same secret, and a decoded finding where the same rule found
+//! the secret as written. [`mask_context`] masks any other secret that shows in a finding's
+//! context.
 
 pub mod allow;
 pub mod artifact;
@@ -21,7 +25,8 @@ use std::sync::Arc;
 use crate::blob::Origin;
 use crate::matcher::validator::{self, Validation};
 use crate::matcher::{Candidate, Matcher, Scratch, entropy, placeholder};
-use crate::rules::Rule;
+use crate::rules::{AllowTarget, Rule};
+use crate::view::Encoding;
 pub use location::LineColumn;
 
 /// Bytes of context kept on each side of a secret (within its line).
@@ -54,6 +59,13 @@ pub struct Finding {
     pub entropy: f64,
     /// The rule's validator's verdict.
     pub validation: Validation,
+    /// The decodings that revealed the secret, outermost first (`[Json, Base64]`: a base64
+    /// value inside an escaped JSON string); empty when it was found as written. Offsets,
+    /// lines and columns then point at the encoded form of the secret in the blob.
+    pub decoded: Vec<Encoding>,
+    /// For a decoded secret, the newlines in its encoded form and the code points after the
+    /// last one: where its end line and column are.
+    encoded_extent: Option<(u64, u64)>,
 }
 
 impl Finding {
@@ -64,6 +76,29 @@ impl Finding {
             self.offset,
             self.rule.id().to_string(),
         )
+    }
+
+    /// Records the encoded bytes a decoded secret was found in (for its end position).
+    pub fn set_encoded_extent(&mut self, encoded: &[u8]) {
+        let newlines = memchr::memchr_iter(b'\n', encoded).count() as u64;
+        let tail = memchr::memrchr(b'\n', encoded).map_or(encoded, |i| &encoded[i + 1..]);
+        self.encoded_extent = Some((newlines, location::count_chars(tail)));
+    }
+
+    /// The line and column just past the secret (or past its encoded form), given where it
+    /// starts.
+    pub fn end_from(&self, start: LineColumn) -> LineColumn {
+        match self.encoded_extent {
+            None => location::end_of(start, self.secret.as_bytes()),
+            Some((0, chars)) => LineColumn {
+                line: start.line,
+                column: start.column + chars,
+            },
+            Some((newlines, chars)) => LineColumn {
+                line: start.line + newlines,
+                column: 1 + chars,
+            },
+        }
     }
 }
 
@@ -80,8 +115,14 @@ pub fn confirm(
     if secret.is_empty() || placeholder::reason(secret).is_some() {
         return None;
     }
+    if rule.spec.generic && placeholder::lookalike(secret).is_some() {
+        return None;
+    }
     let entropy = entropy::shannon(secret);
     if rule.spec.entropy.is_some_and(|min| entropy < min) {
+        return None;
+    }
+    if is_allowed(rule, hay, candidate) {
         return None;
     }
     let validation = match &rule.spec.validator {
@@ -133,6 +174,39 @@ pub fn confirm(
         after: snippet(&hay[candidate.secret.end..shown_end]),
         entropy,
         validation,
+        decoded: Vec::new(),
+        encoded_extent: None,
+    })
+}
+
+/// Whether the rule's stopwords or allowlist patterns excuse the candidate.
+fn is_allowed(rule: &Rule, hay: &[u8], candidate: &Candidate) -> bool {
+    let spec = &rule.spec;
+    if spec.stopwords.is_empty() && spec.allow.is_empty() {
+        return false;
+    }
+    let secret = &hay[candidate.secret.clone()];
+    if spec.stopwords.iter().any(|w| {
+        !w.is_empty()
+            && secret
+                .windows(w.len())
+                .any(|s| s.eq_ignore_ascii_case(w.as_bytes()))
+    }) {
+        return true;
+    }
+    rule.allow_patterns().iter().any(|(target, re)| {
+        let text = match target {
+            AllowTarget::Secret => secret,
+            AllowTarget::Match => &hay[candidate.span.clone()],
+            AllowTarget::Line => {
+                let start =
+                    memchr::memrchr(b'\n', &hay[..candidate.span.start]).map_or(0, |i| i + 1);
+                let end = memchr::memchr(b'\n', &hay[candidate.span.end..])
+                    .map_or(hay.len(), |i| candidate.span.end + i);
+                &hay[start..end]
+            }
+        };
+        re.is_match(text)
     })
 }
 
@@ -202,9 +276,11 @@ pub fn mask_context(matcher: &Matcher, scratch: &mut Scratch, f: &mut Finding) {
     }
 }
 
-/// Drops findings of generic rules whose secret overlaps a specific rule's finding.
-/// `findings` must be sorted by offset.
+/// Drops findings that others explain: a decoded finding where the same rule found the secret
+/// as written ([`crate::view::dedupe`]), and a generic rule's finding whose secret overlaps a
+/// specific rule's finding. `findings` must be sorted by offset.
 pub fn suppress_generic(findings: &mut Vec<Finding>) {
+    crate::view::dedupe(findings);
     if !findings.iter().any(|f| f.rule.spec.generic) {
         return;
     }

@@ -11,6 +11,11 @@
 //! [`Scratch`] with its regex caches and buffers, so a scan of bytes with no keyword allocates
 //! nothing.
 //!
+//! Besides the rules, the matcher runs the views' triggers ([`crate::view`]): keyword-anchored
+//! regexes whose matches are regions to decode (a `Basic` header's payload, an escaped JSON
+//! string). They share the keyword automaton with the rules, follow the same keyword contract,
+//! and come after the rules in index order; [`Matcher::view`] tells them apart.
+//!
 //! # Why the prefiltered search equals a search of the whole input
 //!
 //! Every match of a rule contains one of its keywords (the *keyword contract*, checked on every
@@ -20,7 +25,11 @@
 //! `[h.end - before, h.end + after]` contains `x`. Every match that overlaps a merged window lies
 //! inside it (its anchor's window overlaps, so was merged in), so the whole-input search enters
 //! each merged window with no match in flight and finds in it what the windowed search finds;
-//! look-around at window edges sees the real neighbouring bytes. The test
+//! look-around at window edges sees the real neighbouring bytes. The same holds for any region
+//! that is a union of windows and the gaps between them: a match inside a gap contains a hit,
+//! whose window was merged in. So windows of one rule closer than [`window::JOIN_GAP`] are
+//! searched as one region, which trades a few bytes of regex work for fewer searches where a
+//! keyword is dense (`://` in an access log). The test
 //! `properties::prefilter_equals_brute_force` checks this on generated inputs, comparing with
 //! [`Matcher::scan_unfiltered`].
 //!
@@ -46,6 +55,7 @@ use std::sync::{Arc, OnceLock};
 
 use crate::error::{Error, Result};
 use crate::rules::{Rule, RuleSet};
+use crate::view::Encoding;
 use prefilter::Prefilter;
 pub use regex::Reach;
 use regex::{LazyRegex, RuleRegex, UNBOUNDED_RADIUS};
@@ -70,6 +80,10 @@ pub struct Candidate {
 #[derive(Debug)]
 struct MatcherRule {
     rule: Arc<Rule>,
+    /// For a view trigger, the encoding of the regions it finds.
+    view: Option<Encoding>,
+    /// Bytes the window must reach on each side of a hit whatever the regex (a view's).
+    min_reach: usize,
     regex: LazyRegex,
     /// The window around hits, known without compiling the regex (a parse is enough).
     reach: OnceLock<Reach>,
@@ -82,10 +96,15 @@ impl MatcherRule {
 
     fn reach(&self) -> Reach {
         *self.reach.get_or_init(|| {
-            regex::reach(&self.rule.spec.regex, &self.rule.spec.keywords).unwrap_or(Reach {
-                before: UNBOUNDED_RADIUS,
-                after: UNBOUNDED_RADIUS,
-            })
+            let r =
+                regex::reach(&self.rule.spec.regex, &self.rule.spec.keywords).unwrap_or(Reach {
+                    before: UNBOUNDED_RADIUS,
+                    after: UNBOUNDED_RADIUS,
+                });
+            Reach {
+                before: r.before.max(self.min_reach),
+                after: r.after.max(self.min_reach),
+            }
         })
     }
 }
@@ -93,7 +112,10 @@ impl MatcherRule {
 /// Rules compiled for scanning: the keyword automaton plus each rule's lazily compiled regex.
 #[derive(Debug)]
 pub struct Matcher {
+    /// The rules, then the view triggers.
     rules: Vec<MatcherRule>,
+    /// How many of `rules` are rules (the rest are view triggers).
+    real: usize,
     prefilter: Prefilter,
     max_radius: OnceLock<usize>,
 }
@@ -107,22 +129,38 @@ pub struct Scratch {
 }
 
 impl Matcher {
-    /// Builds the keyword automaton. Regexes are compiled later, on each rule's first hit.
+    /// Builds the keyword automaton over the rules and the view triggers. Regexes are compiled
+    /// later, on each rule's first hit.
     pub fn new(rules: &RuleSet) -> Result<Matcher> {
-        let prefilter = Prefilter::new(rules.iter().map(|r| r.spec.keywords.as_slice()))?;
-        let rules = rules
+        let real = rules.len();
+        let rules: Vec<MatcherRule> = rules
             .iter()
-            .map(|rule| MatcherRule {
-                rule: Arc::clone(rule),
+            .map(|rule| (Arc::clone(rule), None, 0))
+            .chain(
+                crate::view::trigger_rules()
+                    .into_iter()
+                    .map(|(rule, encoding, reach)| (rule, Some(encoding), reach)),
+            )
+            .map(|(rule, view, min_reach)| MatcherRule {
+                rule,
+                view,
+                min_reach,
                 regex: LazyRegex::default(),
                 reach: OnceLock::new(),
             })
             .collect();
+        let prefilter = Prefilter::new(rules.iter().map(|r| r.rule.spec.keywords.as_slice()))?;
         Ok(Matcher {
             rules,
+            real,
             prefilter,
             max_radius: OnceLock::new(),
         })
+    }
+
+    /// For a view trigger's index, the encoding of the regions it finds; `None` for a rule.
+    pub fn view(&self, index: u32) -> Option<Encoding> {
+        self.rules[index as usize].view
     }
 
     /// Compiles the regexes of the rules for which `which` is true now, reporting the first
@@ -141,19 +179,19 @@ impl Matcher {
         Ok(())
     }
 
-    /// The rule at `index` (from [`Candidate::rule`]).
+    /// The rule (or view trigger) at `index` (from [`Candidate::rule`]).
     pub fn rule(&self, index: u32) -> &Arc<Rule> {
         &self.rules[index as usize].rule
     }
 
-    /// How many rules there are.
+    /// How many rules there are (view triggers not counted).
     pub fn len(&self) -> usize {
-        self.rules.len()
+        self.real
     }
 
     /// Whether there are no rules.
     pub fn is_empty(&self) -> bool {
-        self.rules.is_empty()
+        self.real == 0
     }
 
     /// How many regexes have been compiled so far (start-up cost is proportional to this).
@@ -223,9 +261,10 @@ impl Matcher {
                     hit.end.saturating_sub(reach.before),
                     hit.end.saturating_add(reach.after).min(hay.len()),
                 );
-                // Hits arrive in order of end offset, so window starts never decrease.
+                // Hits arrive in order of end offset, so window starts never decrease. Windows
+                // closer than `JOIN_GAP` are searched as one (see the module docs).
                 match &mut open[rule as usize] {
-                    Some(o) if w.0 <= o.1 => o.1 = o.1.max(w.1),
+                    Some(o) if w.0 <= o.1.saturating_add(window::JOIN_GAP) => o.1 = o.1.max(w.1),
                     slot @ Some(_) => {
                         let done = slot.replace(w).unwrap_or(w);
                         self.close(hay, rule, done, seams, caches, out, deferred);

@@ -101,6 +101,20 @@ impl RuleRegex {
     }
 }
 
+/// Compiles `pattern` with the settings rule regexes use (bytes, no Unicode), for patterns that
+/// need no `secret` group (allowlists).
+pub fn compile_plain(pattern: &str) -> Result<Regex, String> {
+    Regex::builder()
+        .syntax(syntax::Config::new().utf8(false).unicode(false))
+        .configure(
+            meta::Config::new()
+                .utf8_empty(false)
+                .nfa_size_limit(Some(20 * (1 << 20))),
+        )
+        .build(pattern)
+        .map_err(|e| e.to_string())
+}
+
 fn parse(pattern: &str) -> Result<Hir, String> {
     regex_syntax::ParserBuilder::new()
         .utf8(false)

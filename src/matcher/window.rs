@@ -16,6 +16,11 @@
 //! - a hit of the next chunk ends after `hi`, so its window starts after `hi - r`: a window
 //!   ending after `hi - r` may touch it.
 
+/// Windows of one rule whose gap is at most this many bytes are searched as one region: a
+/// search has a fixed cost of about that many bytes of scanning, and most rules' regexes skip
+/// a gap with their literal prefilter.
+pub const JOIN_GAP: usize = 256;
+
 /// A search window for one rule, in haystack offsets.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct RuleWindow {

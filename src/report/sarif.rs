@@ -134,7 +134,7 @@ impl SarifReporter {
             "ruleId": f.rule.id(),
             "level": level(f.rule.severity()),
             "message": {"text": format!(
-                "{} {} ({} severity{}). Rotate it: {}",
+                "{} {} ({} severity{}{}). Rotate it: {}",
                 f.rule.name(),
                 self.opts.shown_secret(f),
                 f.rule.severity(),
@@ -143,6 +143,7 @@ impl SarifReporter {
                     crate::matcher::validator::Validation::Failed => ", validator failed",
                     crate::matcher::validator::Validation::None => "",
                 },
+                decoded_note(f),
                 f.rule.spec.remediation,
             )},
             "partialFingerprints": {"ferret/v1": f.fingerprint},
@@ -151,6 +152,7 @@ impl SarifReporter {
                 "fingerprint": f.fingerprint,
                 "origin": f.origin,
                 "validation": f.validation,
+                "decoded": f.decoded,
                 "entropy": (f.entropy * 100.0).round() / 100.0,
             },
         });
@@ -306,6 +308,15 @@ fn place_location(p: &Place, id: Option<usize>) -> Value {
         );
     }
     Value::Object(location)
+}
+
+/// `, decoded from json › base64` for a secret a view revealed, else nothing.
+fn decoded_note(f: &Finding) -> String {
+    if f.decoded.is_empty() {
+        return String::new();
+    }
+    let chain: Vec<&str> = f.decoded.iter().map(|e| e.as_str()).collect();
+    format!(", decoded from {}", chain.join(" \u{203a} "))
 }
 
 /// A PascalCase name from a rule id (`github.pat.classic` → `GithubPatClassic`).

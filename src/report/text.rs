@@ -184,9 +184,15 @@ impl TextReporter {
             (Validation::Failed, Some(v)) => format!(" [{v} FAILED: probably not real]"),
             _ => String::new(),
         };
+        let decoded = if f.decoded.is_empty() {
+            String::new()
+        } else {
+            let chain: Vec<&str> = f.decoded.iter().map(|e| e.as_str()).collect();
+            format!(" [decoded from {}]", chain.join(" \u{203a} "))
+        };
         writeln!(
             self.out,
-            "{bold}{}:{}:{}{bold:#}: {sev}{}{sev:#} {} ({}){check}",
+            "{bold}{}:{}:{}{bold:#}: {sev}{}{sev:#} {} ({}){check}{decoded}",
             f.origin,
             f.start.line,
             f.start.column,

@@ -53,4 +53,36 @@ pub struct RuleSpec {
     /// Texts the rule must not match.
     #[serde(default)]
     pub counterexamples: Vec<String>,
+    /// Patterns that excuse a match: when one matches its target, the match is not reported
+    /// (gitleaks' allowlist `regexes`). Rarely needed in ferret's own rules.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub allow: Vec<AllowPattern>,
+    /// Words that excuse a match when the secret contains one, ASCII-case-insensitively
+    /// (gitleaks' allowlist `stopwords`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub stopwords: Vec<String>,
+}
+
+/// An allowlist pattern of a rule.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AllowPattern {
+    /// The regex (Rust syntax, on bytes).
+    pub regex: String,
+    /// What it is matched against (default: the secret).
+    #[serde(default)]
+    pub target: AllowTarget,
+}
+
+/// What an allowlist pattern is matched against.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum AllowTarget {
+    /// The secret.
+    #[default]
+    Secret,
+    /// The whole regex match.
+    Match,
+    /// The line (or lines) around the match.
+    Line,
 }

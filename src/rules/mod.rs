@@ -6,19 +6,24 @@
 //! cheap invariants (ids, keywords, the `secret` group's presence), but does not compile any
 //! regex. Compilation is the matcher's job and happens lazily, on a rule's first keyword hit,
 //! so that `ferret` starts in milliseconds whatever the size of the rule pack.
+//!
+//! A file given with `--rules` may also be a gitleaks (or Betterleaks) rule file: it is
+//! translated ([`gitleaks`]), and what could not be translated becomes one of the set's
+//! [`RuleSet::warnings`], which the command line prints.
 
 mod builtin;
 pub mod check;
 pub mod file;
+pub mod gitleaks;
 
 use std::fmt;
 use std::path::Path;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
-pub use file::{RuleFile, RuleSpec};
+pub use file::{AllowPattern, AllowTarget, RuleFile, RuleSpec};
 
 /// How bad a leak of this kind of secret is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -80,9 +85,35 @@ pub struct Rule {
     pub spec: RuleSpec,
     /// `builtin:github.toml` or the user's file path.
     pub source: String,
+    /// The allowlist patterns, compiled on first use (a pattern that does not compile is left
+    /// out; `ferret rules check` reports it).
+    allow: OnceLock<Vec<(AllowTarget, regex_automata::meta::Regex)>>,
 }
 
 impl Rule {
+    /// A rule from its spec and where it came from.
+    pub fn new(spec: RuleSpec, source: impl Into<String>) -> Rule {
+        Rule {
+            spec,
+            source: source.into(),
+            allow: OnceLock::new(),
+        }
+    }
+
+    /// The compiled allowlist patterns.
+    pub fn allow_patterns(&self) -> &[(AllowTarget, regex_automata::meta::Regex)] {
+        self.allow.get_or_init(|| {
+            self.spec
+                .allow
+                .iter()
+                .filter_map(|a| {
+                    crate::matcher::regex::compile_plain(&a.regex)
+                        .ok()
+                        .map(|re| (a.target, re))
+                })
+                .collect()
+        })
+    }
     /// The rule's id.
     pub fn id(&self) -> &str {
         &self.spec.id
@@ -103,6 +134,7 @@ impl Rule {
 #[derive(Debug, Clone, Default)]
 pub struct RuleSet {
     rules: Vec<Arc<Rule>>,
+    warnings: Vec<String>,
 }
 
 impl RuleSet {
@@ -120,17 +152,27 @@ impl RuleSet {
         Ok(set)
     }
 
-    /// Adds the rules of one TOML text. `origin` names it in errors and `rules list`.
+    /// Adds the rules of one TOML text: a ferret rule file, or a gitleaks one (translated, with
+    /// warnings for what could not be). `origin` names it in errors and `rules list`.
     pub fn add_toml(&mut self, text: &str, origin: &str) -> Result<()> {
+        if gitleaks::looks_like(text) {
+            let t = gitleaks::translate(text, origin)?;
+            self.warnings.extend(t.warnings);
+            for spec in t.rules {
+                let id = spec.id.clone();
+                if let Err(e) = self.add(Rule::new(spec, origin)) {
+                    self.warnings
+                        .push(format!("{origin}: rule {id}: {e}; skipped"));
+                }
+            }
+            return Ok(());
+        }
         let file: RuleFile = toml::from_str(text).map_err(|e| Error::RulesParse {
             origin: origin.to_string(),
             message: e.to_string(),
         })?;
         for spec in file.rules {
-            self.add(Rule {
-                spec,
-                source: origin.to_string(),
-            })?;
+            self.add(Rule::new(spec, origin))?;
         }
         Ok(())
     }
@@ -172,6 +214,11 @@ impl RuleSet {
             self.add_toml(&text, &file.display().to_string())?;
         }
         Ok(())
+    }
+
+    /// What loading gitleaks files could not translate, one line each (empty for ferret files).
+    pub fn warnings(&self) -> &[String] {
+        &self.warnings
     }
 
     /// Keeps only the rules for which `keep` returns true.
