@@ -11,7 +11,8 @@
 //!                                   validator
 //! ```
 //!
-//! - [`source`] turns what the user named into items (a walk of paths, stdin).
+//! - [`source`] turns what the user named into items (a walk of paths, stdin, objects in
+//!   `s3://`, `gs://` or `az://` buckets), optionally one shard of them.
 //! - [`blob`] is bytes plus their [`Origin`]; large files are mapped or range-read and cut into
 //!   chunks ([`blob::chunk`]).
 //! - [`rules`] are data ([`RuleSet`]), embedded from `rules/*.toml` or loaded from a user's file.
@@ -20,6 +21,7 @@
 //! - [`finding`] confirms candidates (entropy, placeholders, validators) into [`Finding`]s.
 //! - [`engine`] scans one blob: chunks in parallel, seams, lines and columns.
 //! - [`scan`] drives a whole scan on a rayon pool ([`Scanner`]) into a [`report::Reporter`].
+//! - [`state`] remembers what each item held, so that the next sweep reads only what changed.
 //!
 //! ```
 //! use std::sync::Arc;
@@ -45,6 +47,7 @@ pub mod report;
 pub mod rules;
 pub mod scan;
 pub mod source;
+pub mod state;
 
 pub use blob::{Blob, Data, Origin, Segment};
 pub use error::{Error, Result};

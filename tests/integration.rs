@@ -12,11 +12,18 @@ mod chunks;
 mod cli;
 /// Archives, compressed streams, tensor files: nesting, budgets, damage.
 mod expand;
+/// Buckets on a real S3-compatible server (SeaweedFS): same findings as on disk, ranged reads,
+/// incremental sweeps, shards, credentials.
+mod objects;
 /// Property tests: the prefiltered path equals the brute-force path.
 mod properties;
+/// The Ray fan-out (python/ferret_ray) on a local Ray cluster.
+mod ray;
 /// Report shapes: JSON, JSONL, SARIF (schema-validated), text; redaction; order.
 mod report;
 /// Every built-in rule's examples; user rule files.
 mod rules;
 /// What the walk scans and skips; bad inputs.
 mod sources;
+/// Incremental state, resuming a killed sweep, `--only-new`, shards of a local tree.
+mod sweeps;

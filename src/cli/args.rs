@@ -73,7 +73,8 @@ pub struct RuleArgs {
 /// `ferret scan`.
 #[derive(Debug, Args)]
 pub struct ScanArgs {
-    /// Files and folders to scan; `-` reads stdin. Default: the current folder.
+    /// Files and folders to scan; `-` reads stdin; s3://bucket/prefix, gs://… and az://… list
+    /// object stores. Default: the current folder.
     #[arg(value_name = "PATH")]
     pub paths: Vec<String>,
     /// Report format.
@@ -143,6 +144,9 @@ pub struct ScanArgs {
     /// Rule selection.
     #[command(flatten)]
     pub rules: RuleArgs,
+    /// Object stores, incremental state, sharding.
+    #[command(flatten)]
+    pub sweep: super::sweep::SweepArgs,
 }
 
 /// `ferret rules …`.

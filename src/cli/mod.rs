@@ -12,6 +12,7 @@ mod args;
 mod output;
 mod rules;
 mod scan;
+mod sweep;
 
 use std::process::ExitCode;
 

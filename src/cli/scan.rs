@@ -67,7 +67,7 @@ pub fn run(args: ScanArgs) -> anyhow::Result<ExitStatus> {
         args.paths.clone()
     };
     let inputs: Vec<Input> = paths.iter().map(|p| Input::parse(p)).collect();
-    let opts = ScanOptions {
+    let mut opts = ScanOptions {
         threads: args.threads,
         chunk_size: args.chunk_size.max(4096),
         load: LoadOptions {
@@ -90,7 +90,11 @@ pub fn run(args: ScanArgs) -> anyhow::Result<ExitStatus> {
             max_entries: args.max_entries,
             ..Budget::default()
         },
+        ..ScanOptions::default()
     };
+    opts.sweep = args
+        .sweep
+        .options(&matcher, &opts.budget, args.show_secrets)?;
     let format = match args.format {
         FormatArg::Text => Format::Text,
         FormatArg::Json => Format::Json,
@@ -125,8 +129,18 @@ pub fn run(args: ScanArgs) -> anyhow::Result<ExitStatus> {
         Err(e) => return Err(e.into()),
     };
     if !args.quiet {
+        let mut extra = String::new();
+        if summary.fetched_bytes > 0 {
+            extra += &format!(
+                "; {} downloaded",
+                output::human_bytes(summary.fetched_bytes)
+            );
+        }
+        if args.sweep.state.is_some() {
+            extra += &format!("; {} unchanged (not rescanned)", summary.unchanged);
+        }
         eprintln!(
-            "ferret: {} files, {} in {:.2} s ({:.1} MB/s); {} findings, {} errors, {} skipped",
+            "ferret: {} files, {} in {:.2} s ({:.1} MB/s); {} findings, {} errors, {} skipped{extra}",
             summary.files,
             output::human_bytes(summary.bytes),
             summary.elapsed.as_secs_f64(),

@@ -3,6 +3,7 @@
 #![allow(dead_code)]
 
 pub mod make;
+pub mod s3;
 pub mod secrets;
 
 use std::path::{Path, PathBuf};
