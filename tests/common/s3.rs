@@ -19,7 +19,7 @@ use std::time::{Duration, Instant};
 
 use object_store::aws::{AmazonS3, AmazonS3Builder};
 use object_store::path::Path;
-use object_store::{ObjectStore, ObjectStoreExt, PutPayload};
+use object_store::{ObjectStoreExt, PutPayload};
 
 /// Test credentials, known only to the test server.
 pub const ACCESS_KEY: &str = "ferret-test-access";

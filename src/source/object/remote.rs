@@ -30,9 +30,12 @@ use crate::blob::RangeSource;
 pub const MIN_READAHEAD: u64 = 64 << 10;
 /// Read-ahead grows (doubling) while reads are sequential, up to this. 8 MiB.
 pub const MAX_READAHEAD: u64 = 8 << 20;
-/// Fetched ranges kept per object, at most (oldest dropped first). 16 MiB.
+/// Fetched ranges kept per object, at most (oldest dropped first). 16 MiB: two default chunks,
+/// so that the engine's second pass over a chunk with findings (counting lines up to them)
+/// does not download the chunk again.
 pub const CACHE_BYTES: u64 = 16 << 20;
-/// Reads at least this large are fetched exactly and not cached (the engine's chunks). 1 MiB.
+/// Reads at least this large are fetched exactly, without read-ahead (the engine's chunks).
+/// 1 MiB.
 const DIRECT_READ: u64 = 1 << 20;
 /// Body pieces buffered between a streaming GET and its reader (each at most a few tens of KiB).
 pub const STREAM_QUEUE: usize = 64;
@@ -271,9 +274,7 @@ impl RangeSource for RemoteObject {
             }
             let n = (bytes.len() as u64).min(end - pos) as usize;
             buf.extend_from_slice(&bytes[..n]);
-            if (bytes.len() as u64) < DIRECT_READ
-                && let Ok(mut cache) = self.cache.lock()
-            {
+            if let Ok(mut cache) = self.cache.lock() {
                 cache.insert(pos, bytes.clone());
             }
             pos += n as u64;
