@@ -408,9 +408,8 @@ impl Scanner {
                 }
                 Input::Object(url) => {
                     if let Some(source) = objects {
-                        parts.push(Box::new(
-                            source.list(url, &self.opts.walk)?.map(Work::Object),
-                        ));
+                        let listed = source.list(url, &self.opts.walk, self.wanted())?;
+                        parts.push(Box::new(listed.map(Work::Object)));
                     }
                 }
                 Input::Stdin => {}
@@ -423,6 +422,20 @@ impl Scanner {
                 _ => true,
             },
         )))
+    }
+}
+
+impl Scanner {
+    /// Which objects are worth downloading ahead: this shard's, and only if they changed.
+    fn wanted(&self) -> crate::source::object::Wanted {
+        let shard = self.opts.sweep.shard;
+        let state = self.opts.sweep.state.clone();
+        Arc::new(move |item: &ObjectItem| {
+            shard.is_none_or(|s| s.owns(&item.relative))
+                && state
+                    .as_ref()
+                    .is_none_or(|st| !st.is_unchanged(&item.url, &item.version()))
+        })
     }
 }
 

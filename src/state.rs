@@ -155,10 +155,17 @@ impl State {
                 .map_err(|e| err(e.to_string()))?;
         }
         let db = Database::create(path).map_err(|e| err(e.to_string()))?;
-        // Make sure the table exists, so that lookups of a fresh file find nothing, not an error.
-        let txn = db.begin_write().map_err(|e| err(e.to_string()))?;
-        txn.open_table(ITEMS).map_err(|e| err(e.to_string()))?;
-        txn.commit().map_err(|e| err(e.to_string()))?;
+        // Make sure the table exists, so that lookups of a fresh file find nothing, not an
+        // error. (Only a new file pays for this commit's fsync: it matters to a sweep where
+        // nothing changed.)
+        let exists = db
+            .begin_read()
+            .is_ok_and(|txn| txn.open_table(ITEMS).is_ok());
+        if !exists {
+            let txn = db.begin_write().map_err(|e| err(e.to_string()))?;
+            txn.open_table(ITEMS).map_err(|e| err(e.to_string()))?;
+            txn.commit().map_err(|e| err(e.to_string()))?;
+        }
         let mut rules = HashMap::new();
         let mut h = Sha256::new();
         h.update(env!("CARGO_PKG_VERSION"));
@@ -220,6 +227,23 @@ impl State {
                 previous: record.findings.iter().map(stored_identity).collect(),
             }),
         }
+    }
+
+    /// Whether the item `key` at `version` was recorded by a run like this one (a quick check,
+    /// without rebuilding findings; [`State::lookup`] decides).
+    pub fn is_unchanged(&self, key: &str, version: &str) -> bool {
+        let Ok(txn) = self.db.begin_read() else {
+            return false;
+        };
+        let Ok(table) = txn.open_table(ITEMS) else {
+            return false;
+        };
+        let Ok(Some(raw)) = table.get(key) else {
+            return false;
+        };
+        serde_json::from_slice::<Record>(raw.value()).is_ok_and(|r| {
+            r.version == version && r.config == self.config && (r.clear || !self.opts.show_secrets)
+        })
     }
 
     /// A finding from its record, or `None` if it cannot be shown exactly as it was.

@@ -146,7 +146,7 @@ pub struct ScanArgs {
     pub rules: RuleArgs,
     /// Object stores, incremental state, sharding.
     #[command(flatten)]
-    pub sweep: super::sweep::SweepArgs,
+    pub sweep: Box<super::sweep::SweepArgs>,
 }
 
 /// `ferret rules …`.

@@ -115,16 +115,35 @@ def merge(finding_lists: Iterable[Sequence[dict]]) -> list:
     return sorted(seen.values(), key=_sort_key)
 
 
-def scan_shard(ferret: str, targets: Sequence[str], args: Sequence[str], shard: int,
-               shards: int, attempt: int = 0, env: dict | None = None) -> ShardRun:
-    """Runs ferret on one shard, here (this is what each Ray task does)."""
-    cmd = [ferret, "scan", *args, "--shard", f"{shard}/{shards}", "-f", "jsonl", "--quiet",
-           *targets]
+def _command(ferret: str, targets: Sequence[str], args: Sequence[str], shard: int,
+             shards: int) -> list:
+    return [ferret, "scan", *args, "--shard", f"{shard}/{shards}", "-f", "jsonl", "--quiet",
+            *targets]
+
+
+def _run(cmd: list, env: dict | None) -> tuple:
+    """Runs one ferret; what a Ray task does. Self-contained (its imports inside) so that Ray
+    ships it by value: workers do not need ferret_ray installed, only ferret."""
+    import os
+    import subprocess
+
     proc = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                           env=None if env is None else {**os.environ, **env})
-    findings, warnings, summary = parse_jsonl(proc.stdout)
-    return ShardRun(shard=shard, attempt=attempt, code=proc.returncode, findings=findings,
-                    warnings=warnings, summary=summary, stderr=proc.stderr[-4000:])
+    return proc.returncode, proc.stdout, proc.stderr[-4000:]
+
+
+def _shard_run(shard: int, attempt: int, result: tuple) -> ShardRun:
+    code, stdout, stderr = result
+    findings, warnings, summary = parse_jsonl(stdout)
+    return ShardRun(shard=shard, attempt=attempt, code=code, findings=findings,
+                    warnings=warnings, summary=summary, stderr=stderr)
+
+
+def scan_shard(ferret: str, targets: Sequence[str], args: Sequence[str], shard: int,
+               shards: int, attempt: int = 0, env: dict | None = None) -> ShardRun:
+    """Runs ferret on one shard, here, without Ray."""
+    cmd = _command(ferret, targets, args, shard, shards)
+    return _shard_run(shard, attempt, _run(cmd, env))
 
 
 def sweep(targets: Sequence[str], shards: int, *, ferret: str = "ferret",
@@ -143,13 +162,20 @@ def sweep(targets: Sequence[str], shards: int, *, ferret: str = "ferret",
 
     if shards < 1:
         raise ValueError("shards must be at least 1")
-    task = ray.remote(num_cpus=num_cpus, max_retries=0)(scan_shard)
+    import sys
+
+    from ray import cloudpickle
+
+    # Ship _run's code to the workers instead of a reference to this module: workers need
+    # ferret on their PATH, not this package installed.
+    cloudpickle.register_pickle_by_value(sys.modules[__name__])
+    task = ray.remote(num_cpus=num_cpus, max_retries=0)(_run)
 
     def submit(k: int, attempt: int):
         extra = list(args)
         if state_dir is not None:
             extra += ["--state", os.path.join(state_dir, f"shard-{k}-of-{shards}.redb")]
-        return task.remote(ferret, list(targets), extra, k, shards, attempt, env)
+        return task.remote(_command(ferret, list(targets), extra, k, shards), env)
 
     pending = {submit(k, 0): (k, 0) for k in range(shards)}
     kept: dict[int, ShardRun] = {}
@@ -158,7 +184,7 @@ def sweep(targets: Sequence[str], shards: int, *, ferret: str = "ferret",
         ref = done[0]
         k, attempt = pending.pop(ref)
         try:
-            run = ray.get(ref)
+            run = _shard_run(k, attempt, ray.get(ref))
         except Exception as e:  # a worker or node died: Ray raises here
             run = ShardRun(shard=k, attempt=attempt, code=-1, stderr=repr(e))
         if run.complete:

@@ -8,7 +8,10 @@
 //! hands one object to the [`Expander`], choosing how its bytes flow:
 //!
 //! - small objects (below [`ObjectOptions::whole_below`], 8 MiB by default) are fetched with
-//!   one GET and expanded like a small file read into memory;
+//!   one GET and expanded like a small file read into memory. These GETs start in the listing
+//!   task, up to [`PREFETCH_AHEAD`] at once and [`PREFETCH_BYTES`] in all, so that the
+//!   workers find bytes waiting instead of each waiting a round trip per object (a bucket's
+//!   latency is milliseconds; a disk's page cache, microseconds);
 //! - larger ones are sniffed from a first ranged read (64 KiB). Sequential formats (gzip, zstd,
 //!   tar) are read with one streaming GET and expanded as a stream; everything else (zip, whose
 //!   directory is at the end; safetensors and `.npy`, whose header is all that is scanned;
@@ -40,12 +43,22 @@ use globset::GlobSet;
 use object_store::path::Path;
 use object_store::{ClientConfigKey, ObjectMeta, ObjectStore, ObjectStoreExt};
 use tokio::runtime::Runtime;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 use crate::blob::{Data, Origin};
 use crate::error::{Error, Result};
 use crate::expand::{Expander, Format, sniff};
 use crate::source::walk::{self, WalkOptions};
 use remote::{MIN_READAHEAD, ObjectRef, RemoteObject};
+
+/// Small objects fetched ahead of the workers, at most this many at once. 16.
+pub const PREFETCH_AHEAD: usize = 16;
+/// Bytes of small objects fetched ahead and not yet scanned, at most. 64 MiB.
+pub const PREFETCH_BYTES: u64 = 64 << 20;
+
+/// Whether a listed object's bytes are wanted ahead of its turn: false for objects another
+/// shard owns or that the state file says did not change, which are never downloaded.
+pub type Wanted = Arc<dyn Fn(&ObjectItem) -> bool + Send + Sync>;
 
 /// Which cloud a URL names.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -150,7 +163,7 @@ impl Default for ObjectOptions {
 }
 
 /// One object to scan.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct ObjectItem {
     /// The object's URL (`s3://bucket/key`), as findings name it.
     pub url: String,
@@ -159,6 +172,9 @@ pub struct ObjectItem {
     /// What the listing said (size, ETag, last modified).
     pub meta: ObjectMeta,
     store: Arc<dyn ObjectStore>,
+    /// The whole object, when it is small and was fetched ahead (with its share of
+    /// [`PREFETCH_BYTES`], given back when the item is dropped).
+    prefetched: Option<(std::io::Result<bytes::Bytes>, OwnedSemaphorePermit)>,
 }
 
 impl ObjectItem {
@@ -250,11 +266,13 @@ impl ObjectSource {
 
     /// The objects under `url`, as the listing streams them. A URL that names one object
     /// (`s3://b/model.safetensors`) yields that object; otherwise the prefix is listed as a
-    /// folder. Excluded keys are left out, large ones skipped, as in a walk.
+    /// folder. Excluded keys are left out, large ones skipped, as in a walk. Small objects
+    /// that are `wanted` are fetched ahead.
     pub fn list(
         &self,
         url: &str,
         walk_opts: &WalkOptions,
+        wanted: Wanted,
     ) -> Result<Box<dyn Iterator<Item = Listed> + Send>> {
         let parsed = ObjectUrl::parse(url).map_err(|message| Error::Object {
             url: url.to_string(),
@@ -274,6 +292,12 @@ impl ObjectSource {
         let (tx, mut rx) = tokio::sync::mpsc::channel::<Listed>(1024);
         let task_store = Arc::clone(&store);
         let u = parsed.clone();
+        let prefetch = Prefetch {
+            budget: Arc::new(Semaphore::new((PREFETCH_BYTES >> 10) as usize)),
+            below: self.opts.whole_below,
+            fetched: Arc::clone(&self.fetched),
+            wanted,
+        };
         self.runtime.spawn(async move {
             // A URL that names one object: that object, like a file named on the command line.
             if !u.prefix.is_empty() && !u.prefix.ends_with('/') {
@@ -299,9 +323,9 @@ impl ObjectSource {
             }
             let prefix = u.prefix.trim_end_matches('/');
             let prefix_path = (!prefix.is_empty()).then(|| Path::from(prefix));
-            let mut stream = task_store.list(prefix_path.as_ref());
-            while let Some(item) = stream.next().await {
-                let event = match item {
+            let stream = task_store
+                .list(prefix_path.as_ref())
+                .map(|item| match item {
                     Ok(meta) => {
                         let key = meta.location.as_ref();
                         let rel = key
@@ -315,11 +339,20 @@ impl ObjectSource {
                         url: u.to_string(),
                         message: format!("listing failed: {e}"),
                     },
-                };
+                })
+                // Excluded keys are dropped silently, as excluded paths are.
+                .filter(|l| {
+                    let excluded = matches!(l, Listed::Skipped { reason, .. } if reason.is_empty());
+                    std::future::ready(!excluded)
+                })
+                // Budget first, in listing order (so the head of the line always holds its
+                // share), then the GETs run concurrently and come out in order.
+                .then(|l| prefetch.reserve(l))
+                .map(|(l, permit)| prefetch.fetch(l, permit))
+                .buffered(PREFETCH_AHEAD);
+            futures_util::pin_mut!(stream);
+            while let Some(event) = stream.next().await {
                 let stop = matches!(event, Listed::Error { .. });
-                if matches!(&event, Listed::Skipped { reason, .. } if reason.is_empty()) {
-                    continue;
-                }
                 if tx.send(event).await.is_err() || stop {
                     return;
                 }
@@ -347,7 +380,12 @@ impl ObjectSource {
         } else {
             MIN_READAHEAD
         };
-        let head = match object.get_range(0..first.min(size)) {
+        let head = match &item.prefetched {
+            Some((Ok(bytes), _)) => Ok(bytes.clone()),
+            Some((Err(e), _)) => Err(std::io::Error::new(e.kind(), e.to_string())),
+            None => object.get_range(0..first.min(size)),
+        };
+        let head = match head {
             Ok(h) => h,
             Err(e) => return expander.sink.warning(&origin, false, e.to_string()),
         };
@@ -419,7 +457,75 @@ fn listed(
         relative,
         meta,
         store: Arc::clone(store),
+        prefetched: None,
     })
+}
+
+/// Fetching small objects ahead of the workers, within a byte budget.
+struct Prefetch {
+    budget: Arc<Semaphore>,
+    below: u64,
+    fetched: Arc<AtomicU64>,
+    wanted: Wanted,
+}
+
+impl Prefetch {
+    fn wanted(&self, l: &Listed) -> Option<u32> {
+        match l {
+            Listed::Object(item)
+                if item.meta.size > 0 && item.meta.size < self.below && (self.wanted)(item) =>
+            {
+                // Permits are KiB; an object never needs more than the whole budget.
+                let kib = item.meta.size.div_ceil(1024).min(PREFETCH_BYTES >> 10);
+                u32::try_from(kib).ok()
+            }
+            _ => None,
+        }
+    }
+
+    /// Waits for the object's share of the budget (nothing for large objects and warnings).
+    fn reserve(
+        &self,
+        l: Listed,
+    ) -> impl std::future::Future<Output = (Listed, Option<OwnedSemaphorePermit>)> + use<> {
+        let wanted = self.wanted(&l);
+        let budget = Arc::clone(&self.budget);
+        async move {
+            let permit = match wanted {
+                Some(n) => budget.acquire_many_owned(n).await.ok(),
+                None => None,
+            };
+            (l, permit)
+        }
+    }
+
+    /// Fetches a small object whole; anything else passes through.
+    fn fetch(
+        &self,
+        l: Listed,
+        permit: Option<OwnedSemaphorePermit>,
+    ) -> impl std::future::Future<Output = Listed> + use<> {
+        let fetched = Arc::clone(&self.fetched);
+        async move {
+            let (mut item, permit) = match (l, permit) {
+                (Listed::Object(item), Some(permit)) => (item, permit),
+                (l, _) => return l,
+            };
+            let opts = object_store::GetOptions {
+                if_match: item.meta.e_tag.clone(),
+                ..object_store::GetOptions::default()
+            };
+            let got = match item.store.get_opts(&item.meta.location, opts).await {
+                Ok(r) => r.bytes().await,
+                Err(e) => Err(e),
+            };
+            if let Ok(b) = &got {
+                fetched.fetch_add(b.len() as u64, Ordering::Relaxed);
+            }
+            item.prefetched = Some((got.map_err(remote::to_io), permit));
+            Listed::Object(item)
+        }
+    }
 }
 
 /// Timeouts for every store: connecting must be quick, a streaming GET of a large object may

@@ -286,3 +286,104 @@ impl RangeSource for RemoteObject {
 fn poisoned() -> io::Error {
     io::Error::other("a reader of this object panicked")
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use object_store::memory::InMemory;
+    use object_store::{ObjectStoreExt, PutPayload};
+
+    fn object(len: usize) -> (tokio::runtime::Runtime, ObjectRef, Vec<u8>) {
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .enable_all()
+            .build()
+            .unwrap();
+        let bytes: Vec<u8> = (0..len).map(|i| (i * 7 % 251) as u8).collect();
+        let store = Arc::new(InMemory::new());
+        let path = Path::from("a/b.bin");
+        let put = rt
+            .block_on(store.put(&path, PutPayload::from(bytes.clone())))
+            .unwrap();
+        let r = ObjectRef {
+            store,
+            path,
+            e_tag: put.e_tag,
+            handle: rt.handle().clone(),
+            fetched: Arc::new(AtomicU64::new(0)),
+        };
+        (rt, r, bytes)
+    }
+
+    #[test]
+    fn ranged_reads_return_the_right_bytes_and_fetch_little() {
+        let len = 20 << 20;
+        let (_rt, r, bytes) = object(len);
+        let head = r.get_range(0..MIN_READAHEAD).unwrap();
+        let remote = Arc::new(RemoteObject::new(r.clone(), len as u64, head));
+        let mut buf = Vec::new();
+        // A header past the first read: the cached part plus what is missing.
+        remote.read_range(10..100_000, &mut buf).unwrap();
+        assert_eq!(buf, bytes[10..100_000]);
+        assert!(r.fetched.load(Ordering::Relaxed) < 300_000);
+        // Reads past the end are clamped; the end of the object is there.
+        remote
+            .read_range(len as u64 - 5..len as u64 + 10, &mut buf)
+            .unwrap();
+        assert_eq!(buf, bytes[len - 5..]);
+        // Chunks read from several threads at once, small and large.
+        std::thread::scope(|s| {
+            for t in 0..4u64 {
+                let (remote, bytes) = (&remote, &bytes);
+                s.spawn(move || {
+                    let mut buf = Vec::new();
+                    let mut pos = t * 997;
+                    while pos < len as u64 {
+                        let step = if t % 2 == 0 { 4096 } else { 3 << 20 };
+                        let end = (pos + step).min(len as u64);
+                        remote.read_range(pos..end, &mut buf).unwrap();
+                        assert_eq!(buf, bytes[pos as usize..end as usize], "{pos}..{end}");
+                        pos = end + 12_345;
+                    }
+                });
+            }
+        });
+    }
+
+    #[test]
+    fn a_sequential_reader_fetches_each_byte_about_once() {
+        let len = 12 << 20;
+        let (_rt, r, bytes) = object(len);
+        let remote = RemoteObject::new(r.clone(), len as u64, Bytes::new());
+        let mut all = Vec::new();
+        let mut buf = Vec::new();
+        for start in (0..len as u64).step_by(8192) {
+            remote.read_range(start..start + 8192, &mut buf).unwrap();
+            all.extend_from_slice(&buf);
+        }
+        assert_eq!(all, bytes);
+        let fetched = r.fetched.load(Ordering::Relaxed);
+        assert!(fetched <= len as u64 + MAX_READAHEAD, "{fetched}");
+    }
+
+    #[test]
+    fn a_replaced_object_is_an_error_not_a_mix() {
+        let (_rt, mut r, _) = object(1000);
+        r.e_tag = Some("\"another-version\"".into());
+        let err = r.get_range(0..10).unwrap_err();
+        assert!(err.to_string().contains("changed"), "{err}");
+        let mut reader = r.stream_from(0, 1000);
+        let err = std::io::copy(&mut reader, &mut std::io::sink()).unwrap_err();
+        assert!(err.to_string().contains("changed"), "{err}");
+    }
+
+    #[test]
+    fn a_streaming_get_reads_the_whole_object_from_an_offset() {
+        let (_rt, r, bytes) = object(3 << 20);
+        let mut out = Vec::new();
+        r.stream_from(1000, bytes.len() as u64)
+            .read_to_end(&mut out)
+            .unwrap();
+        assert_eq!(out, bytes[1000..]);
+    }
+}
