@@ -53,6 +53,25 @@ pub enum Error {
         /// What the operating system said.
         source: std::io::Error,
     },
+    /// An object store URL is malformed or its store cannot be set up.
+    #[error("{url}: {message}")]
+    Object {
+        /// The URL as given.
+        url: String,
+        /// What is wrong.
+        message: String,
+    },
+    /// The state file of an incremental sweep cannot be opened, read or written.
+    #[error("state file {path}: {message}")]
+    State {
+        /// The state file.
+        path: PathBuf,
+        /// What went wrong.
+        message: String,
+    },
+    /// `--shard` is malformed or cannot apply.
+    #[error("invalid shard {0}")]
+    Shard(String),
     /// Writing a report failed.
     #[error("cannot write report: {0}")]
     Report(#[source] std::io::Error),

@@ -13,7 +13,8 @@
 //!                                   views: decode base64 / JSON / percent candidates, scan again
 //! ```
 //!
-//! - [`source`] turns what the user named into items (a walk of paths, stdin).
+//! - [`source`] turns what the user named into items (a walk of paths, stdin, objects in
+//!   `s3://`, `gs://` or `az://` buckets), optionally one shard of them.
 //! - [`blob`] is bytes plus their [`Origin`]; large files are mapped or range-read and cut into
 //!   chunks ([`blob::chunk`]).
 //! - [`rules`] are data ([`RuleSet`]), embedded from `rules/*.toml` or loaded from a user's file.
@@ -27,6 +28,7 @@
 //!   team accepted quiet.
 //! - [`source::git`] reads blobs from git: staged changes, a commit range, or all history.
 //! - [`scan`] drives a whole scan on a rayon pool ([`Scanner`]) into a [`report::Reporter`].
+//! - [`state`] remembers what each item held, so that the next sweep reads only what changed.
 //!
 //! ```
 //! use std::sync::Arc;
@@ -54,6 +56,7 @@ pub mod report;
 pub mod rules;
 pub mod scan;
 pub mod source;
+pub mod state;
 pub mod view;
 
 pub use blob::{Blob, Data, Origin, Segment};

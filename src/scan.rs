@@ -8,8 +8,13 @@
 //!
 //! Findings that the baseline or the allowlist ([`ScanOptions::allow`]) covers are counted in
 //! the summary and not reported ([`Summary::record`]).
+//!
+//! Sweeps over large stores add three things ([`SweepOptions`]): object URLs are listed and read
+//! by an [`ObjectSource`] next to the walk; `--shard K/N` keeps the items this worker owns; and
+//! a [`State`] skips items that did not change since the last run, replaying their findings,
+//! while the reporter thread records what each scanned item held as it finishes.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::mpsc::{SyncSender, sync_channel};
@@ -28,8 +33,11 @@ use crate::finding::allow::{Allowlist, Suppression};
 use crate::matcher::Matcher;
 use crate::report::Reporter;
 use crate::source::Input;
+use crate::source::object::{Listed, ObjectItem, ObjectOptions, ObjectSource};
 use crate::source::registry::{self, RegistryOptions};
-use crate::source::walk::{self, WalkEvent, WalkOptions};
+use crate::source::shard::Shard;
+use crate::source::walk::{self, FileItem, WalkEvent, WalkOptions};
+use crate::state::{Begin, Lookup, State};
 
 /// How a scan runs.
 #[derive(Debug, Clone)]
@@ -51,6 +59,19 @@ pub struct ScanOptions {
     pub allow: Arc<Allowlist>,
     /// How images are pulled from registries.
     pub registry: RegistryOptions,
+    /// Object stores, sharding and incremental state.
+    pub sweep: SweepOptions,
+}
+
+/// How a sweep over a large store runs.
+#[derive(Debug, Clone, Default)]
+pub struct SweepOptions {
+    /// Scan only the items of this shard. Default: all.
+    pub shard: Option<Shard>,
+    /// Skip unchanged items and record what scanned ones held. Default: none.
+    pub state: Option<Arc<State>>,
+    /// How object stores are reached.
+    pub objects: ObjectOptions,
 }
 
 impl Default for ScanOptions {
@@ -64,6 +85,7 @@ impl Default for ScanOptions {
             cancel: None,
             allow: Arc::default(),
             registry: RegistryOptions::default(),
+            sweep: SweepOptions::default(),
         }
     }
 }
@@ -108,6 +130,11 @@ pub struct Summary {
     pub baselined: u64,
     /// Findings not reported because the allowlist covers them.
     pub allowed: u64,
+    /// Items not read because the state file says they did not change (their recorded
+    /// findings are reported again, or not with `--only-new`).
+    pub unchanged: u64,
+    /// Bytes downloaded from object stores (ranged reads fetch less than `bytes`).
+    pub fetched_bytes: u64,
     /// Wall-clock time.
     #[serde(rename = "elapsed_seconds", serialize_with = "secs")]
     pub elapsed: Duration,
@@ -164,6 +191,10 @@ impl Summary {
 enum Event {
     Finding(Box<Finding>),
     Warning(Warning),
+    /// An item with a state record starts scanning.
+    Begin(Box<Begin>),
+    /// That item is done (every finding and warning of it was sent before).
+    Done(String),
 }
 
 #[derive(Default)]
@@ -172,6 +203,45 @@ struct Counters {
     bytes: AtomicU64,
     scanned: AtomicU64,
     skipped_quiet: AtomicU64,
+    unchanged: AtomicU64,
+}
+
+/// One unit of work for the pool.
+enum Work {
+    /// A walk event, with the path relative to its root (the shard key).
+    File { event: WalkEvent, key: String },
+    /// A listed object (or a listing problem).
+    Object(Listed),
+}
+
+impl Work {
+    /// What `--shard` hashes; `None` for a problem that names no item (every shard reports it).
+    fn key(&self) -> Option<&str> {
+        match self {
+            Work::File { key, .. } => Some(key),
+            Work::Object(Listed::Object(item)) => Some(&item.relative),
+            Work::Object(Listed::Skipped { relative, .. }) => Some(relative),
+            Work::Object(Listed::Error { .. }) => None,
+        }
+    }
+}
+
+/// The shard key of a walk event: its path relative to the root named by the user, or the
+/// root's file name when the root is the file.
+fn relative_key(root: &Path, root_display: &str, event: &WalkEvent) -> String {
+    let display = match event {
+        WalkEvent::File(item) => &item.display,
+        WalkEvent::Skipped { path, .. } | WalkEvent::Error { path, .. } => path,
+    };
+    let rel = display
+        .strip_prefix(root_display)
+        .map_or(display.as_str(), |r| r.trim_start_matches('/'));
+    if rel.is_empty() {
+        root.file_name()
+            .map_or_else(|| display.clone(), |n| n.to_string_lossy().into_owned())
+    } else {
+        rel.to_string()
+    }
 }
 
 /// Sends what expansion finds to the reporter thread.
@@ -212,6 +282,14 @@ impl Sink for ChannelSink<'_> {
 
     fn stopped(&self) -> bool {
         self.stop.load(Ordering::Relaxed)
+    }
+}
+
+impl ChannelSink<'_> {
+    fn send(&self, event: Event) {
+        if self.tx.send(event).is_err() {
+            self.stop.store(true, Ordering::Relaxed);
+        }
     }
 }
 
@@ -256,14 +334,26 @@ impl Scanner {
     /// `Err` means the scan itself failed (bad options, a report that cannot be written).
     pub fn run(&self, inputs: &[Input], reporter: &mut dyn Reporter) -> Result<Summary> {
         let started = Instant::now();
+        let stdin = inputs.contains(&Input::Stdin);
+        let sweep = &self.opts.sweep;
+        if stdin && sweep.shard.is_some() {
+            return Err(Error::Shard(
+                "--shard cannot split standard input: scan it in one worker".into(),
+            ));
+        }
+        let objects = if inputs.iter().any(|i| matches!(i, Input::Object(_))) {
+            Some(ObjectSource::new(sweep.objects.clone())?)
+        } else {
+            None
+        };
         // OCI layout folders named on the command line are images, not folders to walk.
-        let (layouts, paths): (Vec<PathBuf>, Vec<PathBuf>) = inputs
+        let layouts: Vec<PathBuf> = inputs
             .iter()
             .filter_map(|i| match i {
-                Input::Path(p) => Some(p.clone()),
+                Input::Path(p) if image::is_layout_dir(p) => Some(p.clone()),
                 _ => None,
             })
-            .partition(|p| image::is_layout_dir(p));
+            .collect();
         let urls: Vec<&str> = inputs
             .iter()
             .filter_map(|i| match i {
@@ -271,8 +361,8 @@ impl Scanner {
                 _ => None,
             })
             .collect();
-        let stdin = inputs.contains(&Input::Stdin);
-        let events = walk::walk(paths, self.opts.walk.clone())?;
+        let events = self.work(inputs, objects.as_ref())?;
+        let objects = objects.as_ref();
         let pool = rayon::ThreadPoolBuilder::new()
             .num_threads(self.opts.threads)
             // Nested archives recurse once per level (up to --max-depth, at most 100).
@@ -288,12 +378,14 @@ impl Scanner {
         let (tx, rx) = sync_channel::<Event>(1024);
         let mut summary = Summary::default();
         let mut report_error = None;
+        let mut recorder = sweep.state.as_ref().map(|s| s.recorder());
 
         std::thread::scope(|s| {
             let counters = &counters;
             s.spawn(move || {
                 let sink = ChannelSink { tx, stop, counters };
-                let mut expander = Expander::new(&self.matcher, &sink);
+                let sink = &sink;
+                let mut expander = Expander::new(&self.matcher, sink);
                 expander.budget = self.opts.budget;
                 expander.chunk_size = self.opts.chunk_size;
                 let expander = &expander;
@@ -321,27 +413,49 @@ impl Scanner {
                         counters.files.fetch_add(1, Ordering::Relaxed);
                         counters.bytes.fetch_add(bytes, Ordering::Relaxed);
                     }
-                    events.par_bridge().for_each_init(Vec::new, |buf, event| {
+                    events.par_bridge().for_each_init(Vec::new, |buf, work| {
                         if !stop.load(Ordering::Relaxed) {
-                            handle(self, expander, event, buf, counters);
+                            handle(self, expander, sink, work, buf, objects);
                         }
                     });
                 });
             });
             for event in rx {
                 let result = match event {
-                    Event::Finding(f) if summary.record(&self.opts.allow, &f) => {
-                        reporter.finding(*f)
+                    Event::Finding(f) => {
+                        // The state records every finding of an item; only new ones (with
+                        // --only-new) and those neither baselined nor allowed are reported.
+                        if recorder.as_mut().is_none_or(|r| r.finding(&f))
+                            && summary.record(&self.opts.allow, &f)
+                        {
+                            reporter.finding(*f)
+                        } else {
+                            Ok(())
+                        }
                     }
-                    Event::Finding(_) => Ok(()),
                     Event::Warning(w) => {
                         match w.kind {
                             WarningKind::Error => summary.errors += 1,
                             WarningKind::Skipped => summary.skipped += 1,
                         }
+                        if let Some(r) = recorder.as_mut() {
+                            r.warning(&w);
+                        }
                         let r = reporter.warning(&w);
                         summary.warnings.push(w);
                         r
+                    }
+                    Event::Begin(b) => {
+                        if let Some(r) = recorder.as_mut() {
+                            r.begin(*b);
+                        }
+                        Ok(())
+                    }
+                    Event::Done(root) => {
+                        if let Some(r) = recorder.as_mut() {
+                            r.done(&root);
+                        }
+                        Ok(())
                     }
                 };
                 if let Err(e) = result {
@@ -351,13 +465,27 @@ impl Scanner {
                 }
             }
         });
+        // What finished is recorded even when the scan stopped early.
+        let recorded = recorder.map(|r| r.finish());
         if let Some(e) = report_error {
             return Err(Error::Report(e));
+        }
+        if let Some(Err(e)) = recorded {
+            let w = Warning {
+                path: "--state".into(),
+                kind: WarningKind::Error,
+                message: e.to_string(),
+            };
+            summary.errors += 1;
+            reporter.warning(&w).map_err(Error::Report)?;
+            summary.warnings.push(w);
         }
         summary.files = counters.files.load(Ordering::Relaxed);
         summary.bytes = counters.bytes.load(Ordering::Relaxed);
         summary.scanned_bytes = counters.scanned.load(Ordering::Relaxed);
         summary.skipped += counters.skipped_quiet.load(Ordering::Relaxed);
+        summary.unchanged = counters.unchanged.load(Ordering::Relaxed);
+        summary.fetched_bytes = objects.map_or(0, ObjectSource::fetched);
         summary.warnings.sort();
         summary.partial = cancel.is_some_and(|c| c.load(Ordering::Relaxed));
         summary.elapsed = started.elapsed();
@@ -367,15 +495,159 @@ impl Scanner {
     }
 }
 
-/// Opens one walked item and hands it to the expander. `buf` is the worker's read buffer,
-/// reused across small files.
+impl Scanner {
+    /// Everything to scan, in input order: walks of paths and listings of object URLs, lazily,
+    /// keeping only this shard's items.
+    fn work<'a>(
+        &self,
+        inputs: &[Input],
+        objects: Option<&'a ObjectSource>,
+    ) -> Result<Box<dyn Iterator<Item = Work> + Send + 'a>> {
+        let mut parts: Vec<Box<dyn Iterator<Item = Work> + Send + 'a>> = Vec::new();
+        for input in inputs {
+            match input {
+                // Images are scanned apart (see `run`).
+                Input::Path(root) if image::is_layout_dir(root) => {}
+                Input::Path(root) => {
+                    let root = root.clone();
+                    let root_display = walk::display(&root);
+                    let events = walk::walk(vec![root.clone()], self.opts.walk.clone())?;
+                    parts.push(Box::new(events.map(move |event| Work::File {
+                        key: relative_key(&root, &root_display, &event),
+                        event,
+                    })));
+                }
+                Input::Object(url) => {
+                    if let Some(source) = objects {
+                        let listed = source.list(url, &self.opts.walk, self.wanted())?;
+                        parts.push(Box::new(listed.map(Work::Object)));
+                    }
+                }
+                Input::Stdin | Input::Registry(_) => {}
+            }
+        }
+        let shard = self.opts.sweep.shard;
+        Ok(Box::new(parts.into_iter().flatten().filter(
+            move |w| match (shard, w.key()) {
+                (Some(s), Some(key)) => s.owns(key),
+                _ => true,
+            },
+        )))
+    }
+}
+
+impl Scanner {
+    /// Which objects are worth downloading ahead: this shard's, and only if they changed.
+    fn wanted(&self) -> crate::source::object::Wanted {
+        let shard = self.opts.sweep.shard;
+        let state = self.opts.sweep.state.clone();
+        Arc::new(move |item: &ObjectItem| {
+            shard.is_none_or(|s| s.owns(&item.relative))
+                && state
+                    .as_ref()
+                    .is_none_or(|st| !st.is_unchanged(&item.url, &item.version()))
+        })
+    }
+}
+
+/// One unit of work: a walked file or a listed object, or a warning about one.
 fn handle(
     scanner: &Scanner,
     expander: &Expander<'_>,
+    sink: &ChannelSink<'_>,
+    work: Work,
+    buf: &mut Vec<u8>,
+    objects: Option<&ObjectSource>,
+) {
+    match work {
+        Work::File { event, .. } => handle_file(scanner, expander, sink, event, buf),
+        Work::Object(Listed::Object(item)) => {
+            if let Some(source) = objects {
+                handle_object(scanner, expander, sink, source, &item);
+            }
+        }
+        Work::Object(Listed::Skipped { url, reason, .. }) => {
+            sink.warning(&Origin::object(url), true, reason);
+        }
+        Work::Object(Listed::Error { url, message }) => {
+            sink.warning(&Origin::object(url), false, message);
+        }
+    }
+}
+
+/// Scans one top-level item through `scan`, unless the state file says it is unchanged:
+/// then its recorded findings are replayed (or nothing, with `--only-new`).
+fn with_state(
+    scanner: &Scanner,
+    sink: &ChannelSink<'_>,
+    origin: &Origin,
+    key_version: impl FnOnce() -> Option<(String, String)>,
+    scan: impl FnOnce(),
+) {
+    let Some(state) = &scanner.opts.sweep.state else {
+        return scan();
+    };
+    let Some((key, version)) = key_version() else {
+        return scan();
+    };
+    let previous = match state.lookup(&key, &version, origin) {
+        Ok(Lookup::Unchanged(findings)) => {
+            sink.counters.unchanged.fetch_add(1, Ordering::Relaxed);
+            if !state.options().only_new {
+                for f in findings {
+                    if !sink.finding(f) {
+                        return;
+                    }
+                }
+            }
+            return;
+        }
+        Ok(Lookup::Changed { previous }) => previous,
+        Err(e) => {
+            // The scan goes on; the item is scanned and recorded as new.
+            sink.warning(origin, false, e.to_string());
+            Default::default()
+        }
+    };
+    let root = origin.to_string();
+    sink.send(Event::Begin(Box::new(Begin {
+        root: root.clone(),
+        key,
+        version,
+        previous,
+    })));
+    scan();
+    sink.send(Event::Done(root));
+}
+
+fn handle_object(
+    scanner: &Scanner,
+    expander: &Expander<'_>,
+    sink: &ChannelSink<'_>,
+    source: &ObjectSource,
+    item: &ObjectItem,
+) {
+    let origin = Origin::object(item.url.clone());
+    let key_version = || Some((item.url.clone(), item.version()));
+    with_state(scanner, sink, &origin, key_version, || {
+        sink.counters.files.fetch_add(1, Ordering::Relaxed);
+        sink.counters
+            .bytes
+            .fetch_add(item.meta.size, Ordering::Relaxed);
+        source.scan(expander, item);
+    });
+}
+
+/// Opens one walked item and hands it to the expander. `buf` is the worker's read buffer,
+/// reused across small files.
+fn handle_file(
+    scanner: &Scanner,
+    expander: &Expander<'_>,
+    sink: &ChannelSink<'_>,
     event: WalkEvent,
     buf: &mut Vec<u8>,
-    counters: &Counters,
 ) {
+    let counters = sink.counters;
     let item = match event {
         WalkEvent::File(item) => item,
         WalkEvent::Skipped {
@@ -392,6 +664,27 @@ fn handle(
         }
     };
     let origin = Origin::file(item.display.clone());
+    let key_version = || {
+        let meta = std::fs::metadata(&item.path).ok()?;
+        let key = std::path::absolute(&item.path).ok()?;
+        Some((
+            key.to_string_lossy().into_owned(),
+            crate::state::file_version(&meta),
+        ))
+    };
+    with_state(scanner, sink, &origin, key_version, || {
+        scan_file(scanner, expander, &item, origin.clone(), buf, counters);
+    });
+}
+
+fn scan_file(
+    scanner: &Scanner,
+    expander: &Expander<'_>,
+    item: &FileItem,
+    origin: Origin,
+    buf: &mut Vec<u8>,
+    counters: &Counters,
+) {
     let data = match load::open(&item.path, item.size, &scanner.opts.load, buf) {
         Ok(d) => Arc::new(d),
         Err(e) => return expander.sink.warning(&origin, false, e.to_string()),

@@ -32,10 +32,15 @@ mod labelled;
 mod logs;
 /// ML artifacts: notebooks, pickles and checkpoints, safetensors, GGUF, ONNX.
 mod ml;
+/// Buckets on a real S3-compatible server (SeaweedFS): same findings as on disk, ranged reads,
+/// incremental sweeps, shards, credentials.
+mod objects;
 /// The pre-commit hook, installed by pre-commit and refusing a commit.
 mod precommit;
 /// Property tests: the prefiltered path equals the brute-force path.
 mod properties;
+/// The Ray fan-out (python/ferret_ray) on a local Ray cluster.
+mod ray;
 /// `ferret redact`: masking, byte-exact copies, latency, the report.
 mod redact;
 /// The registry client against a fake registry: Bearer tokens, platforms, digests.
@@ -48,6 +53,8 @@ mod robust;
 mod rules;
 /// What the walk scans and skips; bad inputs.
 mod sources;
+/// Incremental state, resuming a killed sweep, `--only-new`, shards of a local tree.
+mod sweeps;
 /// Images made by real tools (umoci, skopeo) and pulled from a real loopback registry.
 mod tools;
 /// Secrets hidden by base64, JSON escapes and percent-encoding.

@@ -5,7 +5,9 @@
 //! ([`Data::Mapped`]) or, with `--mmap never`, read with positioned reads into a worker's buffer
 //! ([`Data::File`]). A stored archive member is a [`Data::Slice`] of its parent: no copy. Either
 //! way the engine asks for byte ranges ([`Data::range`]) and never for the whole of a large file,
-//! so memory stays bounded by threads × chunk size. [`reader::DataReader`] gives any data a
+//! so memory stays bounded by threads × chunk size. Bytes that live elsewhere (an object in a
+//! bucket) are [`Data::Remote`]: a [`RangeSource`] fetches the ranges asked for, so a consumer
+//! that reads only a header fetches only the header. [`reader::DataReader`] gives any data a
 //! `Read + Seek` face for parsers that want one (zip).
 
 pub mod chunk;
@@ -33,6 +35,8 @@ pub enum Data {
         /// Its length when opened.
         len: u64,
     },
+    /// Bytes read by ranges from somewhere else (an object in a bucket), fetched on demand.
+    Remote(Box<dyn RangeSource>),
     /// A range of other data (a stored archive member, a layer inside an image tarball).
     Slice {
         /// The data this is part of.
@@ -49,6 +53,7 @@ impl Data {
             Data::Owned(v) => v.len() as u64,
             Data::Mapped(m) => m.len() as u64,
             Data::File { len, .. } => *len,
+            Data::Remote(r) => r.len(),
             Data::Slice { range, .. } => range.end - range.start,
         }
     }
@@ -63,7 +68,7 @@ impl Data {
         match self {
             Data::Owned(v) => Some(v),
             Data::Mapped(m) => Some(m.as_slice()),
-            Data::File { .. } => None,
+            Data::File { .. } | Data::Remote(_) => None,
             Data::Slice { parent, range } => parent
                 .as_slice()
                 .and_then(|all| all.get(range.start as usize..range.end as usize)),
@@ -89,6 +94,10 @@ impl Data {
                 buf.resize((end - start) as usize, 0);
                 let n = read_at_full(file, buf, start)?;
                 buf.truncate(n);
+                Ok(buf)
+            }
+            Data::Remote(r) => {
+                r.read_range(start..end, buf)?;
                 Ok(buf)
             }
         }
@@ -132,6 +141,24 @@ impl Data {
             },
         }
     }
+}
+
+/// Random-access bytes that are not in this process: an object in a bucket, read with ranged
+/// requests. [`Data::range`] calls [`RangeSource::read_range`] with a range already clamped to
+/// [`RangeSource::len`]. Implementations may cache and read ahead; they are called from several
+/// threads at once (chunks of one blob are scanned in parallel).
+pub trait RangeSource: Send + Sync + std::fmt::Debug {
+    /// Length in bytes.
+    fn len(&self) -> u64;
+
+    /// Whether there are no bytes.
+    fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Replaces the contents of `buf` with the bytes of `range` (within the length). A source
+    /// that ends early gives fewer bytes; a source that cannot be read gives an error.
+    fn read_range(&self, range: Range<u64>, buf: &mut Vec<u8>) -> io::Result<()>;
 }
 
 /// Reads until `buf` is full or the file ends; returns how many bytes were read.

@@ -15,10 +15,10 @@
 use std::fmt;
 use std::sync::Arc;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// One step of an origin chain.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum Segment {
@@ -29,6 +29,11 @@ pub enum Segment {
     },
     /// Standard input.
     Stdin,
+    /// An object in a bucket, named by its URL (`s3://bucket/key`, `gs://…`, `az://…`).
+    Object {
+        /// The object's URL.
+        url: String,
+    },
     /// A member of an archive (tar, zip), by its path inside the archive, as written there
     /// (`../x` and absolute paths are reported as they are; nothing is ever extracted).
     Entry {
@@ -134,7 +139,7 @@ pub enum Segment {
 }
 
 /// Which part of a notebook cell (see [`Segment::Cell`]).
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(tag = "part", rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum CellPart {
@@ -169,6 +174,7 @@ impl fmt::Display for Segment {
         match self {
             Segment::File { path } => f.write_str(path),
             Segment::Stdin => f.write_str("<stdin>"),
+            Segment::Object { url } => f.write_str(url),
             Segment::Entry { path } => f.write_str(path),
             Segment::Decompressed { format } => write!(f, "({format})"),
             Segment::Cell { index, part } => match part {
@@ -243,6 +249,22 @@ impl Origin {
         Origin::new(Segment::File { path: path.into() })
     }
 
+    /// An object in a bucket.
+    pub fn object(url: impl Into<String>) -> Origin {
+        Origin::new(Segment::Object { url: url.into() })
+    }
+
+    /// A chain of `segments`, outermost first (`None` when there are none): the inverse of the
+    /// JSON form.
+    pub fn from_segments(segments: impl IntoIterator<Item = Segment>) -> Option<Origin> {
+        let mut it = segments.into_iter();
+        let mut origin = Origin::new(it.next()?);
+        for s in it {
+            origin = origin.child(s);
+        }
+        Some(origin)
+    }
+
     /// Standard input.
     pub fn stdin() -> Origin {
         Origin::new(Segment::Stdin)
@@ -279,6 +301,7 @@ impl Origin {
         loop {
             match &o.0.segment {
                 Segment::File { path } | Segment::Entry { path } => return path,
+                Segment::Object { url } => return url,
                 Segment::Stdin
                 | Segment::Registry { .. }
                 | Segment::Cell { .. }
@@ -333,18 +356,6 @@ impl Origin {
             .into_iter()
             .rev()
             .find(|s| matches!(s, Segment::Layer { .. }))
-    }
-
-    /// A chain of the given segments, outermost first; `None` for no segments.
-    pub fn from_segments(segments: impl IntoIterator<Item = Segment>) -> Option<Origin> {
-        let mut out: Option<Origin> = None;
-        for s in segments {
-            out = Some(match out {
-                None => Origin::new(s),
-                Some(o) => o.child(s),
-            });
-        }
-        out
     }
 
     /// The outermost segment: the file or stream the user pointed at.

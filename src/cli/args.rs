@@ -143,7 +143,8 @@ pub struct GateArgs {
 #[derive(Debug, Args)]
 pub struct ScanArgs {
     /// Files and folders to scan; `-` reads stdin; `oci://HOST[:PORT]/REPO[:TAG|@DIGEST]` pulls
-    /// an image from a registry. Default: the current folder.
+    /// an image from a registry; s3://bucket/prefix, gs://… and az://… list object stores.
+    /// Default: the current folder.
     #[arg(value_name = "PATH")]
     pub paths: Vec<String>,
     /// Report format (default: the config's `format`, else text).
@@ -237,6 +238,9 @@ pub struct ScanArgs {
     /// Configuration, baseline, gate.
     #[command(flatten)]
     pub gate: GateArgs,
+    /// Object stores, incremental state, sharding.
+    #[command(flatten)]
+    pub sweep: Box<super::sweep::SweepArgs>,
 }
 
 /// `ferret git`: exactly one of `--staged`, `--since REV`, `--all` or `REV..REV`.

@@ -47,6 +47,8 @@ pub struct Common {
     pub registry: ferret::source::registry::RegistryOptions,
     /// `--group secret`: one entry per secret (its blast radius) instead of one per finding.
     pub group: Option<super::args::GroupArg>,
+    /// Object stores, incremental state, sharding (`ferret scan` only).
+    pub sweep: Option<Box<super::sweep::SweepArgs>>,
 }
 
 /// What a scan is set up with. The budget is the command line's (`[budgets]` in ferret.toml
@@ -121,7 +123,12 @@ pub fn setup(common: &Common, root: &Path, with_baseline: bool) -> anyhow::Resul
         cancel: None,
         allow: Arc::new(allow),
         registry: common.registry.clone(),
+        ..ScanOptions::default()
     };
+    let mut opts = opts;
+    if let Some(sweep) = &common.sweep {
+        opts.sweep = sweep.options(&matcher, &opts.budget, common.show_secrets)?;
+    }
     Ok(Setup {
         config,
         scanner: Scanner::new(Arc::new(matcher), opts),
@@ -258,7 +265,11 @@ pub fn execute(
         eprintln!("ferret: interrupted: the report holds what was found before the interruption");
     }
     if !common.quiet {
-        eprintln!("{}", summary_line(&summary, fail_on, messages.failing));
+        let stateful = common.sweep.as_ref().is_some_and(|s| s.state.is_some());
+        eprintln!(
+            "{}",
+            summary_line(&summary, fail_on, messages.failing, stateful)
+        );
     }
     Ok(if messages.failing > 0 {
         ExitStatus::Findings
@@ -272,7 +283,7 @@ pub fn execute(
 /// The one line CI logs show:
 /// `ferret: 12 files, 3.40 kB in 0.01 s (0.3 MB/s); 2 findings, 0 errors, 0 skipped`, with
 /// what the gate let pass and what the baseline and allowlist kept quiet when there is any.
-pub fn summary_line(summary: &Summary, fail_on: Severity, failing: u64) -> String {
+pub fn summary_line(summary: &Summary, fail_on: Severity, failing: u64, stateful: bool) -> String {
     let mut line = format!(
         "ferret: {} files, {} in {:.2} s ({:.1} MB/s); {} findings",
         summary.files,
@@ -294,6 +305,18 @@ pub fn summary_line(summary: &Summary, fail_on: Severity, failing: u64) -> Strin
     }
     if summary.allowed > 0 {
         line.push_str(&format!(", {} allowed", summary.allowed));
+    }
+    if summary.fetched_bytes > 0 {
+        line.push_str(&format!(
+            "; {} downloaded",
+            output::human_bytes(summary.fetched_bytes)
+        ));
+    }
+    if stateful {
+        line.push_str(&format!(
+            "; {} unchanged (not rescanned)",
+            summary.unchanged
+        ));
     }
     line
 }

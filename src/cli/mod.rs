@@ -17,6 +17,7 @@ mod redact;
 mod report;
 mod rules;
 mod scan;
+mod sweep;
 
 use std::process::ExitCode;
 

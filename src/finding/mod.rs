@@ -65,7 +65,7 @@ pub struct Finding {
     pub decoded: Vec<Encoding>,
     /// For a decoded secret, the newlines in its encoded form and the code points after the
     /// last one: where its end line and column are.
-    encoded_extent: Option<(u64, u64)>,
+    pub(crate) encoded_extent: Option<(u64, u64)>,
 }
 
 impl Finding {

@@ -1,11 +1,14 @@
 //! Sources: turn what the user named into items to open.
 //!
 //! Paths are walked ([`walk`]); `-` means standard input, scanned as a stream; `oci://…` names
-//! an image in a registry ([`registry`]). Git repositories are read by [`git`] (staged changes,
-//! commit ranges, all history).
+//! an image in a registry ([`registry`]); `s3://…`, `gs://…` and `az://…` are listed in object
+//! storage ([`object`]). Git repositories are read by [`git`] (staged changes, commit ranges,
+//! all history). [`shard`] splits a sweep deterministically across workers.
 
 pub mod git;
+pub mod object;
 pub mod registry;
+pub mod shard;
 pub mod walk;
 
 use std::path::PathBuf;
@@ -19,15 +22,20 @@ pub enum Input {
     Stdin,
     /// An image in a registry (`oci://HOST/REPO:TAG`).
     Registry(String),
+    /// Objects in a bucket: `s3://bucket/prefix`, `gs://…`, `az://…`.
+    Object(String),
 }
 
 impl Input {
-    /// `-` is stdin, `oci://…` a registry image, anything else a path.
+    /// `-` is stdin, `oci://…` a registry image, `s3://…` (or `gs://`, `az://`) an object
+    /// store, anything else a path.
     pub fn parse(s: &str) -> Input {
         if s == "-" {
             Input::Stdin
         } else if registry::is_registry_url(s) {
             Input::Registry(s.to_string())
+        } else if object::ObjectUrl::is_object_url(s) {
+            Input::Object(s.to_string())
         } else {
             Input::Path(PathBuf::from(s))
         }

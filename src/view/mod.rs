@@ -39,7 +39,7 @@ pub mod percent;
 use std::ops::Range;
 use std::sync::{Arc, OnceLock};
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::blob::Origin;
 use crate::finding::{self, Finding};
@@ -50,7 +50,7 @@ use crate::rules::{Rule, RuleSpec, Severity};
 pub const MAX_DEPTH: usize = 2;
 
 /// An encoding a view undoes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Encoding {
     /// JSON string escapes (`\"`, `\/`, `\n`, `\uXXXX`).

@@ -4,6 +4,7 @@
 
 pub mod git;
 pub mod make;
+pub mod s3;
 pub mod secrets;
 
 use std::path::{Path, PathBuf};
