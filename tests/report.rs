@@ -184,7 +184,7 @@ fn sarif_is_valid_and_complete() {
     assert_eq!(loc["region"]["startColumn"], 14);
     assert_eq!(loc["region"]["snippet"]["text"], "GITHUB_TOKEN=ghp_****");
     assert_eq!(
-        gh["partialFingerprints"]["ferret/v1"]
+        gh["partialFingerprints"]["ferret/v2"]
             .as_str()
             .unwrap()
             .len(),
@@ -288,4 +288,41 @@ fn a_context_never_shows_another_secret_in_clear() {
     let doc = run(t.ferret().args(["scan", "both.env", "-f", "json"])).json();
     // The third copy was cut by the 80-byte limit: the cut word is dropped, not shown in part.
     assert_eq!(doc["findings"][0]["context"], "GH=ghp_**** HF=hf_**** ");
+}
+
+#[test]
+fn fingerprints_are_keyed_by_the_team_key() {
+    let t = TestDir::new();
+    t.write(
+        "a.env",
+        format!(
+            "T={}\nDB_PASSWORD=\"Xk29fLq8vNz3\"\n",
+            Gen::new(23).github_pat()
+        ),
+    );
+    let prints = |key: Option<&str>| -> Vec<String> {
+        let mut cmd = t.ferret();
+        cmd.args(["scan", "a.env", "-f", "json"]);
+        match key {
+            Some(k) => cmd.env("FERRET_FINGERPRINT_KEY", k),
+            None => cmd.env_remove("FERRET_FINGERPRINT_KEY"),
+        };
+        run(&mut cmd).json()["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| f["fingerprint"].as_str().unwrap().to_string())
+            .collect()
+    };
+    let public = prints(None);
+    let team = prints(Some("our-team-key"));
+    assert_eq!(public.len(), 2);
+    assert_eq!(public, prints(None), "stable without a key");
+    assert_eq!(
+        team,
+        prints(Some("our-team-key")),
+        "stable with the same key"
+    );
+    assert_ne!(public[0], team[0]);
+    assert_ne!(public[1], team[1]);
 }

@@ -1,20 +1,77 @@
-//! Fingerprints: the same secret has the same id wherever it spread.
+//! Fingerprints: the same secret has the same id wherever it spread, and the id does not give
+//! the secret away.
 //!
-//! A fingerprint is the first 128 bits of SHA-256 over a domain tag, the rule id and the secret,
-//! printed as 32 hex digits. It contains no offset or path, so line moves and renames keep it,
-//! and a baseline or a blast-radius group can be keyed on it.
+//! A fingerprint is the first 128 bits of HMAC-SHA-256 over a domain tag, the rule id and the
+//! secret, printed as 32 hex digits. It holds no offset or path, so line moves and renames keep
+//! it, and baselines, state files and blast-radius groups are keyed on it.
+//!
+//! Fingerprints end up in reports, baselines committed to repositories and CI logs, so they must
+//! not let anyone recover the secret by trying candidates:
+//!
+//! - **Keyed.** The HMAC key is the team's `FERRET_FINGERPRINT_KEY` environment variable when
+//!   set (a CI secret, never a file in the repository): without it, a fingerprint cannot be
+//!   checked against a guess at all.
+//!   Use the same key everywhere fingerprints are compared (CI, laptops, baselines). Without a
+//!   key, a built-in public key is used, and what protects a secret is its length and the
+//!   stretching below.
+//! - **Stretched for short secrets.** A secret shorter than [`STRETCH_BELOW`] bytes (a password)
+//!   is first hashed [`STRETCH_ROUNDS`] times (SHA-256 chained with the secret), so each guess
+//!   costs that many hashes: a brute force over 8-character passwords becomes 16,384 times
+//!   dearer. Long random tokens (API keys are 20 to 200 random characters) are out of reach of
+//!   guessing anyway.
+//!
+//! The scheme is versioned by its domain tag (`ferret-fingerprint-v2`).
 
+use std::sync::OnceLock;
+
+use hmac::{Hmac, KeyInit, Mac};
 use sha2::{Digest, Sha256};
+
+/// Secrets shorter than this many bytes are stretched before hashing.
+pub const STRETCH_BELOW: usize = 24;
+
+/// Rounds of SHA-256 for short secrets.
+pub const STRETCH_ROUNDS: u32 = 16_384;
+
+/// The key used when the user sets none (public: see the module docs).
+const DEFAULT_KEY: &[u8] = b"ferret-public-fingerprint-key-v2";
+
+static KEY: OnceLock<Vec<u8>> = OnceLock::new();
+
+fn key() -> &'static [u8] {
+    KEY.get_or_init(|| {
+        std::env::var_os("FERRET_FINGERPRINT_KEY")
+            .filter(|k| !k.is_empty())
+            .map(|k| k.into_encoded_bytes())
+            .unwrap_or_else(|| DEFAULT_KEY.to_vec())
+    })
+}
 
 /// The fingerprint of `secret` found by rule `rule_id`.
 pub fn fingerprint(rule_id: &str, secret: &[u8]) -> String {
-    let mut h = Sha256::new();
-    h.update(b"ferret-fingerprint-v1\0");
-    h.update(rule_id.as_bytes());
-    h.update(b"\0");
-    h.update(secret);
-    let digest = h.finalize();
-    hex(&digest[..16])
+    let mut mac =
+        <Hmac<Sha256> as KeyInit>::new_from_slice(key()).expect("HMAC takes any key length");
+    mac.update(b"ferret-fingerprint-v2\0");
+    mac.update(rule_id.as_bytes());
+    mac.update(b"\0");
+    if secret.len() < STRETCH_BELOW {
+        mac.update(&stretch(secret));
+    } else {
+        mac.update(secret);
+    }
+    hex(&mac.finalize().into_bytes()[..16])
+}
+
+/// SHA-256 chained `STRETCH_ROUNDS` times over the secret.
+fn stretch(secret: &[u8]) -> [u8; 32] {
+    let mut h: [u8; 32] = Sha256::digest(secret).into();
+    for _ in 1..STRETCH_ROUNDS {
+        let mut d = Sha256::new();
+        d.update(h);
+        d.update(secret);
+        h = d.finalize().into();
+    }
+    h
 }
 
 /// Lowercase hex of `bytes`.
@@ -41,5 +98,20 @@ mod tests {
         assert_ne!(a, fingerprint("github.pat.fine", b"ghp_abc"));
         // The separator keeps (rule, secret) pairs from colliding by concatenation.
         assert_ne!(fingerprint("ab", b"c"), fingerprint("a", b"bc"));
+        let long = [b'x'; 40];
+        assert_ne!(fingerprint("r", &long), fingerprint("r", &long[..39]));
+    }
+
+    #[test]
+    fn a_fingerprint_is_not_a_plain_hash_of_the_secret() {
+        // Guessing a short secret takes the key and STRETCH_ROUNDS hashes per guess: the
+        // fingerprint differs from any single unkeyed hash of the inputs.
+        let f = fingerprint("generic.password-assignment", b"hunter2");
+        let plain = hex(&Sha256::digest(
+            b"ferret-fingerprint-v2\0generic.password-assignment\0hunter2",
+        )[..16]);
+        assert_ne!(f, plain);
+        let stretched = stretch(b"hunter2");
+        assert_ne!(stretched, <[u8; 32]>::from(Sha256::digest(b"hunter2")));
     }
 }

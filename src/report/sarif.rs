@@ -2,7 +2,7 @@
 //!
 //! - Every rule is listed in `tool.driver.rules` with its description, remediation (`help`),
 //!   default level and a `security-severity` that GitHub uses to rank alerts.
-//! - Each result has `partialFingerprints."ferret/v1"` = the finding's fingerprint (rule +
+//! - Each result has `partialFingerprints."ferret/v2"` = the finding's fingerprint (rule +
 //!   secret hash), so code scanning tracks one alert per secret across line moves.
 //! - Relative paths become relative URIs with `uriBaseId: "%SRCROOT%"`, defined in
 //!   `originalUriBaseIds` as the directory ferret ran in; absolute paths become `file://` URIs.
@@ -146,7 +146,7 @@ impl SarifReporter {
                 decoded_note(f),
                 f.rule.spec.remediation,
             )},
-            "partialFingerprints": {"ferret/v1": f.fingerprint},
+            "partialFingerprints": {"ferret/v2": f.fingerprint},
             "properties": {
                 "severity": f.rule.severity(),
                 "fingerprint": f.fingerprint,
@@ -246,7 +246,7 @@ impl SarifReporter {
                 g.kinds_summary(),
                 s.remediation,
             )},
-            "partialFingerprints": {"ferret/v1": s.fingerprint},
+            "partialFingerprints": {"ferret/v2": s.fingerprint},
             "relatedLocations": g.places.iter().enumerate()
                 .map(|(i, p)| place_location(p, Some(i + 1)))
                 .collect::<Vec<_>>(),
