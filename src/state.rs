@@ -128,6 +128,9 @@ struct Stored {
     /// For a decoded secret, the newlines and trailing code points of its encoded form.
     #[serde(default)]
     encoded_extent: Option<(u64, u64)>,
+    /// Where the secret is in the file's own bytes (notebook cells), start and end.
+    #[serde(default)]
+    file_region: Option<((u64, u64), (u64, u64))>,
 }
 
 /// A finding's identity for `--only-new`: its fingerprint and where in the item it is (not
@@ -295,6 +298,18 @@ impl State {
             validation,
             decoded: s.decoded.clone(),
             encoded_extent: s.encoded_extent,
+            file_region: s.file_region.map(|(a, b)| {
+                (
+                    LineColumn {
+                        line: a.0,
+                        column: a.1,
+                    },
+                    LineColumn {
+                        line: b.0,
+                        column: b.1,
+                    },
+                )
+            }),
         })
     }
 
@@ -491,6 +506,9 @@ fn store(findings: &[Finding], clear: bool) -> Vec<Stored> {
             validation: f.validation.as_str().to_string(),
             decoded: f.decoded.clone(),
             encoded_extent: f.encoded_extent,
+            file_region: f
+                .file_region
+                .map(|(a, b)| ((a.line, a.column), (b.line, b.column))),
         })
         .collect()
 }

@@ -655,3 +655,82 @@ onnx.save(model, "real.onnx")
     assert!(scanned < 10_000, "scanned {scanned} bytes");
     assert_eq!(doc["summary"]["errors"], 0, "{}", r.stderr);
 }
+
+#[test]
+fn notebook_findings_point_at_the_notebook_file_line_in_sarif() {
+    // Code scanning annotates the .ipynb file itself: the SARIF region is the line of the
+    // notebook's JSON that holds the secret, while the cell and the line inside it stay in the
+    // logical location. The same secret in two cells gets two different file lines.
+    let t = TestDir::new();
+    let mut g = Gen::new(71);
+    let (hf, gh) = (g.huggingface(), g.github_pat());
+    let nb = json!({
+        "cells": [
+            {"cell_type": "markdown", "metadata": {}, "source": ["# Setup\n", "Log in first.\n"]},
+            {"cell_type": "code", "execution_count": 1, "metadata": {}, "outputs": [],
+             "source": ["from huggingface_hub import login\n", format!("login(token=\"{hf}\")\n")]},
+            {"cell_type": "code", "execution_count": 2, "metadata": {},
+             "outputs": [{"output_type": "stream", "name": "stdout",
+                          "text": ["cloning\n", format!("remote: https://{gh}@github.com/a/b\n")]}],
+             "source": ["!git clone https://github.com/a/b\n"]},
+            {"cell_type": "code", "execution_count": 3, "metadata": {}, "outputs": [],
+             "source": [format!("HF = \"{hf}\"\n")]},
+        ],
+        "metadata": {}, "nbformat": 4, "nbformat_minor": 5
+    });
+    let text = serde_json::to_string_pretty(&nb).unwrap();
+    t.write("eda.ipynb", text.as_bytes());
+    let line_of = |needle: &str, nth: usize| {
+        text.lines()
+            .enumerate()
+            .filter(|(_, l)| l.contains(needle))
+            .nth(nth)
+            .map(|(i, l)| (i as u64 + 1, l.find(needle).unwrap() as u64 + 1))
+            .unwrap()
+    };
+    let mut cmd = t.ferret();
+    cmd.args(["scan", "eda.ipynb", "-f", "sarif"]);
+    let r = run(&mut cmd);
+    let sarif = r.json();
+    let mut got: Vec<(String, u64, u64)> = sarif["runs"][0]["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|res| {
+            let loc = &res["locations"][0];
+            let region = &loc["physicalLocation"]["region"];
+            (
+                loc["logicalLocations"][0]["fullyQualifiedName"]
+                    .as_str()
+                    .unwrap()
+                    .to_string(),
+                region["startLine"].as_u64().unwrap(),
+                region["startColumn"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    got.sort();
+    let (l1, c1) = line_of(&hf, 0);
+    let (l2, c2) = line_of(&gh, 0);
+    let (l3, c3) = line_of(&hf, 1);
+    let mut want = vec![
+        ("eda.ipynb › cells[1].source".to_string(), l1, c1),
+        ("eda.ipynb › cells[2].outputs[0]".to_string(), l2, c2),
+        ("eda.ipynb › cells[3].source".to_string(), l3, c3),
+    ];
+    want.sort();
+    assert_eq!(got, want);
+    assert_ne!(l1, l3);
+
+    // JSON keeps the line inside the cell and adds the file's.
+    let (_, doc) = scan_json(&t, &["eda.ipynb"]);
+    let f = &doc["findings"][0];
+    assert_eq!(f["location"], "eda.ipynb › cells[1].source:2:14");
+    assert_eq!(f["file_line"], l1);
+
+    // Inside an archive the notebook's lines are not lines of the outer file: none is given.
+    let tar = make::tar(&[("nb/eda.ipynb", text.as_bytes())]);
+    t.write("bundle.tar", &tar);
+    let (_, doc) = scan_json(&t, &["bundle.tar"]);
+    assert!(doc["findings"][0].get("file_line").is_none());
+}

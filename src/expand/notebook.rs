@@ -18,14 +18,16 @@
 //! when its name says it is one.
 
 use std::fmt;
+use std::ops::Range;
 use std::sync::Arc;
 
 use serde::Deserialize;
 use serde::de::{self, IgnoredAny, MapAccess, SeqAccess, Visitor};
 
 use super::Expander;
-use super::texts::Texts;
+use super::texts::{Texts, line_column};
 use crate::blob::{CellPart, Data, Origin, Segment};
+use crate::finding::{Finding, LineColumn, location};
 use crate::view::ansi;
 
 /// Whether `head` (the first bytes) and `name` look like a notebook: a `.ipynb` name, or a JSON
@@ -63,7 +65,15 @@ pub fn notebook_blob(ex: &Expander<'_>, data: Arc<Data>, origin: Origin) {
     };
     let bytes = bytes.strip_prefix(b"\xef\xbb\xbf").unwrap_or(bytes);
     match serde_json::from_slice::<Notebook>(bytes) {
-        Ok(nb) if nb.nbformat.is_some() => scan(ex, nb, &origin),
+        Ok(nb) if nb.nbformat.is_some() => {
+            // A notebook that is a file of its own: its findings also say where in the file
+            // the secret is, for SARIF regions (inside an archive there is no such line).
+            let raw = origin
+                .file_location()
+                .is_some_and(|(_, direct)| direct)
+                .then_some(bytes);
+            scan(ex, nb, &origin, raw)
+        }
         Ok(_) => {
             if named {
                 ex.sink.warning(
@@ -87,8 +97,14 @@ pub fn notebook_blob(ex: &Expander<'_>, data: Arc<Data>, origin: Origin) {
     }
 }
 
-fn scan(ex: &Expander<'_>, nb: Notebook, origin: &Origin) {
-    let mut texts = Texts::new(ex);
+fn scan(ex: &Expander<'_>, nb: Notebook, origin: &Origin, raw: Option<&[u8]>) {
+    let cells = raw.map(cell_spans).unwrap_or_default();
+    let place = |f: &mut Finding| {
+        if let Some(raw) = raw {
+            f.file_region = file_region(raw, &cells, f);
+        }
+    };
+    let mut texts = Texts::new(ex).placing(&place);
     if let Some(meta) = json_text(nb.metadata.as_ref()) {
         let o = origin.child(Segment::Metadata {
             format: "ipynb".into(),
@@ -117,6 +133,137 @@ fn scan(ex: &Expander<'_>, nb: Notebook, origin: &Origin) {
         }
     }
     texts.finish();
+}
+
+/// Where `f`'s secret is in the notebook's raw JSON: searched, in its JSON-escaped form, in
+/// the raw bytes of its cell, from the key of the part it was found in (`source`, `outputs`,
+/// `metadata`). `None` when the cell or the escaped secret cannot be found (nbformat 3, an
+/// unusual escape).
+fn file_region(
+    raw: &[u8],
+    cells: &[Range<usize>],
+    f: &Finding,
+) -> Option<(LineColumn, LineColumn)> {
+    let Segment::Cell { index, part } = f.origin.segment() else {
+        return None;
+    };
+    let cell = cells.get(*index)?;
+    let cell_bytes = raw.get(cell.clone())?;
+    let key: &[u8] = match part {
+        CellPart::Source => b"\"source\"",
+        CellPart::Output { .. } => b"\"outputs\"",
+        CellPart::Metadata => b"\"metadata\"",
+    };
+    let from = memchr::memmem::find(cell_bytes, key).unwrap_or(0);
+    let escaped = serde_json::to_string(&f.secret).ok()?;
+    let needle = escaped.as_bytes().get(1..escaped.len().saturating_sub(1))?;
+    if needle.is_empty() {
+        return None;
+    }
+    let at = cell.start + from + memchr::memmem::find(&cell_bytes[from..], needle)?;
+    let start = line_column(&raw[..at]);
+    Some((start, location::end_of(start, needle)))
+}
+
+/// The byte ranges of the elements of a notebook's top-level `cells` array, found without
+/// parsing them (a string-aware bracket count). Empty when the text is not shaped that way.
+fn cell_spans(raw: &[u8]) -> Vec<Range<usize>> {
+    let mut out = Vec::new();
+    let ws = |i: &mut usize| {
+        while raw.get(*i).is_some_and(|b| b.is_ascii_whitespace()) {
+            *i += 1;
+        }
+    };
+    let mut i = 0;
+    ws(&mut i);
+    if raw.get(i) != Some(&b'{') {
+        return out;
+    }
+    i += 1;
+    loop {
+        ws(&mut i);
+        if raw.get(i) != Some(&b'"') {
+            return out;
+        }
+        let Some(key_end) = skip_value(raw, i) else {
+            return out;
+        };
+        let key = &raw[i..key_end];
+        i = key_end;
+        ws(&mut i);
+        if raw.get(i) != Some(&b':') {
+            return out;
+        }
+        i += 1;
+        ws(&mut i);
+        if key == b"\"cells\"" && raw.get(i) == Some(&b'[') {
+            i += 1;
+            loop {
+                ws(&mut i);
+                match raw.get(i) {
+                    Some(b']') | None => return out,
+                    Some(b',') => i += 1,
+                    Some(_) => {
+                        let Some(end) = skip_value(raw, i) else {
+                            return out;
+                        };
+                        out.push(i..end);
+                        i = end;
+                    }
+                }
+            }
+        }
+        let Some(end) = skip_value(raw, i) else {
+            return out;
+        };
+        i = end;
+        ws(&mut i);
+        if raw.get(i) != Some(&b',') {
+            return out;
+        }
+        i += 1;
+    }
+}
+
+/// The end of the JSON value that starts at `start` (string, object, array or literal).
+fn skip_value(raw: &[u8], start: usize) -> Option<usize> {
+    let mut depth = 0usize;
+    let mut i = start;
+    let mut in_string = false;
+    while i < raw.len() {
+        let b = raw[i];
+        if in_string {
+            match b {
+                b'\\' => i += 1,
+                b'"' => {
+                    in_string = false;
+                    if depth == 0 {
+                        return Some(i + 1);
+                    }
+                }
+                _ => {}
+            }
+        } else {
+            match b {
+                b'"' => in_string = true,
+                b'{' | b'[' => depth += 1,
+                b'}' | b']' => {
+                    if depth == 0 {
+                        return Some(i);
+                    }
+                    depth -= 1;
+                    if depth == 0 {
+                        return Some(i + 1);
+                    }
+                }
+                b',' if depth == 0 => return Some(i),
+                b if depth == 0 && b.is_ascii_whitespace() => return Some(i),
+                _ => {}
+            }
+        }
+        i += 1;
+    }
+    (depth == 0 && !in_string).then_some(raw.len())
 }
 
 /// Non-empty JSON as pretty text.
@@ -317,5 +464,19 @@ mod tests {
         )
         .unwrap();
         assert_eq!(err.texts(), vec![(None, "ValueError: bad".to_string())]);
+    }
+
+    #[test]
+    fn cell_spans_are_found_without_parsing() {
+        let raw = br#" {"metadata": {"a": "]}\"{"}, "cells": [ {"source": "x]"} ,[1,2], "s\"}"
+            , 3 ], "nbformat": 4}"#;
+        let spans: Vec<&[u8]> = cell_spans(raw).into_iter().map(|r| &raw[r]).collect();
+        assert_eq!(
+            spans,
+            vec![&br#"{"source": "x]"}"#[..], b"[1,2]", br#""s\"}""#, b"3"]
+        );
+        assert!(cell_spans(b"[1, 2]").is_empty());
+        assert!(cell_spans(br#"{"cells": [{"a": "#).len() <= 1);
+        assert!(cell_spans(b"").is_empty());
     }
 }

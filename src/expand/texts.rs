@@ -19,7 +19,7 @@
 
 use crate::blob::{Data, Origin};
 use crate::engine;
-use crate::finding::{LineColumn, location};
+use crate::finding::{Finding, LineColumn, location};
 
 use super::Expander;
 
@@ -36,9 +36,13 @@ struct Piece {
     end: usize,
 }
 
+/// Completes a finding of a piece before it is reported (see [`Texts::placing`]).
+pub type Placer<'p> = dyn Fn(&mut Finding) + Sync + 'p;
+
 /// A document of named pieces of text, scanned when full and at [`Texts::finish`].
 pub struct Texts<'e, 'a> {
     ex: &'e Expander<'a>,
+    place: Option<&'e Placer<'e>>,
     doc: Vec<u8>,
     pieces: Vec<Piece>,
     stopped: bool,
@@ -49,10 +53,18 @@ impl<'e, 'a> Texts<'e, 'a> {
     pub fn new(ex: &'e Expander<'a>) -> Texts<'e, 'a> {
         Texts {
             ex,
+            place: None,
             doc: Vec::new(),
             pieces: Vec::new(),
             stopped: false,
         }
+    }
+
+    /// Has `place` complete each finding (with its region in the outer file) before it is
+    /// reported.
+    pub fn placing(mut self, place: &'e Placer<'e>) -> Self {
+        self.place = Some(place);
+        self
     }
 
     /// Adds `text`, found at `origin`, with `label` before it and `suffix` after it as context.
@@ -126,6 +138,9 @@ impl<'e, 'a> Texts<'e, 'a> {
             f.end_offset -= piece.start as u64;
             f.offset = rel as u64;
             f.origin = piece.origin.clone();
+            if let Some(place) = self.place {
+                place(&mut f);
+            }
             if !ex.sink.finding(f) {
                 self.stopped = true;
                 break;

@@ -66,6 +66,10 @@ pub struct Finding {
     /// For a decoded secret, the newlines in its encoded form and the code points after the
     /// last one: where its end line and column are.
     pub(crate) encoded_extent: Option<(u64, u64)>,
+    /// For a finding inside a file that ferret parses rather than scans as bytes (a notebook's
+    /// cell), where the secret sits in the file's own bytes, start and end: SARIF regions point
+    /// there so that code scanning annotates the right line. `None` when not known.
+    pub file_region: Option<(LineColumn, LineColumn)>,
 }
 
 impl Finding {
@@ -176,6 +180,7 @@ pub fn confirm(
         validation,
         decoded: Vec::new(),
         encoded_extent: None,
+        file_region: None,
     })
 }
 

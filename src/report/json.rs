@@ -69,6 +69,12 @@ pub fn finding_json(f: &Finding, opts: &ReportOptions) -> Value {
             obj.insert("deleted".into(), json!(true));
             obj.insert("deleted_in_layer".into(), json!(by_layer));
         }
+        // In a notebook cell: where the secret is in the file itself (lines above count in
+        // the cell).
+        if let Some((start, _)) = f.file_region {
+            obj.insert("file_line".into(), json!(start.line));
+            obj.insert("file_column".into(), json!(start.column));
+        }
         if opts.show_secrets {
             obj.insert("secret".into(), Value::String(f.secret.clone()));
         }

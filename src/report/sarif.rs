@@ -209,8 +209,9 @@ impl SarifReporter {
         result
     }
 
-    /// The region of a finding. Lines and columns refer to the outer file only when the finding
-    /// is directly in it; inside an archive they refer to the inner item (see `origin`).
+    /// The region of a finding. Lines and columns refer to the outer file when the finding is
+    /// directly in it, or in a notebook cell whose place in the file is known; inside an
+    /// archive they cannot (the region is line 1; `origin` and the logical location say where).
     fn region(&self, f: &Finding, direct: bool) -> Value {
         let mut region = json!({
             "startLine": f.start.line,
@@ -219,7 +220,15 @@ impl SarifReporter {
             "endColumn": f.end.column,
             "snippet": {"text": self.opts.shown_context(f)},
         });
-        if !direct && let Some(obj) = region.as_object_mut() {
+        if let (false, Some((start, end)), Some(obj)) =
+            (direct, f.file_region, region.as_object_mut())
+        {
+            // Inside a parsed file (a notebook cell) whose own bytes hold the secret there.
+            obj.insert("startLine".into(), json!(start.line));
+            obj.insert("startColumn".into(), json!(start.column));
+            obj.insert("endLine".into(), json!(end.line));
+            obj.insert("endColumn".into(), json!(end.column));
+        } else if !direct && let Some(obj) = region.as_object_mut() {
             obj.insert("startLine".into(), json!(1));
             obj.remove("startColumn");
             obj.remove("endLine");
