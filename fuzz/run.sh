@@ -49,6 +49,6 @@ for t in "${targets[@]}"; do
     rss=$(stat peak_rss_mb)
     cov=$(grep -oE 'cov: [0-9]+' "$log" | tail -1 | awk '{print $2}')
     ft=$(grep -oE 'ft: [0-9]+' "$log" | tail -1 | awk '{print $2}')
-    crashes=$(find "artifacts/$t" -type f | wc -l)
+    crashes=$(find "artifacts/$t" -type f \( -name "crash-*" -o -name "oom-*" -o -name "timeout-*" \) | wc -l)
     printf '%-12s %12s %8s %7s %9s %8s %s\n' "$t" "${execs:-?}" "${rate:-?}" "${cov:-?}" "${ft:-?}" "${rss:-?}" "$crashes"
 done

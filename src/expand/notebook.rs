@@ -98,10 +98,11 @@ pub fn notebook_blob(ex: &Expander<'_>, data: Arc<Data>, origin: Origin) {
 }
 
 fn scan(ex: &Expander<'_>, nb: Notebook, origin: &Origin, raw: Option<&[u8]>) {
-    let cells = raw.map(cell_spans).unwrap_or_default();
+    // Found on the first finding: most notebooks have none.
+    let cells = std::sync::OnceLock::new();
     let place = |f: &mut Finding| {
         if let Some(raw) = raw {
-            f.file_region = file_region(raw, &cells, f);
+            f.file_region = file_region(raw, cells.get_or_init(|| cell_spans(raw)), f);
         }
     };
     let mut texts = Texts::new(ex).placing(&place);

@@ -501,8 +501,10 @@ impl Walker {
                     }
                 }
                 b'P' => {
-                    r.line().map_err(io)?;
-                    self.stack.push(Item::Other);
+                    // A persistent id is a text line the unpickler hands to its loader: any
+                    // text can be in it, so it is scanned as a string in its place.
+                    let line = r.line().map_err(io)?;
+                    self.push_node(Kind::Text(Text::Owned(line.into())), at)?;
                 }
                 b'Q' => {
                     let pid = self.pop(at)?;
