@@ -326,3 +326,143 @@ fn fingerprints_are_keyed_by_the_team_key() {
     assert_ne!(public[0], team[0]);
     assert_ne!(public[1], team[1]);
 }
+
+#[test]
+fn no_output_of_any_kind_shows_a_planted_secret() {
+    // Secrets planted where each path of ferret meets them: plain files, a notebook, a gzip
+    // log cut short (an error beside a finding), a malformed notebook (a warning), a zip, a
+    // JSON-lines log with escapes. Every format, every report, every file ferret writes and
+    // every stderr must hold none of them, in whole or a long part, without --show-secrets.
+    let (t, mut secrets) = tree();
+    let mut g = Gen::new(21);
+    let (nb_tok, gz_tok, bad_tok, zip_tok, jl_tok) = (
+        g.huggingface(),
+        g.github_pat(),
+        g.slack_bot(),
+        g.anthropic(),
+        g.openai(),
+    );
+    t.write(
+        "nb/eda.ipynb",
+        format!(
+            r#"{{"cells":[{{"cell_type":"code","metadata":{{}},"outputs":[],"source":["login(token=\"{nb_tok}\")"]}}],"metadata":{{}},"nbformat":4,"nbformat_minor":5}}"#
+        ),
+    );
+    let mut log = Vec::new();
+    {
+        use std::io::Write;
+        let mut e = flate2::write::GzEncoder::new(&mut log, flate2::Compression::default());
+        e.write_all(format!("GITHUB_TOKEN={gz_tok}\n").as_bytes())
+            .unwrap();
+        e.write_all(&vec![b'x'; 200_000]).unwrap();
+        e.finish().unwrap();
+    }
+    log.truncate(log.len() - 40);
+    t.write("logs/cut.log.gz", &log);
+    t.write(
+        "nb/broken.ipynb",
+        format!("{{\"cells\": [{{\"source\": \"SLACK_TOKEN={bad_tok}\"\n"),
+    );
+    t.write(
+        "bundle.zip",
+        crate::common::make::zip(
+            &[(
+                "app/.env",
+                format!("ANTHROPIC_API_KEY={zip_tok}\n").as_bytes(),
+            )],
+            false,
+        ),
+    );
+    t.write(
+        "logs/req.jsonl",
+        format!("{{\"msg\":\"headers {{\\\"Authorization\\\": \\\"Bearer {jl_tok}\\\"}}\"}}\n"),
+    );
+    secrets.extend([nb_tok, gz_tok, bad_tok, zip_tok, jl_tok]);
+
+    let leaks = |what: &str, text: &str| {
+        for s in &secrets {
+            assert!(!text.contains(s.as_str()), "{what} shows {s}");
+            // A long middle piece is a leak too (a mask that shows too much).
+            if s.len() >= 20 {
+                let mid = &s[s.len() / 2 - 6..s.len() / 2 + 6];
+                assert!(!text.contains(mid), "{what} shows {mid} of {s}");
+            }
+        }
+    };
+    let checked = std::cell::Cell::new(0);
+    let scan = |args: &[&str]| {
+        let r = run(t.ferret().arg("scan").args(args));
+        assert_eq!(r.code, 1, "{args:?}: {}", r.stderr);
+        leaks(&format!("scan {args:?} stdout"), &r.stdout);
+        leaks(&format!("scan {args:?} stderr"), &r.stderr);
+        checked.set(checked.get() + 1);
+        r
+    };
+    for format in ["text", "json", "jsonl", "sarif"] {
+        scan(&[".", "-f", format]);
+        scan(&[".", "-f", format, "--group", "secret"]);
+    }
+    let r = scan(&[".", "-f", "text", "--threads", "1"]);
+    // The warnings that name the damaged items were printed (and checked above).
+    assert!(r.stderr.contains("cut.log.gz"), "{}", r.stderr);
+    assert!(r.stderr.contains("broken.ipynb"), "{}", r.stderr);
+    // The findings were all reported: masking is not losing.
+    let doc = scan(&[".", "-f", "json"]).json();
+    assert!(doc["findings"].as_array().unwrap().len() >= secrets.len());
+    assert_eq!(checked.get(), 10);
+
+    // Files ferret writes: JSON results, the state database, a baseline, HTML and Markdown.
+    let dir = tempfile::tempdir().unwrap();
+    let out = |name: &str| dir.path().join(name).to_string_lossy().into_owned();
+    let (json, state, base) = (out("scan.json"), out("state.db"), out("base.json"));
+    scan(&[".", "-f", "json", "-o", &json, "--state", &state]);
+    scan(&[".", "-f", "json", "-o", &json, "--state", &state]); // from the state
+    let r = run(t.ferret().args(["baseline", "create", "-o", &base, "."]));
+    assert_eq!(r.code, 2, "two damaged items: {}", r.stderr);
+    leaks("baseline create stderr", &r.stderr);
+    for fmt in ["html", "markdown"] {
+        let r = run(t
+            .ferret()
+            .args(["report", "-f", fmt, "-o", &out(fmt), &json]));
+        assert_eq!(r.code, 0, "{}", r.stderr);
+        // Asking for secrets a result does not carry shows none.
+        let r = run(t
+            .ferret()
+            .args(["report", "-f", fmt, "--show-secrets", &json]));
+        leaks(
+            &format!("report {fmt} --show-secrets of a masked result"),
+            &r.stdout,
+        );
+    }
+    for name in ["scan.json", "state.db", "base.json", "html", "markdown"] {
+        let bytes = std::fs::read(dir.path().join(name)).unwrap();
+        assert!(bytes.len() > 100, "{name} is nearly empty");
+        leaks(name, &String::from_utf8_lossy(&bytes));
+    }
+
+    // A redacted stream, and a panic (its message may hold anything: hidden unless asked).
+    // (The secrets in the lines they were planted in: a bare 40-character AWS secret key is
+    // not recognisable without its name, by design.)
+    let mut all = String::new();
+    for f in [
+        "deploy/app.env",
+        "notebooks/eda.py",
+        "services/db.yaml",
+        "logs/req.jsonl",
+    ] {
+        all.push_str(&std::fs::read_to_string(t.path().join(f)).unwrap());
+    }
+    all.push_str(&format!(
+        "HF_TOKEN={}\nGITHUB_TOKEN={}\nSLACK_TOKEN={}\nANTHROPIC_API_KEY={}\n",
+        secrets[5], secrets[6], secrets[7], secrets[8]
+    ));
+    let r = crate::common::run_stdin(t.ferret().arg("redact"), all.as_bytes());
+    leaks("redact", &r.stdout);
+    let r = run(t
+        .ferret()
+        .env("FERRET_TEST_PANIC", &secrets[0])
+        .args(["scan", "."]));
+    assert_eq!(r.code, 2);
+    assert!(r.stderr.contains("internal error"), "{}", r.stderr);
+    leaks("a panic", &r.stderr);
+}

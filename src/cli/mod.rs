@@ -48,6 +48,11 @@ impl From<ExitStatus> for ExitCode {
 
 /// Parses arguments and runs; errors are printed with their causes.
 pub fn main() -> ExitCode {
+    quiet_panics();
+    // For the test of the hook: a panic whose message is this variable's value.
+    if let Some(v) = std::env::var_os("FERRET_TEST_PANIC") {
+        panic!("test panic: {}", v.to_string_lossy());
+    }
     let cli = match Cli::try_parse() {
         Ok(c) => c,
         Err(e) => {
@@ -71,4 +76,27 @@ pub fn main() -> ExitCode {
             ExitStatus::Error.into()
         }
     }
+}
+
+/// A panic's message can hold whatever the code was looking at, which in a scanner is a secret:
+/// the hook prints where the panic happened and, only with `FERRET_DEBUG=1`, what it said. A
+/// panic is a failure: the process exits with 2 at once (no report would be trustworthy).
+fn quiet_panics() {
+    let debug = std::env::var_os("FERRET_DEBUG").is_some_and(|v| v == "1");
+    let default = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        if debug {
+            default(info);
+        } else {
+            let at = info
+                .location()
+                .map(|l| format!("{}:{}", l.file(), l.line()))
+                .unwrap_or_else(|| "an unknown place".into());
+            eprintln!(
+                "ferret: internal error (a bug) at {at}; its message is hidden because it may \
+                 hold scanned data: rerun with FERRET_DEBUG=1 to see it, and report the bug"
+            );
+        }
+        std::process::exit(2);
+    }));
 }
