@@ -16,6 +16,8 @@ mod cli;
 mod eval;
 /// Archives, compressed streams, tensor files: nesting, budgets, damage.
 mod expand;
+/// Saved fuzz crashes replayed through the fuzz harness.
+mod fuzz_regressions;
 /// Baselines, ferret.toml, inline allows, --fail-on.
 mod gate;
 /// `ferret git`: staged changes, ranges, all history, in throw-away repositories.

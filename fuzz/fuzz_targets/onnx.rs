@@ -1,11 +1,7 @@
 //! The onnx expansion on arbitrary bytes named `fuzz.onnx`: no panic, no hang, bounded memory.
 #![no_main]
 
-#[path = "common.rs"]
-mod common;
+#[path = "harness.rs"]
+mod harness;
 
-use libfuzzer_sys::fuzz_target;
-
-fuzz_target!(|data: &[u8]| {
-    common::expand(data, "fuzz.onnx");
-});
+libfuzzer_sys::fuzz_target!(|data: &[u8]| harness::onnx(data));

@@ -2,21 +2,7 @@
 //! byte), or the whole file with whatever length the fuzzer wrote (odd first byte).
 #![no_main]
 
-#[path = "common.rs"]
-mod common;
+#[path = "harness.rs"]
+mod harness;
 
-use libfuzzer_sys::fuzz_target;
-
-fuzz_target!(|data: &[u8]| {
-    let Some((&pick, rest)) = data.split_first() else {
-        return;
-    };
-    if pick & 1 == 0 {
-        let mut file = (rest.len() as u64).to_le_bytes().to_vec();
-        file.extend_from_slice(rest);
-        file.extend_from_slice(&[0u8; 64]);
-        common::expand(&file, "fuzz.safetensors");
-    } else {
-        common::expand(rest, "fuzz.safetensors");
-    }
-});
+libfuzzer_sys::fuzz_target!(|data: &[u8]| harness::safetensors(data));
