@@ -362,7 +362,7 @@ impl<'a> Expander<'a> {
         };
         let mut buf = Vec::new();
         let head = match data.range(0..probe, &mut buf) {
-            Ok(h) if ansi::has_escape(h) => h,
+            Ok(h) if ansi::is_coloured_text(h) => h,
             _ => return self.scan_leaf(data, origin, None, from),
         };
         if len > self.budget.max_in_memory {
@@ -455,7 +455,7 @@ impl<'a> Expander<'a> {
                 Ok(0) => break,
                 Ok(n) => {
                     let bytes = &block[..n];
-                    if ansi.is_none() && ansi::has_escape(bytes) {
+                    if ansi.is_none() && ansi::is_coloured_text(bytes) {
                         ansi = Some(Default::default());
                     }
                     let found = match &mut ansi {

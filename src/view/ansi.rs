@@ -24,6 +24,13 @@ pub fn has_escape(bytes: &[u8]) -> bool {
     memchr::memchr(ESC, bytes).is_some()
 }
 
+/// Whether `bytes` look like coloured text: an ESC byte, and no NUL in the first 64 KiB.
+/// Binary data (tensors, compressed blocks) holds ESC bytes by chance, one in 256; copying and
+/// stripping it would only double the memory a scan of it takes, and no terminal shows it.
+pub fn is_coloured_text(bytes: &[u8]) -> bool {
+    has_escape(bytes) && memchr::memchr(0, &bytes[..bytes.len().min(64 << 10)]).is_none()
+}
+
 /// Text with its escape sequences removed, and the way back to the original offsets.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Stripped {
@@ -198,6 +205,14 @@ mod tests {
 
     fn stripped(s: &[u8]) -> Vec<u8> {
         strip(s).map_or_else(|| s.to_vec(), |s| s.text)
+    }
+
+    #[test]
+    fn binary_data_is_not_coloured_text() {
+        assert!(is_coloured_text(b"\x1b[32mINFO\x1b[0m ok\n"));
+        assert!(!is_coloured_text(b"plain\n"));
+        // Tensor bytes: ESC by chance, NULs too.
+        assert!(!is_coloured_text(b"\x00\x00\x80\x3f\x1b\x5b\x00\x40"));
     }
 
     #[test]
