@@ -54,18 +54,5 @@ pub fn stderr_color(choice: ColorChoice) -> bool {
     }
 }
 
-/// `1.03 GB`, `512.0 kB`: bytes in SI units, as throughput is reported in MB/s.
-pub fn human_bytes(n: u64) -> String {
-    let units = ["B", "kB", "MB", "GB", "TB"];
-    let mut v = n as f64;
-    let mut u = 0;
-    while v >= 1000.0 && u + 1 < units.len() {
-        v /= 1000.0;
-        u += 1;
-    }
-    if u == 0 {
-        format!("{n} B")
-    } else {
-        format!("{v:.2} {}", units[u])
-    }
-}
+/// Bytes in SI units, as the reports print them.
+pub use ferret::report::results::human_bytes;
