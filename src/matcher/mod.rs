@@ -1,6 +1,6 @@
 //! The matcher: bytes and rules in, candidate matches out.
 //!
-//! One pass of an Aho-Corasick automaton over the bytes finds every keyword of every rule
+//! One pass of the keyword prefilter over the bytes finds every keyword of every rule
 //! ([`prefilter`]). Only around those hits does a rule's regex run, on a bounded window
 //! ([`window`]); the regex is compiled on the rule's first hit ([`regex`]). What the regexes
 //! match are [`Candidate`]s; the entropy floor, placeholder filter and validators that turn a
@@ -13,7 +13,7 @@
 //!
 //! Besides the rules, the matcher runs the views' triggers ([`crate::view`]): keyword-anchored
 //! regexes whose matches are regions to decode (a `Basic` header's payload, an escaped JSON
-//! string). They share the keyword automaton with the rules, follow the same keyword contract,
+//! string). They share the keyword prefilter with the rules, follow the same keyword contract,
 //! and come after the rules in index order; [`Matcher::view`] tells them apart.
 //!
 //! # Why the prefiltered search equals a search of the whole input
@@ -109,7 +109,7 @@ impl MatcherRule {
     }
 }
 
-/// Rules compiled for scanning: the keyword automaton plus each rule's lazily compiled regex.
+/// Rules compiled for scanning: the keyword prefilter plus each rule's lazily compiled regex.
 #[derive(Debug)]
 pub struct Matcher {
     /// The rules, then the view triggers.
@@ -129,7 +129,7 @@ pub struct Scratch {
 }
 
 impl Matcher {
-    /// Builds the keyword automaton over the rules and the view triggers. Regexes are compiled
+    /// Builds the keyword prefilter over the rules and the view triggers. Regexes are compiled
     /// later, on each rule's first hit.
     pub fn new(rules: &RuleSet) -> Result<Matcher> {
         let real = rules.len();
