@@ -9,7 +9,9 @@
 //! Batches follow the input: a slow stream (a live log) is processed line by line as it
 //! arrives; a fast one (a file, `cat`) is read in batches of up to [`Options::batch`] bytes
 //! while the caller's `ready` says more input is waiting, which keeps every core busy and the
-//! per-batch costs small. Memory is bounded by the batch plus one line.
+//! per-batch costs small. Reading runs on its own thread, one batch ahead of the scan, so the
+//! copy in from the pipe overlaps the scan and the copy out. Memory is bounded by three
+//! batches plus one line.
 //!
 //! What stays visible: a secret that spans two batches cannot be seen whole, and batches end
 //! at line ends, so only a secret that spans lines (a PEM private key) is at risk, and only
@@ -17,6 +19,9 @@
 //! [`Options::max_line`] is cut: its first part is processed without its end.
 
 use std::io::{self, Read, Write};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc;
 
 use crate::blob::{Data, Origin};
 use crate::engine;
@@ -58,65 +63,41 @@ pub struct Stats {
 /// `found` (with its offset, line and column in the input, origin `origin`). `ready` says
 /// whether more input can be read without waiting (a fast source): while it does, input is
 /// gathered into larger batches. Stops at the end of the input or at the first error.
+///
+/// `input` is read on a thread of its own, one batch ahead. When `redact` returns early (an
+/// error, a reader of the output that went away), that thread ends at its next read; it is not
+/// waited for, so an idle live stream does not hold the caller.
 pub fn redact(
     matcher: &Matcher,
-    input: &mut dyn Read,
+    input: impl Read + Send + 'static,
     output: &mut dyn Write,
     origin: &Origin,
     opts: Options,
-    ready: &dyn Fn() -> bool,
+    ready: impl Fn() -> bool + Send + 'static,
     found: &mut dyn FnMut(Finding) -> io::Result<()>,
 ) -> io::Result<Stats> {
-    let batch_max = opts.batch.max(4096);
-    let mut buf: Vec<u8> = Vec::with_capacity(batch_max + 64 * 1024);
+    // One batch in the channel, one being read: with the one being scanned, three at most.
+    let (batches, rx) = mpsc::sync_channel::<io::Result<Vec<u8>>>(1);
+    let (recycle, spare) = mpsc::channel::<Vec<u8>>();
+    let idle = Arc::new(AtomicBool::new(true));
+    let reader_idle = Arc::clone(&idle);
+    std::thread::Builder::new()
+        .name("ferret-redact-reader".into())
+        .spawn(move || read_batches(input, opts, &ready, &reader_idle, &batches, &spare))?;
     let mut stats = Stats::default();
-    // Stream offset and line number of `buf[0]`, which always starts a line (or a cut one).
+    // Stream offset and line number of the batch's first byte, which always starts a line (or
+    // a cut one).
     let mut base = 0u64;
     let mut line = 1u64;
-    let mut eof = false;
     let mut scratch = matcher.scratch();
     let mut range_buf = Vec::new();
-    while !eof {
-        // Read at least once, then go on while more input is waiting and the batch has room.
-        loop {
-            let filled = buf.len();
-            buf.resize(filled + 64 * 1024, 0);
-            let n = loop {
-                match input.read(&mut buf[filled..]) {
-                    Ok(n) => break n,
-                    Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                    Err(e) => {
-                        buf.truncate(filled);
-                        return Err(e);
-                    }
-                }
-            };
-            buf.truncate(filled + n);
-            stats.bytes += n as u64;
-            if n == 0 {
-                eof = true;
-                break;
-            }
-            if buf.len() >= batch_max || !ready() {
-                break;
-            }
-        }
-        // Process complete lines; keep the partial last one for the next round, unless it is
-        // too long to wait for or the input ended.
-        let end = if eof {
-            buf.len()
-        } else {
-            match memchr::memrchr(b'\n', &buf) {
-                Some(i) => i + 1,
-                None if buf.len() > opts.max_line => buf.len(),
-                None => continue,
-            }
+    loop {
+        idle.store(true, Ordering::Release);
+        let Ok(batch) = rx.recv() else {
+            break;
         };
-        if end == 0 {
-            continue;
-        }
-        let rest = buf.split_off(end);
-        let data = Data::Owned(std::mem::take(&mut buf));
+        idle.store(false, Ordering::Release);
+        let data = Data::Owned(batch?);
         let result = engine::scan_data(
             matcher,
             &data,
@@ -137,6 +118,9 @@ pub fn redact(
             output.write_all(&bytes[at..s])?;
             output.write_all(mask(&f.rule, &f.secret).as_bytes())?;
             at = e.min(bytes.len());
+            // A secret over several lines (a PEM key) keeps its line ends, so that the lines
+            // after it keep their numbers.
+            write_line_ends(output, &bytes[s..at])?;
             stats.redacted += 1;
             f.offset += base;
             f.end_offset += base;
@@ -146,16 +130,116 @@ pub fn redact(
         }
         output.write_all(&bytes[at..])?;
         output.flush()?;
+        stats.bytes += bytes.len() as u64;
         base += bytes.len() as u64;
         line += memchr::memchr_iter(b'\n', bytes).count() as u64;
-        // Reuse the batch's allocation.
-        if let Data::Owned(mut v) = data {
-            v.clear();
-            v.extend_from_slice(&rest);
-            buf = v;
+        if let Data::Owned(v) = data {
+            // The reader may have ended: then the buffer is simply dropped.
+            let _ = recycle.send(v);
         }
     }
     Ok(stats)
+}
+
+/// Writes the line ends (`\n`, or `\r\n`) of `secret`, in order.
+fn write_line_ends(output: &mut dyn Write, secret: &[u8]) -> io::Result<()> {
+    for i in memchr::memchr_iter(b'\n', secret) {
+        let end: &[u8] = if i > 0 && secret[i - 1] == b'\r' {
+            b"\r\n"
+        } else {
+            b"\n"
+        };
+        output.write_all(end)?;
+    }
+    Ok(())
+}
+
+/// The reader thread: reads `input` into batches that end at a line end (or the end of the
+/// input, or a cut over-long line) and sends them, then an error if reading failed. Ends at
+/// the end of the input, at an error, or when the receiver has gone.
+///
+/// A batch is sent when it is full, at the end of the input, or when no more input is ready
+/// and the scan is idle (`idle`): a live stream goes out line by line, while input that comes
+/// faster than the scan gathers into large batches, which the scan spreads over every core.
+fn read_batches(
+    mut input: impl Read,
+    opts: Options,
+    ready: &dyn Fn() -> bool,
+    idle: &AtomicBool,
+    batches: &mpsc::SyncSender<io::Result<Vec<u8>>>,
+    spare: &mpsc::Receiver<Vec<u8>>,
+) {
+    const READ: usize = 256 * 1024;
+    let batch_max = opts.batch.max(4096);
+    let fresh = || Vec::with_capacity(batch_max + READ);
+    // `buf[..filled]` is the batch so far. `buf` only grows, and recycled buffers come back
+    // with their bytes initialised, so bytes are zeroed once, not before every read.
+    let mut buf: Vec<u8> = fresh();
+    let mut filled = 0usize;
+    let mut eof = false;
+    while !eof {
+        // Read at least once, then go on while the batch has room and more input is waiting
+        // or the scan is busy anyway.
+        'fill: loop {
+            if buf.len() < filled + READ {
+                buf.resize(filled + READ, 0);
+            }
+            let n = loop {
+                match input.read(&mut buf[filled..filled + READ]) {
+                    Ok(n) => break n,
+                    Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                    Err(e) => {
+                        // What was read before the error is still processed.
+                        buf.truncate(filled);
+                        if !buf.is_empty() && batches.send(Ok(std::mem::take(&mut buf))).is_err() {
+                            return;
+                        }
+                        let _ = batches.send(Err(e));
+                        return;
+                    }
+                }
+            };
+            filled += n;
+            if n == 0 {
+                eof = true;
+                break;
+            }
+            if filled >= batch_max {
+                break;
+            }
+            while !ready() {
+                if idle.load(Ordering::Acquire) {
+                    break 'fill;
+                }
+                std::thread::sleep(std::time::Duration::from_micros(100));
+            }
+        }
+        // Send complete lines; keep the partial last one for the next round, unless it is
+        // too long to wait for or the input ended.
+        let end = if eof {
+            filled
+        } else {
+            match memchr::memrchr(b'\n', &buf[..filled]) {
+                Some(i) => i + 1,
+                None if filled > opts.max_line => filled,
+                None => continue,
+            }
+        };
+        if end == 0 {
+            continue;
+        }
+        let mut next = spare.try_recv().unwrap_or_else(|_| fresh());
+        let rest = filled - end;
+        if next.len() < rest {
+            next.resize(rest, 0);
+        }
+        next[..rest].copy_from_slice(&buf[end..filled]);
+        buf.truncate(end);
+        if batches.send(Ok(std::mem::replace(&mut buf, next))).is_err() {
+            return;
+        }
+        filled = rest;
+    }
 }
 
 #[cfg(test)]
@@ -166,14 +250,13 @@ mod tests {
     fn run(matcher: &Matcher, input: &[u8], opts: Options) -> (Vec<u8>, Vec<Finding>) {
         let mut out = Vec::new();
         let mut found = Vec::new();
-        let mut reader = input;
         redact(
             matcher,
-            &mut reader,
+            io::Cursor::new(input.to_vec()),
             &mut out,
             &Origin::stdin(),
             opts,
-            &|| true,
+            || true,
             &mut |f| {
                 found.push(f);
                 Ok(())
@@ -204,5 +287,37 @@ mod tests {
             assert_eq!(lines, [(2, 17), (4, 6)], "batch {batch}");
             assert_eq!(found[1].offset as usize, input.rfind("ghp_").unwrap());
         }
+    }
+
+    #[test]
+    fn a_secret_over_several_lines_keeps_its_line_ends() {
+        use base64::Engine as _;
+        let matcher = Matcher::new(&RuleSet::builtin().unwrap()).unwrap();
+        // A well-formed key body (DER sequence header), in 64-column lines.
+        let der: Vec<u8> = [0x30, 0x82, 0x01, 0x0a]
+            .iter()
+            .copied()
+            .chain((0..=255u8).map(|b| b.wrapping_mul(37)))
+            .collect();
+        let body = base64::engine::general_purpose::STANDARD.encode(&der);
+        let lines: Vec<&str> = body
+            .as_bytes()
+            .chunks(64)
+            .map(|c| std::str::from_utf8(c).unwrap())
+            .collect();
+        let key = format!(
+            "-----BEGIN RSA PRIVATE KEY-----\r\n{}\r\n-----END RSA PRIVATE KEY-----",
+            lines.join("\r\n")
+        );
+        let input = format!("before\r\n{key}\r\nafter\r\n");
+        let (out, found) = run(&matcher, input.as_bytes(), Options::default());
+        let out = String::from_utf8(out).unwrap();
+        assert_eq!(found.len(), 1, "{out}");
+        assert!(!out.contains(&lines[1][..20]), "{out}");
+        assert_eq!(out.matches("\r\n").count(), input.matches("\r\n").count());
+        assert!(out.starts_with("before\r\n") && out.ends_with("\r\nafter\r\n"));
+        // Every line after the key keeps its number.
+        assert_eq!(out.lines().count(), input.lines().count());
+        assert_eq!(out.lines().last(), Some("after"));
     }
 }

@@ -74,6 +74,9 @@ struct Grams {
     /// Word `hash(first three folded bytes)`, bit `fourth folded byte % 64`: set if a keyword
     /// may start with those four bytes. A keyword of two or three bytes sets its whole word.
     table: Box<[u64; 1 << BITS]>,
+    /// Whether the CPU has BMI2 ([`Grams::run_best`]).
+    #[cfg(target_arch = "x86_64")]
+    bmi2: bool,
     /// The two-byte keywords, found apart with `memchr` (filed in the table, they would set
     /// 256 of its words).
     pairs: Vec<u32>,
@@ -241,6 +244,8 @@ impl Grams {
             starts[h + 1] += starts[h];
         }
         Ok(Grams {
+            #[cfg(target_arch = "x86_64")]
+            bmi2: std::is_x86_feature_detected!("bmi2") && std::is_x86_feature_detected!("bmi1"),
             table,
             pairs,
             starts,
@@ -324,7 +329,7 @@ impl Grams {
                 }
             }
         };
-        let i = self.run(hay, starts.clone(), &mut emit);
+        let i = self.run_best(hay, starts.clone(), &mut emit);
         // The last positions, with fewer than twelve bytes from them to the end: padded.
         for i in i..starts.end {
             let x = gram(&hay[i..], 4);
@@ -338,6 +343,34 @@ impl Grams {
         for h in pending {
             f(h);
         }
+    }
+
+    /// [`Grams::run`], compiled for BMI2 (shifts by a variable count without moving it to
+    /// `cl` first) when the CPU has it.
+    fn run_best(
+        &self,
+        hay: &[u8],
+        starts: std::ops::Range<usize>,
+        emit: &mut impl FnMut(usize, u32),
+    ) -> usize {
+        #[cfg(target_arch = "x86_64")]
+        if self.bmi2 {
+            // SAFETY: `run_bmi2` only needs BMI2, which the CPU was found to have.
+            #[allow(unsafe_code)]
+            return unsafe { self.run_bmi2(hay, starts, emit) };
+        }
+        self.run(hay, starts, emit)
+    }
+
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "bmi1,bmi2")]
+    fn run_bmi2(
+        &self,
+        hay: &[u8],
+        starts: std::ops::Range<usize>,
+        emit: &mut impl FnMut(usize, u32),
+    ) -> usize {
+        self.run(hay, starts, emit)
     }
 
     /// Tests the positions of `starts` eight at a time while twelve bytes can be loaded from
