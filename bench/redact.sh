@@ -60,6 +60,6 @@ echo "ratio redact / cat: $(echo "scale=2; $red_med / $cat_med" | bc)x"
 in_lines=$(wc -l < "$logs")
 out_lines=$(wc -l < "$work/redacted.txt")
 changed=$(cmp -l "$logs" "$work/redacted.txt" 2>/dev/null | wc -l || true)
-bad=$(diff "$logs" "$work/redacted.txt" | grep '^>' | grep -vc '\*\*\*\*' || true)
+bad=$(diff "$logs" "$work/redacted.txt" | grep '^>' | grep -v '^> $' | grep -vc '\*\*\*\*' || true)
 echo "lines in/out: $in_lines/$out_lines; changed lines without a mask: $bad"
 [ "$in_lines" = "$out_lines" ] && [ "$bad" = 0 ]
