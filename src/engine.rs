@@ -158,31 +158,27 @@ pub fn scan_data_until(
     // Where a keyword is dense (`token` in a JSON log), a rule's windows merge into one that
     // spans whole chunks and is deferred here: search the windows of different rules in
     // parallel, the largest first.
-    if deferred.len() > 1 {
+    let found: Vec<io::Result<Vec<Finding>>> = if deferred.len() > 1 {
         deferred.sort_by_key(|w| std::cmp::Reverse(w.end - w.start));
-        let found: Vec<io::Result<Vec<Finding>>> = deferred
+        deferred
             .par_iter()
             .with_max_len(1)
             .map_init(
                 || (matcher.scratch(), Vec::new()),
                 |(scratch, buf), w| search_window(matcher, data, origin, *w, scratch, buf),
             )
-            .collect();
-        for r in found {
-            match r {
-                Ok(found) => out.findings.extend(found),
-                Err(e) => {
-                    out.error.get_or_insert(e);
-                }
-            }
-        }
+            .collect()
     } else {
-        for w in &deferred {
-            match search_window(matcher, data, origin, *w, scratch, buf) {
-                Ok(found) => out.findings.extend(found),
-                Err(e) => {
-                    out.error.get_or_insert(e);
-                }
+        deferred
+            .iter()
+            .map(|w| search_window(matcher, data, origin, *w, scratch, buf))
+            .collect()
+    };
+    for r in found {
+        match r {
+            Ok(found) => out.findings.extend(found),
+            Err(e) => {
+                out.error.get_or_insert(e);
             }
         }
     }

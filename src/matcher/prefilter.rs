@@ -73,7 +73,7 @@ enum Search {
 #[derive(Debug, Clone)]
 struct Grams {
     /// Word `hash(first three folded bytes)`, bit `fourth folded byte % 64`: set if a keyword
-    /// may start with those four bytes. A keyword of two or three bytes sets its whole word.
+    /// may start with those four bytes. A keyword of three bytes sets its whole word.
     table: Box<[u64; 1 << BITS]>,
     /// Whether the CPU has BMI2 ([`Grams::run_best`]).
     #[cfg(target_arch = "x86_64")]
@@ -95,6 +95,7 @@ struct Entry {
     id: u32,
 }
 
+/// The table word (and bucket) of the folded four bytes `x`: a hash of the first three.
 #[inline(always)]
 fn hash(x: u32) -> u32 {
     (x & 0xFF_FFFF).wrapping_mul(0x9E37_79B1) >> (32 - BITS)
@@ -112,8 +113,12 @@ fn gram(bytes: &[u8], n: usize) -> u32 {
     for (d, s) in b.iter_mut().zip(bytes.iter().take(n)) {
         *d = *s;
     }
-    let mask = if n >= 4 { u32::MAX } else { (1 << (8 * n)) - 1 };
-    (u32::from_le_bytes(b) | FOLD) & mask
+    (u32::from_le_bytes(b) | FOLD) & low_bytes(n)
+}
+
+/// The mask of the low `n` bytes of a `u32`.
+fn low_bytes(n: usize) -> u32 {
+    if n >= 4 { u32::MAX } else { (1 << (8 * n)) - 1 }
 }
 
 impl Prefilter {
@@ -219,8 +224,11 @@ impl Grams {
             })?;
             let n = p.len().min(4);
             let gram = gram(p, n);
-            let mask = if n >= 4 { u32::MAX } else { (1 << (8 * n)) - 1 };
-            let entry = Entry { gram, mask, id };
+            let entry = Entry {
+                gram,
+                mask: low_bytes(n),
+                id,
+            };
             match n {
                 4 => {
                     let h = hash(gram);
