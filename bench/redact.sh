@@ -12,7 +12,8 @@
 #
 # and prints each run's wall and CPU time, the medians, MB/s, the ratio of the medians and
 # ferret's peak RSS. It also checks that the redacted copy differs from the input only where
-# secrets were masked (same line count; every differing line holds a `****` mask).
+# secrets were masked (same line count; every differing line holds a `****` mask, or is a line
+# emptied inside a masked multi-line key).
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 shared=${FERRET_SHARED:-$here/../shared}
@@ -59,7 +60,6 @@ echo "ratio redact / cat: $(echo "scale=2; $red_med / $cat_med" | bc)x"
 "$ferret" redact --quiet < "$logs" > "$work/redacted.txt"
 in_lines=$(wc -l < "$logs")
 out_lines=$(wc -l < "$work/redacted.txt")
-changed=$(cmp -l "$logs" "$work/redacted.txt" 2>/dev/null | wc -l || true)
 bad=$(diff "$logs" "$work/redacted.txt" | grep '^>' | grep -v '^> $' | grep -vc '\*\*\*\*' || true)
 echo "lines in/out: $in_lines/$out_lines; changed lines without a mask: $bad"
 [ "$in_lines" = "$out_lines" ] && [ "$bad" = 0 ]
