@@ -1,7 +1,9 @@
 //! Opening files: read small ones, map or range-read large ones.
 //!
-//! This module holds the crate's only `unsafe`: creating a memory map, and surviving a file that
-//! shrinks while it is mapped. The rest of the crate sees a mapping as a `&[u8]`.
+//! This module holds the crate's `unsafe` about memory (the only other is the keyword
+//! prefilter's calls of CPU-specific loops and vector loads): creating a memory map, and
+//! surviving a file that shrinks while it is mapped. The rest of the crate sees a mapping as a
+//! `&[u8]`.
 //!
 //! Touching a mapped page past the end of a file that was truncated after mapping raises
 //! `SIGBUS`, which would kill the process. Every live map is registered in a small lock-free
