@@ -28,6 +28,8 @@ fn fragments() -> &'static [String] {
             // View triggers: escapes, base64 contexts and prefixes, percent escapes.
             "\\/", "\\u002B", "Basic ", "\"auth\": \"", "key-data: ", "Z2hwX", "%3A%2F%2F", "%40", "%22",
             "dXNlcjpwYXNz", "token: ",
+            // Anchor gates: a keyword in the case its regex wants or not.
+            "TOKEN=", "Token", "tokens", "MY_SECRET_KEY=", "access-key: ", "Private-Key", "BEARER ",
         ]
         .iter()
         .map(|s| s.to_string())

@@ -85,8 +85,47 @@ struct MatcherRule {
     /// Bytes the window must reach on each side of a hit whatever the regex (a view's).
     min_reach: usize,
     regex: LazyRegex,
-    /// The window around hits, known without compiling the regex (a parse is enough).
-    reach: OnceLock<Reach>,
+    /// The window around hits and the anchor gate, known without compiling the regex (a parse
+    /// is enough).
+    shape: OnceLock<Shape>,
+}
+
+/// Where a rule's matches can be, given a keyword hit.
+#[derive(Debug)]
+struct Shape {
+    reach: Reach,
+    /// For a rule with an anchor keyword ([`regex::anchor`]): how its matches begin at the
+    /// anchor, exactly. A hit where none of them does anchors no match.
+    gate: Option<Gate>,
+}
+
+/// The first four bytes of each of a rule's anchor texts, exactly (case included).
+#[derive(Debug)]
+struct Gate {
+    /// Sorted.
+    heads: Vec<[u8; 4]>,
+}
+
+impl Gate {
+    /// A gate for the anchor texts `literals`; none when one is shorter than four bytes.
+    fn new(literals: &[Vec<u8>]) -> Option<Gate> {
+        let mut heads: Vec<[u8; 4]> = literals
+            .iter()
+            .map(|l| l.first_chunk::<4>().copied())
+            .collect::<Option<_>>()?;
+        heads.sort_unstable();
+        heads.dedup();
+        (!heads.is_empty()).then_some(Gate { heads })
+    }
+
+    /// Whether a match may be anchored at `at`: the first four bytes of one of the texts are
+    /// there (or `hay` ends too soon to tell).
+    fn admits(&self, hay: &[u8], at: usize) -> bool {
+        match hay.get(at..).and_then(|h| h.first_chunk::<4>()) {
+            Some(head) => self.heads.binary_search(head).is_ok(),
+            None => true,
+        }
+    }
 }
 
 impl MatcherRule {
@@ -94,18 +133,29 @@ impl MatcherRule {
         self.regex.get(&self.rule.spec.regex).ok()
     }
 
-    fn reach(&self) -> Reach {
-        *self.reach.get_or_init(|| {
-            let r =
-                regex::reach(&self.rule.spec.regex, &self.rule.spec.keywords).unwrap_or(Reach {
-                    before: UNBOUNDED_RADIUS,
-                    after: UNBOUNDED_RADIUS,
-                });
-            Reach {
-                before: r.before.max(self.min_reach),
-                after: r.after.max(self.min_reach),
+    fn shape(&self) -> &Shape {
+        self.shape.get_or_init(|| {
+            let a = regex::anchor(&self.rule.spec.regex, &self.rule.spec.keywords).unwrap_or(
+                regex::Anchor {
+                    reach: Reach {
+                        before: UNBOUNDED_RADIUS,
+                        after: UNBOUNDED_RADIUS,
+                    },
+                    literals: None,
+                },
+            );
+            Shape {
+                reach: Reach {
+                    before: a.reach.before.max(self.min_reach),
+                    after: a.reach.after.max(self.min_reach),
+                },
+                gate: a.literals.as_deref().and_then(Gate::new),
             }
         })
+    }
+
+    fn reach(&self) -> Reach {
+        self.shape().reach
     }
 }
 
@@ -146,7 +196,7 @@ impl Matcher {
                 view,
                 min_reach,
                 regex: LazyRegex::default(),
-                reach: OnceLock::new(),
+                shape: OnceLock::new(),
             })
             .collect();
         let prefilter = Prefilter::new(rules.iter().map(|r| r.rule.spec.keywords.as_slice()))?;
@@ -256,7 +306,13 @@ impl Matcher {
         } = scratch;
         self.prefilter.for_each_hit(hay, starts, |hit| {
             for &rule in self.prefilter.rules_of(hit.pattern) {
-                let reach = self.rules[rule as usize].reach();
+                let shape = self.rules[rule as usize].shape();
+                if let Some(gate) = &shape.gate
+                    && !gate.admits(hay, hit.start)
+                {
+                    continue;
+                }
+                let reach = shape.reach;
                 let w = (
                     hit.end.saturating_sub(reach.before),
                     hit.end.saturating_add(reach.after).min(hay.len()),
@@ -347,4 +403,53 @@ impl Matcher {
 /// The order candidates are reported in: by position, then rule.
 pub fn candidate_order(a: &Candidate, b: &Candidate) -> std::cmp::Ordering {
     (a.span.start, a.span.end, a.rule).cmp(&(b.span.start, b.span.end, b.rule))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_gate_lets_through_hits_where_an_anchor_text_begins() {
+        let gate = Gate::new(&[b"TOKEN".to_vec(), b"Token".to_vec(), b"SECRET".to_vec()]).unwrap();
+        let hay = b"prompt_tokens=1 MY_TOKEN=x Token: y SECRET";
+        let at = |s: &str| {
+            hay.windows(s.len())
+                .position(|w| w == s.as_bytes())
+                .unwrap()
+        };
+        assert!(!gate.admits(hay, at("token")));
+        assert!(gate.admits(hay, at("TOKEN")));
+        assert!(gate.admits(hay, at("Token")));
+        // Too close to the end to tell: let through.
+        assert!(gate.admits(hay, hay.len() - 3));
+        // A text shorter than four bytes: no gate.
+        assert!(Gate::new(&[b"://".to_vec()]).is_none());
+    }
+
+    #[test]
+    fn a_gated_rule_opens_no_window_where_its_anchor_case_does_not_occur() {
+        let rules = RuleSet::builtin().unwrap();
+        let m = Matcher::new(&rules).unwrap();
+        let env = (0..m.len() as u32)
+            .find(|&r| m.rule(r).id() == "generic.env-assignment")
+            .unwrap();
+        let shape = m.rules[env as usize].shape();
+        assert!(shape.gate.is_some());
+        let mut scratch = m.scratch();
+        let mut found = Vec::new();
+        m.scan(
+            b"MODEL_TOKEN=lacxtqjkKvOupRqOrU1CuczAUZ5uzhdW6VvHDwcp\n",
+            &mut scratch,
+            &mut found,
+        );
+        assert!(found.iter().any(|c| c.rule == env));
+        found.clear();
+        m.scan(
+            b"model_token=lacxtqjkKvOupRqOrU1CuczAUZ5uzhdW6VvHDwcp\n",
+            &mut scratch,
+            &mut found,
+        );
+        assert!(!found.iter().any(|c| c.rule == env));
+    }
 }

@@ -163,17 +163,40 @@ impl Reach {
 /// anchor is found by walking the top-level concatenation and asking `regex-syntax` for the
 /// prefix literals of what follows: if every one starts with a keyword, that is the anchor.
 pub fn reach(pattern: &str, keywords: &[String]) -> Result<Reach, String> {
+    Ok(anchor(pattern, keywords)?.reach)
+}
+
+/// A rule's window ([`reach`]) and, when its matches have an anchor keyword, how the text at
+/// the anchor begins.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Anchor {
+    /// The window around a hit.
+    pub reach: Reach,
+    /// When the rule has an anchor: the regex's prefix literals from the anchor on, exactly as
+    /// they are matched (case included). Every match's anchor hit starts where one of them
+    /// does, so a hit where none begins anchors no match, and its window can be left out.
+    pub literals: Option<Vec<Vec<u8>>>,
+}
+
+/// [`reach`], with the anchor's literals.
+pub fn anchor(pattern: &str, keywords: &[String]) -> Result<Anchor, String> {
     let hir = parse(pattern)?;
     let kmax = keywords.iter().map(String::len).max().unwrap_or(0);
     let Some(m) = bounded(&hir) else {
-        return Ok(Reach {
-            before: UNBOUNDED_RADIUS,
-            after: UNBOUNDED_RADIUS,
+        return Ok(Anchor {
+            reach: Reach {
+                before: UNBOUNDED_RADIUS,
+                after: UNBOUNDED_RADIUS,
+            },
+            literals: None,
         });
     };
-    let symmetric = Reach {
-        before: m,
-        after: m,
+    let symmetric = Anchor {
+        reach: Reach {
+            before: m,
+            after: m,
+        },
+        literals: None,
     };
     let keywords: Vec<Vec<u8>> = keywords
         .iter()
@@ -204,9 +227,14 @@ pub fn reach(pattern: &str, keywords: &[String]) -> Result<Reach, String> {
             // A match starts at most `before` bytes before its anchor keyword, which starts at
             // most `kmax` bytes before the hit's end; it ends at most `after` bytes after the
             // keyword's start, so before the hit's end plus `after`.
-            return Ok(Reach {
-                before: before + kmax,
-                after,
+            return Ok(Anchor {
+                reach: Reach {
+                    before: before + kmax,
+                    after,
+                },
+                literals: seq
+                    .literals()
+                    .map(|lits| lits.iter().map(|l| l.as_bytes().to_vec()).collect()),
             });
         }
         match bounded(&children[i]) {
@@ -299,5 +327,35 @@ mod tests {
         // Unbounded.
         let r = reach(r"(?P<secret>x+)", &kw(&["xxx"])).unwrap();
         assert_eq!(r.before, UNBOUNDED_RADIUS);
+    }
+
+    #[test]
+    fn anchor_texts_keep_the_case_the_regex_matches() {
+        let lits = |pattern: &str, keywords: &[&str]| {
+            let mut l: Vec<String> = anchor(pattern, &kw(keywords))
+                .unwrap()
+                .literals
+                .unwrap_or_default()
+                .into_iter()
+                .map(|l| String::from_utf8(l).unwrap())
+                .collect();
+            l.sort();
+            l
+        };
+        // Upper case only: a lower-case `token` in the input anchors nothing.
+        assert_eq!(
+            lits(
+                r"(?:TOKEN|SECRET)[A-Z_]{0,8}=(?P<secret>\w{8})",
+                &["token", "secret"]
+            ),
+            ["SECRET", "TOKEN"]
+        );
+        // The texts run past the keyword as far as the regex pins them down.
+        assert_eq!(
+            lits(r"[Bb]earer (?P<secret>\w{8})", &["bearer"]),
+            ["Bearer ", "bearer "]
+        );
+        // No anchor (the keyword may sit anywhere): no texts.
+        assert!(lits(r"(?P<secret>[a-z]{1,10}T3BlbkFJ)", &["t3blbkfj"]).is_empty());
     }
 }
