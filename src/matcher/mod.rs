@@ -29,7 +29,10 @@
 //! that is a union of windows and the gaps between them: a match inside a gap contains a hit,
 //! whose window was merged in. So windows of one rule closer than [`window::JOIN_GAP`] are
 //! searched as one region, which trades a few bytes of regex work for fewer searches where a
-//! keyword is dense (`://` in an access log). The test
+//! keyword is dense (`://` in an access log). Where a rule has an anchor, a hit opens its
+//! window only if one of the texts the regex can match from the anchor on begins there, in the
+//! exact case ([`regex::Anchor`]): every match's anchor still does, so its window stays, while
+//! a lower-case `token` no longer opens windows for a rule that wants `TOKEN`. The test
 //! `properties::prefilter_equals_brute_force` checks this on generated inputs, comparing with
 //! [`Matcher::scan_unfiltered`].
 //!
