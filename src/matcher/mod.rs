@@ -61,7 +61,7 @@ use crate::rules::{Rule, RuleSet};
 use crate::view::Encoding;
 use prefilter::Prefilter;
 pub use regex::Reach;
-use regex::{LazyRegex, RuleRegex, UNBOUNDED_RADIUS};
+use regex::{LazyRegex, RuleRegex};
 
 type RegexCache = (
     regex_automata::meta::Cache,
@@ -138,15 +138,8 @@ impl MatcherRule {
 
     fn shape(&self) -> &Shape {
         self.shape.get_or_init(|| {
-            let a = regex::anchor(&self.rule.spec.regex, &self.rule.spec.keywords).unwrap_or(
-                regex::Anchor {
-                    reach: Reach {
-                        before: UNBOUNDED_RADIUS,
-                        after: UNBOUNDED_RADIUS,
-                    },
-                    literals: None,
-                },
-            );
+            let a = regex::anchor(&self.rule.spec.regex, &self.rule.spec.keywords)
+                .unwrap_or(regex::Anchor::UNBOUNDED);
             Shape {
                 reach: Reach {
                     before: a.reach.before.max(self.min_reach),

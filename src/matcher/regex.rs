@@ -178,18 +178,23 @@ pub struct Anchor {
     pub literals: Option<Vec<Vec<u8>>>,
 }
 
+impl Anchor {
+    /// For a regex whose matches have no maximum length (or that does not parse).
+    pub const UNBOUNDED: Anchor = Anchor {
+        reach: Reach {
+            before: UNBOUNDED_RADIUS,
+            after: UNBOUNDED_RADIUS,
+        },
+        literals: None,
+    };
+}
+
 /// [`reach`], with the anchor's literals.
 pub fn anchor(pattern: &str, keywords: &[String]) -> Result<Anchor, String> {
     let hir = parse(pattern)?;
     let kmax = keywords.iter().map(String::len).max().unwrap_or(0);
     let Some(m) = bounded(&hir) else {
-        return Ok(Anchor {
-            reach: Reach {
-                before: UNBOUNDED_RADIUS,
-                after: UNBOUNDED_RADIUS,
-            },
-            literals: None,
-        });
+        return Ok(Anchor::UNBOUNDED);
     };
     let symmetric = Anchor {
         reach: Reach {
