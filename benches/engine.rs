@@ -1,5 +1,6 @@
 //! Matcher throughput in MB/s on inputs generated in-process: text with no keyword hits, text
-//! dense with secrets, JSON-lines logs, and base64-heavy JSON (notebook image outputs).
+//! dense with secrets, JSON-lines logs, and base64-heavy JSON (notebook image outputs); and the
+//! keyword prefilter alone on three of them.
 //!
 //! Run with `cargo bench --bench engine`; criterion prints MB/s (throughput in bytes).
 
@@ -7,6 +8,7 @@
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use ferret::blob::{Data, Origin};
+use ferret::matcher::prefilter::Prefilter;
 use ferret::{Matcher, RuleSet, engine};
 
 const SIZE: usize = 8 << 20;
@@ -158,6 +160,37 @@ fn bench(c: &mut Criterion) {
                 )
                 .findings
                 .len()
+            })
+        });
+    }
+    group.finish();
+
+    // The keyword prefilter alone (the stage that reads every byte), with the loop this CPU
+    // runs (see `ferret::matcher::prefilter`).
+    let mut keywords: Vec<Vec<String>> = RuleSet::builtin()
+        .expect("rules")
+        .iter()
+        .map(|r| r.spec.keywords.clone())
+        .collect();
+    keywords.extend(
+        ferret::view::trigger_rules()
+            .into_iter()
+            .map(|(r, _, _)| r.spec.keywords.clone()),
+    );
+    let prefilter = Prefilter::new(keywords.iter().map(Vec::as_slice)).expect("prefilter");
+    let mut group = c.benchmark_group("prefilter");
+    group.sample_size(10);
+    for (name, bytes) in [
+        ("no_hits", no_hits()),
+        ("json_logs", json_logs()),
+        ("base64_json", base64_json()),
+    ] {
+        group.throughput(Throughput::Bytes(bytes.len() as u64));
+        group.bench_function(name, |b| {
+            b.iter(|| {
+                let mut hits = 0usize;
+                prefilter.for_each_hit(&bytes, 0..bytes.len(), |_| hits += 1);
+                hits
             })
         });
     }
