@@ -231,17 +231,7 @@ fn sarif_from_git_points_into_the_repository() {
     let r = run(repo.ferret().args(["git", "--all", "-f", "sarif"]));
     assert_eq!(r.code, 1, "{}", r.stderr);
     let doc: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
-    let schema: serde_json::Value = serde_json::from_str(
-        &std::fs::read_to_string(concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/tests/data/sarif-schema-2.1.0.json"
-        ))
-        .unwrap(),
-    )
-    .unwrap();
-    let validator = jsonschema::validator_for(&schema).unwrap();
-    let errors: Vec<String> = validator.iter_errors(&doc).map(|e| e.to_string()).collect();
-    assert!(errors.is_empty(), "SARIF schema errors: {errors:#?}");
+    crate::common::assert_valid_sarif(&doc);
     let result = &doc["runs"][0]["results"][0];
     let phys = &result["locations"][0]["physicalLocation"];
     assert_eq!(phys["artifactLocation"]["uri"], "src/k.py");

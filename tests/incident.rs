@@ -212,17 +212,7 @@ fn group_secret_in_text_jsonl_and_sarif() {
         .ferret()
         .args(["scan", ".", "-f", "sarif", "--group", "secret"]));
     let doc = r.json();
-    let schema: serde_json::Value = serde_json::from_str(
-        &std::fs::read_to_string(concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/tests/data/sarif-schema-2.1.0.json"
-        ))
-        .unwrap(),
-    )
-    .unwrap();
-    let validator = jsonschema::validator_for(&schema).unwrap();
-    let errors: Vec<String> = validator.iter_errors(&doc).map(|e| e.to_string()).collect();
-    assert!(errors.is_empty(), "SARIF schema errors: {errors:#?}");
+    crate::common::assert_valid_sarif(&doc);
     let results = doc["runs"][0]["results"].as_array().unwrap();
     assert_eq!(results.len(), 5, "one result per secret");
     let gh = &results[0];

@@ -210,12 +210,7 @@ fn bearer_tokens_and_platforms() {
         .env("DOCKER_CONFIG", &cfg)
         .args(["scan", &url, "-f", "sarif"]));
     let sarif = r.json();
-    let validator = jsonschema::validator_for(&crate::report::sarif_schema()).unwrap();
-    let errors: Vec<String> = validator
-        .iter_errors(&sarif)
-        .map(|e| e.to_string())
-        .collect();
-    assert!(errors.is_empty(), "SARIF schema errors: {errors:#?}");
+    crate::common::assert_valid_sarif(&sarif);
     assert_eq!(
         sarif["runs"][0]["results"][0]["locations"][0]["physicalLocation"]["artifactLocation"]["uri"],
         url.as_str()

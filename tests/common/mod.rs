@@ -115,6 +115,48 @@ pub fn run_stdin(cmd: &mut Command, input: &[u8]) -> Run {
     out.into()
 }
 
+/// A file from the steering folder `../shared` (or `$FERRET_SHARED`): yardsticks and schemas
+/// that come from other public projects and stay there, never copied into this repository.
+/// Without it (a clone of the project alone) the calling test is skipped with a message saying
+/// so; with `FERRET_REQUIRE_SHARED=1` (set by `.ci/run`) a missing file fails the test instead.
+pub fn shared_file(rel: &str) -> Option<PathBuf> {
+    let root = std::env::var_os("FERRET_SHARED")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared"));
+    let path = root.join(rel);
+    if path.is_file() {
+        return Some(path);
+    }
+    if std::env::var_os("FERRET_REQUIRE_SHARED").is_some_and(|v| v == "1") {
+        panic!(
+            "{} is missing and FERRET_REQUIRE_SHARED=1: the steering folder ../shared (or \
+             $FERRET_SHARED) must hold it",
+            path.display()
+        );
+    }
+    eprintln!(
+        "SKIPPED: {} is not there (this test reads it from ../shared or $FERRET_SHARED; \
+         set FERRET_REQUIRE_SHARED=1 to make that a failure)",
+        path.display()
+    );
+    None
+}
+
+/// The official SARIF 2.1.0 schema from `../shared/schemas`, or `None` (test skipped).
+pub fn sarif_schema() -> Option<serde_json::Value> {
+    let path = shared_file("schemas/sarif-schema-2.1.0.json")?;
+    let text = std::fs::read_to_string(&path).expect("read the SARIF schema");
+    Some(serde_json::from_str(&text).expect("the SARIF schema is JSON"))
+}
+
+/// Checks `doc` against the official SARIF schema; skipped (returns) without `../shared`.
+pub fn assert_valid_sarif(doc: &serde_json::Value) {
+    let Some(schema) = sarif_schema() else { return };
+    let validator = jsonschema::validator_for(&schema).expect("the schema compiles");
+    let errors: Vec<String> = validator.iter_errors(doc).map(|e| e.to_string()).collect();
+    assert!(errors.is_empty(), "SARIF schema errors: {errors:#?}");
+}
+
 /// The `rule_id`s of a JSON report's findings, in order.
 pub fn rule_ids(report: &serde_json::Value) -> Vec<String> {
     report["findings"]
