@@ -41,7 +41,7 @@ fn builtin_rules_are_complete() {
         );
         assert!(!s.remediation.is_empty(), "{} has no remediation", s.id);
         // Bounded matches keep the prefiltered search exact (see matcher docs).
-        let max = ferret::matcher::regex::max_len(&s.regex).unwrap();
+        let max = ferret::rules::regex::max_len(&s.regex).unwrap();
         assert!(max.is_some(), "{} has an unbounded regex", s.id);
     }
     for id in [

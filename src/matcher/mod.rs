@@ -49,7 +49,6 @@
 pub mod entropy;
 pub mod placeholder;
 pub mod prefilter;
-pub mod regex;
 pub mod validator;
 pub mod window;
 
@@ -59,9 +58,9 @@ use std::sync::{Arc, OnceLock};
 use crate::error::{Error, Result};
 use crate::rules::{Rule, RuleSet};
 use crate::view::Encoding;
+use crate::rules::regex::{self, LazyRegex, RuleRegex};
 use prefilter::Prefilter;
 pub use regex::Reach;
-use regex::{LazyRegex, RuleRegex};
 
 type RegexCache = (
     regex_automata::meta::Cache,

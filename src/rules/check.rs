@@ -8,7 +8,8 @@
 
 use crate::error::{Error, Result};
 use crate::finding;
-use crate::matcher::{Matcher, regex, validator};
+use crate::matcher::{Matcher, validator};
+use crate::rules::regex;
 use crate::rules::{RuleSet, RuleSpec};
 
 /// Cheap checks done at load time.

@@ -174,7 +174,7 @@ pub fn translate(text: &str, origin: &str) -> Result<Translation> {
         let mut rule_warn = |w: String| warn(format!("rule {id}: {w}"));
         match translate_rule(rule, &ferret_id, origin, &globals, &mut rule_warn) {
             Some(spec) => {
-                if crate::matcher::regex::max_len(&spec.regex)
+                if crate::rules::regex::max_len(&spec.regex)
                     .ok()
                     .flatten()
                     .is_none()
@@ -190,7 +190,7 @@ pub fn translate(text: &str, origin: &str) -> Result<Translation> {
         out.warnings.push(format!(
             "{origin}: {unbounded} rule(s) have regexes of unbounded length (`+`, `*`): ferret \
              searches them within {} bytes of a keyword",
-            crate::matcher::regex::UNBOUNDED_RADIUS
+            crate::rules::regex::UNBOUNDED_RADIUS
         ));
     }
     Ok(out)
@@ -242,7 +242,7 @@ fn translate_rule(
             return None;
         }
     };
-    if let Err(e) = crate::matcher::regex::RuleRegex::new(&pattern) {
+    if let Err(e) = crate::rules::regex::RuleRegex::new(&pattern) {
         warn(format!(
             "regex does not compile in ferret ({}); skipped",
             e.lines().last().unwrap_or(&e).trim()
@@ -357,7 +357,7 @@ fn translate_allowlist(
     };
     for r in &a.regexes {
         match go_to_rust(r).and_then(|p| {
-            crate::matcher::regex::compile_plain(&p)
+            crate::rules::regex::compile_plain(&p)
                 .map(|_| p)
                 .map_err(|e| e.lines().last().unwrap_or(&e).trim().to_string())
         }) {

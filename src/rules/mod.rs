@@ -7,6 +7,10 @@
 //! regex. Compilation is the matcher's job and happens lazily, on a rule's first keyword hit,
 //! so that `ferret` starts in milliseconds whatever the size of the rule pack.
 //!
+//! The rules' regex dialect lives here too ([`regex`]): how a pattern is compiled (bytes, ASCII
+//! classes), and what its shape proves (a bounded length, the keyword that anchors it), which
+//! both the loaders (a gitleaks import, an allow pattern) and the matcher rely on.
+//!
 //! A file given with `--rules` may also be a gitleaks (or Betterleaks) rule file: it is
 //! translated ([`gitleaks`]), and what could not be translated becomes one of the set's
 //! [`RuleSet::warnings`], which the command line prints.
@@ -15,6 +19,7 @@ mod builtin;
 pub mod check;
 pub mod file;
 pub mod gitleaks;
+pub mod regex;
 
 use std::fmt;
 use std::path::Path;
@@ -107,7 +112,7 @@ impl Rule {
                 .allow
                 .iter()
                 .filter_map(|a| {
-                    crate::matcher::regex::compile_plain(&a.regex)
+                    regex::compile_plain(&a.regex)
                         .ok()
                         .map(|re| (a.target, re))
                 })

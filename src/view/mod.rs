@@ -482,9 +482,9 @@ mod tests {
     #[test]
     fn triggers_are_bounded_and_keep_the_keyword_contract() {
         for t in triggers() {
-            let max = crate::matcher::regex::max_len(&t.regex).unwrap();
+            let max = crate::rules::regex::max_len(&t.regex).unwrap();
             assert!(max.is_some(), "{} is unbounded", t.id);
-            crate::matcher::regex::RuleRegex::new(&t.regex).unwrap();
+            crate::rules::regex::RuleRegex::new(&t.regex).unwrap();
             assert!(!t.keywords.is_empty());
         }
     }

@@ -1,4 +1,5 @@
-//! Each rule's regex, compiled on first use.
+//! The rules' regex dialect: each rule's regex, compiled on first use, and what its shape
+//! proves about where matches can be.
 //!
 //! Compiling 150 regexes costs tens of milliseconds and most scans hit only a few rules, so a
 //! rule's regex is compiled the first time the prefilter finds one of its keywords (a
