@@ -173,7 +173,7 @@ fn bench(c: &mut Criterion) {
         .map(|r| r.spec.keywords.clone())
         .collect();
     keywords.extend(
-        ferret::view::trigger_rules()
+        ferret::matcher::triggers::trigger_rules()
             .into_iter()
             .map(|(r, _, _)| r.spec.keywords.clone()),
     );

@@ -8,9 +8,10 @@
 //! over a stream (stdin), one chunk at a time, keeping only the bytes that pending windows and
 //! line counting still need.
 //!
-//! Every scanned piece's view candidates are decoded and scanned again where its candidates
-//! are confirmed ([`view::scan_views`]), so views behave the same in whole, chunked and
-//! streamed scans.
+//! Every scanned piece's candidates are confirmed at once ([`confirm::candidates`], which also
+//! decodes and scans the view triggers' regions), so views behave the same in whole, chunked and
+//! streamed scans; a blob's findings are finished in one call ([`confirm::finalize`]) before
+//! lines and columns are counted.
 //!
 //! Errors while reading (a file that shrank, an I/O error mid-way) do not lose what was already
 //! found: [`BlobScan`] carries both the findings and the error.
@@ -21,10 +22,10 @@ use rayon::prelude::*;
 
 use crate::blob::chunk::{self, Chunk};
 use crate::blob::{Data, Origin};
+use crate::confirm::{self, CONTEXT_BYTES};
 use crate::finding::location::{self, ChunkStats, Locator};
-use crate::finding::{self, CONTEXT_BYTES, Finding};
-use crate::matcher::{Candidate, Matcher, RuleWindow, Scratch, Seams, window};
-use crate::view;
+use crate::finding::{self, Finding};
+use crate::matcher::{Matcher, RuleWindow, Scratch, Seams, window};
 
 /// Extra bytes around windows so that look-around (`\b`) sees real neighbours.
 const LOOKAROUND: usize = 8;
@@ -89,7 +90,7 @@ pub fn scan_data_until(
         };
         let mut candidates = Vec::new();
         matcher.scan(hay, scratch, &mut candidates);
-        let mut findings = confirm_all(matcher, hay, 0, &candidates, origin, scratch);
+        let mut findings = confirm::candidates(matcher, hay, 0, &candidates, origin, scratch);
         if (hay.len() as u64) < len {
             out.error = Some(shrank(len, hay.len() as u64));
         }
@@ -240,7 +241,7 @@ fn scan_chunk(
         &mut result.deferred,
     );
     window::shift(&mut result.deferred, base as usize);
-    result.findings = confirm_all(matcher, hay, base, &candidates, origin, scratch);
+    result.findings = confirm::candidates(matcher, hay, base, &candidates, origin, scratch);
     result.stats = ChunkStats::measure(&hay[lo..hi], chunk.nominal.start);
     data.release(chunk.nominal.clone());
     result
@@ -267,7 +268,7 @@ fn search_window(
     }];
     let mut candidates = Vec::new();
     matcher.scan_windows(hay, &mut windows, scratch, &mut candidates);
-    Ok(confirm_all(
+    Ok(confirm::candidates(
         matcher,
         hay,
         base,
@@ -277,24 +278,6 @@ fn search_window(
     ))
 }
 
-/// Confirms the rules' candidates, and decodes and scans the view triggers' (see [`view`]).
-fn confirm_all(
-    matcher: &Matcher,
-    hay: &[u8],
-    base: u64,
-    candidates: &[Candidate],
-    origin: &Origin,
-    scratch: &mut Scratch,
-) -> Vec<Finding> {
-    let mut out: Vec<Finding> = candidates
-        .iter()
-        .filter(|c| matcher.view(c.rule).is_none())
-        .filter_map(|c| finding::confirm(matcher.rule(c.rule), hay, base, c, origin))
-        .collect();
-    view::scan_views(matcher, hay, base, candidates, origin, scratch, &mut out);
-    out
-}
-
 /// Sorts, drops generic findings explained by specific ones, and fills in lines and columns.
 fn finish(
     matcher: &Matcher,
@@ -302,28 +285,13 @@ fn finish(
     stats: &[ChunkStats],
     findings: &mut Vec<Finding>,
 ) -> io::Result<()> {
-    findings.sort_by(|a, b| {
-        (a.offset, a.end_offset, a.rule.id()).cmp(&(b.offset, b.end_offset, b.rule.id()))
-    });
-    finding::suppress_generic(findings);
-    mask_contexts(matcher, findings);
+    confirm::finalize(matcher, findings);
     let mut locator = Locator::new(data, stats);
     for f in findings.iter_mut() {
         f.start = locator.locate(f.offset)?;
         f.end = f.end_from(f.start);
     }
     Ok(())
-}
-
-/// Masks other secrets in each finding's context ([`finding::mask_context`]).
-fn mask_contexts(matcher: &Matcher, findings: &mut [Finding]) {
-    if findings.is_empty() {
-        return;
-    }
-    let mut scratch = matcher.scratch();
-    for f in findings {
-        finding::mask_context(matcher, &mut scratch, f);
-    }
 }
 
 fn shrank(expected: u64, got: u64) -> io::Error {
@@ -431,7 +399,7 @@ impl<'m> StreamScanner<'m> {
             &mut candidates,
             &mut deferred,
         );
-        let mut found = confirm_all(
+        let mut found = confirm::candidates(
             self.matcher,
             hay,
             hay_start,
@@ -441,11 +409,7 @@ impl<'m> StreamScanner<'m> {
         );
         // Earlier lines were scanned before (early or by a chunk).
         found.retain(|f| f.offset >= from);
-        found.sort_by(|a, b| {
-            (a.offset, a.end_offset, a.rule.id()).cmp(&(b.offset, b.end_offset, b.rule.id()))
-        });
-        finding::suppress_generic(&mut found);
-        mask_contexts(self.matcher, &mut found);
+        confirm::finalize(self.matcher, &mut found);
         self.early_from = to;
         if self.early_cursor.0 < self.cursor.0 {
             self.early_cursor = self.cursor;
@@ -512,7 +476,7 @@ impl<'m> StreamScanner<'m> {
             &mut deferred,
         );
         window::shift(&mut deferred, self.base as usize);
-        self.held.extend(confirm_all(
+        self.held.extend(confirm::candidates(
             self.matcher,
             hay,
             self.base,
@@ -537,7 +501,7 @@ impl<'m> StreamScanner<'m> {
             let mut found = Vec::new();
             self.matcher
                 .scan_windows(hay, &mut one, &mut self.scratch, &mut found);
-            self.held.extend(confirm_all(
+            self.held.extend(confirm::candidates(
                 self.matcher,
                 hay,
                 self.base,
@@ -562,8 +526,7 @@ impl<'m> StreamScanner<'m> {
         });
         let split = self.held.partition_point(|f| f.offset < safe);
         let mut ready: Vec<Finding> = self.held.drain(..split).collect();
-        finding::suppress_generic(&mut ready);
-        mask_contexts(self.matcher, &mut ready);
+        confirm::finalize(self.matcher, &mut ready);
         if !self.early.is_empty() {
             // Reported early by `flush_lines`: not again.
             ready.retain(|f| {

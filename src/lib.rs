@@ -46,10 +46,12 @@
 
 pub mod blob;
 pub mod config;
+pub mod confirm;
 pub mod engine;
 pub mod error;
 pub mod expand;
 pub mod finding;
+pub mod lint;
 pub mod matcher;
 pub mod redact;
 pub mod report;

@@ -3,7 +3,7 @@
 //! [`redact`] reads its input, cuts it after the last complete line it has, scans those lines
 //! with the engine (in parallel chunks on the current rayon pool when there are many), and
 //! writes them out with each secret replaced by its mask (`ghp_****`, the rule's public prefix
-//! and four stars; [`crate::finding::redact::mask`]). Every other byte is written unchanged,
+//! and four stars; [`crate::finding::mask::secret`]). Every other byte is written unchanged,
 //! and the output is flushed after every batch, so a line is out as soon as it is in.
 //!
 //! Batches follow the input: a slow stream (a live log) is processed line by line as it
@@ -26,7 +26,7 @@ use std::sync::mpsc;
 use crate::blob::{Data, Origin};
 use crate::engine;
 use crate::finding::Finding;
-use crate::finding::redact::mask;
+use crate::finding::mask;
 use crate::matcher::Matcher;
 
 /// How [`redact`] batches its input.
@@ -116,7 +116,7 @@ pub fn redact(
             }
             let s = s.max(at);
             output.write_all(&bytes[at..s])?;
-            output.write_all(mask(&f.rule, &f.secret).as_bytes())?;
+            output.write_all(mask::secret(&f.rule, &f.secret).as_bytes())?;
             at = e.min(bytes.len());
             // A secret over several lines (a PEM key) keeps its line ends, so that the lines
             // after it keep their numbers.

@@ -39,9 +39,8 @@ use sha2::{Digest, Sha256};
 use crate::blob::{Origin, Segment};
 use crate::error::{Error, Result};
 use crate::expand::Budget;
-use crate::finding::{Finding, LineColumn, redact};
+use crate::finding::{Encoding, Finding, LineColumn, Validation, mask};
 use crate::matcher::Matcher;
-use crate::matcher::validator::Validation;
 use crate::rules::Rule;
 use crate::scan::{Warning, WarningKind};
 
@@ -124,7 +123,7 @@ struct Stored {
     validation: String,
     /// The decoding chain of a secret a view revealed (outermost first).
     #[serde(default)]
-    decoded: Vec<crate::view::Encoding>,
+    decoded: Vec<Encoding>,
     /// For a decoded secret, the newlines and trailing code points of its encoded form.
     #[serde(default)]
     encoded_extent: Option<(u64, u64)>,
@@ -268,7 +267,7 @@ impl State {
                 "{prefix}{}",
                 "*".repeat(s.secret_len.checked_sub(prefix.len())?)
             );
-            (redact::mask(rule, &padded) == s.secret).then_some(padded)?
+            (mask::secret(rule, &padded) == s.secret).then_some(padded)?
         };
         let mut origin = root.clone();
         for seg in &s.inner {
@@ -468,7 +467,7 @@ fn store(findings: &[Finding], clear: bool) -> Vec<Stored> {
     } else {
         let mut m: Vec<(&str, String)> = findings
             .iter()
-            .map(|f| (f.secret.as_str(), redact::mask(&f.rule, &f.secret)))
+            .map(|f| (f.secret.as_str(), mask::secret(&f.rule, &f.secret)))
             .filter(|(s, _)| !s.is_empty())
             .collect();
         // Longest first, so that a secret containing another is masked whole.
@@ -499,7 +498,7 @@ fn store(findings: &[Finding], clear: bool) -> Vec<Stored> {
             secret: if clear {
                 f.secret.clone()
             } else {
-                redact::mask(&f.rule, &f.secret)
+                mask::secret(&f.rule, &f.secret)
             },
             secret_len: f.secret.len(),
             entropy: f.entropy,
@@ -606,7 +605,7 @@ mod tests {
                         f.fingerprint,
                         f.start.line,
                         f.start.column,
-                        redact::mask(&f.rule, &f.secret),
+                        mask::secret(&f.rule, &f.secret),
                         f.validation.as_str()
                     )
                 })

@@ -3,14 +3,14 @@
 //! `ferret rules check`.
 
 use ferret::RuleSet;
-use ferret::rules::check;
+use ferret::lint;
 
 use crate::common::{TestDir, ferret, run};
 
 #[test]
 fn every_builtin_rule_passes_its_examples() {
     let rules = RuleSet::builtin().unwrap();
-    let results = check::check_rules(&rules).unwrap();
+    let results = lint::check_rules(&rules).unwrap();
     let mut failures = Vec::new();
     for r in &results {
         for e in &r.errors {
@@ -90,7 +90,8 @@ fn builtin_rules_are_complete() {
 /// (a checksum, a structure), so the examples show what a real token looks like.
 #[test]
 fn builtin_examples_pass_their_validators() {
-    use ferret::matcher::validator::{self, Validation};
+    use ferret::finding::Validation;
+    use ferret::matcher::validator;
     let rules = RuleSet::builtin().unwrap();
     let matcher = ferret::Matcher::new(&rules).unwrap();
     let mut scratch = matcher.scratch();

@@ -4,7 +4,7 @@ use std::io::Write;
 
 use anyhow::Context as _;
 use ferret::RuleSet;
-use ferret::rules::check;
+use ferret::lint;
 
 use super::ExitStatus;
 use super::args::{RuleArgs, RulesCommand};
@@ -61,7 +61,7 @@ pub fn run(cmd: RulesCommand) -> anyhow::Result<ExitStatus> {
             if let Some(p) = &path {
                 set.load_path(p)?;
             }
-            let results = check::check_rules(&set)?;
+            let results = lint::check_rules(&set)?;
             let mut failed = 0;
             let mut checked = 0;
             let mut out = std::io::stdout().lock();

@@ -4,8 +4,8 @@
 //!
 //! - **Inline comments** on the secret's line: `ferret:allow`, and for teams migrating from other
 //!   scanners `gitleaks:allow` and detect-secrets' `pragma: allowlist secret`. They are checked
-//!   by [`crate::finding::confirm`], which sees the bytes around the secret: the marker must be on
-//!   the same line, within [`crate::finding::CONTEXT_BYTES`] of the secret (the same bytes a
+//!   by [`crate::confirm::confirm`], which sees the bytes around the secret: the marker must be on
+//!   the same line, within [`crate::confirm::CONTEXT_BYTES`] of the secret (the same bytes a
 //!   report shows as context). Bounding the search that way keeps a chunked scan equal to a
 //!   whole one: every chunk's buffer holds at least that much around each of its secrets.
 //! - **The allowlist** ([`Allowlist`], from `ferret.toml`): fingerprints, SHA-256 hashes of

@@ -1,36 +1,81 @@
-//! Findings: candidate matches that passed the rule's checks, with everything a user acts on.
+//! Findings: what a user acts on, and what is done with them once found.
 //!
-//! [`confirm`] turns a matcher [`Candidate`] into a [`Finding`] or rejects it: placeholder
-//! values, values below the rule's entropy floor, and (when the rule requires it) values that
-//! fail the rule's validator; for generic rules, also values that only look like secrets
-//! (digests, UUIDs, lockfile hashes: [`placeholder::lookalike`]); and values the rule's own
-//! allowlist or stopwords excuse (rules imported from gitleaks carry those). Position is
-//! filled in afterwards by the [`location::Locator`], because lines are only counted up to
-//! findings. [`suppress_generic`] drops findings that others explain: a generic rule's finding
-//! where a specific rule found the same secret, and a decoded finding where the same rule found
-//! the secret as written. [`mask_context`] masks any other secret that shows in a finding's
-//! context.
+//! A [`Finding`] is made by the confirm stage ([`crate::confirm`]) from a candidate match that
+//! passed its rule's checks; its position is filled in by the engine with the
+//! [`location::Locator`], because lines are only counted up to findings. The modules here work
+//! on findings and know nothing of how they were found: how a secret is shown masked
+//! ([`mask`]), its [`fingerprint`], what a team accepted ([`allow`], [`baseline`]), and the blast
+//! radius ([`radius`]: one secret, every place it reached, with the kind of [`artifact`] each
+//! place is and when it was [`seen`]).
 
 pub mod allow;
 pub mod artifact;
 pub mod baseline;
 pub mod fingerprint;
 pub mod location;
+pub mod mask;
 pub mod radius;
-pub mod redact;
 pub mod seen;
 
 use std::sync::Arc;
 
+use serde::{Deserialize, Serialize};
+
 use crate::blob::Origin;
-use crate::matcher::validator::{self, Validation};
-use crate::matcher::{Candidate, Matcher, Scratch, entropy, placeholder};
-use crate::rules::{AllowTarget, Rule};
-use crate::view::Encoding;
+use crate::rules::Rule;
 pub use location::LineColumn;
 
-/// Bytes of context kept on each side of a secret (within its line).
-pub const CONTEXT_BYTES: usize = 80;
+/// The outcome of a rule's validator on a finding.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Validation {
+    /// The checksum or structure is right.
+    Passed,
+    /// The checksum or structure is wrong: probably a look-alike or a mangled copy.
+    Failed,
+    /// The rule has no validator.
+    None,
+}
+
+impl Validation {
+    /// `passed`, `failed` or `none`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Validation::Passed => "passed",
+            Validation::Failed => "failed",
+            Validation::None => "none",
+        }
+    }
+}
+
+/// An encoding a view undoes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Encoding {
+    /// JSON string escapes (`\"`, `\/`, `\n`, `\uXXXX`).
+    Json,
+    /// Base64 (standard or URL-safe).
+    Base64,
+    /// Percent-encoding (`%2F`).
+    Percent,
+}
+
+impl Encoding {
+    /// `json`, `base64` or `percent`: the name used in reports.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Encoding::Json => "json",
+            Encoding::Base64 => "base64",
+            Encoding::Percent => "percent",
+        }
+    }
+}
+
+impl std::fmt::Display for Encoding {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
 
 /// A secret found somewhere.
 #[derive(Debug, Clone)]
@@ -51,9 +96,9 @@ pub struct Finding {
     pub start: LineColumn,
     /// Line and column just past the secret.
     pub end: LineColumn,
-    /// Up to [`CONTEXT_BYTES`] of the secret's line before it.
+    /// Up to [`crate::confirm::CONTEXT_BYTES`] of the secret's line before it.
     pub before: String,
-    /// Up to [`CONTEXT_BYTES`] of the secret's line after it.
+    /// Up to [`crate::confirm::CONTEXT_BYTES`] of the secret's line after it.
     pub after: String,
     /// Shannon entropy of the secret, bits per byte.
     pub entropy: f64,
@@ -104,207 +149,4 @@ impl Finding {
             },
         }
     }
-}
-
-/// Checks a candidate found in `hay` (where `hay[0]` is byte `base` of the blob) and builds the
-/// finding, with its position left for the locator. `None` when a check rejects it.
-pub fn confirm(
-    rule: &Arc<Rule>,
-    hay: &[u8],
-    base: u64,
-    candidate: &Candidate,
-    origin: &Origin,
-) -> Option<Finding> {
-    let secret = &hay[candidate.secret.clone()];
-    if secret.is_empty() || placeholder::reason(secret).is_some() {
-        return None;
-    }
-    if rule.spec.generic && placeholder::lookalike(secret).is_some() {
-        return None;
-    }
-    let entropy = entropy::shannon(secret);
-    if rule.spec.entropy.is_some_and(|min| entropy < min) {
-        return None;
-    }
-    if is_allowed(rule, hay, candidate) {
-        return None;
-    }
-    let validation = match &rule.spec.validator {
-        Some(name) => validator::validate(name, secret),
-        None => Validation::None,
-    };
-    if rule.spec.require_valid && validation == Validation::Failed {
-        return None;
-    }
-    // The context is the secret's line as a terminal shows it: a CR (CRLF logs, progress bars
-    // redrawn with `\r`) ends it like a newline.
-    let line_start =
-        memchr::memrchr2(b'\n', b'\r', &hay[..candidate.secret.start]).map_or(0, |i| i + 1);
-    let before_start = line_start.max(candidate.secret.start.saturating_sub(CONTEXT_BYTES));
-    let after_end = memchr::memchr2(b'\n', b'\r', &hay[candidate.secret.end..])
-        .map_or(hay.len(), |i| candidate.secret.end + i)
-        .min(candidate.secret.end + CONTEXT_BYTES);
-    if allow::is_inline_allowed(
-        &hay[before_start..candidate.secret.start],
-        &hay[candidate.secret.end..after_end],
-    ) {
-        return None;
-    }
-    // Where the context was cut inside the line, drop the cut word: half a token is still a
-    // leak of the other half's neighbour.
-    let token = |b: &u8| b.is_ascii_alphanumeric() || b"_-+/=.~%".contains(b);
-    let mut shown_start = before_start;
-    if before_start > line_start {
-        while shown_start < candidate.secret.start && token(&hay[shown_start]) {
-            shown_start += 1;
-        }
-    }
-    let mut shown_end = after_end;
-    if after_end < hay.len() && hay[after_end] != b'\n' && hay[after_end] != b'\r' {
-        while shown_end > candidate.secret.end && token(&hay[shown_end - 1]) {
-            shown_end -= 1;
-        }
-    }
-    Some(Finding {
-        rule: Arc::clone(rule),
-        secret: String::from_utf8_lossy(secret).into_owned(),
-        fingerprint: fingerprint::fingerprint(rule.id(), secret),
-        origin: origin.clone(),
-        offset: base + candidate.secret.start as u64,
-        end_offset: base + candidate.secret.end as u64,
-        start: LineColumn::default(),
-        end: LineColumn::default(),
-        before: snippet(&hay[shown_start..candidate.secret.start]),
-        after: snippet(&hay[candidate.secret.end..shown_end]),
-        entropy,
-        validation,
-        decoded: Vec::new(),
-        encoded_extent: None,
-        file_region: None,
-    })
-}
-
-/// Whether the rule's stopwords or allowlist patterns excuse the candidate.
-fn is_allowed(rule: &Rule, hay: &[u8], candidate: &Candidate) -> bool {
-    let spec = &rule.spec;
-    if spec.stopwords.is_empty() && spec.allow.is_empty() {
-        return false;
-    }
-    let secret = &hay[candidate.secret.clone()];
-    if spec.stopwords.iter().any(|w| {
-        !w.is_empty()
-            && secret
-                .windows(w.len())
-                .any(|s| s.eq_ignore_ascii_case(w.as_bytes()))
-    }) {
-        return true;
-    }
-    rule.allow_patterns().iter().any(|(target, re)| {
-        let text = match target {
-            AllowTarget::Secret => secret,
-            AllowTarget::Match => &hay[candidate.span.clone()],
-            AllowTarget::Line => {
-                let start =
-                    memchr::memrchr(b'\n', &hay[..candidate.span.start]).map_or(0, |i| i + 1);
-                let end = memchr::memchr(b'\n', &hay[candidate.span.end..])
-                    .map_or(hay.len(), |i| candidate.span.end + i);
-                &hay[start..end]
-            }
-        };
-        re.is_match(text)
-    })
-}
-
-/// Context text: lossy UTF-8 with control characters (other than tab) replaced, so that a
-/// snippet cannot move the terminal's cursor or hide text.
-fn snippet(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes)
-        .chars()
-        .map(|c| {
-            if c.is_control() && c != '\t' {
-                '\u{fffd}'
-            } else {
-                c
-            }
-        })
-        .collect()
-}
-
-/// Masks any other secret that shows in a finding's context (`GH=ghp_… HF=hf_…` on one line
-/// must not print the second token in clear in the first one's context). The context is
-/// scanned with the same rules; what they find is replaced by its mask. The finding's own
-/// secret repeated in its context is masked too.
-pub fn mask_context(matcher: &Matcher, scratch: &mut Scratch, f: &mut Finding) {
-    let own = f.secret.clone();
-    for part in [&mut f.before, &mut f.after] {
-        if part.is_empty() {
-            continue;
-        }
-        let mut candidates = Vec::new();
-        matcher.scan(part.as_bytes(), scratch, &mut candidates);
-        let origin = Origin::file("");
-        let mut spans: Vec<(std::ops::Range<usize>, String)> = candidates
-            .iter()
-            .filter_map(|c| {
-                let rule = matcher.rule(c.rule);
-                let found = confirm(rule, part.as_bytes(), 0, c, &origin)?;
-                Some((c.secret.clone(), redact::mask(rule, &found.secret)))
-            })
-            .collect();
-        if own.len() >= 4 {
-            let mut from = 0;
-            while let Some(i) = part[from..].find(own.as_str()) {
-                let start = from + i;
-                spans.push((start..start + own.len(), redact::mask(&f.rule, &own)));
-                from = start + own.len();
-            }
-        }
-        if spans.is_empty() {
-            continue;
-        }
-        spans.sort_by_key(|(r, _)| (r.start, std::cmp::Reverse(r.end)));
-        let mut out = String::with_capacity(part.len());
-        let mut at = 0;
-        for (range, mask) in spans {
-            if range.start < at
-                || !part.is_char_boundary(range.start)
-                || !part.is_char_boundary(range.end)
-            {
-                continue;
-            }
-            out.push_str(&part[at..range.start]);
-            out.push_str(&mask);
-            at = range.end;
-        }
-        out.push_str(&part[at..]);
-        *part = out;
-    }
-}
-
-/// Drops findings that others explain: a decoded finding where the same rule found the secret
-/// as written ([`crate::view::dedupe`]), and a generic rule's finding whose secret overlaps a
-/// specific rule's finding. `findings` must be sorted by offset.
-pub fn suppress_generic(findings: &mut Vec<Finding>) {
-    crate::view::dedupe(findings);
-    if !findings.iter().any(|f| f.rule.spec.generic) {
-        return;
-    }
-    // Specific findings sorted by start, with the running maximum of their ends: a generic
-    // finding overlaps one iff some specific one starting before its end ends after its start.
-    let mut max_end = 0;
-    let specific: Vec<(u64, u64)> = findings
-        .iter()
-        .filter(|f| !f.rule.spec.generic)
-        .map(|f| {
-            max_end = max_end.max(f.end_offset);
-            (f.offset, max_end)
-        })
-        .collect();
-    findings.retain(|f| {
-        if !f.rule.spec.generic {
-            return true;
-        }
-        let upto = specific.partition_point(|&(s, _)| s < f.end_offset);
-        upto == 0 || specific[upto - 1].1 <= f.offset
-    });
 }

@@ -25,7 +25,7 @@ use serde_json::Value;
 use super::Finding;
 use super::artifact::{self, ArtifactKind, segments_json};
 use super::seen::Seen;
-use crate::matcher::validator::Validation;
+use crate::finding::Validation;
 use crate::rules::Severity;
 
 /// What is known about a secret, whichever place it was found in.
@@ -136,7 +136,7 @@ impl Sighting {
                 provider: provider_of(f.rule.id()),
                 severity: f.rule.severity(),
                 validation: f.validation,
-                masked: super::redact::mask(&f.rule, &f.secret),
+                masked: super::mask::secret(&f.rule, &f.secret),
                 secret: show_secrets.then(|| f.secret.clone()),
                 remediation: f.rule.spec.remediation.clone(),
                 references: f.rule.spec.references.clone(),

@@ -49,6 +49,7 @@
 pub mod entropy;
 pub mod placeholder;
 pub mod prefilter;
+pub mod triggers;
 pub mod validator;
 pub mod window;
 
@@ -56,9 +57,9 @@ use std::ops::Range;
 use std::sync::{Arc, OnceLock};
 
 use crate::error::{Error, Result};
-use crate::rules::{Rule, RuleSet};
-use crate::view::Encoding;
+use crate::finding::Encoding;
 use crate::rules::regex::{self, LazyRegex, RuleRegex};
+use crate::rules::{Rule, RuleSet};
 use prefilter::Prefilter;
 pub use regex::Reach;
 
@@ -178,11 +179,26 @@ impl Matcher {
     /// later, on each rule's first hit.
     pub fn new(rules: &RuleSet) -> Result<Matcher> {
         let real = rules.len();
+        if let Some(rule) = rules.iter().find(|r| {
+            r.spec
+                .validator
+                .as_deref()
+                .is_some_and(|v| !validator::exists(v))
+        }) {
+            return Err(Error::Rule {
+                rule: rule.id().to_string(),
+                message: format!(
+                    "unknown validator {:?} (known: {})",
+                    rule.spec.validator.as_deref().unwrap_or_default(),
+                    validator::NAMES.join(", ")
+                ),
+            });
+        }
         let rules: Vec<MatcherRule> = rules
             .iter()
             .map(|rule| (Arc::clone(rule), None, 0))
             .chain(
-                crate::view::trigger_rules()
+                triggers::trigger_rules()
                     .into_iter()
                     .map(|(rule, encoding, reach)| (rule, Some(encoding), reach)),
             )

@@ -21,31 +21,8 @@
 //! | `discord-bot` | a bot token whose first part is the base64 of a numeric user id |
 //! | `base64-json` | base64 (either alphabet) of a JSON object |
 
+use crate::finding::Validation;
 use base64::Engine as _;
-use serde::Serialize;
-
-/// The outcome of a rule's validator on a finding.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Validation {
-    /// The checksum or structure is right.
-    Passed,
-    /// The checksum or structure is wrong: probably a look-alike or a mangled copy.
-    Failed,
-    /// The rule has no validator.
-    None,
-}
-
-impl Validation {
-    /// `passed`, `failed` or `none`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Validation::Passed => "passed",
-            Validation::Failed => "failed",
-            Validation::None => "none",
-        }
-    }
-}
 
 /// The validators a rule may name.
 pub const NAMES: &[&str] = &[

@@ -26,10 +26,10 @@ use base64::Engine as _;
 use sha2::{Digest, Sha256};
 
 use super::results::{Results, human_bytes};
+use crate::finding::Validation;
 use crate::finding::artifact::{segment_kind, segment_label};
 use crate::finding::radius::{Place, SecretGroup, is_web_url, plural};
 use crate::finding::seen::Seen;
-use crate::matcher::validator::Validation;
 use crate::rules::Severity;
 
 const CSS: &str = include_str!("assets/report.css");

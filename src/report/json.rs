@@ -52,7 +52,7 @@ pub fn finding_json(f: &Finding, opts: &ReportOptions) -> Value {
         "end_column": f.end.column,
         "offset": f.offset,
         "end_offset": f.end_offset,
-        "masked": crate::finding::redact::mask(&f.rule, &f.secret),
+        "masked": crate::finding::mask::secret(&f.rule, &f.secret),
         "context": opts.shown_context(f),
         "entropy": (f.entropy * 100.0).round() / 100.0,
         "validation": f.validation,

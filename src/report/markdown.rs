@@ -19,9 +19,9 @@
 use std::fmt::Write as _;
 
 use super::results::{Results, human_bytes};
+use crate::finding::Validation;
 use crate::finding::radius::{SecretGroup, is_web_url, plural};
 use crate::finding::seen::Seen;
-use crate::matcher::validator::Validation;
 
 /// Places listed per secret; the rest are counted.
 pub const PLACES_PER_SECRET: usize = 20;

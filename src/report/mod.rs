@@ -21,8 +21,8 @@ pub mod text;
 use std::io::{self, Write};
 
 use crate::finding::Finding;
+use crate::finding::mask;
 use crate::finding::radius::{Radius, SecretGroup, Sighting};
-use crate::finding::redact;
 use crate::rules::RuleSet;
 use crate::scan::{Summary, Warning};
 
@@ -102,7 +102,7 @@ impl ReportOptions {
         if self.show_secrets {
             f.secret.clone()
         } else {
-            redact::mask(&f.rule, &f.secret)
+            mask::secret(&f.rule, &f.secret)
         }
     }
 

@@ -22,10 +22,10 @@ use serde_json::Value;
 
 use super::FORMAT_VERSION;
 use crate::error::{Error, Result};
+use crate::finding::Validation;
 use crate::finding::artifact::{ArtifactKind, is_log_segments, origin_label};
 use crate::finding::radius::{Place, Radius, SecretGroup, SecretInfo, Sighting, provider_of};
 use crate::finding::seen::Seen;
-use crate::matcher::validator::Validation;
 use crate::rules::Severity;
 
 /// What one result says about its scan.

@@ -139,9 +139,9 @@ impl SarifReporter {
                 self.opts.shown_secret(f),
                 f.rule.severity(),
                 match f.validation {
-                    crate::matcher::validator::Validation::Passed => ", validator passed",
-                    crate::matcher::validator::Validation::Failed => ", validator failed",
-                    crate::matcher::validator::Validation::None => "",
+                    crate::finding::Validation::Passed => ", validator passed",
+                    crate::finding::Validation::Failed => ", validator failed",
+                    crate::finding::Validation::None => "",
                 },
                 decoded_note(f),
                 f.rule.spec.remediation,

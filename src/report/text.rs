@@ -39,8 +39,8 @@ use anstyle::{AnsiColor, Style};
 use super::{Group, ReportOptions, Reporter, sort};
 use crate::blob::Segment;
 use crate::finding::Finding;
+use crate::finding::Validation;
 use crate::finding::radius::SecretGroup;
-use crate::matcher::validator::Validation;
 use crate::rules::Severity;
 use crate::scan::Summary;
 

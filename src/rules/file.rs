@@ -6,6 +6,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::error::{Error, Result};
+
 /// One rule file: `[[rule]]` tables.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -61,6 +63,53 @@ pub struct RuleSpec {
     /// (gitleaks' allowlist `stopwords`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub stopwords: Vec<String>,
+}
+
+impl RuleSpec {
+    /// The checks done when a rule is loaded, which need no regex compilation: the id's
+    /// alphabet, a name, keywords of at least 3 bytes, a `secret` group, a remediation and an
+    /// entropy floor within 0..=8. (Validator names are checked when the matcher is built, and
+    /// everything else by `ferret rules check`.)
+    pub fn check(&self) -> Result<()> {
+        let spec = self;
+        let fail = |message: String| {
+            Err(Error::Rule {
+                rule: spec.id.clone(),
+                message,
+            })
+        };
+        let id_ok = !spec.id.is_empty()
+            && spec
+                .id
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"._-".contains(&b));
+        if !id_ok {
+            return fail("id must be lowercase letters, digits, '.', '_' or '-'".into());
+        }
+        if spec.name.trim().is_empty() {
+            return fail("name is empty".into());
+        }
+        if spec.keywords.is_empty() {
+            return fail("no keywords: the prefilter needs at least one".into());
+        }
+        if let Some(k) = spec.keywords.iter().find(|k| k.len() < 3) {
+            return fail(format!(
+                "keyword {k:?} is shorter than 3 bytes and would hit everywhere"
+            ));
+        }
+        if !(spec.regex.contains("(?P<secret>") || spec.regex.contains("(?<secret>")) {
+            return fail("regex has no capture group named `secret`".into());
+        }
+        if spec.remediation.trim().is_empty() {
+            return fail("remediation is empty: say where to revoke or rotate".into());
+        }
+        if let Some(e) = spec.entropy
+            && !(0.0..=8.0).contains(&e)
+        {
+            return fail(format!("entropy {e} is outside 0..=8 bits per byte"));
+        }
+        Ok(())
+    }
 }
 
 /// An allowlist pattern of a rule.

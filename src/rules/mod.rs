@@ -16,7 +16,6 @@
 //! [`RuleSet::warnings`], which the command line prints.
 
 mod builtin;
-pub mod check;
 pub mod file;
 pub mod gitleaks;
 pub mod regex;
@@ -111,11 +110,7 @@ impl Rule {
             self.spec
                 .allow
                 .iter()
-                .filter_map(|a| {
-                    regex::compile_plain(&a.regex)
-                        .ok()
-                        .map(|re| (a.target, re))
-                })
+                .filter_map(|a| regex::compile_plain(&a.regex).ok().map(|re| (a.target, re)))
                 .collect()
         })
     }
@@ -184,7 +179,7 @@ impl RuleSet {
 
     /// Adds one rule after checking the invariants that need no regex compilation.
     pub fn add(&mut self, rule: Rule) -> Result<()> {
-        check::check_spec(&rule.spec)?;
+        rule.spec.check()?;
         if self.get(rule.id()).is_some() {
             return Err(Error::DuplicateRule(rule.spec.id));
         }

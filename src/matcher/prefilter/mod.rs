@@ -475,7 +475,7 @@ mod tests {
             .iter()
             .map(|r| r.spec.keywords.clone())
             .chain(
-                crate::view::trigger_rules()
+                crate::matcher::triggers::trigger_rules()
                     .into_iter()
                     .map(|(r, _, _)| r.spec.keywords.clone()),
             )

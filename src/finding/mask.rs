@@ -8,7 +8,7 @@
 use crate::rules::Rule;
 
 /// The masked form of `secret` for `rule`.
-pub fn mask(rule: &Rule, secret: &str) -> String {
+pub fn secret(rule: &Rule, secret: &str) -> String {
     let prefix = public_prefix(rule, secret);
     format!("{}****", &secret[..prefix])
 }
@@ -58,16 +58,16 @@ mod tests {
         let rules = RuleSet::builtin().expect("rules");
         let rule = |id| rules.get(id).expect("rule");
         let gh = "ghp_R8vQ2mXk7LpZ3nT9wY4sB6dF1hJ0cA5eGqWx";
-        assert_eq!(mask(rule("github.pat.classic"), gh), "ghp_****");
+        assert_eq!(secret(rule("github.pat.classic"), gh), "ghp_****");
         let oa = format!("sk-proj-{}T3BlbkFJ{}", "a".repeat(40), "b".repeat(40));
-        assert_eq!(mask(rule("openai.api-key.project"), &oa), "sk-proj-****");
+        assert_eq!(secret(rule("openai.api-key.project"), &oa), "sk-proj-****");
         let aws = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYz8kL2mN4pQ";
-        assert_eq!(mask(rule("aws.secret-access-key"), aws), "****");
+        assert_eq!(secret(rule("aws.secret-access-key"), aws), "****");
         // Generic secrets (passwords) show nothing.
         assert_eq!(
-            mask(rule("generic.password-assignment"), "ab-cdefgh"),
+            secret(rule("generic.password-assignment"), "ab-cdefgh"),
             "****"
         );
-        assert_eq!(mask(rule("generic.password-assignment"), "x"), "****");
+        assert_eq!(secret(rule("generic.password-assignment"), "x"), "****");
     }
 }

@@ -1,65 +1,19 @@
 //! The rule linter behind `ferret rules check` and the rule tests.
 //!
-//! [`check_spec`] runs when a rule is loaded and costs no regex compilation: ids, keywords,
-//! the `secret` group, severity and remediation. [`check_rules`] is the deep check: it compiles
+//! Loading a rule already checks what costs no regex compilation ([`RuleSpec::check`]: ids,
+//! keywords, the `secret` group, severity and remediation), and building the matcher checks
+//! validator names. [`check_rules`] is the deep check: it compiles
 //! every regex, requires a bounded match length (so the prefiltered search is exact), runs
 //! every example and counterexample through the real matcher and confirmation, and checks the
 //! keyword contract: every match of the regex on the examples contains one of the keywords.
 
-use crate::error::{Error, Result};
-use crate::finding;
-use crate::matcher::{Matcher, validator};
+use crate::confirm;
+use crate::error::Result;
+use crate::matcher::Matcher;
+use crate::rules::RuleSet;
+#[cfg(doc)]
+use crate::rules::RuleSpec;
 use crate::rules::regex;
-use crate::rules::{RuleSet, RuleSpec};
-
-/// Cheap checks done at load time.
-pub fn check_spec(spec: &RuleSpec) -> Result<()> {
-    let fail = |message: String| {
-        Err(Error::Rule {
-            rule: spec.id.clone(),
-            message,
-        })
-    };
-    let id_ok = !spec.id.is_empty()
-        && spec
-            .id
-            .bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"._-".contains(&b));
-    if !id_ok {
-        return fail("id must be lowercase letters, digits, '.', '_' or '-'".into());
-    }
-    if spec.name.trim().is_empty() {
-        return fail("name is empty".into());
-    }
-    if spec.keywords.is_empty() {
-        return fail("no keywords: the prefilter needs at least one".into());
-    }
-    if let Some(k) = spec.keywords.iter().find(|k| k.len() < 3) {
-        return fail(format!(
-            "keyword {k:?} is shorter than 3 bytes and would hit everywhere"
-        ));
-    }
-    if !(spec.regex.contains("(?P<secret>") || spec.regex.contains("(?<secret>")) {
-        return fail("regex has no capture group named `secret`".into());
-    }
-    if spec.remediation.trim().is_empty() {
-        return fail("remediation is empty: say where to revoke or rotate".into());
-    }
-    if let Some(e) = spec.entropy
-        && !(0.0..=8.0).contains(&e)
-    {
-        return fail(format!("entropy {e} is outside 0..=8 bits per byte"));
-    }
-    if let Some(v) = &spec.validator
-        && !validator::exists(v)
-    {
-        return fail(format!(
-            "unknown validator {v:?} (known: {})",
-            validator::NAMES.join(", ")
-        ));
-    }
-    Ok(())
-}
 
 /// The outcome of checking one rule.
 #[derive(Debug, Clone, Default)]
@@ -116,7 +70,7 @@ pub fn check_rules(rules: &RuleSet) -> Result<Vec<RuleCheck>> {
             candidates
                 .iter()
                 .filter(|c| c.rule == index)
-                .filter_map(|c| finding::confirm(rule, text.as_bytes(), 0, c, &origin))
+                .filter_map(|c| confirm::confirm(rule, text.as_bytes(), 0, c, &origin))
                 .count()
         };
         for (i, ex) in spec.examples.iter().enumerate() {

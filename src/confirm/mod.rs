@@ -1,0 +1,191 @@
+//! Confirm: a candidate match becomes a finding, or is dropped, in one place.
+//!
+//! The matcher ([`crate::matcher`]) hands over [`Candidate`]s: where a rule's regex matched and
+//! where its `secret` group is. This stage decides what a person sees:
+//!
+//! - [`confirm`] checks one candidate against its rule and the bytes around it: placeholder
+//!   values, values below the rule's entropy floor, values that fail the rule's validator when
+//!   the rule requires it to pass, look-alikes of secrets for generic rules (digests, UUIDs,
+//!   lockfile hashes: [`placeholder::lookalike`]), the rule's own allowlist and stopwords (rules
+//!   imported from gitleaks carry those) and inline `ferret:allow` markers; then it cuts the
+//!   context snippet out of the secret's line. Position (line, column) is left for the engine's
+//!   locator, because lines are only counted up to findings.
+//! - [`candidates`] does that for every rule candidate of a scanned piece and hands the view
+//!   triggers' candidates to [`views`], which decodes them and scans the decoded text, so a
+//!   secret hidden by base64, JSON escapes or percent-encoding is confirmed the same way.
+//! - [`finalize`] is what the engine calls on a blob's findings once they are all in: it sorts
+//!   them, drops those that others explain ([`dedup`]: a generic rule's finding where a
+//!   specific rule found the same secret, a decoded finding where the same rule found it as
+//!   written) and masks any other secret that shows in a finding's context ([`context`]).
+//!
+//! The stage imports the matcher (its candidates, and its rules for context masking) and the
+//! views' decoders; nothing below it imports it.
+
+pub mod context;
+pub mod dedup;
+pub mod views;
+
+use std::sync::Arc;
+
+use crate::blob::Origin;
+use crate::finding::{Finding, LineColumn, Validation, allow, fingerprint};
+use crate::matcher::{Candidate, Matcher, Scratch, entropy, placeholder, validator};
+use crate::rules::{AllowTarget, Rule};
+
+/// Bytes of context kept on each side of a secret (within its line).
+pub const CONTEXT_BYTES: usize = 80;
+
+/// Confirms the rules' candidates found in `hay` (whose byte 0 is byte `base` of the blob), and
+/// decodes and scans the view triggers' ([`views`]): the findings of one scanned piece, with
+/// their positions left for the locator.
+pub fn candidates(
+    matcher: &Matcher,
+    hay: &[u8],
+    base: u64,
+    candidates: &[Candidate],
+    origin: &Origin,
+    scratch: &mut Scratch,
+) -> Vec<Finding> {
+    let mut out: Vec<Finding> = candidates
+        .iter()
+        .filter(|c| matcher.view(c.rule).is_none())
+        .filter_map(|c| confirm(matcher.rule(c.rule), hay, base, c, origin))
+        .collect();
+    views::scan(matcher, hay, base, candidates, origin, scratch, &mut out);
+    out
+}
+
+/// Finishes a blob's findings (or a streamed batch's): sorted by position and rule, findings
+/// that others explain dropped ([`dedup::suppress_generic`]), and other secrets masked in each
+/// context ([`context::mask_all`]). Lines and columns are the caller's to fill in.
+pub fn finalize(matcher: &Matcher, findings: &mut Vec<Finding>) {
+    findings.sort_by(|a, b| {
+        (a.offset, a.end_offset, a.rule.id()).cmp(&(b.offset, b.end_offset, b.rule.id()))
+    });
+    dedup::suppress_generic(findings);
+    context::mask_all(matcher, findings);
+}
+
+/// Checks a candidate found in `hay` (where `hay[0]` is byte `base` of the blob) and builds the
+/// finding, with its position left for the locator. `None` when a check rejects it.
+pub fn confirm(
+    rule: &Arc<Rule>,
+    hay: &[u8],
+    base: u64,
+    candidate: &Candidate,
+    origin: &Origin,
+) -> Option<Finding> {
+    let secret = &hay[candidate.secret.clone()];
+    if secret.is_empty() || placeholder::reason(secret).is_some() {
+        return None;
+    }
+    if rule.spec.generic && placeholder::lookalike(secret).is_some() {
+        return None;
+    }
+    let entropy = entropy::shannon(secret);
+    if rule.spec.entropy.is_some_and(|min| entropy < min) {
+        return None;
+    }
+    if is_allowed(rule, hay, candidate) {
+        return None;
+    }
+    let validation = match &rule.spec.validator {
+        Some(name) => validator::validate(name, secret),
+        None => Validation::None,
+    };
+    if rule.spec.require_valid && validation == Validation::Failed {
+        return None;
+    }
+    // The context is the secret's line as a terminal shows it: a CR (CRLF logs, progress bars
+    // redrawn with `\r`) ends it like a newline.
+    let line_start =
+        memchr::memrchr2(b'\n', b'\r', &hay[..candidate.secret.start]).map_or(0, |i| i + 1);
+    let before_start = line_start.max(candidate.secret.start.saturating_sub(CONTEXT_BYTES));
+    let after_end = memchr::memchr2(b'\n', b'\r', &hay[candidate.secret.end..])
+        .map_or(hay.len(), |i| candidate.secret.end + i)
+        .min(candidate.secret.end + CONTEXT_BYTES);
+    if allow::is_inline_allowed(
+        &hay[before_start..candidate.secret.start],
+        &hay[candidate.secret.end..after_end],
+    ) {
+        return None;
+    }
+    // Where the context was cut inside the line, drop the cut word: half a token is still a
+    // leak of the other half's neighbour.
+    let token = |b: &u8| b.is_ascii_alphanumeric() || b"_-+/=.~%".contains(b);
+    let mut shown_start = before_start;
+    if before_start > line_start {
+        while shown_start < candidate.secret.start && token(&hay[shown_start]) {
+            shown_start += 1;
+        }
+    }
+    let mut shown_end = after_end;
+    if after_end < hay.len() && hay[after_end] != b'\n' && hay[after_end] != b'\r' {
+        while shown_end > candidate.secret.end && token(&hay[shown_end - 1]) {
+            shown_end -= 1;
+        }
+    }
+    Some(Finding {
+        rule: Arc::clone(rule),
+        secret: String::from_utf8_lossy(secret).into_owned(),
+        fingerprint: fingerprint::fingerprint(rule.id(), secret),
+        origin: origin.clone(),
+        offset: base + candidate.secret.start as u64,
+        end_offset: base + candidate.secret.end as u64,
+        start: LineColumn::default(),
+        end: LineColumn::default(),
+        before: snippet(&hay[shown_start..candidate.secret.start]),
+        after: snippet(&hay[candidate.secret.end..shown_end]),
+        entropy,
+        validation,
+        decoded: Vec::new(),
+        encoded_extent: None,
+        file_region: None,
+    })
+}
+
+/// Whether the rule's stopwords or allowlist patterns excuse the candidate.
+fn is_allowed(rule: &Rule, hay: &[u8], candidate: &Candidate) -> bool {
+    let spec = &rule.spec;
+    if spec.stopwords.is_empty() && spec.allow.is_empty() {
+        return false;
+    }
+    let secret = &hay[candidate.secret.clone()];
+    if spec.stopwords.iter().any(|w| {
+        !w.is_empty()
+            && secret
+                .windows(w.len())
+                .any(|s| s.eq_ignore_ascii_case(w.as_bytes()))
+    }) {
+        return true;
+    }
+    rule.allow_patterns().iter().any(|(target, re)| {
+        let text = match target {
+            AllowTarget::Secret => secret,
+            AllowTarget::Match => &hay[candidate.span.clone()],
+            AllowTarget::Line => {
+                let start =
+                    memchr::memrchr(b'\n', &hay[..candidate.span.start]).map_or(0, |i| i + 1);
+                let end = memchr::memchr(b'\n', &hay[candidate.span.end..])
+                    .map_or(hay.len(), |i| candidate.span.end + i);
+                &hay[start..end]
+            }
+        };
+        re.is_match(text)
+    })
+}
+
+/// Context text: lossy UTF-8 with control characters (other than tab) replaced, so that a
+/// snippet cannot move the terminal's cursor or hide text.
+fn snippet(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes)
+        .chars()
+        .map(|c| {
+            if c.is_control() && c != '\t' {
+                '\u{fffd}'
+            } else {
+                c
+            }
+        })
+        .collect()
+}
