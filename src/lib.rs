@@ -59,6 +59,7 @@ pub mod rules;
 pub mod scan;
 pub mod source;
 pub mod state;
+pub mod summary;
 pub mod view;
 
 pub use blob::{Blob, Data, Origin, Segment};
@@ -66,4 +67,5 @@ pub use error::{Error, Result};
 pub use finding::Finding;
 pub use matcher::Matcher;
 pub use rules::{Rule, RuleSet, Severity};
-pub use scan::{ScanOptions, Scanner, Summary};
+pub use scan::{ScanOptions, Scanner};
+pub use summary::Summary;

@@ -18,10 +18,9 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::mpsc::{SyncSender, sync_channel};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use rayon::prelude::*;
-use serde::Serialize;
 
 use crate::blob::chunk::DEFAULT_CHUNK_SIZE;
 use crate::blob::load::{self, LoadOptions};
@@ -29,7 +28,7 @@ use crate::blob::{Data, Origin};
 use crate::error::{Error, Result};
 use crate::expand::{Budget, Expander, Sink, image};
 use crate::finding::Finding;
-use crate::finding::allow::{Allowlist, Suppression};
+use crate::finding::allow::Allowlist;
 use crate::matcher::Matcher;
 use crate::report::Reporter;
 use crate::source::Input;
@@ -38,6 +37,7 @@ use crate::source::registry::{self, RegistryOptions};
 use crate::source::shard::Shard;
 use crate::source::walk::{self, FileItem, WalkEvent, WalkOptions};
 use crate::state::{Begin, Lookup, State};
+use crate::summary::{Summary, Warning, WarningKind, peak_rss};
 
 /// How a scan runs.
 #[derive(Debug, Clone)]
@@ -86,104 +86,6 @@ impl Default for ScanOptions {
             allow: Arc::default(),
             registry: RegistryOptions::default(),
             sweep: SweepOptions::default(),
-        }
-    }
-}
-
-/// Whether a warning is an error (something could not be scanned) or a deliberate skip.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum WarningKind {
-    /// Could not be read or scanned completely.
-    Error,
-    /// Not scanned on purpose (a limit, a special file).
-    Skipped,
-}
-
-/// A per-item message for the user.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
-pub struct Warning {
-    /// The item (path or origin chain).
-    pub path: String,
-    /// Error or skip.
-    pub kind: WarningKind,
-    /// What happened.
-    pub message: String,
-}
-
-/// What a scan did.
-#[derive(Debug, Clone, Default, Serialize)]
-pub struct Summary {
-    /// Files (and streams) scanned.
-    pub files: u64,
-    /// Bytes read from the inputs (compressed bytes for compressed files).
-    pub bytes: u64,
-    /// Bytes that went through the matcher (decompressed, without skipped tensor payloads).
-    pub scanned_bytes: u64,
-    /// Findings reported.
-    pub findings: u64,
-    /// Items that could not be scanned, or not completely.
-    pub errors: u64,
-    /// Items skipped on purpose.
-    pub skipped: u64,
-    /// Findings not reported because the baseline has them.
-    pub baselined: u64,
-    /// Findings not reported because the allowlist covers them.
-    pub allowed: u64,
-    /// Items not read because the state file says they did not change (their recorded
-    /// findings are reported again, or not with `--only-new`).
-    pub unchanged: u64,
-    /// Bytes downloaded from object stores (ranged reads fetch less than `bytes`).
-    pub fetched_bytes: u64,
-    /// Wall-clock time.
-    #[serde(rename = "elapsed_seconds", serialize_with = "secs")]
-    pub elapsed: Duration,
-    /// Every error and every warned skip, sorted by path.
-    pub warnings: Vec<Warning>,
-    /// The scan was interrupted: the findings are those made before it stopped.
-    pub partial: bool,
-    /// The process's peak resident memory when the scan ended (Linux `VmHWM`), in bytes.
-    pub peak_rss_bytes: Option<u64>,
-}
-
-/// This process's peak resident set size in bytes, from `/proc/self/status` (`VmHWM`).
-pub fn peak_rss() -> Option<u64> {
-    let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
-    let kb: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
-    Some(kb * 1024)
-}
-
-fn secs<S: serde::Serializer>(d: &Duration, s: S) -> std::result::Result<S::Ok, S::Error> {
-    s.serialize_f64((d.as_secs_f64() * 1000.0).round() / 1000.0)
-}
-
-impl Summary {
-    /// Counts `finding` and says whether to report it: `false` when `allow` suppresses it.
-    pub fn record(&mut self, allow: &Allowlist, finding: &Finding) -> bool {
-        match allow.verdict(finding) {
-            None => {
-                self.findings += 1;
-                true
-            }
-            Some(Suppression::Baseline) => {
-                self.baselined += 1;
-                false
-            }
-            Some(Suppression::Allowlist) => {
-                self.allowed += 1;
-                false
-            }
-        }
-    }
-
-    /// Throughput in MB/s (10^6 bytes per second).
-    pub fn mb_per_s(&self) -> f64 {
-        let s = self.elapsed.as_secs_f64();
-        if s > 0.0 {
-            self.bytes as f64 / 1e6 / s
-        } else {
-            0.0
         }
     }
 }
@@ -260,12 +162,7 @@ impl Sink for ChannelSink<'_> {
         true
     }
 
-    fn warning(&self, origin: &Origin, skipped: bool, message: String) {
-        let kind = if skipped {
-            WarningKind::Skipped
-        } else {
-            WarningKind::Error
-        };
+    fn warn(&self, origin: &Origin, kind: WarningKind, message: String) {
         let w = Warning {
             path: origin.to_string(),
             kind,
@@ -567,10 +464,10 @@ fn handle(
             }
         }
         Work::Object(Listed::Skipped { url, reason, .. }) => {
-            sink.warning(&Origin::object(url), true, reason);
+            sink.skipped(&Origin::object(url), reason);
         }
         Work::Object(Listed::Error { url, message }) => {
-            sink.warning(&Origin::object(url), false, message);
+            sink.error(&Origin::object(url), message);
         }
     }
 }
@@ -605,7 +502,7 @@ fn with_state(
         Ok(Lookup::Changed { previous }) => previous,
         Err(e) => {
             // The scan goes on; the item is scanned and recorded as new.
-            sink.warning(origin, false, e.to_string());
+            sink.error(origin, e.to_string());
             Default::default()
         }
     };
@@ -654,13 +551,13 @@ fn handle_file(
             path,
             reason,
             warn: true,
-        } => return expander.sink.warning(&Origin::file(path), true, reason),
+        } => return expander.sink.skipped(&Origin::file(path), reason),
         WalkEvent::Skipped { warn: false, .. } => {
             counters.skipped_quiet.fetch_add(1, Ordering::Relaxed);
             return;
         }
         WalkEvent::Error { path, message } => {
-            return expander.sink.warning(&Origin::file(path), false, message);
+            return expander.sink.error(&Origin::file(path), message);
         }
     };
     let origin = Origin::file(item.display.clone());
@@ -687,15 +584,14 @@ fn scan_file(
 ) {
     let data = match load::open(&item.path, item.size, &scanner.opts.load, buf) {
         Ok(d) => Arc::new(d),
-        Err(e) => return expander.sink.warning(&origin, false, e.to_string()),
+        Err(e) => return expander.sink.error(&origin, e.to_string()),
     };
     counters.files.fetch_add(1, Ordering::Relaxed);
     counters.bytes.fetch_add(data.len(), Ordering::Relaxed);
     expander.input(Arc::clone(&data), origin.clone());
     if data.faults() > 0 {
-        expander.sink.warning(
+        expander.sink.error(
             &origin,
-            false,
             "the file shrank while being scanned: bytes past its new end were read as zeros".into(),
         );
     }

@@ -42,7 +42,7 @@ use crate::expand::Budget;
 use crate::finding::{Encoding, Finding, LineColumn, Validation, mask};
 use crate::matcher::Matcher;
 use crate::rules::Rule;
-use crate::scan::{Warning, WarningKind};
+use crate::summary::{Warning, WarningKind};
 
 const ITEMS: TableDefinition<&str, &[u8]> = TableDefinition::new("items");
 

@@ -12,6 +12,7 @@ use std::sync::{Arc, OnceLock};
 use ferret::expand::{Budget, Expander, Sink};
 use ferret::rules::gitleaks;
 use ferret::view::{ansi, base64, json_string, percent};
+use ferret::summary::WarningKind;
 use ferret::{Data, Finding, Matcher, Origin, RuleSet, engine};
 
 /// The built-in rules, compiled once per process.
@@ -47,7 +48,7 @@ impl Sink for CheckingSink {
         self.findings.fetch_add(1, Ordering::Relaxed);
         true
     }
-    fn warning(&self, origin: &Origin, _skipped: bool, message: String) {
+    fn warn(&self, origin: &Origin, _kind: WarningKind, message: String) {
         assert!(!message.is_empty(), "an empty warning for {origin}");
         self.warnings.fetch_add(1, Ordering::Relaxed);
     }

@@ -8,8 +8,8 @@ use std::io;
 use anyhow::Context as _;
 use ferret::finding::baseline::Baseline;
 use ferret::report::Reporter;
-use ferret::scan::Summary;
 use ferret::source::Input;
+use ferret::summary::Summary;
 use ferret::{Finding, Severity};
 
 use super::ExitStatus;

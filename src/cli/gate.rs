@@ -16,8 +16,8 @@ use ferret::expand::Budget;
 use ferret::finding::baseline::Baseline;
 use ferret::report::{self, Format, ReportOptions, Reporter};
 use ferret::rules::RuleSet;
-use ferret::scan::{Summary, Warning, WarningKind};
 use ferret::source::walk::WalkOptions;
+use ferret::summary::{Summary, Warning, WarningKind};
 use ferret::{Finding, Matcher, ScanOptions, Scanner, Severity};
 
 use super::ExitStatus;

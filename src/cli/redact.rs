@@ -14,7 +14,7 @@ use ferret::Matcher;
 use ferret::blob::Origin;
 use ferret::redact::{self, Options};
 use ferret::report::{self, Format, ReportOptions};
-use ferret::scan::Summary;
+use ferret::summary::Summary;
 
 use super::ExitStatus;
 use super::args::{RedactArgs, RedactReportFormat};
@@ -98,7 +98,7 @@ pub fn run(args: RedactArgs) -> anyhow::Result<ExitStatus> {
             scanned_bytes: stats.bytes,
             findings,
             elapsed,
-            peak_rss_bytes: ferret::scan::peak_rss(),
+            peak_rss_bytes: ferret::summary::peak_rss(),
             ..Summary::default()
         };
         r.finish(&summary).context("writing the report")?;

@@ -98,8 +98,7 @@ pub fn members(
     let entries = match archive.entries_with_seek() {
         Ok(e) => e,
         Err(e) => {
-            ex.sink
-                .warning(origin, false, format!("not a readable tar: {e}"));
+            ex.sink.error(origin, format!("not a readable tar: {e}"));
             return Vec::new();
         }
     };
@@ -109,12 +108,12 @@ pub fn members(
             Ok(e) => e,
             Err(e) => {
                 ex.sink
-                    .warning(origin, false, format!("corrupt tar, stopped reading: {e}"));
+                    .error(origin, format!("corrupt tar, stopped reading: {e}"));
                 break;
             }
         };
         if let Err(limit) = tracker.entry(&ex.budget) {
-            ex.sink.warning(origin, true, limit.to_string());
+            ex.sink.skipped(origin, limit.to_string());
             break;
         }
         let kind = entry.header().entry_type();
@@ -183,9 +182,8 @@ pub fn scan_members(
         }
         let child = entry_origin(origin, &m.path);
         if m.offset.saturating_add(m.size) > data.len() {
-            ex.sink.warning(
+            ex.sink.error(
                 &child,
-                false,
                 format!(
                     "truncated: the tar header says {} bytes, {} are there",
                     m.size,
@@ -249,7 +247,7 @@ pub fn tar_stream_with(
                 }
             };
             if let Err(limit) = tracker.entry(&ex.budget) {
-                ex.sink.warning(&origin, true, limit.to_string());
+                ex.sink.skipped(&origin, limit.to_string());
                 return;
             }
             if !entry.header().entry_type().is_file() || !keep(&entry.path_bytes()) {
@@ -289,7 +287,7 @@ pub fn report_stream_error(ex: &Expander<'_>, origin: &Origin, e: &io::Error) {
         ex.read_error(origin, e);
     } else {
         ex.sink
-            .warning(origin, false, format!("corrupt or truncated archive: {e}"));
+            .error(origin, format!("corrupt or truncated archive: {e}"));
     }
 }
 
@@ -304,9 +302,8 @@ pub fn zip_blob(
     let archive = match zip::ZipArchive::new(DataReader::new(Arc::clone(&data))) {
         Ok(a) => a,
         Err(e) => {
-            ex.sink.warning(
+            ex.sink.error(
                 &origin,
-                false,
                 format!("not a readable zip ({e}): scanned as bytes"),
             );
             return ex.leaf(&data, &origin);
@@ -322,7 +319,7 @@ pub fn zip_blob(
             }
             if let Err(limit) = tracker.entry(&ex.budget) {
                 if !over_budget.swap(true, Ordering::Relaxed) {
-                    ex.sink.warning(&origin, true, limit.to_string());
+                    ex.sink.skipped(&origin, limit.to_string());
                 }
                 return;
             }
@@ -352,16 +349,15 @@ fn zip_member(
     let file = match archive.by_index(index) {
         Ok(f) => f,
         Err(zip::result::ZipError::UnsupportedArchive(why)) => {
-            return ex.sink.warning(
+            return ex.sink.skipped(
                 &entry_origin(origin, name.as_bytes()),
-                true,
                 format!("not scanned: {why}"),
             );
         }
         Err(e) => {
             return ex
                 .sink
-                .warning(origin, false, format!("entry {index} unreadable: {e}"));
+                .error(origin, format!("entry {index} unreadable: {e}"));
         }
     };
     if file.is_dir() || file.is_symlink() {

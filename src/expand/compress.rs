@@ -91,11 +91,9 @@ pub fn compressed_stream(
         Ok(Some((mut decoded, name))) => {
             decompressed_stream(ex, &mut decoded, origin, name, tracker, depth)
         }
-        Ok(None) => ex.sink.warning(
-            &origin,
-            false,
-            format!("{format:?} is not a compressed format"),
-        ),
+        Ok(None) => ex
+            .sink
+            .error(&origin, format!("{format:?} is not a compressed format")),
         Err(e) => ex.read_error(&origin, &e),
     }
 }

@@ -45,9 +45,8 @@ pub fn scan(ex: &Expander<'_>, reader: &mut dyn Read, len: u64, origin: &Origin)
         v1: false,
     };
     if let Err(e) = walk(&mut r, &mut texts, origin) {
-        ex.sink.warning(
+        ex.sink.error(
             origin,
-            false,
             format!("GGUF header not fully read ({e} at byte {})", r.pos),
         );
     }

@@ -47,6 +47,7 @@ use super::{Expander, Format, ScratchPool, Sink, compress, sniff};
 use crate::blob::load::{self, LoadOptions};
 use crate::blob::{Data, Origin, Segment};
 use crate::finding::Finding;
+use crate::summary::WarningKind;
 
 /// The largest manifest, index or config read (JSON documents): 16 MiB.
 pub const MAX_JSON: u64 = 16 << 20;
@@ -527,8 +528,8 @@ impl Sink for Holding<'_> {
         !self.inner.stopped()
     }
 
-    fn warning(&self, origin: &Origin, skipped: bool, message: String) {
-        self.inner.warning(origin, skipped, message);
+    fn warn(&self, origin: &Origin, kind: WarningKind, message: String) {
+        self.inner.warn(origin, kind, message);
     }
 
     fn scanned(&self, bytes: u64) {
@@ -643,16 +644,13 @@ fn scan_image_with(
                 .and_then(|b| parse_config(&b))
             {
                 Ok(c) => cfg = c,
-                Err(e) => ex.sink.warning(
+                Err(e) => ex.sink.error(
                     &image,
-                    false,
                     format!("config {key} unreadable ({e}): layers scanned without history"),
                 ),
             }
         }
-        None => ex
-            .sink
-            .warning(&image, false, "the manifest names no config".into()),
+        None => ex.sink.error(&image, "the manifest names no config".into()),
     }
     for (field, text) in std::mem::take(&mut cfg.fields) {
         let origin = image.child(Segment::Config {
@@ -734,9 +732,7 @@ fn scan_image_with(
         };
         match blobs.open(&l.key) {
             Ok(bytes) => scan_layer(&inner, bytes, origin, &keep, tracker, depth),
-            Err(e) => inner
-                .sink
-                .warning(&origin, false, format!("layer {}: {e}", l.key)),
+            Err(e) => inner.sink.error(&origin, format!("layer {}: {e}", l.key)),
         }
     });
     let whiteouts = whiteouts.into_inner().unwrap_or_default();
@@ -956,11 +952,11 @@ pub fn tar_image(
         return false;
     };
     for w in warnings {
-        ex.sink.warning(origin, false, w);
+        ex.sink.error(origin, w);
     }
     if images.is_empty() {
         ex.sink
-            .warning(origin, false, "an image index that lists no image".into());
+            .error(origin, "an image index that lists no image".into());
     }
     let used_by_images: Vec<BTreeSet<String>> = images
         .par_iter()
@@ -1083,7 +1079,7 @@ pub fn tar_stream_image(
             }
         };
         if let Err(limit) = tracker.entry(&ex.budget) {
-            ex.sink.warning(&origin, true, limit.to_string());
+            ex.sink.skipped(&origin, limit.to_string());
             break;
         }
         let path = normalize(&String::from_utf8_lossy(&entry.path_bytes())).to_string();
@@ -1199,7 +1195,7 @@ pub fn tar_stream_image(
         Vec::new()
     };
     for w in warnings {
-        ex.sink.warning(&origin, false, w);
+        ex.sink.error(&origin, w);
     }
     for spec in &mut images {
         for l in &mut spec.layers {
@@ -1279,7 +1275,7 @@ pub fn layout_dir(ex: &Expander<'_>, root: &Path, display: &str, load: LoadOptio
         Ok(v) => v,
         Err(e) => {
             ex.sink
-                .warning(&origin, false, format!("index.json unreadable: {e}"));
+                .error(&origin, format!("index.json unreadable: {e}"));
             Value::Null
         }
     };
@@ -1293,7 +1289,7 @@ pub fn layout_dir(ex: &Expander<'_>, root: &Path, display: &str, load: LoadOptio
         })
     };
     for w in warnings {
-        ex.sink.warning(&origin, false, w);
+        ex.sink.error(&origin, w);
     }
     for i in &images {
         if let Some(d) = i.digest.as_deref().and_then(blob_path) {
@@ -1332,7 +1328,7 @@ pub fn layout_dir(ex: &Expander<'_>, root: &Path, display: &str, load: LoadOptio
             let mut buf = Vec::new();
             match load::open(path, *size, &load, &mut buf) {
                 Ok(d) => ex.blob(Arc::new(d), o, &tracker, 0),
-                Err(e) => ex.sink.warning(&o, false, e.to_string()),
+                Err(e) => ex.sink.error(&o, e.to_string()),
             }
         });
     files.iter().map(|f| f.2).sum()

@@ -42,6 +42,7 @@ use crate::blob::{Data, Origin, Segment};
 use crate::engine::{self, StreamScanner};
 use crate::finding::Finding;
 use crate::matcher::{Matcher, Scratch};
+use crate::summary::WarningKind;
 use crate::view::ansi;
 pub use limits::{Budget, Limit, Tracker};
 
@@ -138,8 +139,17 @@ fn is_bzip2(head: &[u8]) -> bool {
 pub trait Sink: Sync {
     /// A finding. Returns false when the scan should stop (the reader went away).
     fn finding(&self, finding: Finding) -> bool;
-    /// A per-item problem: `skipped` for budgets and deliberate skips, otherwise an error.
-    fn warning(&self, origin: &Origin, skipped: bool, message: String);
+    /// A per-item problem: an error (not read, or not completely) or a deliberate skip (a
+    /// budget, a special file). Callers say which with [`Sink::error`] or [`Sink::skipped`].
+    fn warn(&self, origin: &Origin, kind: WarningKind, message: String);
+    /// `origin` could not be read or scanned completely.
+    fn error(&self, origin: &Origin, message: String) {
+        self.warn(origin, WarningKind::Error, message);
+    }
+    /// `origin` (or part of it) was not scanned on purpose: a budget, a special file.
+    fn skipped(&self, origin: &Origin, message: String) {
+        self.warn(origin, WarningKind::Skipped, message);
+    }
     /// Bytes that went through the matcher.
     fn scanned(&self, bytes: u64);
     /// Whether the scan should stop.
@@ -213,15 +223,12 @@ impl<'a> Expander<'a> {
         let mut head_buf = Vec::new();
         let head = match data.range(0..512, &mut head_buf) {
             Ok(h) => h.to_vec(),
-            Err(e) => return self.sink.warning(&origin, false, e.to_string()),
+            Err(e) => return self.sink.error(&origin, e.to_string()),
         };
         let format = sniff(&head, origin.name());
         if format != Format::Other && depth >= self.budget.max_depth {
-            self.sink.warning(
-                &origin,
-                true,
-                Limit::Depth(self.budget.max_depth).to_string(),
-            );
+            self.sink
+                .skipped(&origin, Limit::Depth(self.budget.max_depth).to_string());
             return self.leaf(&data, &origin);
         }
         match format {
@@ -235,7 +242,7 @@ impl<'a> Expander<'a> {
                 let mut buf = Vec::new();
                 match data.range(8..end, &mut buf) {
                     Ok(header) => tensor::safetensors_header(self, header, &origin),
-                    Err(e) => self.sink.warning(&origin, false, e.to_string()),
+                    Err(e) => self.sink.error(&origin, e.to_string()),
                 }
             }
             Format::Npy => {
@@ -275,11 +282,8 @@ impl<'a> Expander<'a> {
         let mut chained = io::Cursor::new(head.clone()).chain(reader);
         let format = sniff(&head, origin.name());
         if format != Format::Other && depth >= self.budget.max_depth {
-            self.sink.warning(
-                &origin,
-                true,
-                Limit::Depth(self.budget.max_depth).to_string(),
-            );
+            self.sink
+                .skipped(&origin, Limit::Depth(self.budget.max_depth).to_string());
             return self.leaf_stream(&mut chained, &origin);
         }
         match format {
@@ -303,13 +307,11 @@ impl<'a> Expander<'a> {
                             Format::Notebook => "notebook",
                             _ => "ONNX model",
                         };
-                        self.sink.warning(
+                        self.sink.skipped(
                             &origin,
-                            true,
                             format!(
                                 "{what} inside a stream is larger than {limit} bytes: scanned as bytes, not expanded"
-                            ),
-                        );
+                            ));
                         let mut rest = io::Cursor::new(buf).chain(chained);
                         self.leaf_stream(&mut rest, &origin);
                     }
@@ -419,7 +421,7 @@ impl<'a> Expander<'a> {
             }
         }
         if let Some(e) = result.error {
-            self.sink.warning(origin, false, e.to_string());
+            self.sink.error(origin, e.to_string());
         }
     }
 
@@ -503,8 +505,8 @@ impl<'a> Expander<'a> {
     /// Reports a read error: a budget as a skip, anything else as an error.
     pub fn read_error(&self, origin: &Origin, e: &io::Error) {
         match Limit::from_io(e) {
-            Some(limit) => self.sink.warning(origin, true, limit.to_string()),
-            None => self.sink.warning(origin, false, e.to_string()),
+            Some(limit) => self.sink.skipped(origin, limit.to_string()),
+            None => self.sink.error(origin, e.to_string()),
         }
     }
 }

@@ -51,9 +51,8 @@ pub fn notebook_blob(ex: &Expander<'_>, data: Arc<Data>, origin: Origin) {
     let named = origin.name().to_ascii_lowercase().ends_with(".ipynb");
     let limit = ex.budget.max_in_memory.max(1 << 30);
     if data.len() > limit {
-        ex.sink.warning(
+        ex.sink.skipped(
             &origin,
-            true,
             format!("notebook larger than {limit} bytes: scanned as bytes, not parsed"),
         );
         return ex.leaf(&data, &origin);
@@ -61,7 +60,7 @@ pub fn notebook_blob(ex: &Expander<'_>, data: Arc<Data>, origin: Origin) {
     let mut buf = Vec::new();
     let bytes = match data.range(0..data.len(), &mut buf) {
         Ok(b) => b,
-        Err(e) => return ex.sink.warning(&origin, false, e.to_string()),
+        Err(e) => return ex.sink.error(&origin, e.to_string()),
     };
     let bytes = bytes.strip_prefix(b"\xef\xbb\xbf").unwrap_or(bytes);
     match serde_json::from_slice::<Notebook>(bytes) {
@@ -76,9 +75,8 @@ pub fn notebook_blob(ex: &Expander<'_>, data: Arc<Data>, origin: Origin) {
         }
         Ok(_) => {
             if named {
-                ex.sink.warning(
+                ex.sink.error(
                     &origin,
-                    false,
                     "not a notebook (no nbformat): scanned as bytes".into(),
                 );
             }
@@ -86,9 +84,8 @@ pub fn notebook_blob(ex: &Expander<'_>, data: Arc<Data>, origin: Origin) {
         }
         Err(e) => {
             if named {
-                ex.sink.warning(
+                ex.sink.error(
                     &origin,
-                    false,
                     format!("malformed notebook ({e}): scanned as bytes"),
                 );
             }

@@ -199,9 +199,8 @@ pub fn onnx_blob(ex: &Expander<'_>, data: Arc<Data>, origin: Origin) {
         Err(e) if named => {
             // What was read is kept; the rest is scanned as bytes.
             texts.finish();
-            ex.sink.warning(
+            ex.sink.error(
                 &origin,
-                false,
                 format!(
                     "ONNX model not fully read ({e} at byte {}): the rest scanned as bytes",
                     r.pos
@@ -307,12 +306,11 @@ fn walk(
                 let index = repeated.then(|| top.next_index(number));
                 let key = join(&top.path, name, index);
                 if len > MAX_TEXT {
-                    ex.sink.warning(
+                    ex.sink.skipped(
                         &origin.child(Segment::Metadata {
                             format: "onnx".into(),
                             key,
                         }),
-                        true,
                         format!("text field of {len} bytes not scanned"),
                     );
                     r.skip(len)?;

@@ -152,9 +152,8 @@ pub fn pickle_blob(ex: &Expander<'_>, data: Arc<Data>, origin: Origin) {
     if let Some(e) = outcome {
         let expected = e.expected || walker.joblib_arrays;
         if !expected {
-            ex.sink.warning(
+            ex.sink.error(
                 &origin,
-                false,
                 format!(
                     "pickle not fully read ({} at byte {}): the rest scanned as bytes",
                     e.message, e.at

@@ -22,9 +22,8 @@ pub fn safetensors_header(ex: &Expander<'_>, header: &[u8], origin: &Origin) {
     let map: serde_json::Map<String, serde_json::Value> = match serde_json::from_slice(header) {
         Ok(m) => m,
         Err(e) => {
-            ex.sink.warning(
+            ex.sink.error(
                 origin,
-                false,
                 format!("safetensors header is not valid JSON ({e}): scanned as bytes"),
             );
             return ex.leaf(&crate::blob::Data::Owned(header.to_vec()), origin);

@@ -147,7 +147,7 @@ impl<'e, 'a> Texts<'e, 'a> {
             }
         }
         if let Some(e) = result.error {
-            ex.sink.warning(&origin, false, e.to_string());
+            ex.sink.error(&origin, e.to_string());
         }
         self.pieces.clear();
         // Reuse the allocation for the next batch.

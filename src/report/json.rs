@@ -29,7 +29,7 @@ use super::{FORMAT_VERSION, Group, ReportOptions, Reporter, sort};
 use crate::blob::Segment;
 use crate::finding::Finding;
 use crate::finding::radius::{self, Radius, provider_of};
-use crate::scan::{Summary, Warning};
+use crate::summary::{Summary, Warning};
 
 /// The JSON object for one finding.
 pub fn finding_json(f: &Finding, opts: &ReportOptions) -> Value {

@@ -24,7 +24,7 @@ use crate::finding::Finding;
 use crate::finding::mask;
 use crate::finding::radius::{Radius, SecretGroup, Sighting};
 use crate::rules::RuleSet;
-use crate::scan::{Summary, Warning};
+use crate::summary::{Summary, Warning};
 
 /// Version of the JSON and JSONL report formats. Bumped on incompatible changes.
 pub const FORMAT_VERSION: u32 = 1;

@@ -35,7 +35,7 @@ use crate::blob::Segment;
 use crate::finding::Finding;
 use crate::finding::radius::{Place, SecretGroup};
 use crate::rules::Severity;
-use crate::scan::{Summary, WarningKind};
+use crate::summary::{Summary, WarningKind};
 
 /// The SARIF reporter.
 pub struct SarifReporter {

@@ -42,7 +42,7 @@ use crate::finding::Finding;
 use crate::finding::Validation;
 use crate::finding::radius::SecretGroup;
 use crate::rules::Severity;
-use crate::scan::Summary;
+use crate::summary::Summary;
 
 /// The text reporter.
 pub struct TextReporter {

@@ -46,8 +46,9 @@ use crate::error::{Error, Result};
 use crate::expand::{Expander, Sink};
 use crate::finding::Finding;
 use crate::report::Reporter;
-use crate::scan::{Scanner, Summary, Warning, WarningKind};
+use crate::scan::Scanner;
 use crate::source::walk::build_globs;
+use crate::summary::{Summary, Warning, WarningKind};
 
 /// What part of a repository to scan.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -293,7 +294,7 @@ pub fn scan(
         .cancel
         .as_ref()
         .is_some_and(|c| c.load(Ordering::Relaxed));
-    summary.peak_rss_bytes = crate::scan::peak_rss();
+    summary.peak_rss_bytes = crate::summary::peak_rss();
     summary.elapsed = started.elapsed();
     reporter.finish(&summary).map_err(Error::Report)?;
     Ok(summary)
@@ -326,12 +327,7 @@ impl Sink for ItemSink<'_> {
         true
     }
 
-    fn warning(&self, origin: &Origin, skipped: bool, message: String) {
-        let kind = if skipped {
-            WarningKind::Skipped
-        } else {
-            WarningKind::Error
-        };
+    fn warn(&self, origin: &Origin, kind: WarningKind, message: String) {
         let w = Warning {
             path: origin.to_string(),
             kind,
@@ -377,9 +373,8 @@ impl GitWorker<'_> {
             if let Ok(size) = size
                 && size > max
             {
-                return sink.warning(
+                return sink.skipped(
                     &item.origin,
-                    true,
                     format!("{size} bytes is over the --max-file-size limit of {max} bytes"),
                 );
             }
@@ -387,9 +382,8 @@ impl GitWorker<'_> {
         let data = match self.git.find_blob(item.oid) {
             Ok(blob) => Data::Owned(blob.content().to_vec()),
             Err(e) => {
-                return sink.warning(
+                return sink.error(
                     &item.origin,
-                    false,
                     format!("cannot read blob {}: {}", item.oid, e.message()),
                 );
             }

@@ -514,7 +514,7 @@ pub fn scan(ex: &Expander<'_>, url: &str, opts: &RegistryOptions) -> u64 {
     let reference = match Reference::parse(url) {
         Ok(r) => r,
         Err(e) => {
-            ex.sink.warning(&origin, false, e);
+            ex.sink.error(&origin, e);
             return 0;
         }
     };
@@ -530,7 +530,7 @@ pub fn scan(ex: &Expander<'_>, url: &str, opts: &RegistryOptions) -> u64 {
                 .map(|_| ())
         });
     if let Err(e) = read {
-        ex.sink.warning(&origin, false, e.to_string());
+        ex.sink.error(&origin, e.to_string());
         return client.received.load(Ordering::Relaxed);
     }
     client
@@ -540,7 +540,7 @@ pub fn scan(ex: &Expander<'_>, url: &str, opts: &RegistryOptions) -> u64 {
         Ok(v) => v,
         Err(e) => {
             ex.sink
-                .warning(&origin, false, format!("the manifest is not JSON: {e}"));
+                .error(&origin, format!("the manifest is not JSON: {e}"));
             return body.len() as u64;
         }
     };
@@ -558,7 +558,7 @@ pub fn scan(ex: &Expander<'_>, url: &str, opts: &RegistryOptions) -> u64 {
     let mut warnings = Vec::new();
     let images = image::images_of(&blobs, &doc, spec, wanted, &mut |w| warnings.push(w));
     for w in warnings {
-        ex.sink.warning(&origin, false, w);
+        ex.sink.error(&origin, w);
     }
     if images.is_empty() {
         let platforms: Vec<String> = doc
@@ -575,9 +575,8 @@ pub fn scan(ex: &Expander<'_>, url: &str, opts: &RegistryOptions) -> u64 {
                 ))
             })
             .collect();
-        ex.sink.warning(
+        ex.sink.error(
             &origin,
-            false,
             format!(
                 "no image for platform {} (the index has: {}); use --platform",
                 opts.platform,

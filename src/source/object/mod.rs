@@ -387,7 +387,7 @@ impl ObjectSource {
         };
         let head = match head {
             Ok(h) => h,
-            Err(e) => return expander.sink.warning(&origin, false, e.to_string()),
+            Err(e) => return expander.sink.error(&origin, e.to_string()),
         };
         if size < self.opts.whole_below {
             return expander.input(Arc::new(Data::Owned(head.to_vec())), origin);
