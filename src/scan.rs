@@ -31,11 +31,11 @@ use crate::finding::Finding;
 use crate::finding::allow::Allowlist;
 use crate::matcher::Matcher;
 use crate::report::Reporter;
-use crate::source::Input;
 use crate::source::object::{Listed, ObjectItem, ObjectOptions, ObjectSource};
 use crate::source::registry::{self, RegistryOptions};
 use crate::source::shard::Shard;
 use crate::source::walk::{self, FileItem, WalkEvent, WalkOptions};
+use crate::source::{Input, git};
 use crate::state::{Begin, Lookup, State};
 use crate::summary::{Summary, Warning, WarningKind, peak_rss};
 
@@ -114,6 +114,8 @@ enum Work {
     File { event: WalkEvent, key: String },
     /// A listed object (or a listing problem).
     Object(Listed),
+    /// A blob of a git repository (`repos[index]`), with the lines it adds.
+    Git { index: usize, item: git::Item },
 }
 
 impl Work {
@@ -123,7 +125,7 @@ impl Work {
             Work::File { key, .. } => Some(key),
             Work::Object(Listed::Object(item)) => Some(&item.relative),
             Work::Object(Listed::Skipped { relative, .. }) => Some(relative),
-            Work::Object(Listed::Error { .. }) => None,
+            Work::Object(Listed::Error { .. }) | Work::Git { .. } => None,
         }
     }
 }
@@ -258,8 +260,13 @@ impl Scanner {
                 _ => None,
             })
             .collect();
-        let events = self.work(inputs, objects.as_ref())?;
+        let Plan {
+            work: events,
+            planners,
+            repos,
+        } = self.work(inputs, objects.as_ref())?;
         let objects = objects.as_ref();
+        let repos = &repos[..];
         let pool = rayon::ThreadPoolBuilder::new()
             .num_threads(self.opts.threads)
             // Nested archives recurse once per level (up to --max-depth, at most 100).
@@ -279,6 +286,22 @@ impl Scanner {
 
         std::thread::scope(|s| {
             let counters = &counters;
+            // Git history is walked on threads of their own, feeding the workers' items.
+            for (planner, items) in planners {
+                let warnings = tx.clone();
+                s.spawn(move || {
+                    let result = planner.run(stop, &mut |item| {
+                        items.send(item).is_ok() && !stop.load(Ordering::Relaxed)
+                    });
+                    if let Err(e) = result {
+                        let _ = warnings.send(Event::Warning(Warning {
+                            path: "<git>".into(),
+                            kind: WarningKind::Error,
+                            message: e.to_string(),
+                        }));
+                    }
+                });
+            }
             s.spawn(move || {
                 let sink = ChannelSink { tx, stop, counters };
                 let sink = &sink;
@@ -312,7 +335,7 @@ impl Scanner {
                     }
                     events.par_bridge().for_each_init(Vec::new, |buf, work| {
                         if !stop.load(Ordering::Relaxed) {
-                            handle(self, expander, sink, work, buf, objects);
+                            handle(self, expander, sink, work, buf, objects, repos);
                         }
                     });
                 });
@@ -392,15 +415,22 @@ impl Scanner {
     }
 }
 
+/// What [`Scanner::work`] plans: the items, and the git planners that produce some of them.
+struct Plan<'a> {
+    work: Box<dyn Iterator<Item = Work> + Send + 'a>,
+    /// Each git input's planner, and where it sends its items.
+    planners: Vec<(git::Planner, SyncSender<git::Item>)>,
+    /// The repositories of [`Work::Git`] items, by index.
+    repos: Vec<git::Repo>,
+}
+
 impl Scanner {
-    /// Everything to scan, in input order: walks of paths and listings of object URLs, lazily,
-    /// keeping only this shard's items.
-    fn work<'a>(
-        &self,
-        inputs: &[Input],
-        objects: Option<&'a ObjectSource>,
-    ) -> Result<Box<dyn Iterator<Item = Work> + Send + 'a>> {
+    /// Everything to scan, in input order: walks of paths, listings of object URLs and blobs
+    /// of git repositories, lazily, keeping only this shard's items.
+    fn work<'a>(&self, inputs: &[Input], objects: Option<&'a ObjectSource>) -> Result<Plan<'a>> {
         let mut parts: Vec<Box<dyn Iterator<Item = Work> + Send + 'a>> = Vec::new();
+        let mut planners = Vec::new();
+        let mut repos = Vec::new();
         for input in inputs {
             match input {
                 // Images are scanned apart (see `run`).
@@ -420,16 +450,34 @@ impl Scanner {
                         parts.push(Box::new(listed.map(Work::Object)));
                     }
                 }
+                Input::Git { repo, scope } => {
+                    let planner = git::Planner::new(repo, scope, &self.opts.walk.excludes)?;
+                    let (tx, rx) = sync_channel::<git::Item>(256);
+                    let index = repos.len();
+                    repos.push(repo.clone());
+                    planners.push((planner, tx));
+                    parts.push(Box::new(
+                        rx.into_iter().map(move |item| Work::Git { index, item }),
+                    ));
+                }
                 Input::Stdin | Input::Registry(_) => {}
             }
         }
         let shard = self.opts.sweep.shard;
-        Ok(Box::new(parts.into_iter().flatten().filter(
-            move |w| match (shard, w.key()) {
-                (Some(s), Some(key)) => s.owns(key),
-                _ => true,
-            },
-        )))
+        let work = Box::new(
+            parts
+                .into_iter()
+                .flatten()
+                .filter(move |w| match (shard, w.key()) {
+                    (Some(s), Some(key)) => s.owns(key),
+                    _ => true,
+                }),
+        );
+        Ok(Plan {
+            work,
+            planners,
+            repos,
+        })
     }
 }
 
@@ -447,7 +495,7 @@ impl Scanner {
     }
 }
 
-/// One unit of work: a walked file or a listed object, or a warning about one.
+/// One unit of work: a walked file, a listed object or a git blob, or a warning about one.
 fn handle(
     scanner: &Scanner,
     expander: &Expander<'_>,
@@ -455,8 +503,14 @@ fn handle(
     work: Work,
     buf: &mut Vec<u8>,
     objects: Option<&ObjectSource>,
+    repos: &[git::Repo],
 ) {
     match work {
+        Work::Git { index, item } => {
+            if let Some(repo) = repos.get(index) {
+                handle_git(scanner, expander, sink, repo, &item);
+            }
+        }
         Work::File { event, .. } => handle_file(scanner, expander, sink, event, buf),
         Work::Object(Listed::Object(item)) => {
             if let Some(source) = objects {
@@ -572,6 +626,58 @@ fn handle_file(
     with_state(scanner, sink, &origin, key_version, || {
         scan_file(scanner, expander, &item, origin.clone(), buf, counters);
     });
+}
+
+/// Reads one git blob with this worker's repository handle and scans it, keeping the findings
+/// on the lines it adds ([`git::Item::keeps`]).
+fn handle_git(
+    scanner: &Scanner,
+    expander: &Expander<'_>,
+    sink: &ChannelSink<'_>,
+    repo: &git::Repo,
+    item: &git::Item,
+) {
+    let max = scanner.opts.walk.max_file_size;
+    let data = match repo.with_handle(|g| item.read(g, max)) {
+        Ok(Ok(data)) => data,
+        Ok(Err(git::ItemError::Skipped(message))) => return sink.skipped(&item.origin, message),
+        Ok(Err(git::ItemError::Error(message))) => return sink.error(&item.origin, message),
+        Err(e) => return sink.error(&item.origin, e.to_string()),
+    };
+    sink.counters.files.fetch_add(1, Ordering::Relaxed);
+    sink.counters.bytes.fetch_add(data.len(), Ordering::Relaxed);
+    let added = AddedLines { inner: sink, item };
+    expander
+        .with_sink(&added)
+        .input(Arc::new(data), item.origin.clone());
+}
+
+/// Passes on the findings of one git blob that touch the lines it adds.
+struct AddedLines<'a> {
+    inner: &'a dyn Sink,
+    item: &'a git::Item,
+}
+
+impl Sink for AddedLines<'_> {
+    fn finding(&self, finding: Finding) -> bool {
+        if self.item.keeps(&finding) {
+            self.inner.finding(finding)
+        } else {
+            !self.inner.stopped()
+        }
+    }
+
+    fn warn(&self, origin: &Origin, kind: WarningKind, message: String) {
+        self.inner.warn(origin, kind, message);
+    }
+
+    fn scanned(&self, bytes: u64) {
+        self.inner.scanned(bytes);
+    }
+
+    fn stopped(&self) -> bool {
+        self.inner.stopped()
+    }
 }
 
 fn scan_file(

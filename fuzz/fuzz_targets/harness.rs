@@ -11,8 +11,8 @@ use std::sync::{Arc, OnceLock};
 
 use ferret::expand::{Budget, Expander, Sink};
 use ferret::rules::gitleaks;
-use ferret::view::{ansi, base64, json_string, percent};
 use ferret::summary::WarningKind;
+use ferret::view::{ansi, base64, json_string, percent};
 use ferret::{Data, Finding, Matcher, Origin, RuleSet, engine};
 
 /// The built-in rules, compiled once per process.

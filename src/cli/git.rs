@@ -6,7 +6,8 @@
 
 use std::path::Path;
 
-use ferret::source::git::{self, Repo, Scope};
+use ferret::source::Input;
+use ferret::source::git::{Repo, Scope};
 
 use super::ExitStatus;
 use super::args::GitArgs;
@@ -58,7 +59,8 @@ pub fn run(args: GitArgs) -> anyhow::Result<ExitStatus> {
         .unwrap_or_else(|| args.repo.clone());
     let common = Common::from(&args);
     let setup = gate::setup(&common, &root, true)?;
+    let inputs = [Input::Git { repo, scope }];
     gate::execute(&common, setup, Some(root), |scanner, reporter| {
-        git::scan(scanner, &repo, &scope, reporter)
+        scanner.run(&inputs, reporter)
     })
 }

@@ -43,7 +43,7 @@ use serde_json::Value;
 
 use super::archive::{self, Member};
 use super::limits::Tracker;
-use super::{Expander, Format, ScratchPool, Sink, compress, sniff};
+use super::{Expander, Format, Sink, compress, sniff};
 use crate::blob::load::{self, LoadOptions};
 use crate::blob::{Data, Origin, Segment};
 use crate::finding::Finding;
@@ -662,13 +662,7 @@ fn scan_image_with(
     let history_fits = cfg.layer_history.len() == spec.layers.len();
 
     let holding = Holding::new(ex.sink);
-    let inner = Expander {
-        matcher: ex.matcher,
-        sink: &holding,
-        budget: ex.budget,
-        chunk_size: ex.chunk_size,
-        pool: ScratchPool::default(),
-    };
+    let inner = ex.with_sink(&holding);
     let whiteouts: Mutex<Vec<(usize, Whiteout)>> = Mutex::new(Vec::new());
     for l in &spec.layers {
         used.insert(l.key.clone());
@@ -1118,13 +1112,7 @@ pub fn tar_stream_image(
         // Most likely a layer: scan it now, holding its findings until the manifest (at the
         // end) says which image and layer it is.
         let holding = Holding::new(ex.sink);
-        let inner = Expander {
-            matcher: ex.matcher,
-            sink: &holding,
-            budget: ex.budget,
-            chunk_size: ex.chunk_size,
-            pool: ScratchPool::default(),
-        };
+        let inner = ex.with_sink(&holding);
         let found: Mutex<Vec<Whiteout>> = Mutex::new(Vec::new());
         let keep = |p: &[u8]| match whiteout(p) {
             None => true,

@@ -189,8 +189,8 @@ pub struct Expander<'a> {
     pub budget: Budget,
     /// Chunk size for large leaves.
     pub chunk_size: u64,
-    /// Per-thread scratch.
-    pub pool: ScratchPool,
+    /// Scratch spaces, shared with the expanders made by [`Expander::with_sink`].
+    pub pool: Arc<ScratchPool>,
 }
 
 impl<'a> Expander<'a> {
@@ -201,7 +201,19 @@ impl<'a> Expander<'a> {
             sink,
             budget: Budget::default(),
             chunk_size: crate::blob::chunk::DEFAULT_CHUNK_SIZE,
-            pool: ScratchPool::default(),
+            pool: Arc::default(),
+        }
+    }
+
+    /// The same expander (rules, budget, chunk size, scratch spaces) sending its results to
+    /// `sink` instead: a wrapper that holds or filters one item's findings.
+    pub fn with_sink<'b>(&'b self, sink: &'b dyn Sink) -> Expander<'b> {
+        Expander {
+            matcher: self.matcher,
+            sink,
+            budget: self.budget,
+            chunk_size: self.chunk_size,
+            pool: Arc::clone(&self.pool),
         }
     }
 

@@ -16,24 +16,23 @@
 //! renamed file adds only the lines that changed in it. The *whole* new blob is scanned and
 //! findings are kept when they touch an added line: line numbers are the real ones in the new
 //! file, context snippets are the real lines, and a secret split over lines (a PEM key) is
-//! found when any of its lines is added. Binary files (as git decides) are scanned whole. Every
-//! blob goes through [`Expander`] like a file on disk, so an archive or a compressed log in
-//! history is opened under the same budgets; findings inside it are all kept (their lines are
-//! those of the entry, not of the blob's diff).
+//! found when any of its lines is added ([`Item::keeps`]). Binary files (as git decides) are
+//! scanned whole. Every blob goes through the one driver ([`crate::scan::Scanner::run`]) and
+//! its expander like a file on disk, so an archive or a compressed log in history is opened
+//! under the same budgets; findings inside it are all kept (their lines are those of the
+//! entry, not of the blob's diff).
 //!
 //! Findings carry a [`Segment::Commit`] (id, author, email, date) or [`Segment::Staged`], then
 //! the file's path in the repository (author, email and path with control characters
-//! replaced: history is untrusted input that reaches terminals and CI logs). Reading is done by `git2` (libgit2): one repository
-//! handle plans the work on its own thread, and each worker thread opens its own handle
-//! (libgit2 handles are not shared between threads) and reads the blobs it scans. Memory is
-//! bounded by the blobs in flight plus the set of object ids seen (for [`Scope::All`]).
+//! replaced: history is untrusted input that reaches terminals and CI logs). Reading is done
+//! by `git2` (libgit2): one repository handle plans the work on its own thread ([`Planner`]),
+//! and each worker thread opens its own handle ([`Repo::with_handle`]; libgit2 handles are not
+//! shared between threads) and reads the blobs it scans ([`Item::read`]). Memory is bounded by
+//! the blobs in flight plus the set of object ids seen (for [`Scope::All`]).
 
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::mpsc::{SyncSender, sync_channel};
-use std::sync::{Arc, Mutex};
-use std::time::Instant;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use git2::{
     Delta, Diff, DiffFindOptions, DiffOptions, FileMode, ObjectType, Oid, Repository, Sort,
@@ -43,12 +42,8 @@ use globset::GlobSet;
 
 use crate::blob::{Data, Origin, Segment};
 use crate::error::{Error, Result};
-use crate::expand::{Expander, Sink};
 use crate::finding::Finding;
-use crate::report::Reporter;
-use crate::scan::Scanner;
 use crate::source::walk::build_globs;
-use crate::summary::{Summary, Warning, WarningKind};
 
 /// What part of a repository to scan.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -92,7 +87,7 @@ fn git_err(e: git2::Error) -> Error {
 }
 
 /// A repository found from a path.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Repo {
     git_dir: PathBuf,
     workdir: Option<PathBuf>,
@@ -123,6 +118,25 @@ impl Repo {
         Repository::open(&self.git_dir).map_err(git_err)
     }
 
+    /// Runs `f` with this thread's handle on the repository, opened on first use (libgit2
+    /// handles are not shared between threads; a worker keeps one for the whole scan).
+    pub fn with_handle<T>(&self, f: impl FnOnce(&Repository) -> T) -> Result<T> {
+        thread_local! {
+            static HANDLE: std::cell::RefCell<Option<(PathBuf, Repository)>> =
+                const { std::cell::RefCell::new(None) };
+        }
+        HANDLE.with(|cell| {
+            let mut slot = cell.borrow_mut();
+            if slot.as_ref().is_none_or(|(dir, _)| dir != &self.git_dir) {
+                *slot = Some((self.git_dir.clone(), self.open()?));
+            }
+            match slot.as_ref() {
+                Some((_, git)) => Ok(f(git)),
+                None => Err(Error::Git("no repository handle".into())),
+            }
+        })
+    }
+
     /// Checks that the scope's revisions exist, so a typo fails before the scan starts.
     pub fn check(&self, scope: &Scope) -> Result<()> {
         let repo = self.open()?;
@@ -147,15 +161,21 @@ fn resolve(repo: &Repository, rev: &str) -> Result<Oid> {
 
 /// One blob to scan, and which of its lines count.
 #[derive(Debug)]
-struct Item {
+pub struct Item {
     oid: Oid,
-    origin: Origin,
+    /// The commit (or `staged`) and the blob's path in the repository.
+    pub origin: Origin,
     /// Added line ranges `[start, end)` (1-based); `None` means every line.
     lines: Option<Vec<(u64, u64)>>,
 }
 
 impl Item {
-    fn keeps(&self, f: &Finding) -> bool {
+    /// Whether `f` is kept: a finding directly in this blob must touch an added line; findings
+    /// deeper inside it (an archive entry, whose lines are the entry's) are all kept.
+    pub fn keeps(&self, f: &Finding) -> bool {
+        if f.origin != self.origin {
+            return true;
+        }
         match &self.lines {
             None => true,
             Some(ranges) => ranges
@@ -163,11 +183,41 @@ impl Item {
                 .any(|&(a, b)| f.start.line < b && f.end.line >= a),
         }
     }
+
+    /// Reads the blob from `git` (this worker's handle): `Err(Skipped)` when it is larger than
+    /// `max_file_size`, `Err(Error)` when it cannot be read.
+    pub fn read(&self, git: &Repository, max_file_size: Option<u64>) -> Result<Data, ItemError> {
+        if let Some(max) = max_file_size {
+            let size = git
+                .odb()
+                .and_then(|odb| odb.read_header(self.oid))
+                .map(|(n, _)| n as u64);
+            if let Ok(size) = size
+                && size > max
+            {
+                return Err(ItemError::Skipped(format!(
+                    "{size} bytes is over the --max-file-size limit of {max} bytes"
+                )));
+            }
+        }
+        match git.find_blob(self.oid) {
+            Ok(blob) => Ok(Data::Owned(blob.content().to_vec())),
+            Err(e) => Err(ItemError::Error(format!(
+                "cannot read blob {}: {}",
+                self.oid,
+                e.message()
+            ))),
+        }
+    }
 }
 
-enum Event {
-    Finding(Box<Finding>),
-    Warning(Warning),
+/// Why an [`Item`] was not read.
+#[derive(Debug)]
+pub enum ItemError {
+    /// Over a limit, on purpose.
+    Skipped(String),
+    /// The repository could not give it.
+    Error(String),
 }
 
 /// Excludes as the walk applies them: a path is excluded when it, its file name, or any of
@@ -191,209 +241,41 @@ impl PathFilter {
     }
 }
 
-/// Scans `scope` of `repo` with `scanner`'s matcher and options (threads, chunk size, excludes,
-/// `max_file_size`, allowlist), sending findings and warnings to `reporter`.
-pub fn scan(
-    scanner: &Scanner,
-    repo: &Repo,
-    scope: &Scope,
-    reporter: &mut dyn Reporter,
-) -> Result<Summary> {
-    let started = Instant::now();
-    let opts = scanner.options();
-    let filter = PathFilter(build_globs(&opts.walk.excludes)?);
-    repo.check(scope)?;
-    let threads = if opts.threads == 0 {
-        std::thread::available_parallelism().map_or(1, |n| n.get())
-    } else {
-        opts.threads
-    };
-    // libgit2 handles are not shared between threads: one for the planner, one per worker.
-    let planner_git = repo.open()?;
-    let worker_gits = (0..threads)
-        .map(|_| repo.open())
-        .collect::<Result<Vec<_>>>()?;
-    let (item_tx, item_rx) = sync_channel::<Item>(256);
-    let item_rx = Mutex::new(item_rx);
-    let (tx, rx) = sync_channel::<Event>(1024);
-    // Stops planner and workers: set by a signal (`cancel`) or when the report fails.
-    let stop_flag = opts.cancel.clone().unwrap_or_default();
-    let stop = &*stop_flag;
-    let counters = Counters::default();
-    let mut summary = Summary::default();
-    let mut report_error = None;
-
-    std::thread::scope(|s| {
-        let (counters, item_rx, filter) = (&counters, &item_rx, &filter);
-        let planner_tx = tx.clone();
-        s.spawn(move || {
-            let warn = |message: String| {
-                let _ = planner_tx.send(Event::Warning(Warning {
-                    path: "<git>".into(),
-                    kind: WarningKind::Error,
-                    message,
-                }));
-            };
-            let result = plan(&planner_git, scope, filter, stop, &mut |item| {
-                item_tx.send(item).is_ok() && !stop.load(Ordering::Relaxed)
-            });
-            if let Err(e) = result {
-                warn(e.to_string());
-            }
-            drop(item_tx);
-        });
-        for git in worker_gits {
-            let tx = tx.clone();
-            s.spawn(move || {
-                let mut worker = GitWorker { scanner, git };
-                loop {
-                    let item = match item_rx.lock() {
-                        Ok(rx) => rx.recv(),
-                        Err(_) => break,
-                    };
-                    let Ok(item) = item else { break };
-                    if stop.load(Ordering::Relaxed) {
-                        continue;
-                    }
-                    worker.scan(item, &tx, stop, counters);
-                }
-            });
-        }
-        drop(tx);
-        for event in rx {
-            let result = match event {
-                Event::Finding(f) if summary.record(&opts.allow, &f) => reporter.finding(*f),
-                Event::Finding(_) => Ok(()),
-                Event::Warning(w) => {
-                    match w.kind {
-                        WarningKind::Error => summary.errors += 1,
-                        WarningKind::Skipped => summary.skipped += 1,
-                    }
-                    let r = reporter.warning(&w);
-                    summary.warnings.push(w);
-                    r
-                }
-            };
-            if let Err(e) = result {
-                // Dropping the receiver (leaving the loop) makes the workers' sends fail, so
-                // they stop; the planner sees `stop`.
-                stop.store(true, Ordering::Relaxed);
-                report_error = Some(e);
-                break;
-            }
-        }
-    });
-    if let Some(e) = report_error {
-        return Err(Error::Report(e));
-    }
-    summary.files = counters.files.load(Ordering::Relaxed);
-    summary.bytes = counters.bytes.load(Ordering::Relaxed);
-    summary.scanned_bytes = counters.scanned.load(Ordering::Relaxed);
-    summary.warnings.sort();
-    summary.partial = opts
-        .cancel
-        .as_ref()
-        .is_some_and(|c| c.load(Ordering::Relaxed));
-    summary.peak_rss_bytes = crate::summary::peak_rss();
-    summary.elapsed = started.elapsed();
-    reporter.finish(&summary).map_err(Error::Report)?;
-    Ok(summary)
-}
-
-struct GitWorker<'a> {
-    scanner: &'a Scanner,
+/// Enumerates the blobs of a scope, on a thread of its own, for the driver's workers
+/// ([`crate::scan::Scanner::run`]): it holds the one repository handle that walks history;
+/// each worker reads blobs through its own ([`Repo::with_handle`]).
+pub struct Planner {
     git: Repository,
+    scope: Scope,
+    filter: PathFilter,
 }
 
-/// Where one item's findings and warnings go: findings directly in the item's blob are kept
-/// when they touch an added line; findings deeper inside it (an archive entry, whose lines are
-/// the entry's) are all kept.
-struct ItemSink<'a> {
-    tx: &'a SyncSender<Event>,
-    stop: &'a AtomicBool,
-    counters: &'a Counters,
-    item: &'a Item,
-}
-
-impl Sink for ItemSink<'_> {
-    fn finding(&self, finding: Finding) -> bool {
-        if finding.origin == self.item.origin && !self.item.keeps(&finding) {
-            return true;
-        }
-        if self.tx.send(Event::Finding(Box::new(finding))).is_err() {
-            self.stop.store(true, Ordering::Relaxed);
-            return false;
-        }
-        true
+impl Planner {
+    /// A planner for `scope` of `repo`, skipping paths that match `excludes`. Fails when a
+    /// revision of the scope does not exist, before anything is scanned.
+    pub fn new(repo: &Repo, scope: &Scope, excludes: &[String]) -> Result<Planner> {
+        let filter = PathFilter(build_globs(excludes)?);
+        repo.check(scope)?;
+        Ok(Planner {
+            git: repo.open()?,
+            scope: scope.clone(),
+            filter,
+        })
     }
 
-    fn warn(&self, origin: &Origin, kind: WarningKind, message: String) {
-        let w = Warning {
-            path: origin.to_string(),
-            kind,
-            message,
-        };
-        if self.tx.send(Event::Warning(w)).is_err() {
-            self.stop.store(true, Ordering::Relaxed);
-        }
-    }
-
-    fn scanned(&self, bytes: u64) {
-        self.counters.scanned.fetch_add(bytes, Ordering::Relaxed);
-    }
-
-    fn stopped(&self) -> bool {
-        self.stop.load(Ordering::Relaxed)
+    /// Hands each item to `emit` (which says whether to go on) until the scope is done or
+    /// `stop` is set.
+    pub fn run(self, stop: &AtomicBool, emit: &mut dyn FnMut(Item) -> bool) -> Result<()> {
+        plan(&self.git, &self.scope, &self.filter, stop, emit)
     }
 }
 
-#[derive(Default)]
-struct Counters {
-    files: AtomicU64,
-    bytes: AtomicU64,
-    scanned: AtomicU64,
-}
-
-impl GitWorker<'_> {
-    /// Reads one item's blob and expands or scans it.
-    fn scan(&mut self, item: Item, tx: &SyncSender<Event>, stop: &AtomicBool, counters: &Counters) {
-        let opts = self.scanner.options();
-        let sink = ItemSink {
-            tx,
-            stop,
-            counters,
-            item: &item,
-        };
-        if let Some(max) = opts.walk.max_file_size {
-            let size = self
-                .git
-                .odb()
-                .and_then(|odb| odb.read_header(item.oid))
-                .map(|(n, _)| n as u64);
-            if let Ok(size) = size
-                && size > max
-            {
-                return sink.skipped(
-                    &item.origin,
-                    format!("{size} bytes is over the --max-file-size limit of {max} bytes"),
-                );
-            }
-        }
-        let data = match self.git.find_blob(item.oid) {
-            Ok(blob) => Data::Owned(blob.content().to_vec()),
-            Err(e) => {
-                return sink.error(
-                    &item.origin,
-                    format!("cannot read blob {}: {}", item.oid, e.message()),
-                );
-            }
-        };
-        counters.files.fetch_add(1, Ordering::Relaxed);
-        counters.bytes.fetch_add(data.len(), Ordering::Relaxed);
-        let mut expander = Expander::new(self.scanner.matcher(), &sink);
-        expander.budget = opts.budget;
-        expander.chunk_size = opts.chunk_size;
-        expander.input(Arc::new(data), item.origin.clone());
+impl std::fmt::Debug for Planner {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Planner")
+            .field("git", &self.git.path())
+            .field("scope", &self.scope)
+            .finish()
     }
 }
 

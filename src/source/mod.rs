@@ -3,7 +3,8 @@
 //! Paths are walked ([`walk`]); `-` means standard input, scanned as a stream; `oci://…` names
 //! an image in a registry ([`registry`]); `s3://…`, `gs://…` and `az://…` are listed in object
 //! storage ([`object`]). Git repositories are read by [`git`] (staged changes, commit ranges,
-//! all history). [`shard`] splits a sweep deterministically across workers.
+//! all history). [`shard`] splits a sweep deterministically across workers. Every source feeds
+//! the one driver ([`crate::scan::Scanner::run`]); none brings its own pool.
 
 pub mod git;
 pub mod object;
@@ -24,6 +25,14 @@ pub enum Input {
     Registry(String),
     /// Objects in a bucket: `s3://bucket/prefix`, `gs://…`, `az://…`.
     Object(String),
+    /// Blobs of a git repository: staged changes, a commit range or all history
+    /// (`ferret git`), each kept to the lines it adds.
+    Git {
+        /// The repository.
+        repo: git::Repo,
+        /// Which part of it.
+        scope: git::Scope,
+    },
 }
 
 impl Input {
