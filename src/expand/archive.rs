@@ -12,10 +12,9 @@
 //! thread with its own handle on the archive; stored members of mapped data are slices.
 //!
 //! Member paths are reported as the archive wrote them, `../` and absolute paths included:
-//! nothing is ever written to disk, so no path can escape anywhere. A tar in random-access data
-//! that holds a container image (`docker save`, an OCI layout) is handed to
-//! [`super::image`] instead. Links and directories hold
-//! no bytes and are skipped. A corrupt or truncated archive keeps what was found before the
+//! nothing is ever written to disk, so no path can escape anywhere. (Whether a tar holds a
+//! container image, `docker save` or an OCI layout, is decided before it gets here, by the
+//! dispatcher in [`super`].) Links and directories hold no bytes and are skipped. A corrupt or truncated archive keeps what was found before the
 //! damage and warns; a corrupt zip is also scanned as raw bytes, since its members' bytes may
 //! still be readable.
 
@@ -69,7 +68,8 @@ fn entry_origin(origin: &Origin, path: &[u8]) -> Origin {
 /// out whiteout markers (and note what they delete); plain archives keep everything.
 pub type Keep<'k> = &'k (dyn Fn(&[u8]) -> bool + Sync);
 
-fn keep_all(_: &[u8]) -> bool {
+/// Keeps every member (a plain archive).
+pub fn keep_all(_: &[u8]) -> bool {
     true
 }
 
@@ -137,22 +137,6 @@ pub fn members(
     members
 }
 
-/// Expands a tar held in random-access data: members are slices, scanned in parallel. A
-/// `docker save` tarball or an OCI layout in a tar is opened as an image ([`super::image`]).
-pub fn tar_blob(
-    ex: &Expander<'_>,
-    data: Arc<Data>,
-    origin: Origin,
-    tracker: &Arc<Tracker>,
-    depth: usize,
-) {
-    let members = members(ex, &data, &origin, tracker);
-    if super::image::tar_image(ex, &data, &origin, &members, tracker, depth) {
-        return;
-    }
-    scan_members(ex, &data, &origin, &members, tracker, depth, &keep_all);
-}
-
 /// Expands a tar held in random-access data, scanning only the members `keep` accepts.
 pub fn tar_blob_with(
     ex: &Expander<'_>,
@@ -194,29 +178,6 @@ pub fn scan_members(
         let slice = Arc::new(data.slice(m.offset..m.offset.saturating_add(m.size)));
         ex.blob(slice, child, tracker, depth);
     });
-}
-
-/// Expands a tar read from a stream.
-pub fn tar_stream(
-    ex: &Expander<'_>,
-    reader: &mut dyn Read,
-    origin: Origin,
-    tracker: &Arc<Tracker>,
-    depth: usize,
-) {
-    // An image tarball read as a stream (`docker save | gzip`) is recognised by its first
-    // member's name; its manifest only comes at the end.
-    let mut head = Vec::with_capacity(512);
-    if let Err(e) = reader.take(512).read_to_end(&mut head) {
-        return ex.read_error(&origin, &e);
-    }
-    let image_start = head.len() == 512
-        && super::image::looks_like_image_start(&tar::Header::from_byte_slice(&head).path_bytes());
-    let mut chained = io::Cursor::new(head).chain(reader);
-    if image_start {
-        return super::image::tar_stream_image(ex, &mut chained, origin, tracker, depth);
-    }
-    tar_stream_with(ex, &mut chained, origin, tracker, depth, &keep_all);
 }
 
 /// Expands a tar read from a stream, scanning only the members `keep` accepts.

@@ -247,7 +247,7 @@ impl<'a> Expander<'a> {
             Format::Gzip | Format::Zstd | Format::Bzip2 | Format::Xz => {
                 compress::compressed_blob(self, format, data, origin, tracker, depth + 1)
             }
-            Format::Tar => archive::tar_blob(self, data, origin, tracker, depth + 1),
+            Format::Tar => self.tar(data, origin, tracker, depth + 1),
             Format::Zip => archive::zip_blob(self, data, origin, tracker, depth + 1),
             Format::Safetensors => {
                 let end = tensor::text_prefix(format, &head, data.len());
@@ -270,6 +270,55 @@ impl<'a> Expander<'a> {
             Format::Notebook => notebook::notebook_blob(self, data, origin),
             Format::Onnx => onnx::onnx_blob(self, data, origin),
             Format::Other => self.leaf(&data, &origin),
+        }
+    }
+
+    /// A tar in random-access data: a container image (a `docker save` tarball, an OCI layout
+    /// in a tar) is opened as one ([`image::tar_image`]), any other tar as an archive whose
+    /// members are zero-copy slices scanned in parallel.
+    fn tar(&self, data: Arc<Data>, origin: Origin, tracker: &Arc<Tracker>, depth: usize) {
+        let members = archive::members(self, &data, &origin, tracker);
+        if !image::tar_image(self, &data, &origin, &members, tracker, depth) {
+            archive::scan_members(
+                self,
+                &data,
+                &origin,
+                &members,
+                tracker,
+                depth,
+                &archive::keep_all,
+            );
+        }
+    }
+
+    /// A tar read from a stream: an image tarball (`docker save | gzip`) is recognised by its
+    /// first member's name, since its manifest only comes at the end, and read in one pass
+    /// ([`image::tar_stream_image`]); any other tar is expanded as an archive.
+    fn tar_stream(
+        &self,
+        reader: &mut dyn Read,
+        origin: Origin,
+        tracker: &Arc<Tracker>,
+        depth: usize,
+    ) {
+        let mut head = Vec::with_capacity(512);
+        if let Err(e) = reader.take(512).read_to_end(&mut head) {
+            return self.read_error(&origin, &e);
+        }
+        let image_start = head.len() == 512
+            && image::looks_like_image_start(&tar::Header::from_byte_slice(&head).path_bytes());
+        let mut chained = io::Cursor::new(head).chain(reader);
+        if image_start {
+            image::tar_stream_image(self, &mut chained, origin, tracker, depth);
+        } else {
+            archive::tar_stream_with(
+                self,
+                &mut chained,
+                origin,
+                tracker,
+                depth,
+                &archive::keep_all,
+            );
         }
     }
 
@@ -302,7 +351,7 @@ impl<'a> Expander<'a> {
             Format::Gzip | Format::Zstd | Format::Bzip2 | Format::Xz => {
                 compress::compressed_stream(self, format, &mut chained, origin, tracker, depth + 1)
             }
-            Format::Tar => archive::tar_stream(self, &mut chained, origin, tracker, depth + 1),
+            Format::Tar => self.tar_stream(&mut chained, origin, tracker, depth + 1),
             Format::Zip | Format::Pickle | Format::Notebook | Format::Onnx => {
                 // A zip's directory is at its end, and these formats are parsed from random
                 // access: buffer the stream (within budget) and expand it as data.
