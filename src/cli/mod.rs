@@ -10,13 +10,16 @@
 
 mod args;
 mod baseline;
-mod gate;
+mod drive;
+mod flags;
 mod git;
+mod messages;
 mod output;
 mod redact;
 mod report;
 mod rules;
 mod scan;
+mod setup;
 mod sweep;
 
 use std::process::ExitCode;

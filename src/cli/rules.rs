@@ -7,25 +7,13 @@ use ferret::RuleSet;
 use ferret::rules::check;
 
 use super::ExitStatus;
-use super::args::{RuleArgs, RulesCommand};
-
-/// Loads the built-in rules (unless disabled) plus the user's.
-pub fn load(args: &RuleArgs) -> anyhow::Result<RuleSet> {
-    let mut set = if args.no_builtin_rules {
-        RuleSet::new()
-    } else {
-        RuleSet::builtin().context("built-in rules")?
-    };
-    for p in &args.rules {
-        set.load_path(p)?;
-    }
-    Ok(set)
-}
+use super::args::RulesCommand;
+use super::setup;
 
 pub fn run(cmd: RulesCommand) -> anyhow::Result<ExitStatus> {
     match cmd {
         RulesCommand::List { json, rules } => {
-            let set = load(&rules)?;
+            let set = setup::rules(&rules)?;
             let mut out = std::io::stdout().lock();
             if json {
                 let list: Vec<_> = set
