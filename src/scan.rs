@@ -393,7 +393,7 @@ impl Scanner {
                     if stdin {
                         let read = Arc::new(AtomicU64::new(0));
                         let mut input = crate::expand::limits::Counting::new(
-                            std::io::stdin().lock(),
+                            crate::source::stdin::Stdin::new(stop),
                             Arc::clone(&read),
                         );
                         expander.input_stream(&mut input, Origin::stdin());

@@ -1,6 +1,11 @@
 //! The reporter every scanning verb reports through: it passes findings and warnings on to
 //! the report, prints warnings on stderr as they happen, and counts the findings that fail
 //! the gate (`--fail-on`).
+//!
+//! A report that cannot be written (a reader that went away: `ferret scan | head`) is an
+//! error like any other: it goes back to the driver, which stops the scan (a live stdin
+//! included: its reader gives up when the scan stops) and returns it; the verb then turns it
+//! into its exit status.
 
 use std::io::{self, Write};
 
@@ -45,15 +50,7 @@ impl Reporter for Messages<'_> {
         if finding.rule.severity() >= self.fail_on {
             self.failing += 1;
         }
-        let result = self.inner.finding(finding);
-        if let Err(e) = &result
-            && e.kind() == io::ErrorKind::BrokenPipe
-        {
-            // The reader went away (`ferret scan - | head -1`). Exit now rather than when the
-            // scan next looks up: on a live stdin that would be when the next line arrives.
-            std::process::exit(if self.failing > 0 { 1 } else { 0 });
-        }
-        result
+        self.inner.finding(finding)
     }
 
     fn warning(&mut self, w: &Warning) -> io::Result<()> {
