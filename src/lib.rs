@@ -51,6 +51,7 @@ pub mod error;
 pub mod expand;
 pub mod finding;
 pub mod matcher;
+pub mod progress;
 pub mod redact;
 pub mod report;
 pub mod rules;

@@ -396,6 +396,9 @@ impl GitWorker<'_> {
         };
         counters.files.fetch_add(1, Ordering::Relaxed);
         counters.bytes.fetch_add(data.len(), Ordering::Relaxed);
+        if let Some(p) = &opts.progress {
+            p.item(data.len());
+        }
         let mut expander = Expander::new(self.scanner.matcher(), &sink);
         expander.budget = opts.budget;
         expander.chunk_size = opts.chunk_size;
