@@ -10,7 +10,7 @@ use super::flags::{
 
 /// Finds credentials leaked into code, logs, notebooks, archives and model artifacts.
 #[derive(Debug, Parser)]
-#[command(name = "ferret", version, about, long_about = None)]
+#[command(name = "ferret", version, about, long_about = None, after_help = examples::FERRET)]
 pub struct Cli {
     /// What to do.
     #[command(subcommand)]
@@ -21,19 +21,33 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Scan files, folders or stdin (`-`) for secrets.
+    #[command(after_help = examples::SCAN)]
     Scan(ScanArgs),
     /// Copy stdin to stdout with every secret masked (a filter for logs and model responses).
+    #[command(after_help = examples::REDACT)]
     Redact(RedactArgs),
     /// Scan a git repository: staged changes, what a commit range adds, or all history.
+    #[command(after_help = examples::GIT)]
     Git(GitArgs),
     /// Record today's findings so that later scans report only new ones.
-    #[command(subcommand)]
+    #[command(subcommand, after_help = examples::BASELINE)]
     Baseline(BaselineCommand),
     /// Write an HTML page or a Markdown summary from JSON results (merging several scans).
+    #[command(after_help = examples::REPORT)]
     Report(ReportArgs),
-    /// List or check rules.
-    #[command(subcommand)]
+    /// List, explain or check rules.
+    #[command(subcommand, after_help = examples::RULES)]
     Rules(RulesCommand),
+    /// Write a commented ferret.toml and print the pre-commit and CI snippets for this
+    /// repository.
+    #[command(after_help = examples::INIT)]
+    Init(super::init::InitArgs),
+    /// Print a shell completion script.
+    #[command(after_help = examples::COMPLETIONS)]
+    Completions(super::generate::CompletionsArgs),
+    /// Print a manual page (roff), or write them all into a folder.
+    #[command(after_help = examples::MAN)]
+    Man(super::generate::ManArgs),
 }
 
 /// `ferret report` formats.
@@ -147,6 +161,7 @@ pub struct GitArgs {
 #[derive(Debug, Subcommand)]
 pub enum BaselineCommand {
     /// Scan PATHs and write the fingerprints of every finding to a baseline file.
+    #[command(after_help = examples::BASELINE)]
     Create(BaselineCreateArgs),
 }
 
@@ -222,6 +237,7 @@ pub enum RedactReportFormat {
 #[derive(Debug, Subcommand)]
 pub enum RulesCommand {
     /// List the rules.
+    #[command(after_help = examples::RULES)]
     List {
         /// Print JSON instead of a table.
         #[arg(long)]
@@ -230,10 +246,88 @@ pub enum RulesCommand {
         #[command(flatten)]
         rules: RuleArgs,
     },
+    /// Print one rule: what it finds, its examples, remediation and references.
+    #[command(after_help = examples::RULES)]
+    Show {
+        /// The rule's id (`ferret rules list` shows them).
+        #[arg(value_name = "ID")]
+        id: String,
+        /// Rule selection.
+        #[command(flatten)]
+        rules: RuleArgs,
+    },
     /// Compile rules and run their examples and counterexamples.
+    #[command(after_help = examples::RULES)]
     Check {
         /// A rule file or folder to check (default: the built-in rules).
         #[arg(value_name = "PATH")]
         path: Option<PathBuf>,
     },
+}
+
+/// The examples each `--help` ends with: real commands, as the README runs them.
+mod examples {
+    pub const FERRET: &str = "\
+Examples:
+  ferret scan .                                  # the current folder, report on stdout
+  ferret git --staged                            # what the next commit adds (pre-commit)
+  kubectl logs -f pod | ferret redact            # a log stream with every secret masked
+  ferret init                                    # a ferret.toml and CI snippets for this repository
+
+Exit codes: 0 nothing found, 1 findings at or above --fail-on, 2 errors.
+`ferret man VERB` prints a verb's manual page.";
+
+    pub const SCAN: &str = "\
+Examples:
+  ferret scan .                                  # the current folder
+  ferret scan . -f sarif -o ferret.sarif         # SARIF for GitHub code scanning
+  ferret scan dist/app.tar model.ckpt notebooks/ # an image tarball, a checkpoint, notebooks
+  kubectl logs pod | ferret scan - -f jsonl      # stdin, each finding as a JSON line
+  ferret scan s3://artifacts/nightly/ --state sweep.redb   # only what changed since last time";
+
+    pub const GIT: &str = "\
+Examples:
+  ferret git --staged                            # what the next commit adds (pre-commit)
+  ferret git --since origin/main -f sarif -o ferret.sarif  # what a branch adds, for CI
+  ferret git --all --group secret                # every blob in history, one entry per secret";
+
+    pub const REDACT: &str = "\
+Examples:
+  kubectl logs -f pod | ferret redact | vector   # secrets masked as ghp_****
+  ferret redact --report found.json < response.txt > clean.txt
+  ferret redact --report found.jsonl --report-format jsonl < app.log > clean.log";
+
+    pub const BASELINE: &str = "\
+Examples:
+  ferret baseline create -o ferret.baseline.json .   # record today's findings
+  ferret scan . --baseline ferret.baseline.json      # then report only new ones
+  ferret git --since origin/main --baseline ferret.baseline.json";
+
+    pub const REPORT: &str = "\
+Examples:
+  ferret scan /mnt/bundle -f json -o scan.json && ferret report scan.json -o report.html
+  ferret report scan.json -f markdown >> \"$GITHUB_STEP_SUMMARY\"
+  ferret report host-*.json -o sweep.html        # merge the results of many machines";
+
+    pub const RULES: &str = "\
+Examples:
+  ferret rules list                              # every rule: id, severity, name
+  ferret rules show github.pat.classic           # one rule, its examples and remediation
+  ferret rules check ci/ferret-rules/acme.toml   # compile your rules and run their examples";
+
+    pub const INIT: &str = "\
+Examples:
+  ferret init                                    # in the repository's top folder
+  ferret init --dir ../service                   # for another repository";
+
+    pub const COMPLETIONS: &str = "\
+Examples:
+  source <(ferret completions bash)              # in ~/.bashrc
+  ferret completions zsh > \"${fpath[1]}/_ferret\"
+  ferret completions fish > ~/.config/fish/completions/ferret.fish";
+
+    pub const MAN: &str = "\
+Examples:
+  ferret man scan | man -l -                     # read the page of `ferret scan`
+  ferret man --dir /usr/local/share/man/man1     # install every page";
 }

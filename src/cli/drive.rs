@@ -7,10 +7,11 @@
 //! be scanned or the scan was interrupted, else 0; a reader that went away ends the run
 //! quietly with 1 if failing findings were already reported, else 0.
 
-use std::io;
+use std::io::{self, IsTerminal as _};
 use std::path::PathBuf;
 use std::sync::Arc;
 
+use ferret::progress::Progress;
 use ferret::report::{self, Format, ReportOptions, Reporter};
 use ferret::scan::Summary;
 use ferret::{Scanner, Severity};
@@ -19,6 +20,7 @@ use super::ExitStatus;
 use super::flags::{FormatArg, GroupArg};
 use super::messages::Messages;
 use super::output;
+use super::progress::{self, Line};
 use super::setup::{Flags, Setup};
 
 /// Maps the command-line format to the report format.
@@ -28,15 +30,18 @@ pub fn format(arg: FormatArg) -> Format {
         FormatArg::Json => Format::Json,
         FormatArg::Jsonl => Format::Jsonl,
         FormatArg::Sarif => Format::Sarif,
+        FormatArg::Gitlab => Format::Gitlab,
     }
 }
 
 /// Runs a scan (`run`) into the chosen report and turns the outcome into an exit status.
-/// `sarif_root` is what relative paths in SARIF are relative to.
+/// `sarif_root` is what relative paths in SARIF are relative to; `count` the folders and files
+/// the progress line counts ahead for its total (`None` when the inputs are not all on disk).
 pub fn execute(
     flags: &Flags,
     setup: Setup,
     sarif_root: Option<PathBuf>,
+    count: Option<Vec<PathBuf>>,
     run: impl FnOnce(&Scanner, &mut dyn Reporter) -> ferret::Result<Summary>,
 ) -> anyhow::Result<ExitStatus> {
     let Setup {
@@ -77,12 +82,20 @@ pub fn execute(
     } else {
         report::reporter(format, report_opts, out)
     };
+    let to_terminal = out_flags.output.is_none() && io::stdout().is_terminal();
+    let line = progress::wanted(out_flags, flags.live).then(|| {
+        let counters = Arc::new(Progress::new());
+        scanner.set_progress(Arc::clone(&counters));
+        let count = count.map(|roots| (roots, scanner.options().walk.clone()));
+        Line::start(counters, count, to_terminal)
+    });
     let mut messages = Messages::new(
         reporter.as_mut(),
         out_flags.quiet,
         output::stderr_color(out_flags.color),
         fail_on,
     );
+    messages.progress = line;
     // SIGINT/SIGTERM stop the scan and write what was found so far; a second one exits at once.
     let cancel = Arc::new(std::sync::atomic::AtomicBool::new(false));
     for sig in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
@@ -90,7 +103,9 @@ pub fn execute(
         signal_hook::flag::register(sig, Arc::clone(&cancel))?;
     }
     scanner.set_cancel(Arc::clone(&cancel));
-    let summary = match run(&scanner, &mut messages) {
+    let result = run(&scanner, &mut messages);
+    messages.end_progress();
+    let summary = match result {
         Ok(s) => s,
         Err(ferret::Error::Report(e)) if e.kind() == io::ErrorKind::BrokenPipe => {
             // The reader went away (`ferret scan | head`): stop quietly, but say what was seen.

@@ -42,6 +42,8 @@ pub enum FormatArg {
     Jsonl,
     /// SARIF 2.1.0 (GitHub code scanning).
     Sarif,
+    /// GitLab's secret-detection report (gl-secret-detection-report.json).
+    Gitlab,
 }
 
 /// How a scan report is organised.
@@ -84,6 +86,13 @@ pub struct OutputArgs {
     /// Print no warnings and no summary on stderr.
     #[arg(short, long)]
     pub quiet: bool,
+    /// Show a progress line on stderr even when it is not a terminal or with --quiet
+    /// (default: on a terminal, unless --quiet).
+    #[arg(long, overrides_with = "no_progress")]
+    pub progress: bool,
+    /// Never show the progress line.
+    #[arg(long, overrides_with = "progress")]
+    pub no_progress: bool,
 }
 
 /// What is scanned, and by how many threads (`scan`, `git`, `baseline create`).
@@ -291,7 +300,10 @@ mod tests {
         let Command::Scan(a) = cli.command else {
             panic!("scan");
         };
-        assert_eq!(format!("{:?}", a.files), format!("{:?}", FileArgs::default()));
+        assert_eq!(
+            format!("{:?}", a.files),
+            format!("{:?}", FileArgs::default())
+        );
         assert_eq!(
             format!("{:?}", a.budgets),
             format!("{:?}", BudgetArgs::default())

@@ -47,7 +47,7 @@ pub fn run(args: GitArgs) -> anyhow::Result<ExitStatus> {
         ..Flags::default()
     };
     let setup = setup::scanner(&flags, &root, true)?;
-    drive::execute(&flags, setup, Some(root), |scanner, reporter| {
+    drive::execute(&flags, setup, Some(root), None, |scanner, reporter| {
         git::scan(scanner, &repo, &scope, reporter)
     })
 }

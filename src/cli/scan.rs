@@ -38,7 +38,15 @@ pub fn run(args: ScanArgs) -> anyhow::Result<ExitStatus> {
     };
     let setup = setup::scanner(&flags, &config_root(&paths), true)?;
     let inputs: Vec<Input> = paths.iter().map(|p| Input::parse(p)).collect();
-    drive::execute(&flags, setup, None, |scanner, reporter| {
+    // The progress line counts ahead when every input is on disk.
+    let count = inputs
+        .iter()
+        .map(|i| match i {
+            Input::Path(p) => Some(p.clone()),
+            _ => None,
+        })
+        .collect::<Option<Vec<_>>>();
+    drive::execute(&flags, setup, None, count, |scanner, reporter| {
         scanner.run(&inputs, reporter)
     })
 }

@@ -78,7 +78,13 @@ pub fn rules(args: &RuleArgs) -> anyhow::Result<RuleSet> {
         RuleSet::builtin().context("built-in rules")?
     };
     for p in &args.rules {
-        set.load_path(p)?;
+        set.load_path(p).with_context(|| {
+            format!(
+                "cannot use the rules of {} (`ferret rules show github.pat.classic` prints a \
+                 complete rule to start from)",
+                p.display()
+            )
+        })?;
     }
     Ok(set)
 }
@@ -87,7 +93,21 @@ pub fn rules(args: &RuleArgs) -> anyhow::Result<RuleSet> {
 /// here rather than on its first keyword hit in the middle of a scan.
 pub fn matcher(rules: &RuleSet) -> anyhow::Result<Matcher> {
     let matcher = Matcher::new(rules).context("building the matcher")?;
-    matcher.compile_now(|r| !r.source.starts_with("builtin:"))?;
+    matcher
+        .compile_now(|r| !r.source.starts_with("builtin:"))
+        .with_context(|| {
+            let mut files: Vec<&str> = rules
+                .iter()
+                .filter(|r| !r.source.starts_with("builtin:"))
+                .map(|r| r.source.as_str())
+                .collect();
+            files.dedup();
+            format!(
+                "a rule of {} does not compile: fix its regex (`ferret rules check FILE` runs \
+                 every rule's examples too)",
+                files.join(", ")
+            )
+        })?;
     Ok(matcher)
 }
 
