@@ -53,6 +53,7 @@ pub mod expand;
 pub mod finding;
 pub mod lint;
 pub mod matcher;
+pub mod progress;
 pub mod redact;
 pub mod report;
 pub mod rules;

@@ -30,6 +30,7 @@ use crate::expand::{Budget, Expander, Sink, image};
 use crate::finding::Finding;
 use crate::finding::allow::Allowlist;
 use crate::matcher::Matcher;
+use crate::progress::Progress;
 use crate::report::Reporter;
 use crate::source::object::{Listed, ObjectItem, ObjectOptions, ObjectSource};
 use crate::source::registry::{self, RegistryOptions};
@@ -61,6 +62,8 @@ pub struct ScanOptions {
     pub registry: RegistryOptions,
     /// Object stores, sharding and incremental state.
     pub sweep: SweepOptions,
+    /// Live counters for a progress display, bumped as items are opened. Default: none.
+    pub progress: Option<Arc<Progress>>,
 }
 
 /// How a sweep over a large store runs.
@@ -86,6 +89,7 @@ impl Default for ScanOptions {
             allow: Arc::default(),
             registry: RegistryOptions::default(),
             sweep: SweepOptions::default(),
+            progress: None,
         }
     }
 }
@@ -106,6 +110,18 @@ struct Counters {
     scanned: AtomicU64,
     skipped_quiet: AtomicU64,
     unchanged: AtomicU64,
+    progress: Option<Arc<Progress>>,
+}
+
+impl Counters {
+    /// One more item opened, of `bytes` bytes.
+    fn item(&self, bytes: u64) {
+        self.files.fetch_add(1, Ordering::Relaxed);
+        self.bytes.fetch_add(bytes, Ordering::Relaxed);
+        if let Some(p) = &self.progress {
+            p.item(bytes);
+        }
+    }
 }
 
 /// One unit of work for the pool.
@@ -220,6 +236,11 @@ impl Scanner {
         self.opts.cancel = Some(cancel);
     }
 
+    /// Bumps `progress` as items are opened (for a progress display).
+    pub fn set_progress(&mut self, progress: Arc<Progress>) {
+        self.opts.progress = Some(progress);
+    }
+
     /// Never scans this file (the report being written), whatever the walk finds.
     pub fn skip_file(&mut self, path: &std::path::Path) {
         use std::os::unix::fs::MetadataExt;
@@ -275,7 +296,10 @@ impl Scanner {
             .build()
             .map_err(|e| Error::Threads(e.to_string()))?;
 
-        let counters = Counters::default();
+        let counters = Counters {
+            progress: self.opts.progress.clone(),
+            ..Counters::default()
+        };
         let cancel = self.opts.cancel.clone();
         let stop_flag = cancel.clone().unwrap_or_default();
         let stop = &*stop_flag;
@@ -313,25 +337,20 @@ impl Scanner {
                     if stdin {
                         let read = Arc::new(AtomicU64::new(0));
                         let mut input = crate::expand::limits::Counting::new(
-                            std::io::stdin().lock(),
+                            crate::source::stdin::Stdin::new(stop),
                             Arc::clone(&read),
                         );
                         expander.input_stream(&mut input, Origin::stdin());
-                        counters.files.fetch_add(1, Ordering::Relaxed);
-                        counters
-                            .bytes
-                            .fetch_add(read.load(Ordering::Relaxed), Ordering::Relaxed);
+                        counters.item(read.load(Ordering::Relaxed));
                     }
                     for url in &urls {
                         let bytes = registry::scan(expander, url, &self.opts.registry);
-                        counters.files.fetch_add(1, Ordering::Relaxed);
-                        counters.bytes.fetch_add(bytes, Ordering::Relaxed);
+                        counters.item(bytes);
                     }
                     for dir in &layouts {
                         let shown = walk::display(dir);
                         let bytes = image::layout_dir(expander, dir, &shown, self.opts.load);
-                        counters.files.fetch_add(1, Ordering::Relaxed);
-                        counters.bytes.fetch_add(bytes, Ordering::Relaxed);
+                        counters.item(bytes);
                     }
                     events.par_bridge().for_each_init(Vec::new, |buf, work| {
                         if !stop.load(Ordering::Relaxed) {
@@ -581,10 +600,7 @@ fn handle_object(
     let origin = Origin::object(item.url.clone());
     let key_version = || Some((item.url.clone(), item.version()));
     with_state(scanner, sink, &origin, key_version, || {
-        sink.counters.files.fetch_add(1, Ordering::Relaxed);
-        sink.counters
-            .bytes
-            .fetch_add(item.meta.size, Ordering::Relaxed);
+        sink.counters.item(item.meta.size);
         source.scan(expander, item);
     });
 }
@@ -644,8 +660,7 @@ fn handle_git(
         Ok(Err(git::ItemError::Error(message))) => return sink.error(&item.origin, message),
         Err(e) => return sink.error(&item.origin, e.to_string()),
     };
-    sink.counters.files.fetch_add(1, Ordering::Relaxed);
-    sink.counters.bytes.fetch_add(data.len(), Ordering::Relaxed);
+    sink.counters.item(data.len());
     let added = AddedLines { inner: sink, item };
     expander
         .with_sink(&added)
@@ -692,8 +707,7 @@ fn scan_file(
         Ok(d) => Arc::new(d),
         Err(e) => return expander.sink.error(&origin, e.to_string()),
     };
-    counters.files.fetch_add(1, Ordering::Relaxed);
-    counters.bytes.fetch_add(data.len(), Ordering::Relaxed);
+    counters.item(data.len());
     expander.input(Arc::clone(&data), origin.clone());
     if data.faults() > 0 {
         expander.sink.error(

@@ -22,6 +22,10 @@ mod fuzz_regressions;
 mod gate;
 /// `ferret git`: staged changes, ranges, all history, in throw-away repositories.
 mod git;
+/// `--format gitlab`: GitLab's secret-detection report, against its documented fields.
+mod gitlab;
+/// Snapshots of every verb's `--help`.
+mod help;
 /// Hostile inputs: bombs, depth, huge lines, damage, worst cases.
 mod hostile;
 /// Container images from our own writer: docker-save, OCI layouts, whiteouts, config.
@@ -39,6 +43,8 @@ mod ml;
 mod objects;
 /// The pre-commit hook, installed by pre-commit and refusing a commit.
 mod precommit;
+/// The progress line on a pseudo-terminal: drawn, forced, hidden, cleared.
+mod progress;
 /// Property tests: the prefiltered path equals the brute-force path.
 mod properties;
 /// The Ray fan-out (python/ferret_ray) on a local Ray cluster.
@@ -59,5 +65,7 @@ mod sources;
 mod sweeps;
 /// Images made by real tools (umoci, skopeo) and pulled from a real loopback registry.
 mod tools;
+/// Completions, man pages, `ferret init`, `ferret rules show`, helpful errors, broken pipes.
+mod ux;
 /// Secrets hidden by base64, JSON escapes and percent-encoding.
 mod views;

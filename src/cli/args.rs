@@ -3,11 +3,14 @@
 use std::path::PathBuf;
 
 use clap::{ArgGroup, Args, Parser, Subcommand, ValueEnum};
-use ferret::Severity;
+
+use super::flags::{
+    BudgetArgs, ConfigArgs, FileArgs, GateArgs, OutputArgs, RegistryArgs, RuleArgs, WalkArgs,
+};
 
 /// Finds credentials leaked into code, logs, notebooks, archives and model artifacts.
 #[derive(Debug, Parser)]
-#[command(name = "ferret", version, about, long_about = None)]
+#[command(name = "ferret", version, about, long_about = None, after_help = examples::FERRET)]
 pub struct Cli {
     /// What to do.
     #[command(subcommand)]
@@ -18,52 +21,33 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Scan files, folders or stdin (`-`) for secrets.
+    #[command(after_help = examples::SCAN)]
     Scan(ScanArgs),
     /// Copy stdin to stdout with every secret masked (a filter for logs and model responses).
+    #[command(after_help = examples::REDACT)]
     Redact(RedactArgs),
     /// Scan a git repository: staged changes, what a commit range adds, or all history.
+    #[command(after_help = examples::GIT)]
     Git(GitArgs),
     /// Record today's findings so that later scans report only new ones.
-    #[command(subcommand)]
+    #[command(subcommand, after_help = examples::BASELINE)]
     Baseline(BaselineCommand),
     /// Write an HTML page or a Markdown summary from JSON results (merging several scans).
+    #[command(after_help = examples::REPORT)]
     Report(ReportArgs),
-    /// List or check rules.
-    #[command(subcommand)]
+    /// List, explain or check rules.
+    #[command(subcommand, after_help = examples::RULES)]
     Rules(RulesCommand),
-}
-
-/// When to colour text output.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
-pub enum ColorChoice {
-    /// On a terminal, unless NO_COLOR is set.
-    #[default]
-    Auto,
-    /// Always.
-    Always,
-    /// Never.
-    Never,
-}
-
-/// Report formats.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
-pub enum FormatArg {
-    /// Readable text (the default).
-    #[default]
-    Text,
-    /// One JSON document.
-    Json,
-    /// One JSON object per line, streamed as found.
-    Jsonl,
-    /// SARIF 2.1.0 (GitHub code scanning).
-    Sarif,
-}
-
-/// How a scan report is organised.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum GroupArg {
-    /// One entry per secret, with every place it reached (the blast radius).
-    Secret,
+    /// Write a commented ferret.toml and print the pre-commit and CI snippets for this
+    /// repository.
+    #[command(after_help = examples::INIT)]
+    Init(super::init::InitArgs),
+    /// Print a shell completion script.
+    #[command(after_help = examples::COMPLETIONS)]
+    Completions(super::generate::CompletionsArgs),
+    /// Print a manual page (roff), or write them all into a folder.
+    #[command(after_help = examples::MAN)]
+    Man(super::generate::ManArgs),
 }
 
 /// `ferret report` formats.
@@ -100,45 +84,6 @@ pub struct ReportArgs {
     pub quiet: bool,
 }
 
-/// Whether large files are memory-mapped.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
-pub enum MmapArg {
-    /// Map files of 1 MiB and more.
-    #[default]
-    Auto,
-    /// Never map; read large files by ranges.
-    Never,
-}
-
-/// Options shared by commands that load rules.
-#[derive(Debug, Args, Clone, Default)]
-pub struct RuleArgs {
-    /// Add the rules of a TOML file or of every *.toml file in a folder (repeatable).
-    #[arg(long = "rules", value_name = "PATH")]
-    pub rules: Vec<PathBuf>,
-    /// Use only the rules given with --rules, not the built-in ones.
-    #[arg(long)]
-    pub no_builtin_rules: bool,
-}
-
-/// Configuration, baseline and the gate policy (shared by `scan` and `git`).
-#[derive(Debug, Args, Clone, Default)]
-pub struct GateArgs {
-    /// Read this configuration file instead of the scanned root's ferret.toml.
-    #[arg(long, value_name = "FILE")]
-    pub config: Option<PathBuf>,
-    /// Read no configuration file.
-    #[arg(long, conflicts_with = "config")]
-    pub no_config: bool,
-    /// Report only findings whose fingerprint is not in this baseline (`ferret baseline create`).
-    #[arg(long, value_name = "FILE")]
-    pub baseline: Option<PathBuf>,
-    /// Exit with 1 only for findings of this severity or higher; lower ones are still
-    /// reported (low, medium, high, critical; default low).
-    #[arg(long, value_name = "SEVERITY")]
-    pub fail_on: Option<Severity>,
-}
-
 /// `ferret scan`.
 #[derive(Debug, Args)]
 pub struct ScanArgs {
@@ -147,95 +92,28 @@ pub struct ScanArgs {
     /// Default: the current folder.
     #[arg(value_name = "PATH")]
     pub paths: Vec<String>,
-    /// Report format (default: the config's `format`, else text).
-    #[arg(short, long, value_enum)]
-    pub format: Option<FormatArg>,
-    /// Write the report to FILE (created with mode 0600) instead of stdout.
-    #[arg(short, long, value_name = "FILE")]
-    pub output: Option<PathBuf>,
-    /// Print secrets in clear (text, SARIF) and include them in JSON. Off by default.
-    #[arg(long)]
-    pub show_secrets: bool,
-    /// Group the report by secret: one entry per secret with every place it reached, counts
-    /// by kind of artifact, and the earliest and latest place seen.
-    #[arg(long, value_enum, value_name = "BY")]
-    pub group: Option<GroupArg>,
-    /// Worker threads (default: one per core).
-    #[arg(short = 'j', long, value_name = "N", default_value_t = 0)]
-    pub threads: usize,
-    /// Do not scan paths matching GLOB inside folders (repeatable). Matched against the path
-    /// relative to the folder and against the file name; named files are always scanned.
-    #[arg(long, value_name = "GLOB")]
-    pub exclude: Vec<String>,
-    /// Skip files larger than SIZE (bytes, or with K, M, G suffix). Default: no limit.
-    #[arg(long, value_name = "SIZE", value_parser = parse_size)]
-    pub max_file_size: Option<u64>,
-    /// Follow symbolic links inside folders.
-    #[arg(long)]
-    pub follow_symlinks: bool,
-    /// Memory-map large files (auto) or read them by ranges (never).
-    #[arg(long, value_enum, default_value_t)]
-    pub mmap: MmapArg,
-    /// Cut files larger than SIZE into chunks scanned in parallel.
-    #[arg(long, value_name = "SIZE", value_parser = parse_size, default_value = "8M")]
-    pub chunk_size: u64,
-    /// Open archives inside archives at most N deep.
-    #[arg(
-        long,
-        value_name = "N",
-        default_value_t = 12,
-        help_heading = "Archive budgets"
-    )]
-    pub max_depth: usize,
-    /// Stop expanding one input after SIZE of decompressed bytes.
-    #[arg(long, value_name = "SIZE", value_parser = parse_size, default_value = "64G", help_heading = "Archive budgets")]
-    pub max_total_bytes: u64,
-    /// Scan at most SIZE of one decompressed archive entry or stream.
-    #[arg(long, value_name = "SIZE", value_parser = parse_size, default_value = "8G", help_heading = "Archive budgets")]
-    pub max_entry_bytes: u64,
-    /// Stop decompressing past N decompressed bytes per compressed byte (zip bombs).
-    #[arg(
-        long,
-        value_name = "N",
-        default_value_t = 100,
-        help_heading = "Archive budgets"
-    )]
-    pub max_ratio: u64,
-    /// Stop after N archive entries per input.
-    #[arg(
-        long,
-        value_name = "N",
-        default_value_t = 1_000_000,
-        help_heading = "Archive budgets"
-    )]
-    pub max_entries: u64,
-    /// Reach this registry (HOST or HOST:PORT) over plain HTTP (repeatable). Loopback
-    /// registries (localhost, 127.0.0.1, [::1]) always are.
-    #[arg(
-        long,
-        value_name = "HOST",
-        help_heading = "Registries (oci://HOST/REPO:TAG)"
-    )]
-    pub insecure_registry: Vec<String>,
-    /// Which image of a multi-platform registry index to scan: OS/ARCH[/VARIANT], or `all`.
-    /// Images in files and folders are scanned for every platform.
-    #[arg(
-        long,
-        value_name = "PLATFORM",
-        default_value = "linux/amd64",
-        help_heading = "Registries (oci://HOST/REPO:TAG)"
-    )]
-    pub platform: String,
-    /// Colour text output.
-    #[arg(long, value_enum, default_value_t)]
-    pub color: ColorChoice,
-    /// Print no warnings and no summary on stderr.
-    #[arg(short, long)]
-    pub quiet: bool,
+    /// Report format, file, secrets shown, grouping, colour, quiet.
+    #[command(flatten)]
+    pub output: OutputArgs,
+    /// Threads, excludes, file size limit.
+    #[command(flatten)]
+    pub walk: WalkArgs,
+    /// Symbolic links, memory maps, chunks.
+    #[command(flatten)]
+    pub files: FileArgs,
+    /// Archive budgets.
+    #[command(flatten)]
+    pub budgets: BudgetArgs,
+    /// Registries.
+    #[command(flatten)]
+    pub registry: RegistryArgs,
     /// Rule selection.
     #[command(flatten)]
     pub rules: RuleArgs,
-    /// Configuration, baseline, gate.
+    /// Configuration file.
+    #[command(flatten)]
+    pub config: ConfigArgs,
+    /// Baseline and gate.
     #[command(flatten)]
     pub gate: GateArgs,
     /// Object stores, incremental state, sharding.
@@ -262,35 +140,19 @@ pub struct GitArgs {
     /// The repository (any folder inside it). Default: the current folder.
     #[arg(long, value_name = "DIR", default_value = ".")]
     pub repo: PathBuf,
-    /// Report format (default: the config's `format`, else text).
-    #[arg(short, long, value_enum)]
-    pub format: Option<FormatArg>,
-    /// Write the report to FILE (created with mode 0600) instead of stdout.
-    #[arg(short, long, value_name = "FILE")]
-    pub output: Option<PathBuf>,
-    /// Print secrets in clear (text, SARIF) and include them in JSON. Off by default.
-    #[arg(long)]
-    pub show_secrets: bool,
-    /// Worker threads (default: one per core).
-    #[arg(short = 'j', long, value_name = "N", default_value_t = 0)]
-    pub threads: usize,
-    /// Do not scan paths matching GLOB (repeatable); matched against the path in the
-    /// repository, its folders and its file name.
-    #[arg(long, value_name = "GLOB")]
-    pub exclude: Vec<String>,
-    /// Skip blobs larger than SIZE (bytes, or with K, M, G suffix). Default: no limit.
-    #[arg(long, value_name = "SIZE", value_parser = parse_size)]
-    pub max_file_size: Option<u64>,
-    /// Colour text output.
-    #[arg(long, value_enum, default_value_t)]
-    pub color: ColorChoice,
-    /// Print no warnings and no summary on stderr.
-    #[arg(short, long)]
-    pub quiet: bool,
+    /// Report format, file, secrets shown, grouping, colour, quiet.
+    #[command(flatten)]
+    pub output: OutputArgs,
+    /// Threads, excludes, blob size limit.
+    #[command(flatten)]
+    pub walk: WalkArgs,
     /// Rule selection.
     #[command(flatten)]
     pub rules: RuleArgs,
-    /// Configuration, baseline, gate.
+    /// Configuration file.
+    #[command(flatten)]
+    pub config: ConfigArgs,
+    /// Baseline and gate.
     #[command(flatten)]
     pub gate: GateArgs,
 }
@@ -299,6 +161,7 @@ pub struct GitArgs {
 #[derive(Debug, Subcommand)]
 pub enum BaselineCommand {
     /// Scan PATHs and write the fingerprints of every finding to a baseline file.
+    #[command(after_help = examples::BASELINE)]
     Create(BaselineCreateArgs),
 }
 
@@ -316,30 +179,24 @@ pub struct BaselineCreateArgs {
         default_value = "ferret.baseline.json"
     )]
     pub output: PathBuf,
-    /// Worker threads (default: one per core).
-    #[arg(short = 'j', long, value_name = "N", default_value_t = 0)]
-    pub threads: usize,
-    /// Do not scan paths matching GLOB inside folders (repeatable).
-    #[arg(long, value_name = "GLOB")]
-    pub exclude: Vec<String>,
-    /// Skip files larger than SIZE.
-    #[arg(long, value_name = "SIZE", value_parser = parse_size)]
-    pub max_file_size: Option<u64>,
-    /// Follow symbolic links inside folders.
-    #[arg(long)]
-    pub follow_symlinks: bool,
     /// Print no warnings and no summary on stderr.
     #[arg(short, long)]
     pub quiet: bool,
-    /// Read this configuration file instead of the scanned root's ferret.toml.
-    #[arg(long, value_name = "FILE")]
-    pub config: Option<PathBuf>,
-    /// Read no configuration file.
-    #[arg(long, conflicts_with = "config")]
-    pub no_config: bool,
+    /// Threads, excludes, file size limit.
+    #[command(flatten)]
+    pub walk: WalkArgs,
+    /// Symbolic links, memory maps, chunks.
+    #[command(flatten)]
+    pub files: FileArgs,
+    /// Archive budgets.
+    #[command(flatten)]
+    pub budgets: BudgetArgs,
     /// Rule selection.
     #[command(flatten)]
     pub rules: RuleArgs,
+    /// Configuration file.
+    #[command(flatten)]
+    pub config: ConfigArgs,
 }
 
 /// `ferret redact`.
@@ -380,6 +237,7 @@ pub enum RedactReportFormat {
 #[derive(Debug, Subcommand)]
 pub enum RulesCommand {
     /// List the rules.
+    #[command(after_help = examples::RULES)]
     List {
         /// Print JSON instead of a table.
         #[arg(long)]
@@ -388,7 +246,18 @@ pub enum RulesCommand {
         #[command(flatten)]
         rules: RuleArgs,
     },
+    /// Print one rule: what it finds, its examples, remediation and references.
+    #[command(after_help = examples::RULES)]
+    Show {
+        /// The rule's id (`ferret rules list` shows them).
+        #[arg(value_name = "ID")]
+        id: String,
+        /// Rule selection.
+        #[command(flatten)]
+        rules: RuleArgs,
+    },
     /// Compile rules and run their examples and counterexamples.
+    #[command(after_help = examples::RULES)]
     Check {
         /// A rule file or folder to check (default: the built-in rules).
         #[arg(value_name = "PATH")]
@@ -396,22 +265,69 @@ pub enum RulesCommand {
     },
 }
 
-/// Parses `123`, `64K`, `10M`, `2G` (powers of 1024; a trailing `B` or `iB` is accepted).
-pub fn parse_size(s: &str) -> Result<u64, String> {
-    ferret::config::parse_size(s)
-}
+/// The examples each `--help` ends with: real commands, as the README runs them.
+mod examples {
+    pub const FERRET: &str = "\
+Examples:
+  ferret scan .                                  # the current folder, report on stdout
+  ferret git --staged                            # what the next commit adds (pre-commit)
+  kubectl logs -f pod | ferret redact            # a log stream with every secret masked
+  ferret init                                    # a ferret.toml and CI snippets for this repository
 
-#[cfg(test)]
-mod tests {
-    use super::parse_size;
+Exit codes: 0 nothing found, 1 findings at or above --fail-on, 2 errors.
+`ferret man VERB` prints a verb's manual page.";
 
-    #[test]
-    fn sizes() {
-        assert_eq!(parse_size("4096"), Ok(4096));
-        assert_eq!(parse_size("64K"), Ok(65536));
-        assert_eq!(parse_size("10M"), Ok(10 << 20));
-        assert_eq!(parse_size("2GiB"), Ok(2 << 30));
-        assert!(parse_size("ten").is_err());
-        assert!(parse_size("99999999999T").is_err());
-    }
+    pub const SCAN: &str = "\
+Examples:
+  ferret scan .                                  # the current folder
+  ferret scan . -f sarif -o ferret.sarif         # SARIF for GitHub code scanning
+  ferret scan dist/app.tar model.ckpt notebooks/ # an image tarball, a checkpoint, notebooks
+  kubectl logs pod | ferret scan - -f jsonl      # stdin, each finding as a JSON line
+  ferret scan s3://artifacts/nightly/ --state sweep.redb   # only what changed since last time";
+
+    pub const GIT: &str = "\
+Examples:
+  ferret git --staged                            # what the next commit adds (pre-commit)
+  ferret git --since origin/main -f sarif -o ferret.sarif  # what a branch adds, for CI
+  ferret git --all --group secret                # every blob in history, one entry per secret";
+
+    pub const REDACT: &str = "\
+Examples:
+  kubectl logs -f pod | ferret redact | vector   # secrets masked as ghp_****
+  ferret redact --report found.json < response.txt > clean.txt
+  ferret redact --report found.jsonl --report-format jsonl < app.log > clean.log";
+
+    pub const BASELINE: &str = "\
+Examples:
+  ferret baseline create -o ferret.baseline.json .   # record today's findings
+  ferret scan . --baseline ferret.baseline.json      # then report only new ones
+  ferret git --since origin/main --baseline ferret.baseline.json";
+
+    pub const REPORT: &str = "\
+Examples:
+  ferret scan /mnt/bundle -f json -o scan.json && ferret report scan.json -o report.html
+  ferret report scan.json -f markdown >> \"$GITHUB_STEP_SUMMARY\"
+  ferret report host-*.json -o sweep.html        # merge the results of many machines";
+
+    pub const RULES: &str = "\
+Examples:
+  ferret rules list                              # every rule: id, severity, name
+  ferret rules show github.pat.classic           # one rule, its examples and remediation
+  ferret rules check ci/ferret-rules/acme.toml   # compile your rules and run their examples";
+
+    pub const INIT: &str = "\
+Examples:
+  ferret init                                    # in the repository's top folder
+  ferret init --dir ../service                   # for another repository";
+
+    pub const COMPLETIONS: &str = "\
+Examples:
+  source <(ferret completions bash)              # in ~/.bashrc
+  ferret completions zsh > \"${fpath[1]}/_ferret\"
+  ferret completions fish > ~/.config/fish/completions/ferret.fish";
+
+    pub const MAN: &str = "\
+Examples:
+  ferret man scan | man -l -                     # read the page of `ferret scan`
+  ferret man --dir /usr/local/share/man/man1     # install every page";
 }

@@ -13,9 +13,11 @@ use ferret::summary::Summary;
 use ferret::{Finding, Severity};
 
 use super::ExitStatus;
-use super::args::{BaselineCommand, BaselineCreateArgs, GateArgs};
-use super::gate::{self, Common, Messages};
+use super::args::{BaselineCommand, BaselineCreateArgs};
+use super::flags::{ColorChoice, OutputArgs};
+use super::messages::Messages;
 use super::output;
+use super::setup::{self, Flags};
 
 /// Keeps every finding.
 #[derive(Default)]
@@ -42,34 +44,30 @@ fn create(args: BaselineCreateArgs) -> anyhow::Result<ExitStatus> {
     let paths = if args.paths.is_empty() {
         vec![".".to_string()]
     } else {
-        args.paths.clone()
+        args.paths
     };
-    let common = Common {
-        threads: args.threads,
-        exclude: args.exclude.clone(),
-        max_file_size: args.max_file_size,
-        follow_symlinks: args.follow_symlinks,
-        chunk_size: ferret::blob::chunk::DEFAULT_CHUNK_SIZE,
-        quiet: args.quiet,
-        rules: args.rules.clone(),
-        gate: GateArgs {
-            config: args.config.clone(),
-            no_config: args.no_config,
-            ..GateArgs::default()
+    let quiet = args.quiet;
+    let flags = Flags {
+        output: OutputArgs {
+            quiet,
+            ..OutputArgs::default()
         },
-        ..Common::default()
+        walk: args.walk,
+        files: args.files,
+        budgets: args.budgets,
+        rules: args.rules,
+        config: args.config,
+        ..Flags::default()
     };
-    let setup = gate::setup(&common, &super::scan::config_root(&paths), false)?;
+    let setup = setup::scanner(&flags, &super::scan::config_root(&paths), false)?;
     let inputs: Vec<Input> = paths.iter().map(|p| Input::parse(p)).collect();
     let mut found = Collect::default();
-    let mut messages = Messages {
-        inner: &mut found,
-        quiet: args.quiet,
-        color: output::stderr_color(super::args::ColorChoice::Auto),
-        findings: 0,
-        fail_on: Severity::Low,
-        failing: 0,
-    };
+    let mut messages = Messages::new(
+        &mut found,
+        quiet,
+        output::stderr_color(ColorChoice::Auto),
+        Severity::Low,
+    );
     let summary = setup.scanner.run(&inputs, &mut messages)?;
     let baseline = Baseline::from_findings(&found.0);
     if let Some(dir) = args.output.parent().filter(|d| !d.as_os_str().is_empty()) {
@@ -78,7 +76,7 @@ fn create(args: BaselineCreateArgs) -> anyhow::Result<ExitStatus> {
     }
     std::fs::write(&args.output, baseline.to_json())
         .with_context(|| format!("cannot write baseline {}", args.output.display()))?;
-    if !args.quiet {
+    if !quiet {
         eprintln!(
             "ferret: baseline {}: {} secrets from {} findings in {} files; {} errors, {} skipped",
             args.output.display(),

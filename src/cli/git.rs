@@ -11,26 +11,8 @@ use ferret::source::git::{Repo, Scope};
 
 use super::ExitStatus;
 use super::args::GitArgs;
-use super::gate::{self, Common};
-
-impl From<&GitArgs> for Common {
-    fn from(a: &GitArgs) -> Common {
-        Common {
-            format: a.format,
-            output: a.output.clone(),
-            show_secrets: a.show_secrets,
-            threads: a.threads,
-            exclude: a.exclude.clone(),
-            max_file_size: a.max_file_size,
-            chunk_size: ferret::blob::chunk::DEFAULT_CHUNK_SIZE,
-            color: a.color,
-            quiet: a.quiet,
-            rules: a.rules.clone(),
-            gate: a.gate.clone(),
-            ..Common::default()
-        }
-    }
-}
+use super::drive;
+use super::setup::{self, Flags};
 
 fn scope(args: &GitArgs) -> anyhow::Result<Scope> {
     Ok(if args.staged {
@@ -57,10 +39,17 @@ pub fn run(args: GitArgs) -> anyhow::Result<ExitStatus> {
         .workdir()
         .map(Path::to_path_buf)
         .unwrap_or_else(|| args.repo.clone());
-    let common = Common::from(&args);
-    let setup = gate::setup(&common, &root, true)?;
+    let flags = Flags {
+        output: args.output,
+        walk: args.walk,
+        rules: args.rules,
+        config: args.config,
+        gate: args.gate,
+        ..Flags::default()
+    };
+    let setup = setup::scanner(&flags, &root, true)?;
     let inputs = [Input::Git { repo, scope }];
-    gate::execute(&common, setup, Some(root), |scanner, reporter| {
+    drive::execute(&flags, setup, Some(root), None, |scanner, reporter| {
         scanner.run(&inputs, reporter)
     })
 }

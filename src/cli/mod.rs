@@ -10,13 +10,19 @@
 
 mod args;
 mod baseline;
-mod gate;
+mod drive;
+mod flags;
+mod generate;
 mod git;
+mod init;
+mod messages;
 mod output;
+mod progress;
 mod redact;
 mod report;
 mod rules;
 mod scan;
+mod setup;
 mod sweep;
 
 use std::process::ExitCode;
@@ -68,14 +74,33 @@ pub fn main() -> ExitCode {
         args::Command::Baseline(c) => baseline::run(c),
         args::Command::Report(a) => report::run(a),
         args::Command::Rules(c) => rules::run(c),
+        args::Command::Init(a) => init::run(a),
+        args::Command::Completions(a) => generate::completions(a),
+        args::Command::Man(a) => generate::man(a),
     };
     match result {
         Ok(status) => status.into(),
+        // The reader went away (`ferret rules list | head`): what it wanted was written.
+        Err(e) if broken_pipe(&e) => ExitStatus::Clean.into(),
         Err(e) => {
             eprintln!("ferret: error: {e:#}");
             ExitStatus::Error.into()
         }
     }
+}
+
+/// Whether an error comes from writing to a pipe whose reader went away.
+fn broken_pipe(e: &anyhow::Error) -> bool {
+    e.chain().any(|c| {
+        c.downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+            || c.downcast_ref::<serde_json::Error>()
+                .is_some_and(|j| j.io_error_kind() == Some(std::io::ErrorKind::BrokenPipe))
+            || matches!(
+                c.downcast_ref::<ferret::Error>(),
+                Some(ferret::Error::Report(io)) if io.kind() == std::io::ErrorKind::BrokenPipe
+            )
+    })
 }
 
 /// A panic's message can hold whatever the code was looking at, which in a scanner is a secret:

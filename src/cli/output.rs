@@ -11,7 +11,7 @@ use std::path::Path;
 
 use anyhow::Context as _;
 
-use super::args::ColorChoice;
+use super::flags::ColorChoice;
 
 /// Opens the report destination.
 pub fn open(path: Option<&Path>) -> anyhow::Result<Box<dyn Write + Send>> {

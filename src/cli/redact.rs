@@ -10,7 +10,6 @@ use std::os::fd::AsFd as _;
 use std::time::Instant;
 
 use anyhow::Context as _;
-use ferret::Matcher;
 use ferret::blob::Origin;
 use ferret::redact::{self, Options};
 use ferret::report::{self, Format, ReportOptions};
@@ -19,11 +18,11 @@ use ferret::summary::Summary;
 use super::ExitStatus;
 use super::args::{RedactArgs, RedactReportFormat};
 use super::output;
+use super::setup;
 
 pub fn run(args: RedactArgs) -> anyhow::Result<ExitStatus> {
-    let rules = super::rules::load(&args.rules)?;
-    let matcher = Matcher::new(&rules).context("building the matcher")?;
-    matcher.compile_now(|r| !r.source.starts_with("builtin:"))?;
+    let rules = setup::rules(&args.rules)?;
+    let matcher = setup::matcher(&rules)?;
     let mut reporter = match &args.report {
         Some(path) => {
             let out = output::open(Some(path))?;

@@ -1,4 +1,4 @@
-//! `ferret rules list` and `ferret rules check`.
+//! `ferret rules list`, `ferret rules show ID` and `ferret rules check`.
 
 use std::io::Write;
 
@@ -7,25 +7,13 @@ use ferret::RuleSet;
 use ferret::lint;
 
 use super::ExitStatus;
-use super::args::{RuleArgs, RulesCommand};
-
-/// Loads the built-in rules (unless disabled) plus the user's.
-pub fn load(args: &RuleArgs) -> anyhow::Result<RuleSet> {
-    let mut set = if args.no_builtin_rules {
-        RuleSet::new()
-    } else {
-        RuleSet::builtin().context("built-in rules")?
-    };
-    for p in &args.rules {
-        set.load_path(p)?;
-    }
-    Ok(set)
-}
+use super::args::RulesCommand;
+use super::setup;
 
 pub fn run(cmd: RulesCommand) -> anyhow::Result<ExitStatus> {
     match cmd {
         RulesCommand::List { json, rules } => {
-            let set = load(&rules)?;
+            let set = setup::rules(&rules)?;
             let mut out = std::io::stdout().lock();
             if json {
                 let list: Vec<_> = set
@@ -53,6 +41,16 @@ pub fn run(cmd: RulesCommand) -> anyhow::Result<ExitStatus> {
                 }
                 writeln!(out, "{} rules", set.len())?;
             }
+            Ok(ExitStatus::Clean)
+        }
+        RulesCommand::Show { id, rules } => {
+            let set = setup::rules(&rules)?;
+            let Some(rule) = set.get(&id) else {
+                anyhow::bail!("{}", unknown_rule(&set, &id));
+            };
+            let mut out = std::io::stdout().lock();
+            out.write_all(show(rule).as_bytes())?;
+            out.flush()?;
             Ok(ExitStatus::Clean)
         }
         RulesCommand::Check { path } => {
@@ -91,5 +89,64 @@ pub fn run(cmd: RulesCommand) -> anyhow::Result<ExitStatus> {
                 ExitStatus::Clean
             })
         }
+    }
+}
+
+/// A rule as `ferret rules show` prints it: what it finds, how, what to do about it, and its
+/// examples (synthetic secrets that `cargo test` checks).
+pub fn show(rule: &ferret::Rule) -> String {
+    let spec = &rule.spec;
+    let mut s = format!("{}: {}\n", rule.id(), rule.name());
+    let mut field = |name: &str, value: String| {
+        if !value.is_empty() {
+            s.push_str(&format!("  {name:<12} {value}\n"));
+        }
+    };
+    field("severity", rule.severity().as_str().to_string());
+    field("keywords", spec.keywords.join(", "));
+    field("regex", spec.regex.clone());
+    field(
+        "entropy",
+        spec.entropy
+            .map(|e| format!("at least {e} bits per byte"))
+            .unwrap_or_default(),
+    );
+    field("validator", spec.validator.clone().unwrap_or_default());
+    field("source", rule.source.clone());
+    let mut list = |name: &str, items: &[String]| {
+        if !items.is_empty() {
+            s.push_str(&format!("{name}:\n"));
+            for i in items {
+                s.push_str(&format!("  {i}\n"));
+            }
+        }
+    };
+    list("remediation", std::slice::from_ref(&spec.remediation));
+    list("references", &spec.references);
+    list("examples", &spec.examples);
+    list("counterexamples", &spec.counterexamples);
+    s
+}
+
+/// The error for an id that is not a rule: the ids that look like it, and where to find them.
+fn unknown_rule(set: &RuleSet, id: &str) -> String {
+    let needle = id.to_ascii_lowercase();
+    let first = needle.split(['.', '-', '_']).next().unwrap_or_default();
+    let close: Vec<&str> = set
+        .iter()
+        .map(|r| r.id())
+        .filter(|r| {
+            let r = r.to_ascii_lowercase();
+            r.contains(&needle) || (!first.is_empty() && r.starts_with(first))
+        })
+        .take(8)
+        .collect();
+    if close.is_empty() {
+        format!("no rule {id:?}: `ferret rules list` shows every rule's id")
+    } else {
+        format!(
+            "no rule {id:?}; did you mean {}? (`ferret rules list` shows every rule's id)",
+            close.join(", ")
+        )
     }
 }

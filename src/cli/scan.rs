@@ -2,49 +2,12 @@
 
 use std::path::{Path, PathBuf};
 
-use ferret::expand::Budget;
 use ferret::source::Input;
-use ferret::source::registry::RegistryOptions;
 
 use super::ExitStatus;
 use super::args::ScanArgs;
-use super::gate::{self, Common};
-
-impl From<&ScanArgs> for Common {
-    fn from(a: &ScanArgs) -> Common {
-        Common {
-            format: a.format,
-            output: a.output.clone(),
-            show_secrets: a.show_secrets,
-            threads: a.threads,
-            exclude: a.exclude.clone(),
-            max_file_size: a.max_file_size,
-            follow_symlinks: a.follow_symlinks,
-            mmap: a.mmap,
-            chunk_size: a.chunk_size,
-            budget: Budget {
-                max_depth: a.max_depth,
-                max_total_bytes: a.max_total_bytes,
-                max_entry_bytes: a.max_entry_bytes,
-                max_ratio: a.max_ratio.max(1),
-                max_entries: a.max_entries,
-                ..Budget::default()
-            },
-            color: a.color,
-            quiet: a.quiet,
-            rules: a.rules.clone(),
-            gate: a.gate.clone(),
-            live: a.paths == ["-"],
-            group: a.group,
-            sweep: Some(a.sweep.clone()),
-            registry: RegistryOptions {
-                insecure: a.insecure_registry.clone(),
-                platform: a.platform.clone(),
-                ..RegistryOptions::default()
-            },
-        }
-    }
-}
+use super::drive;
+use super::setup::{self, Flags};
 
 /// The folder whose `ferret.toml` applies: the folder scanned when exactly one is named, else
 /// the current folder.
@@ -59,12 +22,31 @@ pub fn run(args: ScanArgs) -> anyhow::Result<ExitStatus> {
     let paths = if args.paths.is_empty() {
         vec![".".to_string()]
     } else {
-        args.paths.clone()
+        args.paths
     };
-    let common = Common::from(&args);
-    let setup = gate::setup(&common, &config_root(&paths), true)?;
+    let flags = Flags {
+        output: args.output,
+        walk: args.walk,
+        files: args.files,
+        budgets: args.budgets,
+        registry: args.registry,
+        rules: args.rules,
+        config: args.config,
+        gate: args.gate,
+        sweep: Some(args.sweep),
+        live: paths == ["-"],
+    };
+    let setup = setup::scanner(&flags, &config_root(&paths), true)?;
     let inputs: Vec<Input> = paths.iter().map(|p| Input::parse(p)).collect();
-    gate::execute(&common, setup, None, |scanner, reporter| {
+    // The progress line counts ahead when every input is on disk.
+    let count = inputs
+        .iter()
+        .map(|i| match i {
+            Input::Path(p) => Some(p.clone()),
+            _ => None,
+        })
+        .collect::<Option<Vec<_>>>();
+    drive::execute(&flags, setup, None, count, |scanner, reporter| {
         scanner.run(&inputs, reporter)
     })
 }

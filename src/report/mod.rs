@@ -11,6 +11,7 @@
 //! finding: the blast radius of [`crate::finding::radius`]. `ferret report` reads JSON results
 //! back ([`results`]) and writes them as one HTML page ([`html`]) or Markdown ([`markdown`]).
 
+pub mod gitlab;
 pub mod html;
 pub mod json;
 pub mod markdown;
@@ -53,6 +54,8 @@ pub enum Format {
     Jsonl,
     /// SARIF 2.1.0.
     Sarif,
+    /// GitLab's secret-detection report.
+    Gitlab,
 }
 
 impl std::str::FromStr for Format {
@@ -64,8 +67,9 @@ impl std::str::FromStr for Format {
             "json" => Ok(Format::Json),
             "jsonl" => Ok(Format::Jsonl),
             "sarif" => Ok(Format::Sarif),
+            "gitlab" => Ok(Format::Gitlab),
             _ => Err(format!(
-                "unknown format {s:?} (expected text, json, jsonl or sarif)"
+                "unknown format {s:?} (expected text, json, jsonl, sarif or gitlab)"
             )),
         }
     }
@@ -137,6 +141,7 @@ pub fn reporter(
         Format::Json => Box::new(json::JsonReporter::new(opts, out)),
         Format::Jsonl => Box::new(json::JsonlReporter::new(opts, out)),
         Format::Sarif => Box::new(sarif::SarifReporter::new(opts, out)),
+        Format::Gitlab => Box::new(gitlab::GitlabReporter::new(opts, out)),
     }
 }
 

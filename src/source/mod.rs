@@ -1,6 +1,6 @@
 //! Sources: turn what the user named into items to open.
 //!
-//! Paths are walked ([`walk`]); `-` means standard input, scanned as a stream; `oci://…` names
+//! Paths are walked ([`walk`]); `-` means standard input, scanned as a stream ([`stdin`]); `oci://…` names
 //! an image in a registry ([`registry`]); `s3://…`, `gs://…` and `az://…` are listed in object
 //! storage ([`object`]). Git repositories are read by [`git`] (staged changes, commit ranges,
 //! all history). [`shard`] splits a sweep deterministically across workers. Every source feeds
@@ -10,6 +10,7 @@ pub mod git;
 pub mod object;
 pub mod registry;
 pub mod shard;
+pub mod stdin;
 pub mod walk;
 
 use std::path::PathBuf;

@@ -1,0 +1,317 @@
+//! The flag groups, each declared once and flattened into the verbs that take it.
+//!
+//! A verb is the groups it flattens (Nosey Parker's `OutputArgs` idea): `scan` takes all of
+//! them; `git` takes output, walk, rules, config and gate (it reads blobs from the object
+//! database, so the file flags, budgets, registries and sweeps do not apply); `baseline create`
+//! takes walk, files, budgets, rules and config, so that a baseline sees what a scan sees;
+//! `redact` and `rules list` take the rules. Each group's `--help` heading says what it is
+//! about, and each group turns itself into the library's options here, so the conversion is
+//! written once too. A group a verb does not take is its [`Default`], which equals what clap
+//! gives when no flag is passed (a unit test checks it).
+
+use std::path::PathBuf;
+
+use clap::{Args, ValueEnum};
+use ferret::Severity;
+use ferret::blob::chunk::DEFAULT_CHUNK_SIZE;
+use ferret::blob::load::{LoadOptions, MmapChoice};
+use ferret::expand::Budget;
+use ferret::source::registry::RegistryOptions;
+
+/// When to colour text output.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
+pub enum ColorChoice {
+    /// On a terminal, unless NO_COLOR is set.
+    #[default]
+    Auto,
+    /// Always.
+    Always,
+    /// Never.
+    Never,
+}
+
+/// Report formats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
+pub enum FormatArg {
+    /// Readable text (the default).
+    #[default]
+    Text,
+    /// One JSON document.
+    Json,
+    /// One JSON object per line, streamed as found.
+    Jsonl,
+    /// SARIF 2.1.0 (GitHub code scanning).
+    Sarif,
+    /// GitLab's secret-detection report (gl-secret-detection-report.json).
+    Gitlab,
+}
+
+/// How a scan report is organised.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum GroupArg {
+    /// One entry per secret, with every place it reached (the blast radius).
+    Secret,
+}
+
+/// Whether large files are memory-mapped.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
+pub enum MmapArg {
+    /// Map files of 1 MiB and more.
+    #[default]
+    Auto,
+    /// Never map; read large files by ranges.
+    Never,
+}
+
+/// Where the report goes and what it shows (`scan`, `git`).
+#[derive(Debug, Args, Clone, Default)]
+#[command(next_help_heading = "Output")]
+pub struct OutputArgs {
+    /// Report format (default: the config's `format`, else text).
+    #[arg(short, long, value_enum)]
+    pub format: Option<FormatArg>,
+    /// Write the report to FILE (created with mode 0600) instead of stdout.
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Print secrets in clear (text, SARIF) and include them in JSON. Off by default.
+    #[arg(long)]
+    pub show_secrets: bool,
+    /// Group the report by secret: one entry per secret with every place it reached, counts
+    /// by kind of artifact, and the earliest and latest place seen.
+    #[arg(long, value_enum, value_name = "BY")]
+    pub group: Option<GroupArg>,
+    /// Colour text output.
+    #[arg(long, value_enum, default_value_t)]
+    pub color: ColorChoice,
+    /// Print no warnings and no summary on stderr.
+    #[arg(short, long)]
+    pub quiet: bool,
+    /// Show a progress line on stderr even when it is not a terminal or with --quiet
+    /// (default: on a terminal, unless --quiet).
+    #[arg(long, overrides_with = "no_progress")]
+    pub progress: bool,
+    /// Never show the progress line.
+    #[arg(long, overrides_with = "progress")]
+    pub no_progress: bool,
+}
+
+/// What is scanned, and by how many threads (`scan`, `git`, `baseline create`).
+#[derive(Debug, Args, Clone, Default)]
+#[command(next_help_heading = "Walk")]
+pub struct WalkArgs {
+    /// Worker threads (default: one per core).
+    #[arg(short = 'j', long, value_name = "N", default_value_t = 0)]
+    pub threads: usize,
+    /// Do not scan paths matching GLOB (repeatable). Matched against the path relative to the
+    /// folder named (for `git`: the path in the repository), its folders and its file name;
+    /// files named on the command line are always scanned.
+    #[arg(long, value_name = "GLOB")]
+    pub exclude: Vec<String>,
+    /// Skip files larger than SIZE (bytes, or with K, M, G suffix). Default: no limit.
+    #[arg(long, value_name = "SIZE", value_parser = parse_size)]
+    pub max_file_size: Option<u64>,
+}
+
+/// How files on disk are read (`scan`, `baseline create`).
+#[derive(Debug, Args, Clone)]
+#[command(next_help_heading = "Walk")]
+pub struct FileArgs {
+    /// Follow symbolic links inside folders.
+    #[arg(long)]
+    pub follow_symlinks: bool,
+    /// Memory-map large files (auto) or read them by ranges (never).
+    #[arg(long, value_enum, default_value_t)]
+    pub mmap: MmapArg,
+    /// Cut files larger than SIZE into chunks scanned in parallel.
+    #[arg(long, value_name = "SIZE", value_parser = parse_size, default_value = "8M")]
+    pub chunk_size: u64,
+}
+
+impl Default for FileArgs {
+    fn default() -> FileArgs {
+        FileArgs {
+            follow_symlinks: false,
+            mmap: MmapArg::Auto,
+            chunk_size: DEFAULT_CHUNK_SIZE,
+        }
+    }
+}
+
+impl FileArgs {
+    /// How the scan opens files.
+    pub fn load(&self) -> LoadOptions {
+        LoadOptions {
+            mmap: match self.mmap {
+                MmapArg::Auto => MmapChoice::Auto,
+                MmapArg::Never => MmapChoice::Never,
+            },
+            ..LoadOptions::default()
+        }
+    }
+}
+
+/// How far archives and compressed streams are opened (`scan`, `baseline create`).
+#[derive(Debug, Args, Clone)]
+#[command(next_help_heading = "Archive budgets")]
+pub struct BudgetArgs {
+    /// Open archives inside archives at most N deep.
+    #[arg(long, value_name = "N", default_value_t = 12)]
+    pub max_depth: usize,
+    /// Stop expanding one input after SIZE of decompressed bytes.
+    #[arg(long, value_name = "SIZE", value_parser = parse_size, default_value = "64G")]
+    pub max_total_bytes: u64,
+    /// Scan at most SIZE of one decompressed archive entry or stream.
+    #[arg(long, value_name = "SIZE", value_parser = parse_size, default_value = "8G")]
+    pub max_entry_bytes: u64,
+    /// Stop decompressing past N decompressed bytes per compressed byte (zip bombs).
+    #[arg(long, value_name = "N", default_value_t = 100)]
+    pub max_ratio: u64,
+    /// Stop after N archive entries per input.
+    #[arg(long, value_name = "N", default_value_t = 1_000_000)]
+    pub max_entries: u64,
+}
+
+impl Default for BudgetArgs {
+    fn default() -> BudgetArgs {
+        let b = Budget::default();
+        BudgetArgs {
+            max_depth: b.max_depth,
+            max_total_bytes: b.max_total_bytes,
+            max_entry_bytes: b.max_entry_bytes,
+            max_ratio: b.max_ratio,
+            max_entries: b.max_entries,
+        }
+    }
+}
+
+impl BudgetArgs {
+    /// The budget of one top-level input.
+    pub fn budget(&self) -> Budget {
+        Budget {
+            max_depth: self.max_depth,
+            max_total_bytes: self.max_total_bytes,
+            max_entry_bytes: self.max_entry_bytes,
+            max_ratio: self.max_ratio.max(1),
+            max_entries: self.max_entries,
+            ..Budget::default()
+        }
+    }
+}
+
+/// How `oci://` images are pulled (`scan`).
+#[derive(Debug, Args, Clone)]
+#[command(next_help_heading = "Registries (oci://HOST/REPO:TAG)")]
+pub struct RegistryArgs {
+    /// Reach this registry (HOST or HOST:PORT) over plain HTTP (repeatable). Loopback
+    /// registries (localhost, 127.0.0.1, [::1]) always are.
+    #[arg(long, value_name = "HOST")]
+    pub insecure_registry: Vec<String>,
+    /// Which image of a multi-platform registry index to scan: OS/ARCH[/VARIANT], or `all`.
+    /// Images in files and folders are scanned for every platform.
+    #[arg(long, value_name = "PLATFORM", default_value = "linux/amd64")]
+    pub platform: String,
+}
+
+impl Default for RegistryArgs {
+    fn default() -> RegistryArgs {
+        RegistryArgs {
+            insecure_registry: Vec::new(),
+            platform: RegistryOptions::default().platform,
+        }
+    }
+}
+
+impl RegistryArgs {
+    /// The registry client's options.
+    pub fn options(&self) -> RegistryOptions {
+        RegistryOptions {
+            insecure: self.insecure_registry.clone(),
+            platform: self.platform.clone(),
+            ..RegistryOptions::default()
+        }
+    }
+}
+
+/// Which rules are loaded (every verb that scans, and `rules list`).
+#[derive(Debug, Args, Clone, Default)]
+#[command(next_help_heading = "Rules")]
+pub struct RuleArgs {
+    /// Add the rules of a TOML file or of every *.toml file in a folder (repeatable).
+    #[arg(long = "rules", value_name = "PATH")]
+    pub rules: Vec<PathBuf>,
+    /// Use only the rules given with --rules, not the built-in ones.
+    #[arg(long)]
+    pub no_builtin_rules: bool,
+}
+
+/// Which `ferret.toml` applies (`scan`, `git`, `baseline create`).
+#[derive(Debug, Args, Clone, Default)]
+#[command(next_help_heading = "Configuration and gate")]
+pub struct ConfigArgs {
+    /// Read this configuration file instead of the scanned root's ferret.toml.
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Read no configuration file.
+    #[arg(long, conflicts_with = "config")]
+    pub no_config: bool,
+}
+
+/// What is reported and what fails the run (`scan`, `git`).
+#[derive(Debug, Args, Clone, Default)]
+#[command(next_help_heading = "Configuration and gate")]
+pub struct GateArgs {
+    /// Report only findings whose fingerprint is not in this baseline (`ferret baseline create`).
+    #[arg(long, value_name = "FILE")]
+    pub baseline: Option<PathBuf>,
+    /// Exit with 1 only for findings of this severity or higher; lower ones are still
+    /// reported (low, medium, high, critical; default low).
+    #[arg(long, value_name = "SEVERITY")]
+    pub fail_on: Option<Severity>,
+}
+
+/// Parses `123`, `64K`, `10M`, `2G` (powers of 1024; a trailing `B` or `iB` is accepted).
+pub fn parse_size(s: &str) -> Result<u64, String> {
+    ferret::config::parse_size(s)
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser;
+
+    use super::*;
+    use crate::cli::args::{Cli, Command};
+
+    #[test]
+    fn sizes() {
+        assert_eq!(parse_size("4096"), Ok(4096));
+        assert_eq!(parse_size("64K"), Ok(65536));
+        assert_eq!(parse_size("10M"), Ok(10 << 20));
+        assert_eq!(parse_size("2GiB"), Ok(2 << 30));
+        assert!(parse_size("ten").is_err());
+        assert!(parse_size("99999999999T").is_err());
+    }
+
+    /// A verb that lacks a group gets its `Default`: it must be what clap gives without flags.
+    #[test]
+    fn defaults_equal_what_clap_gives_without_flags() {
+        let Ok(cli) = Cli::try_parse_from(["ferret", "scan"]) else {
+            panic!("`ferret scan` parses");
+        };
+        let Command::Scan(a) = cli.command else {
+            panic!("scan");
+        };
+        assert_eq!(
+            format!("{:?}", a.files),
+            format!("{:?}", FileArgs::default())
+        );
+        assert_eq!(
+            format!("{:?}", a.budgets),
+            format!("{:?}", BudgetArgs::default())
+        );
+        assert_eq!(
+            format!("{:?}", a.registry),
+            format!("{:?}", RegistryArgs::default())
+        );
+        assert_eq!(a.budgets.budget(), Budget::default());
+    }
+}
