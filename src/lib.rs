@@ -57,6 +57,7 @@ pub mod rules;
 pub mod scan;
 pub mod source;
 pub mod state;
+pub mod verify;
 pub mod view;
 
 pub use blob::{Blob, Data, Origin, Segment};

@@ -310,6 +310,8 @@ impl State {
                     },
                 )
             }),
+            verification: None,
+            paired: Vec::new(),
         })
     }
 

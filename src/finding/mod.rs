@@ -19,6 +19,7 @@ pub mod location;
 pub mod radius;
 pub mod redact;
 pub mod seen;
+pub mod verification;
 
 use std::sync::Arc;
 
@@ -70,6 +71,12 @@ pub struct Finding {
     /// cell), where the secret sits in the file's own bytes, start and end: SARIF regions point
     /// there so that code scanning annotates the right line. `None` when not known.
     pub file_region: Option<(LineColumn, LineColumn)>,
+    /// What `--verify` learned about the secret; `None` when it was not verified.
+    pub verification: Option<verification::Verification>,
+    /// Values found near the secret that its rule's verifier needs (`[rule.verify] pair`), by
+    /// name. They are secret material: kept for verification, written only with
+    /// `--show-secrets`.
+    pub paired: Vec<(String, String)>,
 }
 
 impl Finding {
@@ -181,6 +188,8 @@ pub fn confirm(
         decoded: Vec::new(),
         encoded_extent: None,
         file_region: None,
+        verification: None,
+        paired: rule.paired_values(hay, candidate.secret.clone()),
     })
 }
 

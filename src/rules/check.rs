@@ -57,6 +57,16 @@ pub fn check_spec(spec: &RuleSpec) -> Result<()> {
             validator::NAMES.join(", ")
         ));
     }
+    if let Some(v) = &spec.verify {
+        if let Err(message) = v.check() {
+            return fail(message);
+        }
+        for p in &v.pair {
+            if let Err(e) = crate::matcher::regex::compile_plain(&p.regex) {
+                return fail(format!("verify.pair {}: regex does not compile: {e}", p.name));
+            }
+        }
+    }
     Ok(())
 }
 
