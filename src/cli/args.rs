@@ -3,7 +3,6 @@
 use std::path::PathBuf;
 
 use clap::{ArgGroup, Args, Parser, Subcommand, ValueEnum};
-use ferret::Severity;
 
 /// Finds credentials leaked into code, logs, notebooks, archives and model artifacts.
 #[derive(Debug, Parser)]
@@ -31,6 +30,8 @@ pub enum Command {
     /// List or check rules.
     #[command(subcommand)]
     Rules(RulesCommand),
+    /// Re-check a saved result's secrets against their services (opt-in network).
+    Verify(super::verify::VerifyCommandArgs),
 }
 
 /// When to colour text output.
@@ -134,9 +135,10 @@ pub struct GateArgs {
     #[arg(long, value_name = "FILE")]
     pub baseline: Option<PathBuf>,
     /// Exit with 1 only for findings of this severity or higher; lower ones are still
-    /// reported (low, medium, high, critical; default low).
+    /// reported (low, medium, high, critical; default low). `live` (with --verify) fails only
+    /// on findings verified live: `--fail-on live`, `--fail-on live,high`.
     #[arg(long, value_name = "SEVERITY")]
-    pub fail_on: Option<Severity>,
+    pub fail_on: Option<super::verify::FailOn>,
 }
 
 /// `ferret scan`.
@@ -241,6 +243,9 @@ pub struct ScanArgs {
     /// Object stores, incremental state, sharding.
     #[command(flatten)]
     pub sweep: Box<super::sweep::SweepArgs>,
+    /// Verification (opt-in).
+    #[command(flatten)]
+    pub verify: super::verify::VerifyArgs,
 }
 
 /// `ferret git`: exactly one of `--staged`, `--since REV`, `--all` or `REV..REV`.
@@ -293,6 +298,9 @@ pub struct GitArgs {
     /// Configuration, baseline, gate.
     #[command(flatten)]
     pub gate: GateArgs,
+    /// Verification (opt-in).
+    #[command(flatten)]
+    pub verify: super::verify::VerifyArgs,
 }
 
 /// `ferret baseline …`.

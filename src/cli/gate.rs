@@ -49,6 +49,8 @@ pub struct Common {
     pub group: Option<super::args::GroupArg>,
     /// Object stores, incremental state, sharding (`ferret scan` only).
     pub sweep: Option<Box<super::sweep::SweepArgs>>,
+    /// `--verify` and its settings.
+    pub verify: super::verify::VerifyArgs,
 }
 
 /// What a scan is set up with. The budget is the command line's (`[budgets]` in ferret.toml
@@ -211,8 +213,13 @@ pub fn execute(
     let fail_on = common
         .gate
         .fail_on
+        .map(|f| f.severity)
         .or(config.fail_on)
         .unwrap_or(Severity::Low);
+    let fail_on_live = common.gate.fail_on.is_some_and(|f| f.live);
+    if fail_on_live && !common.verify.verify {
+        anyhow::bail!("--fail-on live needs --verify (without it no finding is known to be live)");
+    }
     let out = output::open(common.output.as_deref())?;
     if let Some(path) = &common.output {
         scanner.skip_file(path);
@@ -229,11 +236,12 @@ pub fn execute(
     };
     // A live stream (`kubectl logs -f pod | ferret scan -`) never ends: text output cannot wait
     // to be sorted, so each finding is printed as found.
-    let mut reporter = if format == Format::Text && common.live {
+    let reporter: Box<dyn Reporter + Send> = if format == Format::Text && common.live {
         Box::new(report::text::TextReporter::new(report_opts, out).streaming())
     } else {
         report::reporter(format, report_opts, out)
     };
+    let (mut reporter, verified) = common.verify.wrap(&common.rules, reporter)?;
     let mut messages = Messages {
         inner: reporter.as_mut(),
         quiet: common.quiet,
@@ -264,12 +272,19 @@ pub fn execute(
     if summary.partial {
         eprintln!("ferret: interrupted: the report holds what was found before the interruption");
     }
+    if let Some(h) = &verified {
+        super::verify::print_plans(h, common.quiet);
+        if fail_on_live {
+            messages.failing = h.live_at_or_above(fail_on);
+        }
+    }
     if !common.quiet {
         let stateful = common.sweep.as_ref().is_some_and(|s| s.state.is_some());
-        eprintln!(
-            "{}",
-            summary_line(&summary, fail_on, messages.failing, stateful)
-        );
+        let mut line = summary_line(&summary, fail_on, messages.failing, stateful);
+        if let Some(h) = &verified {
+            line.push_str(&super::verify::summary_text(&h.summary()));
+        }
+        eprintln!("{line}");
     }
     Ok(if messages.failing > 0 {
         ExitStatus::Findings

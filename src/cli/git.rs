@@ -26,6 +26,7 @@ impl From<&GitArgs> for Common {
             quiet: a.quiet,
             rules: a.rules.clone(),
             gate: a.gate.clone(),
+            verify: a.verify.clone(),
             ..Common::default()
         }
     }

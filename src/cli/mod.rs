@@ -18,6 +18,7 @@ mod report;
 mod rules;
 mod scan;
 mod sweep;
+mod verify;
 
 use std::process::ExitCode;
 
@@ -68,6 +69,7 @@ pub fn main() -> ExitCode {
         args::Command::Baseline(c) => baseline::run(c),
         args::Command::Report(a) => report::run(a),
         args::Command::Rules(c) => rules::run(c),
+        args::Command::Verify(a) => verify::run(a),
     };
     match result {
         Ok(status) => status.into(),

@@ -36,6 +36,7 @@ impl From<&ScanArgs> for Common {
             gate: a.gate.clone(),
             live: a.paths == ["-"],
             group: a.group,
+            verify: a.verify.clone(),
             sweep: Some(a.sweep.clone()),
             registry: RegistryOptions {
                 insecure: a.insecure_registry.clone(),

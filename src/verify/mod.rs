@@ -51,6 +51,7 @@ pub mod policy;
 pub mod postgres;
 pub mod redis;
 pub mod reporter;
+pub mod results;
 pub mod scram;
 pub mod ssh;
 pub mod target;
