@@ -59,5 +59,7 @@ mod sources;
 mod sweeps;
 /// Images made by real tools (umoci, skopeo) and pulled from a real loopback registry.
 mod tools;
+/// `--verify`: verifiers against real servers on loopback, safety, limits, verdicts in reports.
+mod verify;
 /// Secrets hidden by base64, JSON escapes and percent-encoding.
 mod views;

@@ -161,15 +161,17 @@ pub fn civil_from_days(z: i64) -> (i64, u32, u32) {
 }
 
 /// A verdict that keeps only identity values that do not give the secret (or a paired value)
-/// away: an answer that echoes the credential must not put it in a report.
+/// away: an answer that echoes the credential must not put it in a report. `secrets[0]` is the
+/// secret itself; a value that is a long enough piece of it is dropped too.
 pub fn scrub(mut v: Verification, secrets: &[&str]) -> Verification {
     v.identity.retain(|_, value| {
-        !secrets
+        let echoes = secrets
             .iter()
-            .any(|s| {
-                s.len() >= 4
-                    && (value.contains(s) || (value.len() >= 6 && s.contains(value.as_str())))
-            })
+            .any(|s| s.len() >= 4 && value.contains(s));
+        let piece = secrets
+            .first()
+            .is_some_and(|s| value.len() >= 8 && s.contains(value.as_str()));
+        !echoes && !piece
     });
     for value in v.identity.values_mut() {
         if value.chars().count() > 200 {
