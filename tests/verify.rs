@@ -741,3 +741,298 @@ fn findings_of_a_live_stream_are_reported_as_verified() {
     child.wait().unwrap();
     let _ = verdicts;
 }
+
+/// An OpenSSH server (Debian's openssh-server) with an authorized_keys file: Ed25519, RSA
+/// (OpenSSH and PEM formats) and ECDSA keys log in; a stranger's key does not.
+#[test]
+fn ssh_keys_are_offered_to_a_real_openssh_server() {
+    let (Some(sshd), Some(keygen)) = (need("sshd", "openssh-server"), need("ssh-keygen", "openssh-client")) else {
+        return;
+    };
+    let tmp = tempfile::Builder::new().prefix("ferret-sshd-").tempdir().unwrap();
+    let d = tmp.path();
+    let keygen = |name: &str, args: &[&str]| {
+        let out = Command::new(&keygen)
+            .args(["-q", "-N", "", "-C", name, "-f"])
+            .arg(d.join(name))
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        std::fs::read_to_string(d.join(name)).unwrap()
+    };
+    keygen("host", &["-t", "ed25519"]);
+    let ed = keygen("ed", &["-t", "ed25519"]);
+    let rsa = keygen("rsa", &["-t", "rsa", "-b", "2048"]);
+    let pem = keygen("pem", &["-t", "rsa", "-b", "2048", "-m", "PEM"]);
+    let ec = keygen("ec", &["-t", "ecdsa", "-b", "256"]);
+    let stranger = keygen("stranger", &["-t", "ed25519"]);
+    let authorized: String = ["ed", "rsa", "pem", "ec"]
+        .iter()
+        .map(|k| std::fs::read_to_string(d.join(format!("{k}.pub"))).unwrap())
+        .collect();
+    std::fs::write(d.join("authorized_keys"), authorized).unwrap();
+    let port = verify::free_port();
+    let user = "root";
+    std::fs::write(
+        d.join("sshd_config"),
+        format!(
+            "Port {port}\nListenAddress 127.0.0.1\nHostKey {0}/host\nAuthorizedKeysFile {0}/authorized_keys\n\
+             StrictModes no\nUsePAM no\nPasswordAuthentication no\nKbdInteractiveAuthentication no\n\
+             PermitRootLogin prohibit-password\nPidFile {0}/sshd.pid\n",
+            d.display()
+        ),
+    )
+    .unwrap();
+    let _ = std::fs::create_dir_all("/run/sshd");
+    let _sshd = Child(
+        Command::new(&sshd)
+            .args(["-D", "-e", "-f"])
+            .arg(d.join("sshd_config"))
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    assert!(verify::wait_port(port, Duration::from_secs(20)), "sshd did not start");
+    let dir = TestDir::new();
+    let target = format!("{user}@127.0.0.1:{port}");
+    let check = |key: &str, extra: &[&str]| {
+        dir.write("deploy/id_key", key);
+        let r = run(dir.ferret().args(["scan", "deploy", "-f", "json", "--verify"]).args(extra));
+        r.json()["findings"][0]["verification"].clone()
+    };
+    let with = ["--verify-ssh", target.as_str(), "--verify-host", "127.0.0.1"];
+    for (name, key) in [("ed25519", &ed), ("rsa", &rsa), ("pem rsa", &pem), ("ecdsa", &ec)] {
+        let v = check(key, &with);
+        assert_eq!(v["status"], "live", "{name}: {v}");
+        assert_eq!(v["identity"]["login"], target.as_str());
+    }
+    let v = check(&stranger, &with);
+    assert_eq!(v["status"], "invalid", "{v}");
+    // Without a target, or without --verify-host, nothing is offered.
+    let v = check(&ed, &[]);
+    assert_eq!(v["reason"], "skipped", "{v}");
+    let v = check(&ed, &["--verify-ssh", target.as_str()]);
+    assert_eq!(v["reason"], "skipped", "{v}");
+}
+
+/// MongoDB: no server can be installed here without a download at run time (Debian 12 has no
+/// package; the PyPI and npm packages fetch binaries when run), so a wire-protocol stand-in
+/// answers `saslStart`/`saslContinue` over OP_MSG and checks the client's SCRAM-SHA-256 proof
+/// the way RFC 5802 says a server does (recover ClientKey from the proof, compare its hash with
+/// StoredKey), then proves itself with ServerSignature.
+#[test]
+fn mongodb_uris_speak_scram_over_op_msg() {
+    use base64::Engine as _;
+    use ferret::verify::mongodb::{Bson, decode, encode};
+    use hmac::{Hmac, KeyInit, Mac};
+    use sha2::{Digest, Sha256};
+    fn hmac(k: &[u8], d: &[u8]) -> Vec<u8> {
+        let mut m = <Hmac<Sha256> as KeyInit>::new_from_slice(k).unwrap();
+        m.update(d);
+        m.finalize().into_bytes().to_vec()
+    }
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let salt = b"ferret-mongo-salt".to_vec();
+    let salted = ferret::verify::scram::hi(ferret::verify::scram::Hash::Sha256, b"Mongo-verify-Pass-5", &salt, 4096);
+    let stored = Sha256::digest(hmac(&salted, b"Client Key")).to_vec();
+    let server_key = hmac(&salted, b"Server Key");
+    let commands = Arc::new(std::sync::Mutex::new(Vec::<String>::new()));
+    let seen = Arc::clone(&commands);
+    std::thread::spawn(move || {
+        for conn in listener.incoming() {
+            let Ok(mut s) = conn else { continue };
+            let (salt, stored, server_key, seen) = (salt.clone(), stored.clone(), server_key.clone(), Arc::clone(&seen));
+            std::thread::spawn(move || {
+                use std::io::Write;
+                let b64 = base64::engine::general_purpose::STANDARD;
+                let mut client_first_bare = String::new();
+                let mut server_first = String::new();
+                loop {
+                    let mut head = [0u8; 16];
+                    if s.read_exact(&mut head).is_err() { return; }
+                    let len = i32::from_le_bytes(head[..4].try_into().unwrap()) as usize;
+                    let mut rest = vec![0u8; len - 16];
+                    s.read_exact(&mut rest).unwrap();
+                    let doc = decode(&rest[5..]).unwrap();
+                    let name = doc[0].0.clone();
+                    seen.lock().unwrap().push(name.clone());
+                    let payload = doc.iter().find_map(|(k, v)| match (k.as_str(), v) {
+                        ("payload", Bson::Bin(b)) => Some(String::from_utf8_lossy(b).into_owned()),
+                        _ => None,
+                    }).unwrap_or_default();
+                    let reply: Vec<(String, Bson)> = match name.as_str() {
+                        "saslStart" => {
+                            client_first_bare = payload.trim_start_matches("n,,").to_string();
+                            let nonce = client_first_bare.split("r=").nth(1).unwrap().to_string();
+                            server_first = format!("r={nonce}srvNonce42,s={},i=4096", b64.encode(&salt));
+                            vec![("conversationId".into(), Bson::I32(1)), ("done".into(), Bson::Bool(false)),
+                                 ("payload".into(), Bson::Bin(server_first.clone().into_bytes())), ("ok".into(), Bson::F64(1.0))]
+                        }
+                        "saslContinue" => {
+                            let (without, proof) = payload.rsplit_once(",p=").unwrap();
+                            let auth = format!("{client_first_bare},{server_first},{without}");
+                            let sig = hmac(&stored, auth.as_bytes());
+                            let client_key: Vec<u8> = b64.decode(proof).unwrap().iter().zip(&sig).map(|(a, b)| a ^ b).collect();
+                            if Sha256::digest(&client_key).to_vec() == stored {
+                                let v = b64.encode(hmac(&server_key, auth.as_bytes()));
+                                vec![("conversationId".into(), Bson::I32(1)), ("done".into(), Bson::Bool(true)),
+                                     ("payload".into(), Bson::Bin(format!("v={v}").into_bytes())), ("ok".into(), Bson::F64(1.0))]
+                            } else {
+                                vec![("ok".into(), Bson::F64(0.0)), ("errmsg".into(), Bson::Str("Authentication failed.".into())),
+                                     ("code".into(), Bson::I32(18)), ("codeName".into(), Bson::Str("AuthenticationFailed".into()))]
+                            }
+                        }
+                        _ => vec![("ok".into(), Bson::F64(0.0)), ("code".into(), Bson::I32(59))],
+                    };
+                    let body = encode(&reply);
+                    let mut msg = ((body.len() + 21) as i32).to_le_bytes().to_vec();
+                    msg.extend_from_slice(&[0; 4]);
+                    msg.extend_from_slice(&head[4..8]);
+                    msg.extend_from_slice(&2013i32.to_le_bytes());
+                    msg.extend_from_slice(&[0; 5]);
+                    msg.extend(body);
+                    s.write_all(&msg).unwrap();
+                }
+            });
+        }
+    });
+    let dir = TestDir::new();
+    let v = db_scan(&dir, &format!("mongodb://ops:Mongo-verify-Pass-5@127.0.0.1:{port}/?authSource=admin"), &["127.0.0.1"]);
+    assert_eq!(v["status"], "live", "{v}");
+    assert_eq!(v["identity"]["auth_db"], "admin");
+    let v = db_scan(&dir, &format!("mongodb://ops:Wrong-Mongo-Pass-6@127.0.0.1:{port}/admin"), &["127.0.0.1"]);
+    assert_eq!(v["status"], "invalid", "{v}");
+    assert_eq!(*commands.lock().unwrap(), ["saslStart", "saslContinue", "saslStart", "saslContinue"], "only authentication commands");
+    let v = db_scan(&dir, "mongodb+srv://ops:Mongo-verify-Pass-5@cluster0.example.net/admin", &["*"]);
+    assert_eq!(v["reason"], "unsupported", "{v}");
+}
+
+/// GCP: the loopback token endpoint checks the RS256 signature of the JWT with the service
+/// account's public key, as Google's OAuth 2.0 server does, and checks `iss` and `aud`.
+#[test]
+fn gcp_service_account_keys_sign_a_jwt_the_token_endpoint_checks() {
+    use base64::Engine as _;
+    let tmp = TestDir::new();
+    let openssl = |args: &[&str]| {
+        let out = Command::new("openssl").args(args).current_dir(tmp.path()).output().unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    };
+    openssl(&["genpkey", "-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048", "-out", "sa.pem"]);
+    openssl(&["rsa", "-in", "sa.pem", "-RSAPublicKey_out", "-outform", "DER", "-out", "sa.pub.der"]);
+    let key_pem = std::fs::read_to_string(tmp.path().join("sa.pem")).unwrap();
+    let public = std::fs::read(tmp.path().join("sa.pub.der")).unwrap();
+    let email = "trainer@acme-ml.iam.gserviceaccount.com";
+    let provider = Provider::start_with(Arc::new(move |req: &verify::Seen| {
+        if req.host != "oauth2.googleapis.com" || req.path != "/token" {
+            return None;
+        }
+        let jwt = req.body.split('&').find_map(|kv| kv.strip_prefix("assertion="))?.to_string();
+        let parts: Vec<&str> = jwt.split('.').collect();
+        let b64 = base64::engine::general_purpose::URL_SAFE_NO_PAD;
+        let claims: serde_json::Value = serde_json::from_slice(&b64.decode(parts[1]).ok()?).ok()?;
+        let sig = b64.decode(parts[2]).ok()?;
+        let ok = ring::signature::UnparsedPublicKey::new(&ring::signature::RSA_PKCS1_2048_8192_SHA256, &public)
+            .verify(format!("{}.{}", parts[0], parts[1]).as_bytes(), &sig)
+            .is_ok()
+            && claims["iss"] == email
+            && claims["aud"] == "https://oauth2.googleapis.com/token";
+        Some(if ok {
+            (200, vec![], r#"{"access_token":"ya29.test-token","expires_in":3599,"token_type":"Bearer"}"#.to_string())
+        } else {
+            (400, vec![], r#"{"error":"invalid_grant","error_description":"Invalid JWT Signature."}"#.to_string())
+        })
+    }));
+    let key_file = |pem: &str| {
+        serde_json::json!({
+            "type": "service_account", "project_id": "acme-ml",
+            "private_key_id": "2aabfe228f219e9cb0eb53f16947ccf25ec84d8d",
+            "private_key": pem, "client_email": email, "client_id": "104729384756102938475",
+            "token_uri": "https://attacker.test/token",
+        })
+        .to_string()
+    };
+    let dir = TestDir::new();
+    dir.write("sa.json", key_file(&key_pem));
+    let r = run(ferret_to(dir.path(), provider.addr).args(["scan", "sa.json", "-f", "json", "--verify"]));
+    let vs = verdicts(&r.json());
+    let v = &vs["gcp.service-account-key"];
+    assert_eq!(v["status"], "live", "{v}");
+    assert_eq!(v["identity"]["account"], email);
+    assert_eq!(v["host"], "oauth2.googleapis.com", "the key file's token_uri is never used");
+    assert!(!r.stdout.contains("ya29"), "the token is dropped");
+    // Another key under the same account: the endpoint refuses the signature.
+    let other = TestDir::new();
+    let out = Command::new("openssl")
+        .args(["genpkey", "-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048"])
+        .output()
+        .unwrap();
+    other.write("sa.json", key_file(&String::from_utf8_lossy(&out.stdout)));
+    let r = run(ferret_to(other.path(), provider.addr).args(["scan", "sa.json", "-f", "json", "--verify"]));
+    assert_eq!(verdicts(&r.json())["gcp.service-account-key"]["status"], "invalid");
+}
+
+/// Azure Storage: the loopback blob endpoint recomputes the SharedKey signature from the
+/// account key, as Azure documents it, and answers 200 or 403 AuthenticationFailed.
+#[test]
+fn azure_storage_keys_sign_a_list_call_the_endpoint_checks() {
+    use base64::Engine as _;
+    use hmac::{Hmac, KeyInit, Mac};
+    let b64 = base64::engine::general_purpose::STANDARD;
+    let mut g = Gen::new(1811);
+    let key_bytes: Vec<u8> = (0..64).map(|_| g.next() as u8).collect();
+    let key = b64.encode(&key_bytes);
+    let provider = Provider::start_with(Arc::new(move |req: &verify::Seen| {
+        if req.host != "acmeml01.blob.core.windows.net" {
+            return None;
+        }
+        let date = req.header("x-ms-date")?;
+        let version = req.header("x-ms-version")?;
+        let to_sign = format!(
+            "GET\n\n\n\n\n\n\n\n\n\n\n\nx-ms-date:{date}\nx-ms-version:{version}\n/acmeml01/\ncomp:list\nmaxresults:1"
+        );
+        let mut m = <Hmac<sha2::Sha256> as KeyInit>::new_from_slice(&key_bytes).unwrap();
+        m.update(to_sign.as_bytes());
+        let want = format!("SharedKey acmeml01:{}", base64::engine::general_purpose::STANDARD.encode(m.finalize().into_bytes()));
+        Some(if req.header("authorization") == Some(want.as_str()) && req.path == "/?comp=list&maxresults=1" {
+            (200, vec![], "<?xml version=\"1.0\"?><EnumerationResults><Containers/></EnumerationResults>".into())
+        } else {
+            (403, vec![("x-ms-error-code".into(), "AuthenticationFailed".into())],
+             "<?xml version=\"1.0\"?><Error><Code>AuthenticationFailed</Code></Error>".into())
+        })
+    }));
+    let dir = TestDir::new();
+    let conn = |k: &str| format!("AZURE_STORAGE_CONNECTION_STRING=DefaultEndpointsProtocol=https;AccountName=acmeml01;AccountKey={k};EndpointSuffix=core.windows.net\n");
+    dir.write("live/.env", conn(&key));
+    let wrong = b64.encode((0..64).map(|_| g.next() as u8).collect::<Vec<u8>>());
+    dir.write("dead/.env", conn(&wrong));
+    for (folder, want) in [("live", "live"), ("dead", "invalid")] {
+        let r = run(ferret_to(dir.path(), provider.addr).args(["scan", folder, "-f", "json", "--verify"]));
+        let vs = verdicts(&r.json());
+        let v = &vs["azure.storage-account-key"];
+        assert_eq!(v["status"], want, "{folder}: {v}");
+        assert_eq!(v["host"], "acmeml01.blob.core.windows.net");
+    }
+}
+
+/// Twilio: the paired Account SID found near the auth token goes into the URL and Basic auth.
+#[test]
+fn paired_values_found_near_the_secret_complete_the_request() {
+    let provider = Provider::start();
+    let dir = TestDir::new();
+    let sid = "AC36b3216fdaeeb975729fae923d5a4fd1";
+    let token = "a4c123b1612dd272d1371c17149d4395";
+    provider.plant(token);
+    dir.write("twilio.env", format!("TWILIO_ACCOUNT_SID={sid}\nTWILIO_AUTH_TOKEN={token}\n"));
+    let r = run(ferret_to(dir.path(), provider.addr).args(["scan", "twilio.env", "-f", "json", "--verify"]));
+    let report = r.json();
+    let f = report["findings"].as_array().unwrap().iter().find(|f| f["rule_id"] == "twilio.auth-token").expect("twilio finding");
+    assert_eq!(f["verification"]["status"], "live", "{}", f["verification"]);
+    let req = provider.requests().into_iter().find(|q| q.host == "api.twilio.com").unwrap();
+    assert_eq!(req.path, format!("/2010-04-01/Accounts/{sid}.json"));
+    assert!(req.carried().contains(&format!("{sid}:{token}")));
+    assert!(f.get("paired").is_none(), "paired values only with --show-secrets");
+}

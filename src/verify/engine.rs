@@ -452,8 +452,15 @@ impl Engine {
             (s.on_done)(&job.fingerprint, v);
             return;
         }
+        // Paired values that are secret too (a private key, a URI with its password, a session
+        // token) must not come back in an identity; identifiers (an email, a key id) may.
         let mut secrets = vec![job.secret.clone()];
-        secrets.extend(job.paired.iter().map(|(_, v)| v.clone()));
+        secrets.extend(
+            job.paired
+                .iter()
+                .filter(|(n, _)| matches!(n.as_str(), "key" | "uri" | "session_token"))
+                .map(|(_, v)| v.clone()),
+        );
         let host = call.host();
         let mut st = lock(&s.state);
         st.hosts.entry(host).or_default().jobs.push_back(Queued {
