@@ -99,7 +99,7 @@ impl VerifyArgs {
                 anyhow::bail!("--verify-ssh {t:?}: give USER@HOST[:PORT]");
             }
         }
-        if !(self.verify_rate > 0.0) {
+        if self.verify_rate.is_nan() || self.verify_rate <= 0.0 {
             anyhow::bail!("--verify-rate must be above 0");
         }
         Ok(VerifyOptions {
@@ -197,14 +197,21 @@ pub fn run(args: VerifyCommandArgs) -> anyhow::Result<ExitStatus> {
     };
     let rules = super::rules::load(&args.rules)?;
     let opts = args.verify.options(&args.rules)?;
-    let label = if args.input == "-" { "<stdin>" } else { &args.input };
+    let label = if args.input == "-" {
+        "<stdin>"
+    } else {
+        &args.input
+    };
     let r = ferret::verify::results::recheck(label, &text, &rules, opts, args.show_secrets)?;
     let mut out = super::output::open(args.output.as_deref())?;
     out.write_all(r.text.as_bytes())
         .and_then(|()| out.flush())
         .context("cannot write the result")?;
     if !args.quiet {
-        eprintln!("ferret: {}", summary_text(&r.summary).trim_start_matches("; "));
+        eprintln!(
+            "ferret: {}",
+            summary_text(&r.summary).trim_start_matches("; ")
+        );
     }
     let threshold = args.fail_on.unwrap_or(Severity::Low);
     Ok(if r.live.iter().any(|s| *s >= threshold) {

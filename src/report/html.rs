@@ -556,7 +556,11 @@ fn secret_rows(h: &mut String, i: usize, g: &SecretGroup, sources: bool, shown_p
         if !v.detail.is_empty() {
             text.push_str(&format!(" · {}", v.detail));
         }
-        let _ = write!(h, "<dt>Verification</dt><dd class=\"verification\">{}</dd>", esc(&text));
+        let _ = write!(
+            h,
+            "<dt>Verification</dt><dd class=\"verification\">{}</dd>",
+            esc(&text)
+        );
     }
     let refs: Vec<&String> = s.references.iter().filter(|r| is_web_url(r)).collect();
     if !refs.is_empty() {

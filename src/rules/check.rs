@@ -63,7 +63,10 @@ pub fn check_spec(spec: &RuleSpec) -> Result<()> {
         }
         for p in &v.pair {
             if let Err(e) = crate::matcher::regex::compile_plain(&p.regex) {
-                return fail(format!("verify.pair {}: regex does not compile: {e}", p.name));
+                return fail(format!(
+                    "verify.pair {}: regex does not compile: {e}",
+                    p.name
+                ));
             }
         }
     }

@@ -175,11 +175,22 @@ impl VerifySpec {
         }
         let names: Vec<&str> = self.pair.iter().map(|p| p.name.as_str()).collect();
         for p in &self.pair {
-            if p.name.is_empty() || !p.name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') {
-                return Err(format!("verify.pair name {:?} must be letters, digits or _", p.name));
+            if p.name.is_empty()
+                || !p
+                    .name
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'_')
+            {
+                return Err(format!(
+                    "verify.pair name {:?} must be letters, digits or _",
+                    p.name
+                ));
             }
             if p.within == 0 || p.within > 16 * 1024 {
-                return Err(format!("verify.pair {}: within must be 1..=16384 bytes", p.name));
+                return Err(format!(
+                    "verify.pair {}: within must be 1..=16384 bytes",
+                    p.name
+                ));
             }
         }
         match (&self.protocol, &self.url) {
@@ -207,10 +218,14 @@ impl VerifySpec {
         }
         let method = self.method.as_deref().unwrap_or("GET");
         if !["GET", "POST", "HEAD"].contains(&method) {
-            return Err(format!("verify.method {method:?}: only GET, POST and HEAD are allowed"));
+            return Err(format!(
+                "verify.method {method:?}: only GET, POST and HEAD are allowed"
+            ));
         }
         if self.live.is_empty() {
-            return Err("verify.live is empty: say what a working credential's answer looks like".into());
+            return Err(
+                "verify.live is empty: say what a working credential's answer looks like".into(),
+            );
         }
         let templates = std::iter::once(url)
             .chain(self.headers.values().map(String::as_str))

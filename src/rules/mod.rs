@@ -106,7 +106,11 @@ impl Rule {
     /// The values its verifier pairs with the secret (`[[rule.verify.pair]]`), found in `hay`
     /// within each pattern's reach of the secret at `secret`: the match nearest the secret
     /// (one that contains it first). Empty when the rule has no verifier or nothing is near.
-    pub fn paired_values(&self, hay: &[u8], secret: std::ops::Range<usize>) -> Vec<(String, String)> {
+    pub fn paired_values(
+        &self,
+        hay: &[u8],
+        secret: std::ops::Range<usize>,
+    ) -> Vec<(String, String)> {
         let Some(verify) = &self.spec.verify else {
             return Vec::new();
         };
@@ -138,16 +142,18 @@ impl Rule {
                 let span = caps.get_group_by_name("value").unwrap_or(m.span());
                 let distance = if span.end <= secret.start {
                     secret.start - span.end
-                } else if span.start >= secret.end {
-                    span.start - secret.end
                 } else {
-                    0
+                    span.start.saturating_sub(secret.end)
                 };
                 let value = String::from_utf8_lossy(&hay[span.start..span.end]).into_owned();
                 if !value.is_empty() && best.as_ref().is_none_or(|(d, _)| distance < *d) {
                     best = Some((distance, value));
                 }
-                at = if m.end() > m.start() { m.end() } else { m.start() + 1 };
+                at = if m.end() > m.start() {
+                    m.end()
+                } else {
+                    m.start() + 1
+                };
             }
             if let Some((_, v)) = best {
                 out.push((name.clone(), v));

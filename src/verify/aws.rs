@@ -37,21 +37,39 @@ pub fn amz_date(secs: u64) -> String {
     super::rfc3339(secs).replace(['-', ':'], "")
 }
 
+/// Who signs, when and for what: the scope of a SigV4 signature.
+#[derive(Debug, Clone, Copy)]
+pub struct Signer<'a> {
+    /// The access key id.
+    pub key_id: &'a str,
+    /// The secret access key.
+    pub secret: &'a str,
+    /// `20240501T120003Z`.
+    pub amz_date: &'a str,
+    /// `us-east-1`.
+    pub region: &'a str,
+    /// `sts`, `s3`.
+    pub service: &'a str,
+}
+
 /// The SigV4 `Authorization` header for a request. `headers` are the headers to sign
-/// (lowercase names, sorted), `service` e.g. `sts` or `s3`.
+/// (lowercase names, sorted).
 pub fn authorization(
-    key_id: &str,
-    secret: &str,
+    signer: &Signer<'_>,
     method: &str,
     path: &str,
     query: &str,
     headers: &BTreeMap<String, String>,
     payload: &[u8],
-    amz_date: &str,
-    region: &str,
-    service: &str,
 ) -> String {
-    let date = &amz_date[..8];
+    let Signer {
+        key_id,
+        secret,
+        amz_date,
+        region,
+        service,
+    } = *signer;
+    let date = amz_date.get(..8).unwrap_or(amz_date);
     let canonical_headers: String = headers
         .iter()
         .map(|(k, v)| format!("{k}:{}\n", v.trim()))
@@ -72,7 +90,9 @@ pub fn authorization(
     let k = hmac(&k, service.as_bytes());
     let k = hmac(&k, b"aws4_request");
     let signature = hex(&hmac(&k, to_sign.as_bytes()));
-    format!("AWS4-HMAC-SHA256 Credential={key_id}/{scope}, SignedHeaders={signed}, Signature={signature}")
+    format!(
+        "AWS4-HMAC-SHA256 Credential={key_id}/{scope}, SignedHeaders={signed}, Signature={signature}"
+    )
 }
 
 /// The signed request.
@@ -88,22 +108,15 @@ pub fn request(key_id: &str, secret: &str, session_token: Option<&str>, now: u64
     if let Some(t) = session_token {
         headers.insert("x-amz-security-token".to_string(), t.to_string());
     }
-    let auth = authorization(
+    let signer = Signer {
         key_id,
         secret,
-        "POST",
-        "/",
-        "",
-        &headers,
-        BODY.as_bytes(),
-        &date,
-        REGION,
-        "sts",
-    );
-    let mut out: Vec<(String, String)> = headers
-        .into_iter()
-        .filter(|(k, _)| k != "host")
-        .collect();
+        amz_date: &date,
+        region: REGION,
+        service: "sts",
+    };
+    let auth = authorization(&signer, "POST", "/", "", &headers, BODY.as_bytes());
+    let mut out: Vec<(String, String)> = headers.into_iter().filter(|(k, _)| k != "host").collect();
     out.push(("authorization".into(), auth));
     Request {
         method: "POST".into(),
@@ -137,7 +150,11 @@ pub fn verify(ctx: &Ctx, key_id: &str, secret: &str, session_token: Option<&str>
     match resp.status {
         200 => {
             let mut v = verdict(Status::Live, HOST, "GetCallerIdentity: 200");
-            for (name, tag) in [("account", "Account"), ("arn", "Arn"), ("user_id", "UserId")] {
+            for (name, tag) in [
+                ("account", "Account"),
+                ("arn", "Arn"),
+                ("user_id", "UserId"),
+            ] {
                 if let Some(x) = xml_field(&body, tag) {
                     v.identity.insert(name.into(), x);
                 }
@@ -162,11 +179,7 @@ pub fn verify(ctx: &Ctx, key_id: &str, secret: &str, session_token: Option<&str>
                 format!("HTTP {}: {code}", resp.status),
             ))
         }
-        s => Attempt::Done(verdict(
-            Status::Unknown,
-            HOST,
-            format!("HTTP {s}: {code}"),
-        )),
+        s => Attempt::Done(verdict(Status::Unknown, HOST, format!("HTTP {s}: {code}"))),
     }
 }
 
@@ -181,18 +194,14 @@ mod tests {
         let mut h = BTreeMap::new();
         h.insert("host".to_string(), "example.amazonaws.com".to_string());
         h.insert("x-amz-date".to_string(), "20150830T123600Z".to_string());
-        let auth = authorization(
-            "AKIDEXAMPLE",
-            "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY",
-            "GET",
-            "/",
-            "",
-            &h,
-            b"",
-            "20150830T123600Z",
-            "us-east-1",
-            "service",
-        );
+        let signer = Signer {
+            key_id: "AKIDEXAMPLE",
+            secret: "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY",
+            amz_date: "20150830T123600Z",
+            region: "us-east-1",
+            service: "service",
+        };
+        let auth = authorization(&signer, "GET", "/", "", &h, b"");
         assert_eq!(
             auth,
             "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20150830/us-east-1/service/aws4_request, \

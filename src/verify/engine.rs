@@ -109,7 +109,9 @@ impl Call {
                 "POST https://{}/ Action=GetCallerIdentity, SigV4-signed with key id {key_id} (the secret key signs; it is not sent)",
                 super::aws::HOST
             ),
-            Call::Gcp { email, token_uri, .. } => format!(
+            Call::Gcp {
+                email, token_uri, ..
+            } => format!(
                 "POST {token_uri} a JWT for {email} signed with its private key (the key is not sent), exchanged for an access token"
             ),
             Call::Azure { account, .. } => format!(
@@ -305,8 +307,8 @@ pub fn plan(job: &Job, opts: &VerifyOptions) -> Result<Call, Verification> {
         }
         "postgres" | "mysql" | "redis" | "mongodb" => {
             let uri = need("uri")?;
-            let t = target::parse(&uri)
-                .map_err(|e| Verification::unknown(Reason::Unsupported, e))?;
+            let t =
+                target::parse(&uri).map_err(|e| Verification::unknown(Reason::Unsupported, e))?;
             if opts.hosts.is_empty() {
                 return Err(Verification::unknown(
                     Reason::Skipped,
@@ -557,11 +559,10 @@ fn work(s: &Shared) {
                 if st.closed {
                     return;
                 }
-                st = s
-                    .cv
-                    .wait_timeout(st, Duration::from_millis(200))
-                    .map(|x| x.0)
-                    .unwrap_or_else(|e| e.into_inner().0);
+                st =
+                    s.cv.wait_timeout(st, Duration::from_millis(200))
+                        .map(|x| x.0)
+                        .unwrap_or_else(|e| e.into_inner().0);
                 continue;
             }
             // The ready host whose turn came first.
@@ -598,11 +599,10 @@ fn work(s: &Shared) {
                 .unwrap_or(Duration::from_millis(200))
                 .min(deadline.saturating_duration_since(now))
                 .max(Duration::from_millis(1));
-            st = s
-                .cv
-                .wait_timeout(st, wait)
-                .map(|x| x.0)
-                .unwrap_or_else(|e| e.into_inner().0);
+            st =
+                s.cv.wait_timeout(st, wait)
+                    .map(|x| x.0)
+                    .unwrap_or_else(|e| e.into_inner().0);
         };
         drop(st);
         let attempt = job.call.run(&s.ctx);

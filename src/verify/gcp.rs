@@ -77,8 +77,10 @@ pub fn verify(ctx: &Ctx, email: &str, key_pem: &str, token_uri: &str) -> Attempt
             "application/x-www-form-urlencoded".into(),
         )],
         body: Some(
-            format!("grant_type=urn%3Aietf%3Aparams%3Aoauth%3Agrant-type%3Ajwt-bearer&assertion={jwt}")
-                .into_bytes(),
+            format!(
+                "grant_type=urn%3Aietf%3Aparams%3Aoauth%3Agrant-type%3Ajwt-bearer&assertion={jwt}"
+            )
+            .into_bytes(),
         ),
     };
     let host = r.host();
@@ -97,7 +99,8 @@ pub fn verify(ctx: &Ctx, email: &str, key_pem: &str, token_uri: &str) -> Attempt
             let mut v = verdict(Status::Live, &host, "token issued (and discarded)");
             v.identity.insert("account".into(), email.to_string());
             if let Some(e) = field("expires_in") {
-                v.identity.insert("token_expires_in".into(), format!("{e} s"));
+                v.identity
+                    .insert("token_expires_in".into(), format!("{e} s"));
             }
             Attempt::Done(v)
         }

@@ -302,17 +302,19 @@ pub fn identity(spec: &BTreeMap<String, String>, r: &Response) -> BTreeMap<Strin
         let value = if let Some(h) = source.strip_prefix("header:") {
             r.header(h).map(str::to_string)
         } else {
-            doc.as_ref().and_then(|d| d.pointer(source)).and_then(|v| match v {
-                Value::String(s) => Some(s.clone()),
-                Value::Null => None,
-                Value::Array(a) => Some(
-                    a.iter()
-                        .map(|x| x.as_str().map_or_else(|| x.to_string(), str::to_string))
-                        .collect::<Vec<_>>()
-                        .join(", "),
-                ),
-                other => Some(other.to_string()),
-            })
+            doc.as_ref()
+                .and_then(|d| d.pointer(source))
+                .and_then(|v| match v {
+                    Value::String(s) => Some(s.clone()),
+                    Value::Null => None,
+                    Value::Array(a) => Some(
+                        a.iter()
+                            .map(|x| x.as_str().map_or_else(|| x.to_string(), str::to_string))
+                            .collect::<Vec<_>>()
+                            .join(", "),
+                    ),
+                    other => Some(other.to_string()),
+                })
         };
         if let Some(v) = value.filter(|v| !v.trim().is_empty()) {
             out.insert(name.clone(), v.trim().to_string());
@@ -387,7 +389,10 @@ mod tests {
         let r = request(&s, "tok", &paired);
         assert_eq!(r.url, "https://api.example.com/v1/me?sid=AC01");
         assert_eq!(r.host(), "api.example.com");
-        assert!(r.headers.contains(&("Authorization".into(), "Bearer tok".into())));
+        assert!(
+            r.headers
+                .contains(&("Authorization".into(), "Bearer tok".into()))
+        );
         assert!(r.headers.iter().any(|(_, v)| v == "Basic QUMwMTp0b2s="));
         let d = describe(&s);
         assert!(!d.contains("tok"), "{d}");

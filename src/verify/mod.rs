@@ -165,9 +165,7 @@ pub fn civil_from_days(z: i64) -> (i64, u32, u32) {
 /// secret itself; a value that is a long enough piece of it is dropped too.
 pub fn scrub(mut v: Verification, secrets: &[&str]) -> Verification {
     v.identity.retain(|_, value| {
-        let echoes = secrets
-            .iter()
-            .any(|s| s.len() >= 4 && value.contains(s));
+        let echoes = secrets.iter().any(|s| s.len() >= 4 && value.contains(s));
         let piece = secrets
             .first()
             .is_some_and(|s| value.len() >= 8 && s.contains(value.as_str()));

@@ -93,16 +93,23 @@ pub fn decode(b: &[u8]) -> Option<Vec<(String, Bson)>> {
         let end = i + b[i..].iter().position(|x| *x == 0)?;
         let key = String::from_utf8_lossy(&b[i..end]).into_owned();
         i = end + 1;
-        let i32_at = |i: usize| -> Option<i32> { Some(i32::from_le_bytes(b.get(i..i + 4)?.try_into().ok()?)) };
+        let i32_at = |i: usize| -> Option<i32> {
+            Some(i32::from_le_bytes(b.get(i..i + 4)?.try_into().ok()?))
+        };
         let (value, size) = match tag {
             0x01 => (
-                Some(Bson::F64(f64::from_le_bytes(b.get(i..i + 8)?.try_into().ok()?))),
+                Some(Bson::F64(f64::from_le_bytes(
+                    b.get(i..i + 8)?.try_into().ok()?,
+                ))),
                 8,
             ),
             0x02 => {
                 let n = i32_at(i)? as usize;
                 let s = b.get(i + 4..i + 4 + n.checked_sub(1)?)?;
-                (Some(Bson::Str(String::from_utf8_lossy(s).into_owned())), 4 + n)
+                (
+                    Some(Bson::Str(String::from_utf8_lossy(s).into_owned())),
+                    4 + n,
+                )
             }
             0x03 | 0x04 => {
                 let n = i32_at(i)? as usize;
@@ -119,7 +126,9 @@ pub fn decode(b: &[u8]) -> Option<Vec<(String, Bson)>> {
             0x0A => (None, 0),
             0x10 => (Some(Bson::I32(i32_at(i)?)), 4),
             0x12 => (
-                Some(Bson::I64(i64::from_le_bytes(b.get(i..i + 8)?.try_into().ok()?))),
+                Some(Bson::I64(i64::from_le_bytes(
+                    b.get(i..i + 8)?.try_into().ok()?,
+                ))),
                 8,
             ),
             0x13 => (None, 16),
@@ -147,7 +156,11 @@ fn number(v: Option<&Bson>) -> Option<f64> {
     }
 }
 
-fn command(s: &mut Stream, id: i32, doc: &[(String, Bson)]) -> std::io::Result<Vec<(String, Bson)>> {
+fn command(
+    s: &mut Stream,
+    id: i32,
+    doc: &[(String, Bson)],
+) -> std::io::Result<Vec<(String, Bson)>> {
     let body = encode(doc);
     let mut msg = Vec::with_capacity(body.len() + 21);
     msg.extend_from_slice(&((body.len() + 21) as i32).to_le_bytes());
@@ -163,7 +176,10 @@ fn command(s: &mut Stream, id: i32, doc: &[(String, Bson)]) -> std::io::Result<V
     s.read_exact(&mut head)?;
     let len = i32::from_le_bytes([head[0], head[1], head[2], head[3]]) as usize;
     if !(21..=16 << 20).contains(&len) {
-        return Err(std::io::Error::new(std::io::ErrorKind::InvalidData, "not a MongoDB reply"));
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            "not a MongoDB reply",
+        ));
     }
     let mut rest = vec![0u8; len - 16];
     s.read_exact(&mut rest)?;
@@ -195,7 +211,13 @@ pub fn verify(ctx: &Ctx, t: &DbTarget) -> Attempt {
         .get("authsource")
         .cloned()
         .filter(|d| !d.is_empty())
-        .unwrap_or_else(|| if t.database.is_empty() { "admin".into() } else { t.database.clone() });
+        .unwrap_or_else(|| {
+            if t.database.is_empty() {
+                "admin".into()
+            } else {
+                t.database.clone()
+            }
+        });
     let mut result = exchange(&mut st, t, &db, Hash::Sha256);
     if let Ok(Err(msg)) = &result
         && msg.contains("mechanism")
@@ -205,12 +227,18 @@ pub fn verify(ctx: &Ctx, t: &DbTarget) -> Attempt {
     match result {
         Err(e) => Attempt::Done(io_failure(&e, &host)),
         Ok(Ok(())) => {
-            let mut v = verdict(Status::Live, &host, "SCRAM authentication succeeded; ran nothing");
+            let mut v = verdict(
+                Status::Live,
+                &host,
+                "SCRAM authentication succeeded; ran nothing",
+            );
             v.identity.insert("user".into(), t.user.clone());
             v.identity.insert("auth_db".into(), db);
             Attempt::Done(v)
         }
-        Ok(Err(msg)) if msg.starts_with("18:") => Attempt::Done(verdict(Status::Invalid, &host, msg)),
+        Ok(Err(msg)) if msg.starts_with("18:") => {
+            Attempt::Done(verdict(Status::Invalid, &host, msg))
+        }
         Ok(Err(msg)) => Attempt::Done(verdict(Status::Unknown, &host, msg)),
     }
 }
@@ -229,7 +257,11 @@ fn exchange(
             d.iter().map(|x| format!("{x:02x}")).collect()
         }
     };
-    let mechanism = if hash == Hash::Sha256 { "SCRAM-SHA-256" } else { "SCRAM-SHA-1" };
+    let mechanism = if hash == Hash::Sha256 {
+        "SCRAM-SHA-256"
+    } else {
+        "SCRAM-SHA-1"
+    };
     let mut c = scram::Client::new(hash, &t.user, password.as_bytes(), scram::nonce());
     let fail = |doc: &[(String, Bson)]| {
         let code = number(field(doc, "code")).unwrap_or(0.0) as i64;
@@ -239,14 +271,21 @@ fn exchange(
         };
         Err(format!("{code}: {msg}"))
     };
-    let r = command(st, 1, &[
-        s("saslStart", Bson::I32(1)),
-        s("mechanism", Bson::Str(mechanism.into())),
-        s("payload", Bson::Bin(c.first().into_bytes())),
-        s("autoAuthorize", Bson::I32(1)),
-        s("options", Bson::Doc(vec![s("skipEmptyExchange", Bson::Bool(true))])),
-        s("$db", Bson::Str(db.into())),
-    ])?;
+    let r = command(
+        st,
+        1,
+        &[
+            s("saslStart", Bson::I32(1)),
+            s("mechanism", Bson::Str(mechanism.into())),
+            s("payload", Bson::Bin(c.first().into_bytes())),
+            s("autoAuthorize", Bson::I32(1)),
+            s(
+                "options",
+                Bson::Doc(vec![s("skipEmptyExchange", Bson::Bool(true))]),
+            ),
+            s("$db", Bson::Str(db.into())),
+        ],
+    )?;
     if number(field(&r, "ok")) != Some(1.0) {
         return Ok(fail(&r));
     }
@@ -258,12 +297,16 @@ fn exchange(
         Ok(f) => f,
         Err(e) => return Ok(Err(e)),
     };
-    let mut r = command(st, 2, &[
-        s("saslContinue", Bson::I32(1)),
-        s("conversationId", conversation.clone()),
-        s("payload", Bson::Bin(fin.into_bytes())),
-        s("$db", Bson::Str(db.into())),
-    ])?;
+    let mut r = command(
+        st,
+        2,
+        &[
+            s("saslContinue", Bson::I32(1)),
+            s("conversationId", conversation.clone()),
+            s("payload", Bson::Bin(fin.into_bytes())),
+            s("$db", Bson::Str(db.into())),
+        ],
+    )?;
     if number(field(&r, "ok")) != Some(1.0) {
         return Ok(fail(&r));
     }
@@ -275,12 +318,16 @@ fn exchange(
     }
     let mut id = 3;
     while number(field(&r, "done")) != Some(1.0) && id < 6 {
-        r = command(st, id, &[
-            s("saslContinue", Bson::I32(1)),
-            s("conversationId", conversation.clone()),
-            s("payload", Bson::Bin(Vec::new())),
-            s("$db", Bson::Str(db.into())),
-        ])?;
+        r = command(
+            st,
+            id,
+            &[
+                s("saslContinue", Bson::I32(1)),
+                s("conversationId", conversation.clone()),
+                s("payload", Bson::Bin(Vec::new())),
+                s("$db", Bson::Str(db.into())),
+            ],
+        )?;
         if number(field(&r, "ok")) != Some(1.0) {
             return Ok(fail(&r));
         }

@@ -103,7 +103,11 @@ pub fn verify(ctx: &Ctx, t: &DbTarget) -> Attempt {
         return Attempt::Done(verdict(Status::Unknown, &host, format!("refused: {msg}")));
     }
     let Some(parsed) = parse_greeting(&greeting) else {
-        return Attempt::Done(verdict(Status::Unknown, &host, "not a MySQL server greeting"));
+        return Attempt::Done(verdict(
+            Status::Unknown,
+            &host,
+            "not a MySQL server greeting",
+        ));
     };
     let (server_caps, mut scramble, mut plugin) = parsed;
     let mut caps = CLIENT_LONG_PASSWORD
@@ -177,10 +181,13 @@ pub fn verify(ctx: &Ctx, t: &DbTarget) -> Attempt {
                 return Attempt::Done(live("authenticated (OK); ran nothing"));
             }
             Some(0xff) => {
-                let code = body.get(1..3).map(|b| u16::from_le_bytes([b[0], b[1]])).unwrap_or(0);
+                let code = body
+                    .get(1..3)
+                    .map(|b| u16::from_le_bytes([b[0], b[1]]))
+                    .unwrap_or(0);
                 let msg_start = if body.get(3) == Some(&b'#') { 9 } else { 3 };
-                let msg = String::from_utf8_lossy(body.get(msg_start..).unwrap_or_default())
-                    .into_owned();
+                let msg =
+                    String::from_utf8_lossy(body.get(msg_start..).unwrap_or_default()).into_owned();
                 let v = match code {
                     1045 | 1698 => verdict(Status::Invalid, &host, format!("error {code}: {msg}")),
                     1044 | 1049 => live(&format!("authenticated; error {code}: {msg}")),
@@ -198,7 +205,10 @@ pub fn verify(ctx: &Ctx, t: &DbTarget) -> Attempt {
                     .get(end + 1..)
                     .unwrap_or_default()
                     .strip_suffix(&[0])
-                    .map_or_else(|| rest.get(end + 1..).unwrap_or_default().to_vec(), <[u8]>::to_vec);
+                    .map_or_else(
+                        || rest.get(end + 1..).unwrap_or_default().to_vec(),
+                        <[u8]>::to_vec,
+                    );
                 let Some(answer) = scramble_for(&plugin, pw, &scramble) else {
                     return Attempt::Done(Verification::unknown(
                         Reason::Unsupported,

@@ -142,12 +142,16 @@ impl ureq::unversioned::resolver::Resolver for DeclaredResolver {
             )));
         }
         let port = uri.port_u16().unwrap_or(443);
-        let addrs = policy::resolve(host, port, Trust::Declared, &HostPolicy::default())
-            .map_err(|r| match r {
-                Refusal::NotAllowed(m) => {
-                    ureq::Error::Io(io::Error::new(io::ErrorKind::PermissionDenied, m))
+        let addrs =
+            policy::resolve(host, port, Trust::Declared, &HostPolicy::default()).map_err(|r| {
+                match r {
+                    Refusal::NotAllowed(m) => {
+                        ureq::Error::Io(io::Error::new(io::ErrorKind::PermissionDenied, m))
+                    }
+                    Refusal::Network(m) => {
+                        ureq::Error::Io(io::Error::new(io::ErrorKind::NotFound, m))
+                    }
                 }
-                Refusal::Network(m) => ureq::Error::Io(io::Error::new(io::ErrorKind::NotFound, m)),
             })?;
         let mut out = self.empty();
         for a in addrs.into_iter().take(16) {
@@ -181,7 +185,11 @@ pub fn agent(timeout: Duration) -> ureq::Agent {
         .https_only(true)
         .http_status_as_error(false)
         .timeout_global(Some(timeout))
-        .user_agent(concat!("ferret/", env!("CARGO_PKG_VERSION"), " (secret verification)"))
+        .user_agent(concat!(
+            "ferret/",
+            env!("CARGO_PKG_VERSION"),
+            " (secret verification)"
+        ))
         .build();
     ureq::Agent::with_parts(
         config,

@@ -131,7 +131,9 @@ pub fn verify(ctx: &Ctx, t: &DbTarget) -> Attempt {
                 let reply = match code {
                     0 => {
                         let _ = s.write_all(&message(b'X', &[]));
-                        return Attempt::Done(live("authenticated (AuthenticationOk); ran nothing"));
+                        return Attempt::Done(live(
+                            "authenticated (AuthenticationOk); ran nothing",
+                        ));
                     }
                     3 if tls => {
                         let mut p = t.password.as_bytes().to_vec();
@@ -141,7 +143,9 @@ pub fn verify(ctx: &Ctx, t: &DbTarget) -> Attempt {
                     3 => {
                         return Attempt::Done(Verification::unknown(
                             Reason::Skipped,
-                            format!("{host} asks for the password in clear over plain TCP: not sent"),
+                            format!(
+                                "{host} asks for the password in clear over plain TCP: not sent"
+                            ),
                         ));
                     }
                     5 => {
@@ -177,7 +181,11 @@ pub fn verify(ctx: &Ctx, t: &DbTarget) -> Attempt {
                     }
                     11 => {
                         let Some(c) = scram.as_mut() else {
-                            return Attempt::Done(verdict(Status::Unknown, &host, "SASL out of order"));
+                            return Attempt::Done(verdict(
+                                Status::Unknown,
+                                &host,
+                                "SASL out of order",
+                            ));
                         };
                         match c.finish(&String::from_utf8_lossy(&body[4..])) {
                             Ok(fin) => message(b'p', fin.as_bytes()),

@@ -60,8 +60,7 @@ pub fn recheck(
             })
             .collect::<Result<_>>()?
     } else {
-        let doc: Value =
-            serde_json::from_str(text).map_err(|e| err(format!("not JSON: {e}")))?;
+        let doc: Value = serde_json::from_str(text).map_err(|e| err(format!("not JSON: {e}")))?;
         if doc.get("findings").is_none() {
             return Err(err("not a ferret result (no \"findings\")".into()));
         }
@@ -89,7 +88,12 @@ pub fn recheck(
     let mut seen = std::collections::HashSet::new();
     let mut direct: HashMap<String, Verification> = HashMap::new();
     for f in &all {
-        let s = |k: &str| f.get(k).and_then(Value::as_str).unwrap_or_default().to_string();
+        let s = |k: &str| {
+            f.get(k)
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_string()
+        };
         let fp = s("fingerprint");
         if fp.is_empty() || !seen.insert(fp.clone()) {
             continue;
@@ -193,9 +197,7 @@ pub fn recheck(
         if let Some(s) = d.get_mut("summary").and_then(Value::as_object_mut) {
             s.insert("verification".into(), summary_json);
         }
-        if !show_secrets
-            && let Some(groups) = d.get_mut("secrets").and_then(Value::as_array_mut)
-        {
+        if !show_secrets && let Some(groups) = d.get_mut("secrets").and_then(Value::as_array_mut) {
             for g in groups {
                 if let Some(o) = g.as_object_mut() {
                     o.remove("secret");

@@ -115,7 +115,11 @@ impl Client {
         let without_proof = format!("c=biws,r={r}");
         let auth = format!("{},{server_first},{without_proof}", self.client_first_bare);
         let client_sig = hmac(self.hash, &stored, auth.as_bytes());
-        let proof: Vec<u8> = client_key.iter().zip(&client_sig).map(|(a, b)| a ^ b).collect();
+        let proof: Vec<u8> = client_key
+            .iter()
+            .zip(&client_sig)
+            .map(|(a, b)| a ^ b)
+            .collect();
         let server_key = hmac(self.hash, &salted, b"Server Key");
         self.server_signature = hmac(self.hash, &server_key, auth.as_bytes());
         Ok(format!(
@@ -141,7 +145,12 @@ mod tests {
     /// RFC 7677, section 3: user "user", password "pencil".
     #[test]
     fn rfc7677_example() {
-        let mut c = Client::new(Hash::Sha256, "user", b"pencil", "rOprNGfwEbeRWgbNEkqO".into());
+        let mut c = Client::new(
+            Hash::Sha256,
+            "user",
+            b"pencil",
+            "rOprNGfwEbeRWgbNEkqO".into(),
+        );
         assert_eq!(c.first(), "n,,n=user,r=rOprNGfwEbeRWgbNEkqO");
         let fin = c
             .finish("r=rOprNGfwEbeRWgbNEkqO%hvYDpWUa2RaTCAfuxFIlj)hNlF$k0,s=W22ZaJ0SNY7soEsUEjb6gQ==,i=4096")
@@ -157,7 +166,12 @@ mod tests {
     /// RFC 5802, section 5: SCRAM-SHA-1, user "user", password "pencil".
     #[test]
     fn rfc5802_example() {
-        let mut c = Client::new(Hash::Sha1, "user", b"pencil", "fyko+d2lbbFgONRv9qkxdawL".into());
+        let mut c = Client::new(
+            Hash::Sha1,
+            "user",
+            b"pencil",
+            "fyko+d2lbbFgONRv9qkxdawL".into(),
+        );
         let fin = c
             .finish("r=fyko+d2lbbFgONRv9qkxdawL3rfcNHYJY1ZVvWVs7j,s=QSXCR+Q6sek8bf92,i=4096")
             .unwrap();

@@ -300,7 +300,8 @@ impl Key {
             Key::Ed25519(k) => put_str(&mut blob, k.sign(data).as_ref()),
             Key::Rsa(k, _) => {
                 let mut sig = vec![0u8; k.public().modulus_len()];
-                k.sign(&signature::RSA_PKCS1_SHA256, &rng, data, &mut sig).ok()?;
+                k.sign(&signature::RSA_PKCS1_SHA256, &rng, data, &mut sig)
+                    .ok()?;
                 put_str(&mut blob, &sig);
             }
             Key::EcdsaP256(k, _) => {
@@ -433,7 +434,11 @@ impl Transport {
             buf
         };
         let pad = *payload.first().ok_or_else(|| bad("empty packet"))? as usize;
-        let end = payload.len().checked_sub(pad).filter(|e| *e >= 1).ok_or_else(|| bad("bad padding"))?;
+        let end = payload
+            .len()
+            .checked_sub(pad)
+            .filter(|e| *e >= 1)
+            .ok_or_else(|| bad("bad padding"))?;
         Ok(payload[1..end].to_vec())
     }
 
@@ -470,7 +475,8 @@ fn try_target(ctx: &Ctx, key: &Key, target: &str) -> Result<bool, Verification> 
     let io = |e: std::io::Error| io_failure(&e, &shown);
     let proto = |m: &str| verdict(Status::Unknown, &shown, m.to_string());
     let mut s = ctx.connect_named(&host, port)?;
-    s.write_all(format!("{CLIENT_VERSION}\r\n").as_bytes()).map_err(io)?;
+    s.write_all(format!("{CLIENT_VERSION}\r\n").as_bytes())
+        .map_err(io)?;
     // The server's version line (lines before it are allowed by RFC 4253).
     let mut server_version = String::new();
     for _ in 0..32 {
@@ -483,7 +489,9 @@ fn try_target(ctx: &Ctx, key: &Key, target: &str) -> Result<bool, Verification> 
             }
             line.push(b[0]);
         }
-        let text = String::from_utf8_lossy(&line).trim_end_matches('\r').to_string();
+        let text = String::from_utf8_lossy(&line)
+            .trim_end_matches('\r')
+            .to_string();
         if text.starts_with("SSH-") {
             server_version = text;
             break;
@@ -506,7 +514,12 @@ fn try_target(ctx: &Ctx, key: &Key, target: &str) -> Result<bool, Verification> 
     kexinit.extend_from_slice(&cookie);
     for list in [
         &["curve25519-sha256", "curve25519-sha256@libssh.org"][..],
-        &["ssh-ed25519", "ecdsa-sha2-nistp256", "rsa-sha2-512", "rsa-sha2-256"],
+        &[
+            "ssh-ed25519",
+            "ecdsa-sha2-nistp256",
+            "rsa-sha2-512",
+            "rsa-sha2-256",
+        ],
         &["chacha20-poly1305@openssh.com"],
         &["chacha20-poly1305@openssh.com"],
         &["hmac-sha2-256"],
@@ -530,13 +543,19 @@ fn try_target(ctx: &Ctx, key: &Key, target: &str) -> Result<bool, Verification> 
         let lists: Vec<String> = (0..4)
             .map(|_| String::from_utf8_lossy(w.bytes().unwrap_or_default()).into_owned())
             .collect();
-        if !lists[0].split(',').any(|k| k.starts_with("curve25519-sha256")) {
+        if !lists[0]
+            .split(',')
+            .any(|k| k.starts_with("curve25519-sha256"))
+        {
             return Err(Verification::unknown(
                 Reason::Unsupported,
                 format!("{shown} offers no curve25519 key exchange"),
             ));
         }
-        if !lists[2].split(',').any(|c| c == "chacha20-poly1305@openssh.com") {
+        if !lists[2]
+            .split(',')
+            .any(|c| c == "chacha20-poly1305@openssh.com")
+        {
             return Err(Verification::unknown(
                 Reason::Unsupported,
                 format!("{shown} offers no chacha20-poly1305 cipher"),
@@ -599,8 +618,12 @@ fn try_target(ctx: &Ctx, key: &Key, target: &str) -> Result<bool, Verification> 
         key[32..].copy_from_slice(&k2.finalize());
         key
     };
-    t.seal = Some(ring::aead::chacha20_poly1305_openssh::SealingKey::new(&derive(b'C')));
-    t.open = Some(ring::aead::chacha20_poly1305_openssh::OpeningKey::new(&derive(b'D')));
+    t.seal = Some(ring::aead::chacha20_poly1305_openssh::SealingKey::new(
+        &derive(b'C'),
+    ));
+    t.open = Some(ring::aead::chacha20_poly1305_openssh::OpeningKey::new(
+        &derive(b'D'),
+    ));
     let mut req = vec![5u8];
     put_str(&mut req, b"ssh-userauth");
     t.send(&req).map_err(io)?;
@@ -656,7 +679,9 @@ pub fn verify(ctx: &Ctx, key_pem: &str, targets: &[String]) -> Attempt {
         }
     }
     if !refused.is_empty() && last_err.is_none() {
-        let host = refused[0].rsplit_once('@').map_or(refused[0].as_str(), |x| x.1);
+        let host = refused[0]
+            .rsplit_once('@')
+            .map_or(refused[0].as_str(), |x| x.1);
         return Attempt::Done(verdict(
             Status::Invalid,
             host,

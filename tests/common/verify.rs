@@ -26,22 +26,79 @@ use base64::Engine as _;
 
 /// Hosts the test certificate is valid for.
 pub const HOSTS: &[&str] = &[
-    "api.github.com", "gitlab.com", "slack.com", "api.openai.com", "api.anthropic.com",
-    "huggingface.co", "api.wandb.ai", "api.replicate.com", "api.groq.com", "api.mistral.ai",
-    "api.cohere.com", "api.pinecone.io", "api.together.xyz", "api.deepseek.com", "api.x.ai",
-    "openrouter.ai", "api.fireworks.ai", "api.smith.langchain.com", "api.elevenlabs.io",
-    "api.assemblyai.com", "api.deepgram.com", "sts.amazonaws.com", "oauth2.googleapis.com",
-    "*.blob.core.windows.net", "api.stripe.com", "api.twilio.com", "api.sendgrid.com",
-    "registry.npmjs.org", "api.datadoghq.com", "api.cloudflare.com", "api.digitalocean.com",
-    "api.heroku.com", "sentry.io", "discord.com", "api.telegram.org", "api.linear.app",
-    "api.notion.com", "api.vercel.com", "api.netlify.com", "api.mailgun.net",
-    "api.postmarkapp.com", "api.brevo.com", "circleci.com", "api.snyk.io", "api.pagerduty.com",
-    "api.figma.com", "api.airtable.com", "api.hubapi.com", "app.terraform.io",
-    "api.doppler.com", "api.tailscale.com", "api.render.com",
-    "api0.test", "api1.test", "api2.test", "api3.test", "api4.test", "api5.test", "api6.test",
-    "api7.test", "api8.test", "api9.test", "api10.test", "api11.test", "api12.test",
-    "api13.test", "api14.test", "api15.test", "api16.test", "api17.test", "api18.test",
-    "api19.test", "localhost",
+    "api.github.com",
+    "gitlab.com",
+    "slack.com",
+    "api.openai.com",
+    "api.anthropic.com",
+    "huggingface.co",
+    "api.wandb.ai",
+    "api.replicate.com",
+    "api.groq.com",
+    "api.mistral.ai",
+    "api.cohere.com",
+    "api.pinecone.io",
+    "api.together.xyz",
+    "api.deepseek.com",
+    "api.x.ai",
+    "openrouter.ai",
+    "api.fireworks.ai",
+    "api.smith.langchain.com",
+    "api.elevenlabs.io",
+    "api.assemblyai.com",
+    "api.deepgram.com",
+    "sts.amazonaws.com",
+    "oauth2.googleapis.com",
+    "*.blob.core.windows.net",
+    "api.stripe.com",
+    "api.twilio.com",
+    "api.sendgrid.com",
+    "registry.npmjs.org",
+    "api.datadoghq.com",
+    "api.cloudflare.com",
+    "api.digitalocean.com",
+    "api.heroku.com",
+    "sentry.io",
+    "discord.com",
+    "api.telegram.org",
+    "api.linear.app",
+    "api.notion.com",
+    "api.vercel.com",
+    "api.netlify.com",
+    "api.mailgun.net",
+    "api.postmarkapp.com",
+    "api.brevo.com",
+    "circleci.com",
+    "api.snyk.io",
+    "api.pagerduty.com",
+    "api.figma.com",
+    "api.airtable.com",
+    "api.hubapi.com",
+    "app.terraform.io",
+    "api.doppler.com",
+    "api.tailscale.com",
+    "api.render.com",
+    "api0.test",
+    "api1.test",
+    "api2.test",
+    "api3.test",
+    "api4.test",
+    "api5.test",
+    "api6.test",
+    "api7.test",
+    "api8.test",
+    "api9.test",
+    "api10.test",
+    "api11.test",
+    "api12.test",
+    "api13.test",
+    "api14.test",
+    "api15.test",
+    "api16.test",
+    "api17.test",
+    "api18.test",
+    "api19.test",
+    "localhost",
 ];
 
 /// The test CA and the server certificate.
@@ -74,13 +131,47 @@ pub fn ca() -> &'static TestCa {
             .tempdir()
             .expect("temp dir")
             .keep();
-        openssl(&dir, &["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256",
-            "-nodes", "-keyout", "ca.key", "-out", "ca.pem", "-days", "3", "-subj",
-            "/CN=ferret test CA (never trust outside tests)",
-            "-addext", "basicConstraints=critical,CA:TRUE",
-            "-addext", "keyUsage=critical,keyCertSign,cRLSign"]);
-        openssl(&dir, &["req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
-            "-keyout", "server.key", "-out", "server.csr", "-subj", "/CN=ferret test provider"]);
+        openssl(
+            &dir,
+            &[
+                "req",
+                "-x509",
+                "-newkey",
+                "ec",
+                "-pkeyopt",
+                "ec_paramgen_curve:P-256",
+                "-nodes",
+                "-keyout",
+                "ca.key",
+                "-out",
+                "ca.pem",
+                "-days",
+                "3",
+                "-subj",
+                "/CN=ferret test CA (never trust outside tests)",
+                "-addext",
+                "basicConstraints=critical,CA:TRUE",
+                "-addext",
+                "keyUsage=critical,keyCertSign,cRLSign",
+            ],
+        );
+        openssl(
+            &dir,
+            &[
+                "req",
+                "-newkey",
+                "ec",
+                "-pkeyopt",
+                "ec_paramgen_curve:P-256",
+                "-nodes",
+                "-keyout",
+                "server.key",
+                "-out",
+                "server.csr",
+                "-subj",
+                "/CN=ferret test provider",
+            ],
+        );
         let sans: Vec<String> = HOSTS
             .iter()
             .map(|h| format!("DNS:{h}"))
@@ -94,8 +185,26 @@ pub fn ca() -> &'static TestCa {
             ),
         )
         .expect("write ext");
-        openssl(&dir, &["x509", "-req", "-in", "server.csr", "-CA", "ca.pem", "-CAkey", "ca.key",
-            "-CAcreateserial", "-out", "server.pem", "-days", "3", "-extfile", "ext.cnf"]);
+        openssl(
+            &dir,
+            &[
+                "x509",
+                "-req",
+                "-in",
+                "server.csr",
+                "-CA",
+                "ca.pem",
+                "-CAkey",
+                "ca.key",
+                "-CAcreateserial",
+                "-out",
+                "server.pem",
+                "-days",
+                "3",
+                "-extfile",
+                "ext.cnf",
+            ],
+        );
         TestCa {
             ca: dir.join("ca.pem"),
             cert: dir.join("server.pem"),
@@ -173,6 +282,16 @@ impl Seen {
     }
 }
 
+/// An answer: status, extra headers, body.
+pub type Answer = (u16, Vec<(String, String)>, String);
+/// A test's own answers, overriding the documented ones where it returns `Some`.
+pub type Custom = dyn Fn(&Seen) -> Option<Answer> + Send + Sync;
+/// A provider's documented live answer (status, body, headers) and invalid answer.
+pub type Documented = (
+    (u16, &'static str, Vec<(&'static str, &'static str)>),
+    (u16, &'static str),
+);
+
 /// How a [`Provider`] answers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Mode {
@@ -186,49 +305,103 @@ pub enum Mode {
 
 /// A provider's documented answers: (live status, live body, live headers), (invalid status,
 /// invalid body).
-pub fn answers(host: &str) -> ((u16, &'static str, Vec<(&'static str, &'static str)>), (u16, &'static str)) {
+pub fn answers(host: &str) -> Documented {
     match host {
         "api.github.com" => (
-            (200, r#"{"login":"octocat","id":1}"#, vec![("X-OAuth-Scopes", "repo, read:org")]),
+            (
+                200,
+                r#"{"login":"octocat","id":1}"#,
+                vec![("X-OAuth-Scopes", "repo, read:org")],
+            ),
             (401, r#"{"message":"Bad credentials"}"#),
         ),
         "gitlab.com" => (
-            (200, r#"{"name":"ci-token","scopes":["read_api"],"expires_at":"2027-01-01"}"#, vec![]),
+            (
+                200,
+                r#"{"name":"ci-token","scopes":["read_api"],"expires_at":"2027-01-01"}"#,
+                vec![],
+            ),
             (401, r#"{"message":"401 Unauthorized"}"#),
         ),
         "slack.com" => (
-            (200, r#"{"ok":true,"team":"Acme","user":"deploy-bot","url":"https://acme.slack.com/"}"#, vec![]),
+            (
+                200,
+                r#"{"ok":true,"team":"Acme","user":"deploy-bot","url":"https://acme.slack.com/"}"#,
+                vec![],
+            ),
             (200, r#"{"ok":false,"error":"invalid_auth"}"#),
         ),
         "huggingface.co" => (
-            (200, r#"{"name":"acme-ml","auth":{"accessToken":{"role":"write"}}}"#, vec![]),
-            (401, r#"{"error":"Invalid credentials in Authorization header"}"#),
+            (
+                200,
+                r#"{"name":"acme-ml","auth":{"accessToken":{"role":"write"}}}"#,
+                vec![],
+            ),
+            (
+                401,
+                r#"{"error":"Invalid credentials in Authorization header"}"#,
+            ),
         ),
         "api.wandb.ai" => (
             (200, r#"{"data":{"viewer":{"username":"acme"}}}"#, vec![]),
             (401, r#"{"errors":[{"message":"user is not logged in"}]}"#),
         ),
-        "api.datadoghq.com" => ((200, r#"{"valid":true}"#, vec![]), (403, r#"{"errors":["Forbidden"]}"#)),
+        "api.datadoghq.com" => (
+            (200, r#"{"valid":true}"#, vec![]),
+            (403, r#"{"errors":["Forbidden"]}"#),
+        ),
         "api.cloudflare.com" => (
-            (200, r#"{"success":true,"result":{"status":"active","expires_on":"2027-01-01T00:00:00Z"}}"#, vec![]),
-            (401, r#"{"success":false,"errors":[{"code":1000,"message":"Invalid API Token"}]}"#),
+            (
+                200,
+                r#"{"success":true,"result":{"status":"active","expires_on":"2027-01-01T00:00:00Z"}}"#,
+                vec![],
+            ),
+            (
+                401,
+                r#"{"success":false,"errors":[{"code":1000,"message":"Invalid API Token"}]}"#,
+            ),
         ),
         "api.telegram.org" => (
-            (200, r#"{"ok":true,"result":{"id":1,"is_bot":true,"username":"acme_bot"}}"#, vec![]),
-            (401, r#"{"ok":false,"error_code":401,"description":"Unauthorized"}"#),
+            (
+                200,
+                r#"{"ok":true,"result":{"id":1,"is_bot":true,"username":"acme_bot"}}"#,
+                vec![],
+            ),
+            (
+                401,
+                r#"{"ok":false,"error_code":401,"description":"Unauthorized"}"#,
+            ),
         ),
         "api.linear.app" => (
-            (200, r#"{"data":{"viewer":{"name":"A","email":"a@acme.test"}}}"#, vec![]),
-            (400, r#"{"errors":[{"message":"Authentication required, not authenticated"}]}"#),
+            (
+                200,
+                r#"{"data":{"viewer":{"name":"A","email":"a@acme.test"}}}"#,
+                vec![],
+            ),
+            (
+                400,
+                r#"{"errors":[{"message":"Authentication required, not authenticated"}]}"#,
+            ),
         ),
         "api.vercel.com" => (
             (200, r#"{"user":{"username":"acme"}}"#, vec![]),
             (403, r#"{"error":{"code":"forbidden","invalidToken":true}}"#),
         ),
-        "api.sendgrid.com" => ((200, r#"{"scopes":["mail.send"]}"#, vec![]), (401, r#"{"errors":[{"message":"authorization required"}]}"#)),
-        "api.figma.com" => ((200, r#"{"email":"a@acme.test"}"#, vec![]), (403, r#"{"status":403,"err":"Invalid token"}"#)),
-        "api.deepgram.com" | "api.smith.langchain.com" | "api.tailscale.com" => ((200, "{}", vec![]), (401, "{}")),
-        _ => ((200, r#"{"ok":true}"#, vec![]), (401, r#"{"error":"invalid credentials"}"#)),
+        "api.sendgrid.com" => (
+            (200, r#"{"scopes":["mail.send"]}"#, vec![]),
+            (401, r#"{"errors":[{"message":"authorization required"}]}"#),
+        ),
+        "api.figma.com" => (
+            (200, r#"{"email":"a@acme.test"}"#, vec![]),
+            (403, r#"{"status":403,"err":"Invalid token"}"#),
+        ),
+        "api.deepgram.com" | "api.smith.langchain.com" | "api.tailscale.com" => {
+            ((200, "{}", vec![]), (401, "{}"))
+        }
+        _ => (
+            (200, r#"{"ok":true}"#, vec![]),
+            (401, r#"{"error":"invalid credentials"}"#),
+        ),
     }
 }
 
@@ -258,9 +431,7 @@ impl Provider {
 
     /// Starts a server whose answers `custom` may override (return `Some((status, headers,
     /// body))`).
-    pub fn start_with(
-        custom: Arc<dyn Fn(&Seen) -> Option<(u16, Vec<(String, String)>, String)> + Send + Sync>,
-    ) -> Provider {
+    pub fn start_with(custom: Arc<Custom>) -> Provider {
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
         let addr = listener.local_addr().expect("addr");
         let p = Provider {
@@ -325,7 +496,7 @@ fn serve(
     mode: &Mutex<Mode>,
     live: &Mutex<Vec<String>>,
     delay: &Mutex<Duration>,
-    custom: &(dyn Fn(&Seen) -> Option<(u16, Vec<(String, String)>, String)> + Send + Sync),
+    custom: &Custom,
 ) -> std::io::Result<()> {
     tcp.set_read_timeout(Some(Duration::from_secs(10)))?;
     let conn = rustls::ServerConnection::new(config).map_err(std::io::Error::other)?;
@@ -378,13 +549,19 @@ fn serve(
         None => {
             let m = *mode.lock().unwrap();
             let carried = req.carried();
-            let has_live = live.lock().unwrap().iter().any(|s| carried.contains(s.as_str()));
+            let has_live = live
+                .lock()
+                .unwrap()
+                .iter()
+                .any(|s| carried.contains(s.as_str()));
             let ((ls, lb, lh), (is, ib)) = answers(&host);
             match m {
                 Mode::RateLimited => (429, vec![("Retry-After".into(), "0".into())], "{}".into()),
                 Mode::Live if has_live => (
                     ls,
-                    lh.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
+                    lh.iter()
+                        .map(|(k, v)| (k.to_string(), v.to_string()))
+                        .collect(),
                     lb.to_string(),
                 ),
                 _ => (is, vec![], ib.to_string()),
@@ -423,7 +600,12 @@ pub fn verdicts(report: &serde_json::Value) -> BTreeMap<String, serde_json::Valu
         .as_array()
         .expect("findings")
         .iter()
-        .map(|f| (f["rule_id"].as_str().unwrap().to_string(), f["verification"].clone()))
+        .map(|f| {
+            (
+                f["rule_id"].as_str().unwrap().to_string(),
+                f["verification"].clone(),
+            )
+        })
         .collect()
 }
 
@@ -432,9 +614,18 @@ pub fn which(program: &str) -> Option<PathBuf> {
     let mut dirs: Vec<PathBuf> = std::env::var_os("PATH")
         .map(|p| std::env::split_paths(&p).collect())
         .unwrap_or_default();
-    dirs.extend(["/usr/sbin", "/usr/lib/postgresql/15/bin", "/usr/lib/postgresql/16/bin",
-        "/usr/lib/postgresql/17/bin"].map(PathBuf::from));
-    dirs.into_iter().map(|d| d.join(program)).find(|p| p.is_file())
+    dirs.extend(
+        [
+            "/usr/sbin",
+            "/usr/lib/postgresql/15/bin",
+            "/usr/lib/postgresql/16/bin",
+            "/usr/lib/postgresql/17/bin",
+        ]
+        .map(PathBuf::from),
+    );
+    dirs.into_iter()
+        .map(|d| d.join(program))
+        .find(|p| p.is_file())
 }
 
 /// A tool a test needs: its path, or a loud skip (a failure with FERRET_REQUIRE_TOOLS=1).
