@@ -614,8 +614,13 @@ fn work(s: &Shared) {
         }
         match attempt {
             Attempt::Done(v) => {
+                // A request refused before any connection (the host policy) was not sent.
+                let sent = !(v.reason == Some(Reason::Skipped) && v.host.is_empty());
                 if let Some(q) = st.hosts.get_mut(&host) {
                     q.backoff = 0;
+                    if !sent {
+                        q.requests -= 1;
+                    }
                 }
                 st.last_done = Some(now);
                 drop(st);
