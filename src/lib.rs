@@ -29,6 +29,8 @@
 //! - [`source::git`] reads blobs from git: staged changes, a commit range, or all history.
 //! - [`scan`] drives a whole scan on a rayon pool ([`Scanner`]) into a [`report::Reporter`].
 //! - [`state`] remembers what each item held, so that the next sweep reads only what changed.
+//! - [`verify`] (opt-in, `--verify`) asks each secret's own service whether it still works,
+//!   never a host named by scanned content unless the user allowed it.
 //!
 //! ```
 //! use std::sync::Arc;
@@ -61,6 +63,7 @@ pub mod scan;
 pub mod source;
 pub mod state;
 pub mod summary;
+pub mod verify;
 pub mod view;
 
 pub use blob::{Blob, Data, Origin, Segment};

@@ -309,6 +309,8 @@ impl State {
                     },
                 )
             }),
+            verification: None,
+            paired: Vec::new(),
         })
     }
 

@@ -68,6 +68,9 @@ pub struct Summary {
     pub partial: bool,
     /// The process's peak resident memory when the scan ended (Linux `VmHWM`), in bytes.
     pub peak_rss_bytes: Option<u64>,
+    /// What `--verify` did (`None` when it was off).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub verification: Option<crate::finding::verification::VerificationSummary>,
 }
 
 /// This process's peak resident set size in bytes, from `/proc/self/status` (`VmHWM`).

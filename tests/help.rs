@@ -20,6 +20,7 @@ const VERBS: &[&[&str]] = &[
     &["init"],
     &["completions"],
     &["man"],
+    &["verify"],
 ];
 
 #[test]
@@ -47,6 +48,24 @@ fn help_of_every_verb_matches_its_snapshot() {
         }
         // Every verb teaches with examples.
         assert!(r.stdout.contains("Examples:"), "{name} has no examples");
+    }
+    // Every top-level verb of `ferret --help` has its snapshot here.
+    let top = run(ferret().arg("--help")).stdout;
+    let commands = top
+        .split("Commands:")
+        .nth(1)
+        .and_then(|rest| rest.split("\n\n").next())
+        .unwrap_or_default();
+    for line in commands.lines() {
+        let Some(verb) = line.split_whitespace().next() else {
+            continue;
+        };
+        if verb != "help" {
+            assert!(
+                VERBS.iter().any(|v| v.first() == Some(&verb)),
+                "`ferret {verb}` has no --help snapshot in VERBS"
+            );
+        }
     }
     assert!(
         stale.is_empty(),

@@ -67,5 +67,7 @@ mod sweeps;
 mod tools;
 /// Completions, man pages, `ferret init`, `ferret rules show`, helpful errors, broken pipes.
 mod ux;
+/// `--verify`: verifiers against real servers on loopback, safety, limits, verdicts in reports.
+mod verify;
 /// Secrets hidden by base64, JSON escapes and percent-encoding.
 mod views;

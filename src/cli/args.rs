@@ -48,6 +48,9 @@ pub enum Command {
     /// Print a manual page (roff), or write them all into a folder.
     #[command(after_help = examples::MAN)]
     Man(super::generate::ManArgs),
+    /// Re-check a saved result's secrets against their services (opt-in network).
+    #[command(after_help = examples::VERIFY)]
+    Verify(super::verify::VerifyCommandArgs),
 }
 
 /// `ferret report` formats.
@@ -119,6 +122,9 @@ pub struct ScanArgs {
     /// Object stores, incremental state, sharding.
     #[command(flatten)]
     pub sweep: Box<super::sweep::SweepArgs>,
+    /// Verification (opt-in).
+    #[command(flatten)]
+    pub verify: super::verify::VerifyArgs,
 }
 
 /// `ferret git`: exactly one of `--staged`, `--since REV`, `--all` or `REV..REV`.
@@ -155,6 +161,9 @@ pub struct GitArgs {
     /// Baseline and gate.
     #[command(flatten)]
     pub gate: GateArgs,
+    /// Verification (opt-in).
+    #[command(flatten)]
+    pub verify: super::verify::VerifyArgs,
 }
 
 /// `ferret baseline …`.
@@ -330,4 +339,9 @@ Examples:
 Examples:
   ferret man scan | man -l -                     # read the page of `ferret scan`
   ferret man --dir /usr/local/share/man/man1     # install every page";
+    pub const VERIFY: &str = "\
+Examples:
+  ferret scan bundle/ -f json --show-secrets -o found.json
+  ferret verify found.json -o checked.json       # which secrets still work (opt-in network)
+  ferret verify found.json --verify-dry-run      # what would be sent where, sending nothing";
 }

@@ -58,8 +58,13 @@ pub fn execute(
     let fail_on = flags
         .gate
         .fail_on
+        .map(|f| f.severity)
         .or(config.fail_on)
         .unwrap_or(Severity::Low);
+    let fail_on_live = flags.gate.fail_on.is_some_and(|f| f.live);
+    if fail_on_live && !flags.verify.verify {
+        anyhow::bail!("--fail-on live needs --verify (without it no finding is known to be live)");
+    }
     let out = output::open(out_flags.output.as_deref())?;
     if let Some(path) = &out_flags.output {
         scanner.skip_file(path);
@@ -77,11 +82,12 @@ pub fn execute(
     };
     // A live stream (`kubectl logs -f pod | ferret scan -`) never ends: text output cannot wait
     // to be sorted, so each finding is printed as found.
-    let mut reporter = if format == Format::Text && flags.live {
+    let reporter: Box<dyn Reporter + Send> = if format == Format::Text && flags.live {
         Box::new(report::text::TextReporter::new(report_opts, out).streaming())
     } else {
         report::reporter(format, report_opts, out)
     };
+    let (mut reporter, verified) = flags.verify.wrap(&flags.rules, reporter)?;
     let to_terminal = out_flags.output.is_none() && io::stdout().is_terminal();
     let line = progress::wanted(out_flags, flags.live).then(|| {
         let counters = Arc::new(Progress::new());
@@ -120,12 +126,19 @@ pub fn execute(
     if summary.partial {
         eprintln!("ferret: interrupted: the report holds what was found before the interruption");
     }
+    if let Some(h) = &verified {
+        super::verify::print_plans(h, out_flags.quiet);
+        if fail_on_live {
+            messages.failing = h.live_at_or_above(fail_on);
+        }
+    }
     if !out_flags.quiet {
         let stateful = flags.sweep.as_ref().is_some_and(|s| s.state.is_some());
-        eprintln!(
-            "{}",
-            summary_line(&summary, fail_on, messages.failing, stateful)
-        );
+        let mut line = summary_line(&summary, fail_on, messages.failing, stateful);
+        if let Some(h) = &verified {
+            line.push_str(&super::verify::summary_text(&h.summary()));
+        }
+        eprintln!("{line}");
     }
     Ok(if messages.failing > 0 {
         ExitStatus::Findings

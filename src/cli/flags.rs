@@ -12,7 +12,6 @@
 use std::path::PathBuf;
 
 use clap::{Args, ValueEnum};
-use ferret::Severity;
 use ferret::blob::chunk::DEFAULT_CHUNK_SIZE;
 use ferret::blob::load::{LoadOptions, MmapChoice};
 use ferret::expand::Budget;
@@ -264,9 +263,10 @@ pub struct GateArgs {
     #[arg(long, value_name = "FILE")]
     pub baseline: Option<PathBuf>,
     /// Exit with 1 only for findings of this severity or higher; lower ones are still
-    /// reported (low, medium, high, critical; default low).
+    /// reported (low, medium, high, critical; default low). `live` (with --verify) fails only
+    /// on findings verified live: `--fail-on live`, `--fail-on live,high`.
     #[arg(long, value_name = "SEVERITY")]
-    pub fail_on: Option<Severity>,
+    pub fail_on: Option<super::verify::FailOn>,
 }
 
 /// Parses `123`, `64K`, `10M`, `2G` (powers of 1024; a trailing `B` or `iB` is accepted).

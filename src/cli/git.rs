@@ -45,6 +45,7 @@ pub fn run(args: GitArgs) -> anyhow::Result<ExitStatus> {
         rules: args.rules,
         config: args.config,
         gate: args.gate,
+        verify: args.verify,
         ..Flags::default()
     };
     let setup = setup::scanner(&flags, &root, true)?;

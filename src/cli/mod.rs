@@ -24,6 +24,7 @@ mod rules;
 mod scan;
 mod setup;
 mod sweep;
+mod verify;
 
 use std::process::ExitCode;
 
@@ -77,6 +78,7 @@ pub fn main() -> ExitCode {
         args::Command::Init(a) => init::run(a),
         args::Command::Completions(a) => generate::completions(a),
         args::Command::Man(a) => generate::man(a),
+        args::Command::Verify(a) => verify::run(a),
     };
     match result {
         Ok(status) => status.into(),

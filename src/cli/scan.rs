@@ -35,6 +35,7 @@ pub fn run(args: ScanArgs) -> anyhow::Result<ExitStatus> {
         gate: args.gate,
         sweep: Some(args.sweep),
         live: paths == ["-"],
+        verify: args.verify,
     };
     let setup = setup::scanner(&flags, &config_root(&paths), true)?;
     let inputs: Vec<Input> = paths.iter().map(|p| Input::parse(p)).collect();

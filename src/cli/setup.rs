@@ -44,6 +44,8 @@ pub struct Flags {
     pub gate: GateArgs,
     /// Object stores, incremental state, sharding (`scan` only).
     pub sweep: Option<Box<SweepArgs>>,
+    /// `--verify` and its settings (`scan`, `git`).
+    pub verify: super::verify::VerifyArgs,
     /// The only input is a live stream (stdin): text is printed as found, not sorted at the end.
     pub live: bool,
 }

@@ -141,6 +141,8 @@ pub fn confirm(
         decoded: Vec::new(),
         encoded_extent: None,
         file_region: None,
+        verification: None,
+        paired: rule.paired_values(hay, candidate.secret.clone()),
     })
 }
 

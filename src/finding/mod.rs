@@ -16,6 +16,7 @@ pub mod location;
 pub mod mask;
 pub mod radius;
 pub mod seen;
+pub mod verification;
 
 use std::sync::Arc;
 
@@ -115,6 +116,12 @@ pub struct Finding {
     /// cell), where the secret sits in the file's own bytes, start and end: SARIF regions point
     /// there so that code scanning annotates the right line. `None` when not known.
     pub file_region: Option<(LineColumn, LineColumn)>,
+    /// What `--verify` learned about the secret; `None` when it was not verified.
+    pub verification: Option<verification::Verification>,
+    /// Values found near the secret that its rule's verifier needs (`[rule.verify] pair`), by
+    /// name. They are secret material: kept for verification, written only with
+    /// `--show-secrets`.
+    pub paired: Vec<(String, String)>,
 }
 
 impl Finding {

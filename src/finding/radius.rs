@@ -52,9 +52,17 @@ pub struct SecretInfo {
     pub remediation: String,
     /// Documentation links.
     pub references: Vec<String>,
+    /// What `--verify` learned about it, if it was verified.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub verification: Option<super::verification::Verification>,
 }
 
 impl SecretInfo {
+    /// Whether verification found the secret live.
+    pub fn is_live(&self) -> bool {
+        self.verification.as_ref().is_some_and(|v| v.is_live())
+    }
+
     /// The first `http(s)` link of the remediation text, else the first reference.
     pub fn remediation_link(&self) -> Option<&str> {
         first_url(&self.remediation).or_else(|| {
@@ -140,6 +148,7 @@ impl Sighting {
                 secret: show_secrets.then(|| f.secret.clone()),
                 remediation: f.rule.spec.remediation.clone(),
                 references: f.rule.spec.references.clone(),
+                verification: f.verification.clone(),
             },
             place: Place {
                 location: format!("{}:{}:{}", f.origin, f.start.line, f.start.column),
@@ -267,6 +276,15 @@ impl Radius {
         if info.secret.is_none() && s.secret.secret.is_some() {
             info.secret = s.secret.secret.clone();
         }
+        // The most recent verdict wins (results merged from several runs).
+        if let Some(v) = &s.secret.verification
+            && info
+                .verification
+                .as_ref()
+                .is_none_or(|old| old.checked_at <= v.checked_at)
+        {
+            info.verification = Some(v.clone());
+        }
         if let Some(&i) = self.places.get(&key) {
             let place = &mut places[i];
             for src in s.place.sources {
@@ -291,7 +309,8 @@ impl Radius {
         self.groups.is_empty()
     }
 
-    /// The secrets, most urgent first: severity, then spread, then rule id and fingerprint.
+    /// The secrets, most urgent first: live ones (when verified), then severity, then spread,
+    /// then rule id and fingerprint.
     pub fn groups(self) -> Vec<SecretGroup> {
         let mut out: Vec<SecretGroup> = self
             .groups
@@ -315,8 +334,9 @@ impl Radius {
             .collect();
         out.sort_by(|a, b| {
             b.secret
-                .severity
-                .cmp(&a.secret.severity)
+                .is_live()
+                .cmp(&a.secret.is_live())
+                .then(b.secret.severity.cmp(&a.secret.severity))
                 .then(b.spread().cmp(&a.spread()))
                 .then_with(|| a.secret.rule_id.cmp(&b.secret.rule_id))
                 .then_with(|| a.secret.fingerprint.cmp(&b.secret.fingerprint))
@@ -379,6 +399,7 @@ mod tests {
                 secret: None,
                 remediation: "Revoke it at https://example.com/tokens.".into(),
                 references: vec![],
+                verification: None,
             },
             place: Place {
                 location: location.into(),

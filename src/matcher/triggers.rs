@@ -178,6 +178,7 @@ pub fn trigger_rules() -> Vec<(Arc<Rule>, Encoding, usize)> {
                 counterexamples: Vec::new(),
                 allow: Vec::new(),
                 stopwords: Vec::new(),
+                verify: None,
             };
             (Arc::new(Rule::new(spec, "view")), t.encoding, t.reach)
         })

@@ -30,6 +30,7 @@ use crate::finding::Validation;
 use crate::finding::artifact::{segment_kind, segment_label};
 use crate::finding::radius::{Place, SecretGroup, is_web_url, plural};
 use crate::finding::seen::Seen;
+use crate::finding::verification::Status;
 use crate::rules::Severity;
 
 const CSS: &str = include_str!("assets/report.css");
@@ -112,6 +113,30 @@ fn seen_from(seen: &Seen) -> String {
         Seen::Time { from, .. } => from.clone(),
         Seen::Layer { .. } => "layer order".into(),
     }
+}
+
+/// A badge for a verified secret (`LIVE`, `invalid`, `unknown`), or nothing.
+fn verdict_badge(g: &SecretGroup) -> String {
+    let Some(v) = &g.secret.verification else {
+        return String::new();
+    };
+    let text = match v.status {
+        Status::Live => "LIVE".to_string(),
+        _ => v.label(),
+    };
+    let mut title = format!("verification: {}", v.label());
+    if !v.host.is_empty() {
+        title.push_str(&format!(" at {}", v.host));
+    }
+    if !v.checked_at.is_empty() {
+        title.push_str(&format!(", {}", v.checked_at));
+    }
+    format!(
+        " <span class=\"verdict verdict-{}\" title=\"{}\">{}</span>",
+        v.status,
+        esc(&title),
+        esc(&text)
+    )
 }
 
 /// The secret as the page shows it.
@@ -215,6 +240,9 @@ fn summary(h: &mut String, r: &Results) {
         );
     };
     card(h, "count-secrets", r.groups.len().to_string(), "secrets");
+    if r.verified() {
+        card(h, "count-live", r.live().to_string(), "verified live");
+    }
     card(
         h,
         "count-places",
@@ -268,7 +296,15 @@ fn rotate_first(h: &mut String, r: &Results) {
         );
         return;
     }
-    h.push_str("<section id=\"rotate\"><h2>Rotate first</h2>\n<ol class=\"rotate\">\n");
+    let order = if r.verified() {
+        "<p class=\"meta\">Live secrets first (verified against their services), then by severity.</p>"
+    } else {
+        ""
+    };
+    let _ = write!(
+        h,
+        "<section id=\"rotate\"><h2>Rotate first</h2>{order}\n<ol class=\"rotate\">\n"
+    );
     for (i, g) in r.groups.iter().take(ROTATE_FIRST).enumerate() {
         let s = &g.secret;
         let link = s
@@ -283,8 +319,9 @@ fn rotate_first(h: &mut String, r: &Results) {
             .unwrap_or_default();
         let _ = writeln!(
             h,
-            "<li><span class=\"sev sev-{sev}\">{sev}</span> <a href=\"#s-{i}\"><code>{}</code></a> \
+            "<li><span class=\"sev sev-{sev}\">{sev}</span>{} <a href=\"#s-{i}\"><code>{}</code></a> \
              {} · {} place{} ({}){link}</li>",
+            verdict_badge(g),
             esc(shown(g)),
             esc(&s.rule_name),
             g.spread(),
@@ -424,7 +461,8 @@ fn secret_rows(h: &mut String, i: usize, g: &SecretGroup, sources: bool, shown_p
         h,
         "<tbody class=\"secret\" id=\"s-{i}\" data-rank=\"{i}\" data-fingerprint=\"{}\" \
          data-severity=\"{}\" data-severity-name=\"{}\" data-secret=\"{}\" data-provider=\"{}\" \
-         data-places=\"{}\" data-kinds=\"{}\" data-kinds-count=\"{}\" data-first=\"{}\" data-last=\"{}\">",
+         data-places=\"{}\" data-kinds=\"{}\" data-kinds-count=\"{}\" data-first=\"{}\" data-last=\"{}\" \
+         data-verification=\"{}\">",
         esc(&s.fingerprint),
         severity_rank(s.severity),
         s.severity,
@@ -435,15 +473,17 @@ fn secret_rows(h: &mut String, i: usize, g: &SecretGroup, sources: bool, shown_p
         kinds.len(),
         when(&g.earliest),
         when(&g.latest),
+        s.verification.as_ref().map_or("", |v| v.status.as_str()),
     );
     let _ = write!(
         h,
         "<tr class=\"row\"><td><span class=\"sev sev-{sev}\">{sev}</span></td>\
          <td><button class=\"toggle\" type=\"button\" aria-expanded=\"false\" aria-controls=\"d-{i}\" \
-         title=\"Show where it spread\">\u{25B8}</button><code class=\"shown\">{}</code>\
+         title=\"Show where it spread\">\u{25B8}</button><code class=\"shown\">{}</code>{}\
          <div class=\"rule\">{} · <span class=\"id\">{}</span></div></td>\
          <td class=\"provider\">{}</td><td class=\"places num\">{}</td><td class=\"kinds\">",
         esc(shown(g)),
+        verdict_badge(g),
         esc(&s.rule_name),
         esc(&s.rule_id),
         esc(&s.provider),
@@ -502,6 +542,26 @@ fn secret_rows(h: &mut String, i: usize, g: &SecretGroup, sources: bool, shown_p
         );
     }
     h.push_str("</dd>");
+    if let Some(v) = &s.verification {
+        let mut text = v.label();
+        if !v.host.is_empty() {
+            text.push_str(&format!(" · asked {}", v.host));
+        }
+        if !v.checked_at.is_empty() {
+            text.push_str(&format!(" at {}", v.checked_at));
+        }
+        if !v.identity.is_empty() {
+            text.push_str(&format!(" · {}", v.identity_text()));
+        }
+        if !v.detail.is_empty() {
+            text.push_str(&format!(" · {}", v.detail));
+        }
+        let _ = write!(
+            h,
+            "<dt>Verification</dt><dd class=\"verification\">{}</dd>",
+            esc(&text)
+        );
+    }
     let refs: Vec<&String> = s.references.iter().filter(|r| is_web_url(r)).collect();
     if !refs.is_empty() {
         h.push_str("<dt>References</dt><dd>");

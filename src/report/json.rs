@@ -19,7 +19,11 @@
 //! With `--group secret` the JSON document also has `"secrets": […]`, one object per secret
 //! (its blast radius: `count`, `artifacts` by kind, `earliest`, `latest`, `places`), most
 //! urgent first. Fields added since version 1 first shipped (`provider`, `references`,
-//! `artifact`, `seen`, `secrets`) are additions: readers of version 1 can ignore them.
+//! `artifact`, `seen`, `secrets`, `verification`, `paired`) are additions: readers of version
+//! 1 can ignore them. With `--verify`, each finding has `verification` (`status`, `reason`,
+//! `detail`, `checked_at`, `host`, `identity`) and the summary has `verification` (counts and
+//! requests per host); `paired` (values a verifier pairs with the secret) is written only
+//! with `--show-secrets`.
 
 use std::io::{self, Write};
 
@@ -75,8 +79,21 @@ pub fn finding_json(f: &Finding, opts: &ReportOptions) -> Value {
             obj.insert("file_line".into(), json!(start.line));
             obj.insert("file_column".into(), json!(start.column));
         }
+        if let Some(v) = &f.verification {
+            obj.insert("verification".into(), json!(v));
+        }
         if opts.show_secrets {
             obj.insert("secret".into(), Value::String(f.secret.clone()));
+            if !f.paired.is_empty() {
+                // What the verifier pairs with the secret (an AWS key id, a URI): secret
+                // material too, kept so that `ferret verify` can re-check these results.
+                let paired: serde_json::Map<String, Value> = f
+                    .paired
+                    .iter()
+                    .map(|(k, v)| (k.clone(), Value::String(v.clone())))
+                    .collect();
+                obj.insert("paired".into(), Value::Object(paired));
+            }
         }
     }
     v

@@ -143,11 +143,26 @@ pub fn render(results: &Results, title: &str) -> String {
         return m;
     }
 
+    let verified = r.verified();
+    if verified {
+        let _ = writeln!(
+            m,
+            "**{} verified live** (checked against their services): rotate those first.\n",
+            r.live()
+        );
+    }
     m.push_str("## Secrets, most urgent first\n\n");
-    m.push_str(
-        "| # | Severity | Secret | Rule | Places | Where | First seen | Last seen | Rotate |\n\
-         |--:|---|---|---|--:|---|---|---|---|\n",
-    );
+    if verified {
+        m.push_str(
+            "| # | Severity | Verified | Secret | Rule | Places | Where | First seen | Last seen | Rotate |\n\
+             |--:|---|---|---|---|--:|---|---|---|---|\n",
+        );
+    } else {
+        m.push_str(
+            "| # | Severity | Secret | Rule | Places | Where | First seen | Last seen | Rotate |\n\
+             |--:|---|---|---|--:|---|---|---|---|\n",
+        );
+    }
     for (i, g) in r.groups.iter().enumerate().take(MAX_SECRETS) {
         let s = &g.secret;
         let check = match s.validation {
@@ -159,9 +174,21 @@ pub fn render(results: &Results, title: &str) -> String {
             .remediation_link()
             .and_then(|u| link(host(u), u))
             .unwrap_or_else(|| md(&s.remediation));
+        let verdict = if verified {
+            let v = s.verification.as_ref().map_or("\u{2014}".to_string(), |v| {
+                if v.is_live() {
+                    "**LIVE**".to_string()
+                } else {
+                    md(&v.label())
+                }
+            });
+            format!(" {v} |")
+        } else {
+            String::new()
+        };
         let _ = writeln!(
             m,
-            "| {} | {} | {}{check} | {} | {} | {} | {} | {} | {rotate} |",
+            "| {} | {} |{verdict} {}{check} | {} | {} | {} | {} | {} | {rotate} |",
             i + 1,
             s.severity,
             code(shown(g)),

@@ -135,7 +135,7 @@ pub fn reporter(
     format: Format,
     opts: ReportOptions,
     out: Box<dyn Write + Send>,
-) -> Box<dyn Reporter> {
+) -> Box<dyn Reporter + Send> {
     match format {
         Format::Text => Box::new(text::TextReporter::new(opts, out)),
         Format::Json => Box::new(json::JsonReporter::new(opts, out)),

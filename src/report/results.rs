@@ -90,6 +90,16 @@ pub struct Results {
 }
 
 impl Results {
+    /// Secrets verified live.
+    pub fn live(&self) -> usize {
+        self.groups.iter().filter(|g| g.secret.is_live()).count()
+    }
+
+    /// Whether any secret carries a verification verdict.
+    pub fn verified(&self) -> bool {
+        self.groups.iter().any(|g| g.secret.verification.is_some())
+    }
+
     /// Distinct places over all secrets.
     pub fn places(&self) -> usize {
         self.groups.iter().map(SecretGroup::spread).sum()
@@ -313,6 +323,7 @@ impl Merge {
                     secret,
                     remediation: r.remediation,
                     references: r.references,
+                    verification: r.verification,
                 },
                 place: Place {
                     location,
@@ -461,6 +472,8 @@ struct Record {
     seen: Option<Value>,
     #[serde(default)]
     secret: Option<String>,
+    #[serde(default)]
+    verification: Option<crate::finding::verification::Verification>,
 }
 
 #[cfg(test)]

@@ -160,6 +160,9 @@ impl SarifReporter {
         if let Some(i) = rule_index {
             obj.insert("ruleIndex".into(), json!(i));
         }
+        if let Some(v) = &f.verification {
+            verification_note(obj, v);
+        }
         let segments = f.origin.segments();
         if segments.len() > 1
             && let Some(props) = obj.get_mut("properties").and_then(Value::as_object_mut)
@@ -273,6 +276,9 @@ impl SarifReporter {
         if let Some(i) = rule_index {
             obj.insert("ruleIndex".into(), json!(i));
         }
+        if let Some(v) = &s.verification {
+            verification_note(obj, v);
+        }
         if let Some(first) = g.places.first() {
             obj.insert("locations".into(), json!([place_location(first, None)]));
         }
@@ -317,6 +323,29 @@ fn place_location(p: &Place, id: Option<usize>) -> Value {
         );
     }
     Value::Object(location)
+}
+
+/// Adds a verdict to a result: `properties.verification`, and a sentence in the message.
+fn verification_note(
+    obj: &mut serde_json::Map<String, Value>,
+    v: &crate::finding::verification::Verification,
+) {
+    if let Some(props) = obj.get_mut("properties").and_then(Value::as_object_mut) {
+        props.insert("verification".into(), json!(v));
+    }
+    if let Some(Value::String(text)) = obj.get_mut("message").and_then(|m| m.get_mut("text")) {
+        let at = if v.host.is_empty() {
+            String::new()
+        } else {
+            format!(" by {}", v.host)
+        };
+        text.push_str(&match v.status {
+            crate::finding::verification::Status::Live => {
+                format!(" Verified LIVE{at}: rotate it first.")
+            }
+            _ => format!(" Verification: {}{at}.", v.label()),
+        });
+    }
 }
 
 /// `, decoded from json › base64` for a secret a view revealed, else nothing.

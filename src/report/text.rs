@@ -41,6 +41,7 @@ use crate::blob::Segment;
 use crate::finding::Finding;
 use crate::finding::Validation;
 use crate::finding::radius::SecretGroup;
+use crate::finding::verification::{Status, Verification};
 use crate::rules::Severity;
 use crate::summary::Summary;
 
@@ -131,6 +132,10 @@ impl TextReporter {
                 }
             }
             _ => {}
+        }
+        if let Some(v) = &s.verification {
+            let v = v.clone();
+            self.write_verification(&v)?;
         }
         writeln!(self.out, "    rotate: {}", s.remediation)?;
         writeln!(self.out, "    {dim}fingerprint {}{dim:#}", s.fingerprint)?;
@@ -226,7 +231,37 @@ impl TextReporter {
                 "    {dim}deleted in layer {by_layer}, but still in the image{dim:#}"
             )?;
         }
+        if let Some(v) = &f.verification {
+            self.write_verification(v)?;
+        }
         writeln!(self.out, "    {dim}fingerprint {}{dim:#}", f.fingerprint)?;
         Ok(())
+    }
+
+    /// `    verified: LIVE at api.github.com 2024-05-01T12:00:03Z (account=octocat, scopes=repo)`.
+    fn write_verification(&mut self, v: &Verification) -> io::Result<()> {
+        let style = self.style(match v.status {
+            Status::Live => Style::new().bold().fg_color(Some(AnsiColor::Red.into())),
+            Status::Invalid => Style::new().fg_color(Some(AnsiColor::Green.into())),
+            Status::Unknown => Style::new().dimmed(),
+        });
+        let label = match v.status {
+            Status::Live => "LIVE".to_string(),
+            _ => v.label(),
+        };
+        let mut line = format!("    verified: {style}{label}{style:#}");
+        if !v.host.is_empty() {
+            line.push_str(&format!(" at {}", v.host));
+        }
+        if !v.checked_at.is_empty() {
+            line.push_str(&format!(" {}", v.checked_at));
+        }
+        if !v.identity.is_empty() {
+            line.push_str(&format!(" ({})", one_line(&v.identity_text(), 200)));
+        }
+        if !v.detail.is_empty() && v.status != Status::Live {
+            line.push_str(&format!(": {}", one_line(&v.detail, 200)));
+        }
+        writeln!(self.out, "{line}")
     }
 }

@@ -288,6 +288,7 @@ fn translate_rule(
         counterexamples: Vec::new(),
         allow,
         stopwords,
+        verify: None,
     })
 }
 

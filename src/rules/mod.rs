@@ -92,6 +92,8 @@ pub struct Rule {
     /// The allowlist patterns, compiled on first use (a pattern that does not compile is left
     /// out; `ferret rules check` reports it).
     allow: OnceLock<Vec<(AllowTarget, regex_automata::meta::Regex)>>,
+    /// The verifier's paired-value patterns, compiled on first use.
+    pairs: OnceLock<Vec<(String, regex_automata::meta::Regex, usize)>>,
 }
 
 impl Rule {
@@ -101,7 +103,67 @@ impl Rule {
             spec,
             source: source.into(),
             allow: OnceLock::new(),
+            pairs: OnceLock::new(),
         }
+    }
+
+    /// The values its verifier pairs with the secret (`[[rule.verify.pair]]`), found in `hay`
+    /// within each pattern's reach of the secret at `secret`: the match nearest the secret
+    /// (one that contains it first). Empty when the rule has no verifier or nothing is near.
+    pub fn paired_values(
+        &self,
+        hay: &[u8],
+        secret: std::ops::Range<usize>,
+    ) -> Vec<(String, String)> {
+        let Some(verify) = &self.spec.verify else {
+            return Vec::new();
+        };
+        if verify.pair.is_empty() {
+            return Vec::new();
+        }
+        let pairs = self.pairs.get_or_init(|| {
+            verify
+                .pair
+                .iter()
+                .filter_map(|p| {
+                    regex::compile_plain(&p.regex)
+                        .ok()
+                        .map(|re| (p.name.clone(), re, p.within))
+                })
+                .collect()
+        });
+        let mut out = Vec::new();
+        for (name, re, within) in pairs {
+            let start = secret.start.saturating_sub(*within);
+            let end = secret.end.saturating_add(*within).min(hay.len());
+            let mut best: Option<(usize, String)> = None;
+            let mut caps = re.create_captures();
+            let mut at = start;
+            while at < end {
+                let input = regex_automata::Input::new(&hay[..end]).span(at..end);
+                re.search_captures(&input, &mut caps);
+                let Some(m) = caps.get_match() else { break };
+                let span = caps.get_group_by_name("value").unwrap_or(m.span());
+                let distance = if span.end <= secret.start {
+                    secret.start - span.end
+                } else {
+                    span.start.saturating_sub(secret.end)
+                };
+                let value = String::from_utf8_lossy(&hay[span.start..span.end]).into_owned();
+                if !value.is_empty() && best.as_ref().is_none_or(|(d, _)| distance < *d) {
+                    best = Some((distance, value));
+                }
+                at = if m.end() > m.start() {
+                    m.end()
+                } else {
+                    m.start() + 1
+                };
+            }
+            if let Some((_, v)) = best {
+                out.push((name.clone(), v));
+            }
+        }
+        out
     }
 
     /// The compiled allowlist patterns.

@@ -6,6 +6,7 @@ pub mod git;
 pub mod make;
 pub mod s3;
 pub mod secrets;
+pub mod verify;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
