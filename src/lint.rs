@@ -36,8 +36,7 @@ pub fn check_rules(rules: &RuleSet) -> Result<Vec<RuleCheck>> {
     let matcher = Matcher::new(rules)?;
     let mut scratch = matcher.scratch();
     let mut out = Vec::new();
-    for (index, rule) in rules.iter().enumerate() {
-        let index = index as u32;
+    for (index, rule) in matcher.indexes().zip(rules.iter()) {
         let spec = &rule.spec;
         let mut check = RuleCheck {
             id: spec.id.clone(),

@@ -178,8 +178,8 @@ impl State {
         let mut h = Sha256::new();
         h.update(env!("CARGO_PKG_VERSION"));
         h.update(format!("{budget:?}"));
-        for i in 0..matcher.len() {
-            let rule = matcher.rule(i as u32);
+        for i in matcher.indexes() {
+            let rule = matcher.rule(i);
             h.update(serde_json::to_vec(&rule.spec).unwrap_or_default());
             rules.insert(rule.id().to_string(), Arc::clone(rule));
         }

@@ -103,7 +103,7 @@ fn builtin_examples_pass_their_validators() {
         for ex in &r.spec.examples {
             let mut found = Vec::new();
             matcher.scan(ex.as_bytes(), &mut scratch, &mut found);
-            for c in found.iter().filter(|c| c.rule == index as u32) {
+            for c in found.iter().filter(|c| c.rule.get() == index) {
                 let secret = &ex.as_bytes()[c.secret.clone()];
                 if validator::validate(name, secret) != Validation::Passed {
                     failures.push(format!("{}: {name} fails on {ex:?}", r.id()));

@@ -69,11 +69,29 @@ type RegexCache = (
 );
 pub use window::{RuleWindow, Seams};
 
+/// The index of a rule (or a view trigger, after the rules) in a [`Matcher`]: what a
+/// [`Candidate`] and a [`RuleWindow`] name, and what [`Matcher::rule`] looks up.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct RuleIndex(pub(crate) u32);
+
+impl RuleIndex {
+    /// The index as a position in the matcher's rule list.
+    pub fn get(self) -> usize {
+        self.0 as usize
+    }
+
+    /// The index of the rule at position `i` of a rule list that fits in `u32` (checked when
+    /// the matcher is built).
+    fn at(i: usize) -> RuleIndex {
+        RuleIndex(i as u32)
+    }
+}
+
 /// A regex match of one rule, before the entropy, placeholder and validator checks.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Candidate {
-    /// Index of the rule in the matcher ([`Matcher::rule`]).
-    pub rule: u32,
+    /// The rule ([`Matcher::rule`]).
+    pub rule: RuleIndex,
     /// The whole regex match.
     pub span: Range<usize>,
     /// The `secret` group.
@@ -171,7 +189,7 @@ pub struct Matcher {
 pub struct Scratch {
     caches: Vec<Option<RegexCache>>,
     open: Vec<Option<(usize, usize)>>,
-    open_rules: Vec<u32>,
+    open_rules: Vec<RuleIndex>,
 }
 
 impl Matcher {
@@ -220,8 +238,8 @@ impl Matcher {
     }
 
     /// For a view trigger's index, the encoding of the regions it finds; `None` for a rule.
-    pub fn view(&self, index: u32) -> Option<Encoding> {
-        self.rules[index as usize].view
+    pub fn view(&self, index: RuleIndex) -> Option<Encoding> {
+        self.rules[index.get()].view
     }
 
     /// Compiles the regexes of the rules for which `which` is true now, reporting the first
@@ -241,8 +259,13 @@ impl Matcher {
     }
 
     /// The rule (or view trigger) at `index` (from [`Candidate::rule`]).
-    pub fn rule(&self, index: u32) -> &Arc<Rule> {
-        &self.rules[index as usize].rule
+    pub fn rule(&self, index: RuleIndex) -> &Arc<Rule> {
+        &self.rules[index.get()].rule
+    }
+
+    /// The indexes of the rules (view triggers not included), in rule-set order.
+    pub fn indexes(&self) -> impl Iterator<Item = RuleIndex> + use<> {
+        (0..self.real).map(RuleIndex::at)
     }
 
     /// How many rules there are (view triggers not counted).
@@ -317,7 +340,7 @@ impl Matcher {
         } = scratch;
         self.prefilter.for_each_hit(hay, starts, |hit| {
             for &rule in self.prefilter.rules_of(hit.pattern) {
-                let shape = self.rules[rule as usize].shape();
+                let shape = self.rules[rule.get()].shape();
                 if let Some(gate) = &shape.gate
                     && !gate.admits(hay, hit.start)
                 {
@@ -330,7 +353,7 @@ impl Matcher {
                 );
                 // Hits arrive in order of end offset, so window starts never decrease. Windows
                 // closer than `JOIN_GAP` are searched as one (see the module docs).
-                match &mut open[rule as usize] {
+                match &mut open[rule.get()] {
                     Some(o) if w.0 <= o.1.saturating_add(window::JOIN_GAP) => o.1 = o.1.max(w.1),
                     slot @ Some(_) => {
                         let done = slot.replace(w).unwrap_or(w);
@@ -344,7 +367,7 @@ impl Matcher {
             }
         });
         for rule in open_rules.drain(..) {
-            if let Some(w) = open[rule as usize].take() {
+            if let Some(w) = open[rule.get()].take() {
                 self.close(hay, rule, w, seams, caches, out, deferred);
             }
         }
@@ -369,7 +392,7 @@ impl Matcher {
     /// the tests use it to prove that.
     pub fn scan_unfiltered(&self, hay: &[u8], scratch: &mut Scratch, out: &mut Vec<Candidate>) {
         let first = out.len();
-        for rule in 0..self.rules.len() as u32 {
+        for rule in (0..self.rules.len()).map(RuleIndex::at) {
             self.search(hay, rule, 0..hay.len(), &mut scratch.caches, out);
         }
         out[first..].sort_unstable_by(candidate_order);
@@ -379,14 +402,14 @@ impl Matcher {
     fn close(
         &self,
         hay: &[u8],
-        rule: u32,
+        rule: RuleIndex,
         (start, end): (usize, usize),
         seams: Seams,
         caches: &mut [Option<RegexCache>],
         out: &mut Vec<Candidate>,
         deferred: &mut Vec<RuleWindow>,
     ) {
-        if seams.must_defer(start, end, self.rules[rule as usize].reach().span()) {
+        if seams.must_defer(start, end, self.rules[rule.get()].reach().span()) {
             deferred.push(RuleWindow { rule, start, end });
         } else {
             self.search(hay, rule, start..end, caches, out);
@@ -396,15 +419,15 @@ impl Matcher {
     fn search(
         &self,
         hay: &[u8],
-        rule: u32,
+        rule: RuleIndex,
         range: Range<usize>,
         caches: &mut [Option<RegexCache>],
         out: &mut Vec<Candidate>,
     ) {
-        let Some(re) = self.rules[rule as usize].regex() else {
+        let Some(re) = self.rules[rule.get()].regex() else {
             return;
         };
-        let cache = caches[rule as usize].get_or_insert_with(|| re.create_cache());
+        let cache = caches[rule.get()].get_or_insert_with(|| re.create_cache());
         re.for_each_match(hay, range, cache, |span, secret| {
             out.push(Candidate { rule, span, secret });
         });
@@ -442,10 +465,11 @@ mod tests {
     fn a_gated_rule_opens_no_window_where_its_anchor_case_does_not_occur() {
         let rules = RuleSet::builtin().unwrap();
         let m = Matcher::new(&rules).unwrap();
-        let env = (0..m.len() as u32)
+        let env = m
+            .indexes()
             .find(|&r| m.rule(r).id() == "generic.env-assignment")
             .unwrap();
-        let shape = m.rules[env as usize].shape();
+        let shape = m.rules[env.get()].shape();
         assert!(shape.gate.is_some());
         let mut scratch = m.scratch();
         let mut found = Vec::new();

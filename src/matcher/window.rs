@@ -25,7 +25,7 @@ pub const JOIN_GAP: usize = 256;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct RuleWindow {
     /// Index of the rule in the matcher.
-    pub rule: u32,
+    pub rule: super::RuleIndex,
     /// First byte of the window.
     pub start: usize,
     /// One past the last byte.
@@ -81,7 +81,11 @@ mod tests {
 
     #[test]
     fn merge_joins_overlapping_and_touching_windows_of_one_rule() {
-        let w = |rule, start, end| RuleWindow { rule, start, end };
+        let w = |rule, start, end| RuleWindow {
+            rule: crate::matcher::RuleIndex(rule),
+            start,
+            end,
+        };
         let mut v = vec![
             w(1, 10, 20),
             w(0, 5, 8),

@@ -37,6 +37,7 @@
 use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind};
 
 use crate::error::{Error, Result};
+use crate::matcher::RuleIndex;
 
 #[cfg(target_arch = "x86_64")]
 mod x86;
@@ -63,7 +64,7 @@ pub struct Prefilter {
     /// The keywords, ASCII-lowercased and deduplicated.
     patterns: Vec<Box<[u8]>>,
     /// For each keyword, the indexes of the rules that use it.
-    pattern_rules: Vec<Vec<u32>>,
+    pattern_rules: Vec<Vec<RuleIndex>>,
     /// The longest keyword in bytes.
     pub max_keyword_len: usize,
     search: Search,
@@ -138,13 +139,15 @@ impl Prefilter {
     /// Builds the prefilter from each rule's keyword list (indexed like the rules).
     pub fn new<'a>(rules: impl IntoIterator<Item = &'a [String]>) -> Result<Prefilter> {
         let mut patterns: Vec<Box<[u8]>> = Vec::new();
-        let mut pattern_rules: Vec<Vec<u32>> = Vec::new();
+        let mut pattern_rules: Vec<Vec<RuleIndex>> = Vec::new();
         let mut index = std::collections::HashMap::new();
         for (rule, keywords) in rules.into_iter().enumerate() {
-            let rule = u32::try_from(rule).map_err(|_| Error::Rule {
-                rule: "(rule set)".into(),
-                message: "too many rules".into(),
-            })?;
+            let rule = u32::try_from(rule)
+                .map(RuleIndex)
+                .map_err(|_| Error::Rule {
+                    rule: "(rule set)".into(),
+                    message: "too many rules".into(),
+                })?;
             for kw in keywords {
                 if kw.is_empty() {
                     return Err(Error::Rule {
@@ -180,7 +183,7 @@ impl Prefilter {
     }
 
     /// The rules that listed keyword `pattern`.
-    pub fn rules_of(&self, pattern: u32) -> &[u32] {
+    pub fn rules_of(&self, pattern: u32) -> &[RuleIndex] {
         &self.pattern_rules[pattern as usize]
     }
 
