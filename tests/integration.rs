@@ -59,5 +59,8 @@ mod sources;
 mod sweeps;
 /// Images made by real tools (umoci, skopeo) and pulled from a real loopback registry.
 mod tools;
+/// The stores of ML work written by the real libraries: W&B runs, TensorBoard event files,
+/// Parquet and Arrow datasets, Hugging Face caches.
+mod stores;
 /// Secrets hidden by base64, JSON escapes and percent-encoding.
 mod views;

@@ -130,7 +130,8 @@ fn rest_as_bytes(ex: &Expander<'_>, data: &Arc<Data>, origin: &Origin, at: u64, 
 /// (7), `tagged_run_metadata` (8), `meta_graph_def` (9); `file_version` (3) and
 /// `source_metadata` (10) are the writer's own strings.
 pub fn decode_event(texts: &mut Texts<'_, '_>, origin: &Origin, event: &[u8]) {
-    let mut step = None;
+    // proto3 leaves a step of 0 out.
+    let mut step = Some(0);
     for (number, value) in Fields::new(event).flatten() {
         if let (2, Value::Varint(s)) = (number, value) {
             step = Some(s as i64);
