@@ -31,8 +31,10 @@ pub mod image;
 pub mod limits;
 pub mod notebook;
 pub mod onnx;
+pub mod parquet;
 pub mod pickle;
 pub mod protobuf;
+pub mod rows;
 pub mod tensor;
 pub mod texts;
 pub mod tfevents;
@@ -81,6 +83,8 @@ pub enum Format {
     Wandb,
     /// A TFRecord file (TensorBoard's `events.out.tfevents.*`): checksummed protobuf events.
     TfEvents,
+    /// A Parquet file (`PAR1`): row groups of compressed column pages.
+    Parquet,
     /// Anything else: scanned as bytes.
     Other,
 }
@@ -117,6 +121,9 @@ pub fn sniff(head: &[u8], name: &str) -> Format {
     }
     if gguf::is_gguf(head) {
         return Format::Gguf;
+    }
+    if parquet::is_parquet(head) {
+        return Format::Parquet;
     }
     if wandb::is_wandb(head) {
         return Format::Wandb;
@@ -265,6 +272,7 @@ impl<'a> Expander<'a> {
             Format::Onnx => onnx::onnx_blob(self, data, origin),
             Format::Wandb => wandb::wandb_blob(self, data, origin),
             Format::TfEvents => tfevents::tfevents_blob(self, data, origin),
+            Format::Parquet => parquet::parquet_blob(self, data, origin),
             Format::Other => self.leaf(&data, &origin),
         }
     }
@@ -307,7 +315,8 @@ impl<'a> Expander<'a> {
             | Format::Notebook
             | Format::Onnx
             | Format::Wandb
-            | Format::TfEvents => {
+            | Format::TfEvents
+            | Format::Parquet => {
                 // A zip's directory is at its end, and these formats are parsed from random
                 // access: buffer the stream (within budget) and expand it as data.
                 let limit = self.budget.max_in_memory;
@@ -323,6 +332,7 @@ impl<'a> Expander<'a> {
                             Format::Notebook => "notebook",
                             Format::Wandb => "W&B run file",
                             Format::TfEvents => "TensorBoard event file",
+                            Format::Parquet => "Parquet file",
                             _ => "ONNX model",
                         };
                         self.sink.warning(
