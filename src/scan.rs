@@ -249,6 +249,8 @@ struct ChannelSink<'a> {
     tx: SyncSender<Event>,
     stop: &'a AtomicBool,
     counters: &'a Counters,
+    /// Hugging Face caches met by the walk (names, blobs scanned once).
+    hub: crate::source::hf::Hub,
 }
 
 impl Sink for ChannelSink<'_> {
@@ -383,7 +385,12 @@ impl Scanner {
         std::thread::scope(|s| {
             let counters = &counters;
             s.spawn(move || {
-                let sink = ChannelSink { tx, stop, counters };
+                let sink = ChannelSink {
+                    tx,
+                    stop,
+                    counters,
+                    hub: crate::source::hf::Hub::new(),
+                };
                 let sink = &sink;
                 let mut expander = Expander::new(&self.matcher, sink);
                 expander.budget = self.opts.budget;
@@ -663,7 +670,15 @@ fn handle_file(
             return expander.sink.warning(&Origin::file(path), false, message);
         }
     };
-    let origin = Origin::file(item.display.clone());
+    // Hook: a file of a Hugging Face cache is named by its place on the Hub, once.
+    let origin = match sink.hub.place(&item.path, &item.display) {
+        crate::source::hf::Place::Plain => Origin::file(item.display.clone()),
+        crate::source::hf::Place::Named(o) => o,
+        crate::source::hf::Place::Seen => {
+            counters.skipped_quiet.fetch_add(1, Ordering::Relaxed);
+            return;
+        }
+    };
     let key_version = || {
         let meta = std::fs::metadata(&item.path).ok()?;
         let key = std::path::absolute(&item.path).ok()?;

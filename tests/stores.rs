@@ -351,11 +351,19 @@ table = pa.table({{
 }}).replace_schema_metadata({{"notes": "uploaded with " + {gl:?}}})
 for codec in ["zstd", "snappy", "gzip", "lz4", "none"]:
     pq.write_table(table, "train-%s.parquet" % codec, row_group_size=20_000, compression=codec)
+# The bytes of text a file holds: every non-empty string and binary value, and the footer's
+# metadata values (with pyarrow's own ARROW:schema).
+strings = sum(len(s.encode()) for s in text if s) + sum(len(s) for s in blobs)
+strings += sum(len(m["role"]) + len(m["content"]) for row in msgs for m in row)
+strings += sum(len(k) + len(v) for row in headers for k, v in row) + sum(len(s) for s in source)
+meta = pq.read_metadata("train-none.parquet").metadata
+print(strings + sum(len(v) for v in meta.values()))
 "#
     );
-    if python(t.path(), &script, "python3 with pyarrow").is_none() {
+    let Some(out) = python(t.path(), &script, "python3 with pyarrow") else {
         return;
-    }
+    };
+    let text_bytes: u64 = out.trim().parse().unwrap();
     let (r, doc) = scan_json(t.path(), &["."]);
     assert_eq!(r.code, 1, "{}", r.stderr);
     let mut expected = BTreeSet::new();
@@ -376,9 +384,8 @@ for codec in ["zstd", "snappy", "gzip", "lz4", "none"]:
     }
     assert_eq!(located(&doc), expected, "{}", r.stderr);
     assert_eq!(doc["summary"]["errors"], 0, "{}", r.stderr);
-    // Numbers were not scanned: the strings are about 1.2 MB a file, the numbers 0.8 MB.
-    let scanned = doc["summary"]["scanned_bytes"].as_u64().unwrap();
-    assert!(scanned < 5 * 2_200_000, "scanned {scanned} bytes");
+    // Exactly the text was scanned: no number (0.8 MB a file) was decoded.
+    assert_eq!(doc["summary"]["scanned_bytes"], 5 * text_bytes);
 
     // A cut file is scanned as bytes with a warning; a damaged page is a warning naming its
     // column, and the other columns are still read.
@@ -402,4 +409,85 @@ for codec in ["zstd", "snappy", "gzip", "lz4", "none"]:
         located(&doc)
     );
     assert!(doc["summary"]["errors"].as_u64().unwrap() >= 1, "{}", r.stderr);
+}
+
+/// A Hugging Face cache in the layout `huggingface_hub` writes (its own `_create_symlink` and
+/// folder naming; `scan_cache_dir` must read it back): two revisions of a model linking the
+/// same blob, a dataset, and the stored login token.
+#[test]
+fn hugging_face_caches_are_named_by_repository_revision_and_path() {
+    let t = TestDir::new();
+    let mut g = Gen::new(193);
+    let (hf, gh, login) = (g.huggingface(), g.github_pat(), g.huggingface());
+    let (main, old, data) = ("a1".repeat(20), "b2".repeat(20), "c3".repeat(20));
+    let script = format!(
+        r##"
+import os, hashlib
+from huggingface_hub import scan_cache_dir
+from huggingface_hub.file_download import _create_symlink, repo_folder_name
+home = os.path.abspath("cache/huggingface")
+hub = os.path.join(home, "hub")
+def put(repo_id, repo_type, rev, files, ref=None):
+    d = os.path.join(hub, repo_folder_name(repo_id=repo_id, repo_type=repo_type))
+    os.makedirs(os.path.join(d, "blobs"), exist_ok=True)
+    for path, content in files.items():
+        blob = os.path.join(d, "blobs", hashlib.sha256(content).hexdigest())
+        with open(blob, "wb") as f:
+            f.write(content)
+        dst = os.path.join(d, "snapshots", rev, path)
+        os.makedirs(os.path.dirname(dst), exist_ok=True)
+        _create_symlink(blob, dst, new_blob=True)
+    if ref:
+        os.makedirs(os.path.join(d, "refs"), exist_ok=True)
+        with open(os.path.join(d, "refs", ref), "w") as f:
+            f.write(rev)
+config = ('{{"model_type": "llama", "hub_token": "%s"}}' % {hf:?}).encode()
+put("acme/tiny-llm", "model", {old:?}, {{"config.json": config}})
+put("acme/tiny-llm", "model", {main:?}, {{"config.json": config, "README.md": b"# tiny\n"}}, ref="main")
+put("acme/chats", "dataset", {data:?}, {{"data/train.jsonl": ('{{"text": "push with %s"}}\n' % {gh:?}).encode()}}, ref="main")
+with open(os.path.join(home, "token"), "w") as f:
+    f.write({login:?})
+seen = sorted((r.repo_type, r.repo_id, len(r.revisions)) for r in scan_cache_dir(hub).repos)
+assert seen == [("dataset", "acme/chats", 1), ("model", "acme/tiny-llm", 2)], seen
+"##
+    );
+    if python(t.path(), &script, "python3 with huggingface_hub").is_none() {
+        return;
+    }
+    let expected = set(&[
+        (
+            &format!("hf://acme/tiny-llm@{main}/config.json:1:39"),
+            "huggingface.token",
+        ),
+        (
+            &format!("hf://datasets/acme/chats@{data}/data/train.jsonl:1:21"),
+            "github.pat.classic",
+        ),
+        ("cache/huggingface/token › Hub token file:1:1", "huggingface.token"),
+    ]);
+    for follow in [false, true] {
+        let mut args = vec!["cache"];
+        if follow {
+            args.push("--follow-symlinks");
+        }
+        let (r, doc) = scan_json(t.path(), &args);
+        assert_eq!(r.code, 1, "{}", r.stderr);
+        assert_eq!(located(&doc), expected, "follow {follow}: {}", r.stderr);
+        let model = doc["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|f| f["origin"][0]["repo"] == "acme/tiny-llm")
+            .unwrap();
+        assert_eq!(
+            model["origin"][0]["also"],
+            serde_json::json!([format!("{old}/config.json")])
+        );
+        assert!(
+            model["origin"][0]["file"]
+                .as_str()
+                .unwrap()
+                .starts_with("cache/huggingface/hub/models--acme--tiny-llm/blobs/")
+        );
+    }
 }

@@ -3,9 +3,11 @@
 //! Paths are walked ([`walk`]); `-` means standard input, scanned as a stream; `oci://…` names
 //! an image in a registry ([`registry`]); `s3://…`, `gs://…` and `az://…` are listed in object
 //! storage ([`object`]). Git repositories are read by [`git`] (staged changes, commit ranges,
-//! all history). [`shard`] splits a sweep deterministically across workers.
+//! all history). [`shard`] splits a sweep deterministically across workers. [`hf`] names the
+//! files of Hugging Face caches met by the walk by their place on the Hub.
 
 pub mod git;
+pub mod hf;
 pub mod object;
 pub mod registry;
 pub mod shard;
