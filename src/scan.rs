@@ -212,6 +212,8 @@ enum Work {
     File { event: WalkEvent, key: String },
     /// A listed object (or a listing problem).
     Object(Listed),
+    /// An item of an MLflow server (the server's index among the inputs' servers).
+    Mlflow(usize, crate::source::mlflow::Listed),
 }
 
 impl Work {
@@ -222,6 +224,8 @@ impl Work {
             Work::Object(Listed::Object(item)) => Some(&item.relative),
             Work::Object(Listed::Skipped { relative, .. }) => Some(relative),
             Work::Object(Listed::Error { .. }) => None,
+            Work::Mlflow(_, crate::source::mlflow::Listed::Item(item)) => Some(&item.path),
+            Work::Mlflow(_, crate::source::mlflow::Listed::Error { .. }) => None,
         }
     }
 }
@@ -363,8 +367,16 @@ impl Scanner {
                 _ => None,
             })
             .collect();
-        let events = self.work(inputs, objects.as_ref())?;
+        let trackers: Vec<crate::source::mlflow::MlflowSource> = inputs
+            .iter()
+            .filter_map(|i| match i {
+                Input::Mlflow(u) => Some(crate::source::mlflow::MlflowSource::new(u)),
+                _ => None,
+            })
+            .collect();
+        let events = self.work(inputs, objects.as_ref(), &trackers)?;
         let objects = objects.as_ref();
+        let trackers = &trackers;
         let pool = rayon::ThreadPoolBuilder::new()
             .num_threads(self.opts.threads)
             // Nested archives recurse once per level (up to --max-depth, at most 100).
@@ -422,7 +434,7 @@ impl Scanner {
                     }
                     events.par_bridge().for_each_init(Vec::new, |buf, work| {
                         if !stop.load(Ordering::Relaxed) {
-                            handle(self, expander, sink, work, buf, objects);
+                            handle(self, expander, sink, work, buf, (objects, trackers));
                         }
                     });
                 });
@@ -509,6 +521,7 @@ impl Scanner {
         &self,
         inputs: &[Input],
         objects: Option<&'a ObjectSource>,
+        trackers: &'a [crate::source::mlflow::MlflowSource],
     ) -> Result<Box<dyn Iterator<Item = Work> + Send + 'a>> {
         let mut parts: Vec<Box<dyn Iterator<Item = Work> + Send + 'a>> = Vec::new();
         for input in inputs {
@@ -531,7 +544,11 @@ impl Scanner {
                     }
                 }
                 Input::Stdin | Input::Registry(_) => {}
+                Input::Mlflow(_) => {}
             }
+        }
+        for (i, tracker) in trackers.iter().enumerate() {
+            parts.push(Box::new(tracker.list().map(move |l| Work::Mlflow(i, l))));
         }
         let shard = self.opts.sweep.shard;
         Ok(Box::new(parts.into_iter().flatten().filter(
@@ -564,9 +581,14 @@ fn handle(
     sink: &ChannelSink<'_>,
     work: Work,
     buf: &mut Vec<u8>,
-    objects: Option<&ObjectSource>,
+    (objects, trackers): (Option<&ObjectSource>, &[crate::source::mlflow::MlflowSource]),
 ) {
     match work {
+        Work::Mlflow(i, listed) => {
+            if let Some(source) = trackers.get(i) {
+                handle_mlflow(scanner, expander, sink, source, listed);
+            }
+        }
         Work::File { event, .. } => handle_file(scanner, expander, sink, event, buf),
         Work::Object(Listed::Object(item)) => {
             if let Some(source) = objects {
@@ -625,6 +647,30 @@ fn with_state(
     })));
     scan();
     sink.send(Event::Done(root));
+}
+
+/// One item of an MLflow server, unless the state says it did not change.
+fn handle_mlflow(
+    scanner: &Scanner,
+    expander: &Expander<'_>,
+    sink: &ChannelSink<'_>,
+    source: &crate::source::mlflow::MlflowSource,
+    listed: crate::source::mlflow::Listed,
+) {
+    use crate::source::mlflow::Listed as L;
+    let item = match listed {
+        L::Item(item) => item,
+        L::Error { what, message } => {
+            return sink.warning(&source.server(), false, format!("{what}: {message}"));
+        }
+    };
+    let origin = source.root(&item);
+    let key_version = || Some((origin.to_string(), item.version()));
+    with_state(scanner, sink, &origin, key_version, || {
+        sink.counters.files.fetch_add(1, Ordering::Relaxed);
+        let bytes = source.scan(expander, &item);
+        sink.counters.bytes.fetch_add(bytes, Ordering::Relaxed);
+    });
 }
 
 fn handle_object(

@@ -170,10 +170,13 @@ pub enum Segment {
         /// The row's position in the file.
         index: u64,
     },
-    /// An MLflow tracking server, as the user named it (`mlflow+http://host:5000`): the root of
-    /// the chain, as a file would be.
+    /// One item of an MLflow tracking server: the server's URL as the user named it, and the
+    /// item's path on it (`mlflow+http://host:5000/experiments/1/runs/6511…`,
+    /// `…/models/NAME/versions/2`, `…/prompts/NAME/versions/1`, `…/experiments/1/traces/ID`).
+    /// The root of the chain, as a file would be: each item is scanned (and remembered by
+    /// `--state`) on its own.
     Tracker {
-        /// The URL as given.
+        /// The server URL and the item's path.
         url: String,
     },
     /// An MLflow experiment.
@@ -345,9 +348,9 @@ impl fmt::Display for Segment {
             Segment::Column { path } => f.write_str(path),
             Segment::Row { index } => write!(f, "row {index}"),
             Segment::Tracker { url } => f.write_str(url),
-            Segment::Experiment { id, name } => write!(f, "experiment {id} ({name})"),
+            Segment::Experiment { name, .. } => write!(f, "experiment {name}"),
             Segment::Run { id, name } => match name {
-                Some(n) => write!(f, "run {n} ({id})"),
+                Some(n) => write!(f, "run {n}"),
                 None => write!(f, "run {id}"),
             },
             Segment::Artifact { path } => write!(f, "artifacts/{path}"),

@@ -2,12 +2,13 @@
 //!
 //! Paths are walked ([`walk`]); `-` means standard input, scanned as a stream; `oci://…` names
 //! an image in a registry ([`registry`]); `s3://…`, `gs://…` and `az://…` are listed in object
-//! storage ([`object`]). Git repositories are read by [`git`] (staged changes, commit ranges,
+//! storage ([`object`]); `mlflow+http://…` is an MLflow tracking server ([`mlflow`]). Git repositories are read by [`git`] (staged changes, commit ranges,
 //! all history). [`shard`] splits a sweep deterministically across workers. [`hf`] names the
 //! files of Hugging Face caches met by the walk by their place on the Hub.
 
 pub mod git;
 pub mod hf;
+pub mod mlflow;
 pub mod object;
 pub mod registry;
 pub mod shard;
@@ -26,6 +27,8 @@ pub enum Input {
     Registry(String),
     /// Objects in a bucket: `s3://bucket/prefix`, `gs://…`, `az://…`.
     Object(String),
+    /// An MLflow tracking server: `mlflow+http://HOST:PORT`, `mlflow+https://…`.
+    Mlflow(String),
 }
 
 impl Input {
@@ -36,6 +39,8 @@ impl Input {
             Input::Stdin
         } else if registry::is_registry_url(s) {
             Input::Registry(s.to_string())
+        } else if mlflow::is_mlflow_url(s) {
+            Input::Mlflow(s.to_string())
         } else if object::ObjectUrl::is_object_url(s) {
             Input::Object(s.to_string())
         } else {
