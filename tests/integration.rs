@@ -32,6 +32,8 @@ mod incident;
 mod labelled;
 /// Logs and live streams: CRLF, ANSI, JSON lines, `ferret scan -` latency.
 mod logs;
+/// A real MLflow tracking server swept: runs, artifacts, models, prompts, traces; state, shards.
+mod mlflow;
 /// ML artifacts: notebooks, pickles and checkpoints, safetensors, GGUF, ONNX.
 mod ml;
 /// Buckets on a real S3-compatible server (SeaweedFS): same findings as on disk, ranged reads,
