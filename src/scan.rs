@@ -581,7 +581,10 @@ fn handle(
     sink: &ChannelSink<'_>,
     work: Work,
     buf: &mut Vec<u8>,
-    (objects, trackers): (Option<&ObjectSource>, &[crate::source::mlflow::MlflowSource]),
+    (objects, trackers): (
+        Option<&ObjectSource>,
+        &[crate::source::mlflow::MlflowSource],
+    ),
 ) {
     match work {
         Work::Mlflow(i, listed) => {

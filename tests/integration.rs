@@ -32,10 +32,10 @@ mod incident;
 mod labelled;
 /// Logs and live streams: CRLF, ANSI, JSON lines, `ferret scan -` latency.
 mod logs;
-/// A real MLflow tracking server swept: runs, artifacts, models, prompts, traces; state, shards.
-mod mlflow;
 /// ML artifacts: notebooks, pickles and checkpoints, safetensors, GGUF, ONNX.
 mod ml;
+/// A real MLflow tracking server swept: runs, artifacts, models, prompts, traces; state, shards.
+mod mlflow;
 /// Buckets on a real S3-compatible server (SeaweedFS): same findings as on disk, ranged reads,
 /// incremental sweeps, shards, credentials.
 mod objects;
@@ -57,12 +57,12 @@ mod robust;
 mod rules;
 /// What the walk scans and skips; bad inputs.
 mod sources;
+/// The stores of ML work written by the real libraries: W&B runs, TensorBoard event files,
+/// Parquet and Arrow datasets, Hugging Face caches.
+mod stores;
 /// Incremental state, resuming a killed sweep, `--only-new`, shards of a local tree.
 mod sweeps;
 /// Images made by real tools (umoci, skopeo) and pulled from a real loopback registry.
 mod tools;
-/// The stores of ML work written by the real libraries: W&B runs, TensorBoard event files,
-/// Parquet and Arrow datasets, Hugging Face caches.
-mod stores;
 /// Secrets hidden by base64, JSON escapes and percent-encoding.
 mod views;

@@ -35,7 +35,15 @@ fn start(dir: &Path) -> Option<Server> {
         .port();
     let log = std::fs::File::create(dir.join("server.log")).ok()?;
     let child = Command::new("python3")
-        .args(["-m", "mlflow", "server", "--host", "127.0.0.1", "--workers", "1"])
+        .args([
+            "-m",
+            "mlflow",
+            "server",
+            "--host",
+            "127.0.0.1",
+            "--workers",
+            "1",
+        ])
         .arg("--port")
         .arg(port.to_string())
         .arg("--backend-store-uri")
@@ -93,7 +101,10 @@ fn mlflow_servers_are_swept_run_by_run_with_state_and_shards() {
     }
     let Some(server) = start(t.path()) else {
         let log = std::fs::read_to_string(t.path().join("server.log")).unwrap_or_default();
-        assert!(!required, "FERRET_REQUIRE_TOOLS=1 but mlflow server did not start:\n{log}");
+        assert!(
+            !required,
+            "FERRET_REQUIRE_TOOLS=1 but mlflow server did not start:\n{log}"
+        );
         eprintln!("SKIPPED: mlflow server did not start:\n{log}");
         return;
     };
@@ -163,7 +174,10 @@ print(first, second)
     let trace_id = trace_url.rsplit('/').next().unwrap();
     let trace = format!("{trace_url} › experiment fine-tune › trace {trace_id}");
     let expected: BTreeSet<(String, String)> = [
-        (format!("{run} › params › git_token:1:1"), "github.pat.classic"),
+        (
+            format!("{run} › params › git_token:1:1"),
+            "github.pat.classic",
+        ),
         (
             format!("{run} › tags › mlflow.note.content:1:13"),
             "huggingface.token",
@@ -188,7 +202,10 @@ print(first, second)
             format!("{trace} › metadata.mlflow.traceInputs:1:18"),
             "aws.access-key-id",
         ),
-        (format!("{trace} › span agent › inputs:1:18"), "aws.access-key-id"),
+        (
+            format!("{trace} › span agent › inputs:1:18"),
+            "aws.access-key-id",
+        ),
     ]
     .into_iter()
     .map(|(l, rule)| (l, rule.to_string()))
@@ -243,7 +260,11 @@ with mlflow.start_run(run_name="late-bat"):
     let (r, doc) = scan(t.path(), &url, &["--state", state, "--only-new"]);
     assert_eq!(r.code, 0, "{}", r.stderr);
     // The experiment changed too (its last update time).
-    assert!(doc["summary"]["files"].as_u64().unwrap() <= 2, "{}", r.stderr);
+    assert!(
+        doc["summary"]["files"].as_u64().unwrap() <= 2,
+        "{}",
+        r.stderr
+    );
     assert!(doc["summary"]["unchanged"].as_u64().unwrap() >= 7);
     assert!(located(&doc).is_empty());
 

@@ -224,7 +224,8 @@ print(os.path.dirname(path))
     assert_eq!(r.code, 1, "{}", r.stderr);
     let locs = located(&doc);
     assert!(
-        locs.iter().any(|(l, _)| l.ends_with("config › hf_token:1:2")),
+        locs.iter()
+            .any(|(l, _)| l.ends_with("config › hf_token:1:2")),
         "{locs:?}"
     );
     assert!(
@@ -242,7 +243,12 @@ print(os.path.dirname(path))
 fn tensorboard_event_files_name_the_step_and_tag() {
     let t = TestDir::new();
     let mut g = Gen::new(191);
-    let (hf, slack, gh, decoy) = (g.huggingface(), g.slack_bot(), g.github_pat(), g.github_pat());
+    let (hf, slack, gh, decoy) = (
+        g.huggingface(),
+        g.slack_bot(),
+        g.github_pat(),
+        g.github_pat(),
+    );
     let script = format!(
         r#"
 import numpy as np
@@ -275,8 +281,14 @@ w.close()
     let at = |rest: &str| format!("{shown} › {rest}");
     let expected = set(&[
         (&at("summary step 3 › notes:1:13"), "huggingface.token"),
-        (&at("summary step 3 › notes.description:1:14"), "slack.bot-token"),
-        (&at("summary step 0 › hparams.hub_token:1:1"), "github.pat.classic"),
+        (
+            &at("summary step 3 › notes.description:1:14"),
+            "slack.bot-token",
+        ),
+        (
+            &at("summary step 0 › hparams.hub_token:1:1"),
+            "github.pat.classic",
+        ),
     ]);
     assert_eq!(located(&doc), expected, "{}", r.stderr);
     assert_eq!(doc["summary"]["errors"], 0);
@@ -290,7 +302,11 @@ w.close()
     let (r, doc) = scan_json(t.path(), &["bad"]);
     assert_eq!(r.code, 1, "{}", r.stderr);
     assert_eq!(located(&doc).len(), 3, "{:?}", located(&doc));
-    assert!(r.stderr.contains("fail their data checksum"), "{}", r.stderr);
+    assert!(
+        r.stderr.contains("fail their data checksum"),
+        "{}",
+        r.stderr
+    );
     // A broken length: the rest of the file is scanned as bytes, from that record on (raw
     // protobuf: what a rule can still see there is found, the image's bytes included).
     let mut cut = raw.clone();
@@ -305,9 +321,10 @@ w.close()
     assert!(r.stderr.contains("fails its checksum"), "{}", r.stderr);
     let locs = located(&doc);
     assert!(
-        locs.iter().any(|(l, rule)| l.contains(&format!(
-            "damaged from byte {text_record}"
-        )) && rule == "slack.bot-token"),
+        locs.iter().any(
+            |(l, rule)| l.contains(&format!("damaged from byte {text_record}"))
+                && rule == "slack.bot-token"
+        ),
         "{locs:?}"
     );
 }
@@ -375,7 +392,10 @@ print(strings + sum(len(v) for v in meta.values()))
                 "row group 2 › messages.content › row 41872:1:14",
                 "anthropic.api-key",
             ),
-            ("row group 0 › headers.value › row 123:1:7", "github.pat.classic"),
+            (
+                "row group 0 › headers.value › row 123:1:7",
+                "github.pat.classic",
+            ),
             ("row group 2 › blob › row 49999:1:8", "slack.bot-token"),
             ("metadata › notes:1:15", "gitlab.pat"),
         ] {
@@ -408,7 +428,11 @@ print(strings + sum(len(v) for v in meta.values()))
         "{:?}",
         located(&doc)
     );
-    assert!(doc["summary"]["errors"].as_u64().unwrap() >= 1, "{}", r.stderr);
+    assert!(
+        doc["summary"]["errors"].as_u64().unwrap() >= 1,
+        "{}",
+        r.stderr
+    );
 }
 
 /// A Hugging Face cache in the layout `huggingface_hub` writes (its own `_create_symlink` and
@@ -463,7 +487,10 @@ assert seen == [("dataset", "acme/chats", 1), ("model", "acme/tiny-llm", 2)], se
             &format!("hf://datasets/acme/chats@{data}/data/train.jsonl:1:21"),
             "github.pat.classic",
         ),
-        ("cache/huggingface/token › Hub token file:1:1", "huggingface.token"),
+        (
+            "cache/huggingface/token › Hub token file:1:1",
+            "huggingface.token",
+        ),
     ]);
     for follow in [false, true] {
         let mut args = vec!["cache"];

@@ -378,7 +378,6 @@ impl fmt::Display for Segment {
                 };
                 write!(f, "hf://{kind}{repo}@{revision}/{path}")
             }
-
         }
     }
 }

@@ -299,11 +299,7 @@ fn is_text_column(c: &parquet::schema::types::ColumnDescriptor) -> bool {
         PhysicalType::FIXED_LEN_BYTE_ARRAY => {
             let numeric_logical = matches!(
                 c.logical_type_ref(),
-                Some(
-                    LogicalType::Decimal { .. }
-                        | LogicalType::Uuid
-                        | LogicalType::Float16
-                )
+                Some(LogicalType::Decimal { .. } | LogicalType::Uuid | LogicalType::Float16)
             );
             let numeric_converted = matches!(
                 c.converted_type(),

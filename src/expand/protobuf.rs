@@ -176,18 +176,12 @@ pub fn strings<'a>(msg: &'a [u8], prefix: &str, out: &mut impl FnMut(Found<'a>))
             format!("{path}.{number}")
         };
         if is_text(bytes) {
-            out(Found {
-                path: child,
-                bytes,
-            });
+            out(Found { path: child, bytes });
         } else if *depth + 1 < MAX_DEPTH && is_message(bytes) {
             let d = *depth + 1;
             stack.push((Fields::new(bytes), child, d));
         } else {
-            out(Found {
-                path: child,
-                bytes,
-            });
+            out(Found { path: child, bytes });
         }
     }
 }
@@ -262,7 +256,9 @@ mod tests {
         let mut damaged = bytes_field(6, b"ok");
         damaged.extend_from_slice(&[0x0a, 0x7f, b'x']);
         let mut found = Vec::new();
-        strings(&damaged, "r", &mut |f| found.push((f.path, f.bytes.to_vec())));
+        strings(&damaged, "r", &mut |f| {
+            found.push((f.path, f.bytes.to_vec()))
+        });
         assert_eq!(found[1], ("r".to_string(), vec![0x0a, 0x7f, b'x']));
     }
 

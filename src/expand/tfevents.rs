@@ -64,7 +64,13 @@ pub fn tfevents_blob(ex: &Expander<'_>, data: Arc<Data>, origin: Origin) {
         }
         let n = u64::from_le_bytes(header[..8].try_into().unwrap_or_default());
         if masked_crc(&header[..8]).to_le_bytes() != header[8..12] {
-            rest_as_bytes(ex, &data, &origin, pos, "a record length fails its checksum");
+            rest_as_bytes(
+                ex,
+                &data,
+                &origin,
+                pos,
+                "a record length fails its checksum",
+            );
             break;
         }
         let body = pos + 12;
@@ -121,8 +127,11 @@ fn rest_as_bytes(ex: &Expander<'_>, data: &Arc<Data>, origin: &Origin, at: u64, 
         name: format!("damaged from byte {at}"),
         step: None,
     });
-    ex.sink
-        .warning(origin, false, format!("{why} at byte {at}: the rest is scanned as bytes"));
+    ex.sink.warning(
+        origin,
+        false,
+        format!("{why} at byte {at}: the rest is scanned as bytes"),
+    );
     ex.leaf(&data.slice(at..data.len()), &o);
 }
 
@@ -226,7 +235,10 @@ fn summary(texts: &mut Texts<'_, '_>, origin: &Origin, body: &[u8]) {
                 path: format!("{tag}{suffix}"),
             })
         };
-        if !tag.bytes().all(|b| b.is_ascii_alphanumeric() || b"_-./ ".contains(&b)) {
+        if !tag
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"_-./ ".contains(&b))
+        {
             texts.push(key(""), b"", tag.as_bytes(), b"");
         }
         for (n, f) in Fields::new(v).flatten() {

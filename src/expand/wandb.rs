@@ -77,6 +77,9 @@ pub struct Log<'d> {
     block: Vec<u8>,
     record: Vec<u8>,
     record_at: u64,
+    /// A FIRST fragment was read and its LAST not yet (a FIRST may be empty: LevelDB writes
+    /// one when exactly a header's room is left in a block).
+    open: bool,
     /// Inside a record that grew past [`MAX_RECORD`]: its next fragments are damaged bytes.
     oversized: bool,
 }
@@ -90,6 +93,7 @@ impl<'d> Log<'d> {
             block: Vec::new(),
             record: Vec::new(),
             record_at: 0,
+            open: false,
             oversized: false,
         }
     }
@@ -119,12 +123,7 @@ impl<'d> Log<'d> {
                 }
                 let body_start = at + HEADER as usize;
                 let Some(body) = block.get(body_start..body_start + n) else {
-                    self.damaged(
-                        file_at,
-                        &block[at..],
-                        "a fragment runs past its block",
-                        f,
-                    );
+                    self.damaged(file_at, &block[at..], "a fragment runs past its block", f);
                     break;
                 };
                 let mut hasher = crc32fast::Hasher::new();
@@ -146,7 +145,8 @@ impl<'d> Log<'d> {
             // Fewer than 7 bytes left: the block's trailer, zeros. The next block follows.
             self.pos = block_start + block.len() as u64;
         }
-        if !self.record.is_empty() {
+        if self.open {
+            self.open = false;
             let rest = std::mem::take(&mut self.record);
             f(Event::Damaged(
                 self.record_at,
@@ -160,6 +160,7 @@ impl<'d> Log<'d> {
 
     fn damaged(&mut self, at: u64, bytes: &[u8], why: &str, f: &mut dyn FnMut(Event<'_>)) {
         // A record in progress is broken too: what it had is scanned as bytes.
+        self.open = false;
         if !self.record.is_empty() {
             let partial = std::mem::take(&mut self.record);
             f(Event::Damaged(
@@ -175,16 +176,17 @@ impl<'d> Log<'d> {
     fn fragment(&mut self, kind: u8, at: u64, body: &[u8], f: &mut dyn FnMut(Event<'_>)) {
         match kind {
             FULL => {
-                if !self.record.is_empty() {
+                if self.open {
                     self.damaged(at, &[], "a record ended without its last fragment", f);
                 }
                 f(Event::Record(at, body));
             }
             FIRST => {
-                if !self.record.is_empty() {
+                if self.open {
                     self.damaged(at, &[], "a record ended without its last fragment", f);
                 }
                 self.oversized = false;
+                self.open = true;
                 self.record_at = at;
                 self.record.extend_from_slice(body);
             }
@@ -195,7 +197,7 @@ impl<'d> Log<'d> {
                         body,
                         format!("part of a record larger than {MAX_RECORD} bytes"),
                     ));
-                } else if self.record.is_empty() {
+                } else if !self.open {
                     f(Event::Damaged(
                         at,
                         body,
@@ -214,9 +216,11 @@ impl<'d> Log<'d> {
                         format!("part of a record larger than {MAX_RECORD} bytes"),
                     ));
                     self.oversized = true;
+                    self.open = false;
                 } else {
                     self.record.extend_from_slice(body);
                     if kind == LAST {
+                        self.open = false;
                         let whole = std::mem::take(&mut self.record);
                         f(Event::Record(self.record_at, &whole));
                         self.record = whole;
@@ -571,17 +575,18 @@ fn push_console(texts: &mut Texts<'_, '_>, origin: &Origin, piece: &[u8], base: 
 /// Whether a `value_json` is a number, a boolean or `null`: nothing to scan.
 fn is_plain_json_scalar(v: &[u8]) -> bool {
     !v.is_empty()
-        && (matches!(v, b"true" | b"false" | b"null" | b"NaN" | b"Infinity" | b"-Infinity")
-            || v
-                .iter()
-                .all(|b| b.is_ascii_digit() || matches!(b, b'.' | b'-' | b'+' | b'e' | b'E')))
+        && (matches!(
+            v,
+            b"true" | b"false" | b"null" | b"NaN" | b"Infinity" | b"-Infinity"
+        ) || v
+            .iter()
+            .all(|b| b.is_ascii_digit() || matches!(b, b'.' | b'-' | b'+' | b'e' | b'E')))
 }
 
 /// Whether a key is a plain name (letters, digits, `_ . - /`), not worth scanning on its own.
 fn is_identifier(k: &str) -> bool {
     k.len() <= 64
-        && k
-            .bytes()
+        && k.bytes()
             .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'-' | b'/' | b' '))
 }
 
@@ -735,6 +740,23 @@ mod tests {
         let (records, damaged) = events(log(&[&small, &big, &small]));
         assert!(damaged.is_empty(), "{damaged:?}");
         assert_eq!(records, [small.clone(), big, small]);
+    }
+
+    #[test]
+    fn an_empty_first_fragment_at_a_block_end_starts_a_record() {
+        // Fill block 0 so that exactly a header's room is left: the next record is written as
+        // an empty FIRST, then its data in the next block (as LevelDB and wandb-core do).
+        let filler = vec![b'f'; (BLOCK - HEADER - HEADER - HEADER) as usize];
+        let next = b"next record".to_vec();
+        let bytes = log(&[&filler, &next]);
+        assert_eq!(
+            bytes[BLOCK as usize - 1],
+            FIRST,
+            "the empty FIRST's type byte"
+        );
+        let (records, damaged) = events(bytes);
+        assert!(damaged.is_empty(), "{damaged:?}");
+        assert_eq!(records, [filler, next]);
     }
 
     #[test]

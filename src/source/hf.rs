@@ -82,9 +82,7 @@ impl Hub {
     /// How to name (or whether to skip) the file at `path`, shown as `display`.
     pub fn place(&self, path: &Path, display: &str) -> Place {
         if let Some(token) = token_file(path) {
-            return Place::Named(Origin::file(display).child(Segment::Key {
-                path: token.into(),
-            }));
+            return Place::Named(Origin::file(display).child(Segment::Key { path: token.into() }));
         }
         let Some((repo_dir, rest)) = split_repo(path) else {
             return Place::Plain;
@@ -147,7 +145,11 @@ impl Hub {
             None => Vec::new(),
         };
         let file = match &blob {
-            Some(b) => repo_dir.join("blobs").join(b).to_string_lossy().into_owned(),
+            Some(b) => repo_dir
+                .join("blobs")
+                .join(b)
+                .to_string_lossy()
+                .into_owned(),
             None => display.to_string(),
         };
         Place::Named(Origin::new(Segment::Hub {
@@ -345,7 +347,10 @@ mod tests {
             "/home/u/.cache/huggingface/hub/models--a--b/snapshots/abc/sub/config.json",
         ))
         .unwrap();
-        assert_eq!(dir, Path::new("/home/u/.cache/huggingface/hub/models--a--b"));
+        assert_eq!(
+            dir,
+            Path::new("/home/u/.cache/huggingface/hub/models--a--b")
+        );
         assert_eq!(rest, ["snapshots", "abc", "sub", "config.json"]);
         assert!(split_repo(Path::new("models--a--b/refs/main")).is_none());
         assert!(split_repo(Path::new("src/main.rs")).is_none());

@@ -182,7 +182,9 @@ impl MlflowSource {
             .map_err(|e| format!("{method} {url}: {e}"))?;
         if !(200..300).contains(&status) {
             let what = match status {
-                401 => "unauthorized (set MLFLOW_TRACKING_TOKEN or MLFLOW_TRACKING_USERNAME/PASSWORD)",
+                401 => {
+                    "unauthorized (set MLFLOW_TRACKING_TOKEN or MLFLOW_TRACKING_USERNAME/PASSWORD)"
+                }
                 403 => "forbidden",
                 404 => "not found (is this an MLflow server, and of a version that has this API?)",
                 _ => "failed",
@@ -301,7 +303,10 @@ impl MlflowSource {
                     .child(Segment::Trace { id: id.clone() });
                 push_pairs(&mut texts, &o, "metadata", d.get("request_metadata"));
                 push_pairs(&mut texts, &o, "tags", d.get("tags"));
-                match self.get("ajax-api/2.0/mlflow/get-trace-artifact", &[("request_id", &id)]) {
+                match self.get(
+                    "ajax-api/2.0/mlflow/get-trace-artifact",
+                    &[("request_id", &id)],
+                ) {
                     Ok(spans) => {
                         fetched += spans.to_string().len() as u64;
                         push_spans(&mut texts, &o, &spans);
@@ -347,7 +352,10 @@ impl MlflowSource {
                     ex.sink.warning(
                         run,
                         true,
-                        format!("more than {} artifacts: the rest not read", ex.budget.max_entries),
+                        format!(
+                            "more than {} artifacts: the rest not read",
+                            ex.budget.max_entries
+                        ),
                     );
                     return fetched;
                 }
@@ -710,7 +718,10 @@ fn push_pairs_under(texts: &mut Texts<'_, '_>, record: &Origin, v: Option<&Value
     for (k, val) in pairs(v) {
         push_field(texts, record, &k, Some(&val));
         // A key can hold text too (a param named after a token).
-        if !k.bytes().all(|b| b.is_ascii_alphanumeric() || b"._-/".contains(&b)) {
+        if !k
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"._-/".contains(&b))
+        {
             let o = record.child(Segment::Key { path: k.clone() });
             texts.push(o, b"", k.as_bytes(), b"");
         }
