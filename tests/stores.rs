@@ -312,7 +312,7 @@ w.close()
     let mut cut = raw.clone();
     let text_record = raw[..at_text]
         .windows(12)
-        .rposition(|w| ferret::expand::tfevents::is_tfrecord(w))
+        .rposition(ferret::expand::tfevents::is_tfrecord)
         .unwrap();
     cut[text_record] ^= 0xff;
     t.write("cut/events.out.tfevents.2.host", &cut);

@@ -88,7 +88,7 @@ pub fn expand(bytes: &[u8], name: &str) {
 }
 
 /// The targets, by name.
-pub const TARGETS: [&str; 13] = [
+pub const TARGETS: [&str; 16] = [
     "matcher",
     "notebook",
     "pickle",
