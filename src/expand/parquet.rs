@@ -32,7 +32,8 @@ use std::io::{self, Read};
 use std::sync::Arc;
 
 use bytes::Bytes;
-use parquet::basic::{ConvertedType, LogicalType, Type as PhysicalType};
+use parquet::basic::{ConvertedType, Encoding, LogicalType, Type as PhysicalType};
+use parquet::column::page::Page;
 use parquet::column::reader::ColumnReader;
 use parquet::file::reader::{ChunkReader, FileReader, Length, SerializedFileReader};
 
@@ -192,8 +193,14 @@ pub fn parquet_blob(ex: &Expander<'_>, data: Arc<Data>, origin: Origin) {
                 );
                 continue;
             }
-            let reader = match group.get_column_reader(*i) {
-                Ok(r) => r,
+            let reader = match group.get_column_page_reader(*i) {
+                Ok(pages) => parquet::column::reader::get_column_reader(
+                    schema.column(*i),
+                    Box::new(Guard {
+                        pages,
+                        dictionary: false,
+                    }),
+                ),
                 Err(e) => {
                     ex.sink.warning(&column_origin, false, e.to_string());
                     continue;
@@ -224,6 +231,58 @@ pub fn parquet_blob(ex: &Expander<'_>, data: Arc<Data>, origin: Origin) {
             }
         }
         first_row += rows_in_group;
+    }
+}
+
+/// Pages of a column chunk, checked before the crate decodes them: a dictionary-encoded data
+/// page with no dictionary page before it is an error here (the crate would panic on it; found
+/// by the `parquet` fuzz target).
+struct Guard {
+    pages: Box<dyn parquet::column::page::PageReader>,
+    dictionary: bool,
+}
+
+impl Guard {
+    fn check(&mut self, page: Option<Page>) -> parquet::errors::Result<Option<Page>> {
+        if let Some(p) = &page {
+            if p.is_dictionary_page() {
+                self.dictionary = true;
+            } else if matches!(
+                p.encoding(),
+                Encoding::PLAIN_DICTIONARY | Encoding::RLE_DICTIONARY
+            ) && !self.dictionary
+            {
+                return Err(parquet::errors::ParquetError::General(
+                    "a dictionary-encoded page without a dictionary page".into(),
+                ));
+            }
+        }
+        Ok(page)
+    }
+}
+
+impl Iterator for Guard {
+    type Item = parquet::errors::Result<Page>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        parquet::column::page::PageReader::get_next_page(self).transpose()
+    }
+}
+
+impl parquet::column::page::PageReader for Guard {
+    fn get_next_page(&mut self) -> parquet::errors::Result<Option<Page>> {
+        let page = self.pages.get_next_page()?;
+        self.check(page)
+    }
+
+    fn peek_next_page(
+        &mut self,
+    ) -> parquet::errors::Result<Option<parquet::column::page::PageMetadata>> {
+        self.pages.peek_next_page()
+    }
+
+    fn skip_next_page(&mut self) -> parquet::errors::Result<()> {
+        self.pages.skip_next_page()
     }
 }
 
