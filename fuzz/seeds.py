@@ -152,7 +152,67 @@ regexes = [\'\'\'demo_0{32}\'\'\']
             if not name.endswith(".py"):
                 with open(os.path.join(root, name), "rb") as f:
                     put("matcher", name, f.read()[:4096])
+    stores()
     print(f"seeds written to {OUT}", file=sys.stderr)
+
+
+def wandb_log(records):
+    """A W&B log body (after the file header) of protobuf records, cut across 32 KiB blocks."""
+    import zlib
+    out = bytearray(b":W&B\xe1\xbe\x00")
+    for r in records:
+        rest, first = r, True
+        while True:
+            left = 32768 - len(out) % 32768
+            if left < 7:
+                out += b"\0" * left
+                continue
+            n = min(len(rest), left - 7)
+            last = n == len(rest)
+            kind = (1 if last else 2) if first else (4 if last else 3)
+            out += struct.pack("<IHB", zlib.crc32(bytes([kind]) + rest[:n]), n, kind) + rest[:n]
+            rest, first = rest[n:], False
+            if not rest:
+                break
+    return bytes(out[7:])
+
+
+def stores():
+    """Seeds for the W&B, TensorBoard and Parquet readers."""
+    def item(key, value):
+        return field(1, key.encode()) + field(16, json.dumps(value).encode())
+    config = field(5, field(1, item("hf_token", HF)) + field(1, item("lr", 0.1)))
+    history = field(2, field(1, item("prompt", "use " + GH)) + field(2, b"\x08\x03"))
+    output = field(13, field(3, f"logged in as {GH}\n".encode()))
+    run = field(17, field(8, b"bright-fox") + field(9, ("notes " + HF).encode()) + config[1:])
+    big = field(3, field(1, item("blob", "x" * 40000 + HF)))
+    put("wandb", "run", wandb_log([config, history, output, run]))
+    put("wandb", "split", wandb_log([history, big, output]))
+    # TensorBoard events, separated as the harness expects (ff fe).
+    text = field(5, field(1, field(1, b"notes") + field(8, b"\x08\x07" + field(8, f"token {HF}".encode()))))
+    hp = field(5, field(1, field(1, b"_hparams_/session_start_info") + field(9, field(1, field(1, b"hparams") + field(2, field(3, field(1, field(1, b"key") + field(2, field(3, GH.encode())))))))))
+    log = field(6, b"\x08\x01" + field(2, f"warn {GH}".encode()))
+    put("tfevents", "events", b"\x09" + b"\0" * 8 + b"\x10\x03" + text + b"\xff\xfe" + hp + b"\xff\xfe" + log)
+    # Parquet, when pyarrow is there (the CI venv).
+    try:
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+    except ImportError:
+        print("no pyarrow: no Parquet seeds", file=sys.stderr)
+        return
+    table = pa.table({
+        "id": list(range(50)),
+        "text": [None if i == 3 else f"row {i} {HF if i == 7 else ''}" for i in range(50)],
+        "messages": [[{"role": "user", "content": GH if i == 9 else "hi"}] for i in range(50)],
+        "tags": [["a", "b"] for _ in range(50)],
+    })
+    for codec in ["snappy", "zstd", "gzip", "none"]:
+        buf = io.BytesIO()
+        pq.write_table(table, buf, row_group_size=20, compression=codec)
+        put("parquet", codec, buf.getvalue())
+    buf = io.BytesIO()
+    pq.write_table(table, buf, row_group_size=20, compression="none", data_page_version="2.0", use_dictionary=False)
+    put("parquet", "v2-plain", buf.getvalue())
 
 
 if __name__ == "__main__":

@@ -132,6 +132,8 @@ enum Work {
     Object(Listed),
     /// A blob of a git repository (`repos[index]`), with the lines it adds.
     Git { index: usize, item: git::Item },
+    /// An item of an MLflow server (the server's index among the inputs' servers).
+    Mlflow(usize, crate::source::mlflow::Listed),
 }
 
 impl Work {
@@ -142,6 +144,8 @@ impl Work {
             Work::Object(Listed::Object(item)) => Some(&item.relative),
             Work::Object(Listed::Skipped { relative, .. }) => Some(relative),
             Work::Object(Listed::Error { .. }) | Work::Git { .. } => None,
+            Work::Mlflow(_, crate::source::mlflow::Listed::Item(item)) => Some(&item.path),
+            Work::Mlflow(_, crate::source::mlflow::Listed::Error { .. }) => None,
         }
     }
 }
@@ -169,6 +173,8 @@ struct ChannelSink<'a> {
     tx: SyncSender<Event>,
     stop: &'a AtomicBool,
     counters: &'a Counters,
+    /// Hugging Face caches met by the walk (names, blobs scanned once).
+    hub: crate::source::hf::Hub,
 }
 
 impl Sink for ChannelSink<'_> {
@@ -281,13 +287,24 @@ impl Scanner {
                 _ => None,
             })
             .collect();
+        let trackers: Vec<crate::source::mlflow::MlflowSource> = inputs
+            .iter()
+            .filter_map(|i| match i {
+                Input::Mlflow(u) => Some(crate::source::mlflow::MlflowSource::new(u)),
+                _ => None,
+            })
+            .collect();
         let Plan {
             work: events,
             planners,
             repos,
-        } = self.work(inputs, objects.as_ref())?;
-        let objects = objects.as_ref();
-        let repos = &repos[..];
+        } = self.work(inputs, objects.as_ref(), &trackers)?;
+        let sources = Sources {
+            objects: objects.as_ref(),
+            repos: &repos,
+            trackers: &trackers,
+        };
+        let sources = &sources;
         let pool = rayon::ThreadPoolBuilder::new()
             .num_threads(self.opts.threads)
             // Nested archives recurse once per level (up to --max-depth, at most 100).
@@ -327,7 +344,12 @@ impl Scanner {
                 });
             }
             s.spawn(move || {
-                let sink = ChannelSink { tx, stop, counters };
+                let sink = ChannelSink {
+                    tx,
+                    stop,
+                    counters,
+                    hub: crate::source::hf::Hub::new(),
+                };
                 let sink = &sink;
                 let mut expander = Expander::new(&self.matcher, sink);
                 expander.budget = self.opts.budget;
@@ -354,7 +376,7 @@ impl Scanner {
                     }
                     events.par_bridge().for_each_init(Vec::new, |buf, work| {
                         if !stop.load(Ordering::Relaxed) {
-                            handle(self, expander, sink, work, buf, objects, repos);
+                            handle(self, expander, sink, work, buf, sources);
                         }
                     });
                 });
@@ -424,7 +446,7 @@ impl Scanner {
         summary.scanned_bytes = counters.scanned.load(Ordering::Relaxed);
         summary.skipped += counters.skipped_quiet.load(Ordering::Relaxed);
         summary.unchanged = counters.unchanged.load(Ordering::Relaxed);
-        summary.fetched_bytes = objects.map_or(0, ObjectSource::fetched);
+        summary.fetched_bytes = sources.objects.map_or(0, ObjectSource::fetched);
         summary.warnings.sort();
         summary.partial = cancel.is_some_and(|c| c.load(Ordering::Relaxed));
         summary.elapsed = started.elapsed();
@@ -432,6 +454,16 @@ impl Scanner {
         reporter.finish(&summary).map_err(Error::Report)?;
         Ok(summary)
     }
+}
+
+/// What the workers look items up in: the object store, the git repositories and the MLflow
+/// servers of the inputs.
+struct Sources<'a> {
+    objects: Option<&'a ObjectSource>,
+    /// The repositories of [`Work::Git`] items, by index.
+    repos: &'a [git::Repo],
+    /// The servers of [`Work::Mlflow`] items, by index.
+    trackers: &'a [crate::source::mlflow::MlflowSource],
 }
 
 /// What [`Scanner::work`] plans: the items, and the git planners that produce some of them.
@@ -444,9 +476,14 @@ struct Plan<'a> {
 }
 
 impl Scanner {
-    /// Everything to scan, in input order: walks of paths, listings of object URLs and blobs
-    /// of git repositories, lazily, keeping only this shard's items.
-    fn work<'a>(&self, inputs: &[Input], objects: Option<&'a ObjectSource>) -> Result<Plan<'a>> {
+    /// Everything to scan, in input order: walks of paths, listings of object URLs and of
+    /// MLflow servers, and blobs of git repositories, lazily, keeping only this shard's items.
+    fn work<'a>(
+        &self,
+        inputs: &[Input],
+        objects: Option<&'a ObjectSource>,
+        trackers: &'a [crate::source::mlflow::MlflowSource],
+    ) -> Result<Plan<'a>> {
         let mut parts: Vec<Box<dyn Iterator<Item = Work> + Send + 'a>> = Vec::new();
         let mut planners = Vec::new();
         let mut repos = Vec::new();
@@ -480,7 +517,11 @@ impl Scanner {
                     ));
                 }
                 Input::Stdin | Input::Registry(_) => {}
+                Input::Mlflow(_) => {}
             }
+        }
+        for (i, tracker) in trackers.iter().enumerate() {
+            parts.push(Box::new(tracker.list().map(move |l| Work::Mlflow(i, l))));
         }
         let shard = self.opts.sweep.shard;
         let work = Box::new(
@@ -521,18 +562,22 @@ fn handle(
     sink: &ChannelSink<'_>,
     work: Work,
     buf: &mut Vec<u8>,
-    objects: Option<&ObjectSource>,
-    repos: &[git::Repo],
+    sources: &Sources<'_>,
 ) {
     match work {
         Work::Git { index, item } => {
-            if let Some(repo) = repos.get(index) {
+            if let Some(repo) = sources.repos.get(index) {
                 handle_git(scanner, expander, sink, repo, &item);
+            }
+        }
+        Work::Mlflow(i, listed) => {
+            if let Some(source) = sources.trackers.get(i) {
+                handle_mlflow(scanner, expander, sink, source, listed);
             }
         }
         Work::File { event, .. } => handle_file(scanner, expander, sink, event, buf),
         Work::Object(Listed::Object(item)) => {
-            if let Some(source) = objects {
+            if let Some(source) = sources.objects {
                 handle_object(scanner, expander, sink, source, &item);
             }
         }
@@ -590,6 +635,30 @@ fn with_state(
     sink.send(Event::Done(root));
 }
 
+/// One item of an MLflow server, unless the state says it did not change.
+fn handle_mlflow(
+    scanner: &Scanner,
+    expander: &Expander<'_>,
+    sink: &ChannelSink<'_>,
+    source: &crate::source::mlflow::MlflowSource,
+    listed: crate::source::mlflow::Listed,
+) {
+    use crate::source::mlflow::Listed as L;
+    let item = match listed {
+        L::Item(item) => item,
+        L::Error { what, message } => {
+            return sink.error(&source.server(), format!("{what}: {message}"));
+        }
+    };
+    let origin = source.root(&item);
+    let key_version = || Some((origin.to_string(), item.version()));
+    with_state(scanner, sink, &origin, key_version, || {
+        sink.counters.files.fetch_add(1, Ordering::Relaxed);
+        let bytes = source.scan(expander, &item);
+        sink.counters.bytes.fetch_add(bytes, Ordering::Relaxed);
+    });
+}
+
 fn handle_object(
     scanner: &Scanner,
     expander: &Expander<'_>,
@@ -630,7 +699,15 @@ fn handle_file(
             return expander.sink.error(&Origin::file(path), message);
         }
     };
-    let origin = Origin::file(item.display.clone());
+    // Hook: a file of a Hugging Face cache is named by its place on the Hub, once.
+    let origin = match sink.hub.place(&item.path, &item.display) {
+        crate::source::hf::Place::Plain => Origin::file(item.display.clone()),
+        crate::source::hf::Place::Named(o) => o,
+        crate::source::hf::Place::Seen => {
+            counters.skipped_quiet.fetch_add(1, Ordering::Relaxed);
+            return;
+        }
+    };
     let key_version = || {
         let meta = std::fs::metadata(&item.path).ok()?;
         let key = std::path::absolute(&item.path).ok()?;

@@ -38,6 +38,8 @@ mod labelled;
 mod logs;
 /// ML artifacts: notebooks, pickles and checkpoints, safetensors, GGUF, ONNX.
 mod ml;
+/// A real MLflow tracking server swept: runs, artifacts, models, prompts, traces; state, shards.
+mod mlflow;
 /// Buckets on a real S3-compatible server (SeaweedFS): same findings as on disk, ranged reads,
 /// incremental sweeps, shards, credentials.
 mod objects;
@@ -61,6 +63,9 @@ mod robust;
 mod rules;
 /// What the walk scans and skips; bad inputs.
 mod sources;
+/// The stores of ML work written by the real libraries: W&B runs, TensorBoard event files,
+/// Parquet and Arrow datasets, Hugging Face caches.
+mod stores;
 /// Incremental state, resuming a killed sweep, `--only-new`, shards of a local tree.
 mod sweeps;
 /// Images made by real tools (umoci, skopeo) and pulled from a real loopback registry.

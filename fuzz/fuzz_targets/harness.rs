@@ -89,7 +89,7 @@ pub fn expand(bytes: &[u8], name: &str) {
 }
 
 /// The targets, by name.
-pub const TARGETS: [&str; 13] = [
+pub const TARGETS: [&str; 16] = [
     "matcher",
     "notebook",
     "pickle",
@@ -103,6 +103,9 @@ pub const TARGETS: [&str; 13] = [
     "image",
     "views",
     "rules",
+    "wandb",
+    "tfevents",
+    "parquet",
 ];
 
 /// Runs target `name` on `data`; false when there is no such target.
@@ -121,6 +124,9 @@ pub fn run(name: &str, data: &[u8]) -> bool {
         "image" => image(data),
         "views" => views(data),
         "rules" => rules(data),
+        "wandb" => wandb(data),
+        "tfevents" => tfevents(data),
+        "parquet" => parquet(data),
         _ => return false,
     }
     true
@@ -238,6 +244,39 @@ pub fn gguf(data: &[u8]) {
 /// The onnx expansion on arbitrary bytes named `fuzz.onnx`: no panic, no hang, bounded memory.
 pub fn onnx(data: &[u8]) {
     expand(data, "fuzz.onnx");
+}
+
+/// W&B run files: the bytes after the file header (`:W&B`, magic, version 0) are the log's
+/// blocks of fragments and the records they join into.
+pub fn wandb(data: &[u8]) {
+    let mut file = b":W&B\xe1\xbe\x00".to_vec();
+    file.extend_from_slice(data);
+    expand(&file, "run-fuzz.wandb");
+}
+
+/// TensorBoard event files: the input cut at `ff fe` into events, each framed as a TFRecord
+/// with true checksums (so the fuzzer works on the events, not on guessing CRCs); an input
+/// that starts with an odd byte gets one data checksum broken.
+pub fn tfevents(data: &[u8]) {
+    let mut file = Vec::new();
+    for (i, event) in split(data, b"\xff\xfe").into_iter().enumerate() {
+        let len = (event.len() as u64).to_le_bytes();
+        file.extend_from_slice(&len);
+        file.extend(ferret::expand::tfevents::masked_crc(&len).to_le_bytes());
+        file.extend_from_slice(event);
+        let mut crc = ferret::expand::tfevents::masked_crc(event);
+        if i == 0 && data.first().is_some_and(|b| b % 2 == 1) {
+            crc ^= 1;
+        }
+        file.extend(crc.to_le_bytes());
+    }
+    expand(&file, "events.out.tfevents.fuzz");
+}
+
+/// Parquet files: the input as a file named `fuzz.parquet` (seeds are real files written by
+/// pyarrow, so the fuzzer mutates footers, page headers and pages).
+pub fn parquet(data: &[u8]) {
+    expand(data, "fuzz.parquet");
 }
 
 /// The tar expansion on arbitrary bytes named `fuzz.tar`: no panic, no hang, bounded memory.

@@ -129,6 +129,123 @@ pub enum Segment {
         /// The field.
         field: String,
     },
+    /// A record of an experiment tracker's log or run: in a W&B run file `config`, `summary`,
+    /// `history` (with its step), `output` (the console, all its records as one text), `run`,
+    /// `environment`…; in a TensorBoard event file `summary` (with its step), `graph`,
+    /// `session_log`…; in an MLflow run `params`, `tags`. Lines and columns after it (or after
+    /// the [`Segment::Key`] that follows it) count in the record's text.
+    Record {
+        /// What the record is.
+        name: String,
+        /// The training step it was logged at, when the log says.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        step: Option<i64>,
+    },
+    /// A key (dotted path) inside a record, a document or a message: `hf_token`,
+    /// `optimizer.lr`, a summary's tag `notes/text_summary`, `#26.3` for a protobuf field
+    /// known only by its numbers.
+    Key {
+        /// The key path.
+        path: String,
+    },
+    /// A row group of a Parquet file (0-based, in file order).
+    RowGroup {
+        /// Position in the file.
+        index: usize,
+    },
+    /// A record batch of an Arrow IPC file or stream (0-based, in file order).
+    Batch {
+        /// Position in the file.
+        index: usize,
+    },
+    /// A column of a dataset by its dotted path (`messages.content` for the `content` field of
+    /// a list of structs).
+    Column {
+        /// The column's path.
+        path: String,
+    },
+    /// A row of a dataset: the 0-based position of the row in the whole file (what
+    /// `pyarrow.parquet.read_table(f).slice(row, 1)` returns), not in its row group.
+    Row {
+        /// The row's position in the file.
+        index: u64,
+    },
+    /// One item of an MLflow tracking server: the server's URL as the user named it, and the
+    /// item's path on it (`mlflow+http://host:5000/experiments/1/runs/6511…`,
+    /// `…/models/NAME/versions/2`, `…/prompts/NAME/versions/1`, `…/experiments/1/traces/ID`).
+    /// The root of the chain, as a file would be: each item is scanned (and remembered by
+    /// `--state`) on its own.
+    Tracker {
+        /// The server URL and the item's path.
+        url: String,
+    },
+    /// An MLflow experiment.
+    Experiment {
+        /// The experiment id.
+        id: String,
+        /// Its name.
+        name: String,
+    },
+    /// A tracked run (an MLflow run).
+    Run {
+        /// The run id.
+        id: String,
+        /// The run's name, when it has one.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        name: Option<String>,
+    },
+    /// A logged artifact of a run or model version, by its path in the artifact store; it is
+    /// expanded like a file of that name.
+    Artifact {
+        /// The artifact's path.
+        path: String,
+    },
+    /// A registered model, or one version of it.
+    Model {
+        /// The model's name.
+        name: String,
+        /// The version, for a model version.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        version: Option<String>,
+    },
+    /// A prompt of a prompt registry, or one version of it.
+    Prompt {
+        /// The prompt's name.
+        name: String,
+        /// The version, for a prompt version.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        version: Option<String>,
+    },
+    /// A trace (a request through an LLM application or agent).
+    Trace {
+        /// The trace id.
+        id: String,
+    },
+    /// A span of a trace.
+    Span {
+        /// The span's name.
+        name: String,
+        /// The span id.
+        id: String,
+    },
+    /// A file of a Hugging Face cache (`hub/models--ORG--NAME/snapshots/REV/PATH`), named by
+    /// its place on the Hub: `hf://ORG/NAME@REV/PATH` (`hf://datasets/…`, `hf://spaces/…` for
+    /// the other kinds of repository). The root of the chain, as a file would be.
+    Hub {
+        /// `model`, `dataset` or `space`.
+        repo_type: String,
+        /// `ORG/NAME`.
+        repo: String,
+        /// The revision (the commit hash of the snapshot folder).
+        revision: String,
+        /// The file's path in the repository.
+        path: String,
+        /// The file on disk that was read (the blob the snapshot links to).
+        file: String,
+        /// Other `REV/PATH` places of the cache that link the same blob (scanned once).
+        #[serde(skip_serializing_if = "Vec::is_empty", default)]
+        also: Vec<String>,
+    },
     /// The entries below were deleted by a later layer (a whiteout: `.wh.NAME` or an opaque
     /// directory). They are not in a container's filesystem but still in the image, where
     /// anyone who pulls it can read them.
@@ -221,6 +338,46 @@ impl fmt::Display for Segment {
             }
             Segment::Config { field } => write!(f, "config {field}"),
             Segment::Deleted { by_layer } => write!(f, "[deleted in layer {by_layer}]"),
+            Segment::Record { name, step } => match step {
+                Some(step) => write!(f, "{name} step {step}"),
+                None => f.write_str(name),
+            },
+            Segment::Key { path } => f.write_str(path),
+            Segment::RowGroup { index } => write!(f, "row group {index}"),
+            Segment::Batch { index } => write!(f, "record batch {index}"),
+            Segment::Column { path } => f.write_str(path),
+            Segment::Row { index } => write!(f, "row {index}"),
+            Segment::Tracker { url } => f.write_str(url),
+            Segment::Experiment { name, .. } => write!(f, "experiment {name}"),
+            Segment::Run { id, name } => match name {
+                Some(n) => write!(f, "run {n}"),
+                None => write!(f, "run {id}"),
+            },
+            Segment::Artifact { path } => write!(f, "artifacts/{path}"),
+            Segment::Model { name, version } => match version {
+                Some(v) => write!(f, "model {name} v{v}"),
+                None => write!(f, "model {name}"),
+            },
+            Segment::Prompt { name, version } => match version {
+                Some(v) => write!(f, "prompt {name} v{v}"),
+                None => write!(f, "prompt {name}"),
+            },
+            Segment::Trace { id } => write!(f, "trace {id}"),
+            Segment::Span { name, .. } => write!(f, "span {name}"),
+            Segment::Hub {
+                repo_type,
+                repo,
+                revision,
+                path,
+                ..
+            } => {
+                let kind = match repo_type.as_str() {
+                    "dataset" => "datasets/",
+                    "space" => "spaces/",
+                    _ => "",
+                };
+                write!(f, "hf://{kind}{repo}@{revision}/{path}")
+            }
         }
     }
 }
@@ -300,13 +457,24 @@ impl Origin {
         let mut o = self;
         loop {
             match &o.0.segment {
-                Segment::File { path } | Segment::Entry { path } => return path,
+                Segment::File { path }
+                | Segment::Entry { path }
+                | Segment::Artifact { path }
+                | Segment::Hub { path, .. } => return path,
                 Segment::Object { url } => return url,
                 Segment::Stdin
                 | Segment::Registry { .. }
                 | Segment::Cell { .. }
                 | Segment::Pickle { .. }
-                | Segment::Metadata { .. } => return "",
+                | Segment::Metadata { .. }
+                | Segment::Record { .. }
+                | Segment::Key { .. }
+                | Segment::Column { .. }
+                | Segment::Row { .. }
+                | Segment::Tracker { .. }
+                | Segment::Trace { .. }
+                | Segment::Span { .. }
+                | Segment::Prompt { .. } => return "",
                 _ => {}
             }
             match &o.0.parent {

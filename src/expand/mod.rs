@@ -31,9 +31,14 @@ pub mod image;
 pub mod limits;
 pub mod notebook;
 pub mod onnx;
+pub mod parquet;
 pub mod pickle;
+pub mod protobuf;
+pub mod rows;
 pub mod tensor;
 pub mod texts;
+pub mod tfevents;
+pub mod wandb;
 
 use std::io::{self, Read};
 use std::sync::{Arc, Mutex};
@@ -75,6 +80,12 @@ pub enum Format {
     Notebook,
     /// An ONNX model (`.onnx`, or a protobuf that starts like a `ModelProto`).
     Onnx,
+    /// A W&B run file (`run-ID.wandb`, `:W&B`): a log of protobuf records.
+    Wandb,
+    /// A TFRecord file (TensorBoard's `events.out.tfevents.*`): checksummed protobuf events.
+    TfEvents,
+    /// A Parquet file (`PAR1`): row groups of compressed column pages.
+    Parquet,
     /// Anything else: scanned as bytes.
     Other,
 }
@@ -111,6 +122,15 @@ pub fn sniff(head: &[u8], name: &str) -> Format {
     }
     if gguf::is_gguf(head) {
         return Format::Gguf;
+    }
+    if parquet::is_parquet(head) {
+        return Format::Parquet;
+    }
+    if wandb::is_wandb(head) {
+        return Format::Wandb;
+    }
+    if tfevents::is_tfrecord(head) {
+        return Format::TfEvents;
     }
     if pickle::is_pickle(head, name) {
         return Format::Pickle;
@@ -269,6 +289,9 @@ impl<'a> Expander<'a> {
             Format::Pickle => pickle::pickle_blob(self, data, origin),
             Format::Notebook => notebook::notebook_blob(self, data, origin),
             Format::Onnx => onnx::onnx_blob(self, data, origin),
+            Format::Wandb => wandb::wandb_blob(self, data, origin),
+            Format::TfEvents => tfevents::tfevents_blob(self, data, origin),
+            Format::Parquet => parquet::parquet_blob(self, data, origin),
             Format::Other => self.leaf(&data, &origin),
         }
     }
@@ -352,7 +375,13 @@ impl<'a> Expander<'a> {
                 compress::compressed_stream(self, format, &mut chained, origin, tracker, depth + 1)
             }
             Format::Tar => self.tar_stream(&mut chained, origin, tracker, depth + 1),
-            Format::Zip | Format::Pickle | Format::Notebook | Format::Onnx => {
+            Format::Zip
+            | Format::Pickle
+            | Format::Notebook
+            | Format::Onnx
+            | Format::Wandb
+            | Format::TfEvents
+            | Format::Parquet => {
                 // A zip's directory is at its end, and these formats are parsed from random
                 // access: buffer the stream (within budget) and expand it as data.
                 let limit = self.budget.max_in_memory;
@@ -366,6 +395,9 @@ impl<'a> Expander<'a> {
                             Format::Zip => "zip",
                             Format::Pickle => "pickle",
                             Format::Notebook => "notebook",
+                            Format::Wandb => "W&B run file",
+                            Format::TfEvents => "TensorBoard event file",
+                            Format::Parquet => "Parquet file",
                             _ => "ONNX model",
                         };
                         self.sink.skipped(

@@ -34,6 +34,17 @@ struct Piece {
     origin: Origin,
     start: usize,
     end: usize,
+    base: Base,
+}
+
+/// Where a piece starts in a longer text it continues (console output cut into pieces): its
+/// findings' lines and offsets count from the start of that text.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Base {
+    /// Lines of the text before the piece (the piece starts at the start of a line).
+    pub lines: u64,
+    /// Bytes of the text before the piece.
+    pub bytes: u64,
 }
 
 /// Completes a finding of a piece before it is reported (see [`Texts::placing`]).
@@ -69,6 +80,18 @@ impl<'e, 'a> Texts<'e, 'a> {
 
     /// Adds `text`, found at `origin`, with `label` before it and `suffix` after it as context.
     pub fn push(&mut self, origin: Origin, label: &[u8], text: &[u8], suffix: &[u8]) {
+        self.push_at(origin, label, text, suffix, Base::default());
+    }
+
+    /// [`Texts::push`] for a piece that continues a longer text from `base`.
+    pub fn push_at(
+        &mut self,
+        origin: Origin,
+        label: &[u8],
+        text: &[u8],
+        suffix: &[u8],
+        base: Base,
+    ) {
         if self.stopped {
             return;
         }
@@ -82,6 +105,7 @@ impl<'e, 'a> Texts<'e, 'a> {
             origin,
             start,
             end: self.doc.len(),
+            base,
         });
         self.doc.extend_from_slice(suffix);
         if self.doc.len() >= FLUSH_BYTES {
@@ -135,8 +159,10 @@ impl<'e, 'a> Texts<'e, 'a> {
             let rel = at - piece.start;
             f.start = line_column(&text[..rel]);
             f.end = location::end_of(f.start, f.secret.as_bytes());
-            f.end_offset -= piece.start as u64;
-            f.offset = rel as u64;
+            f.start.line += piece.base.lines;
+            f.end.line += piece.base.lines;
+            f.end_offset = f.end_offset - piece.start as u64 + piece.base.bytes;
+            f.offset = rel as u64 + piece.base.bytes;
             f.origin = piece.origin.clone();
             if let Some(place) = self.place {
                 place(&mut f);

@@ -191,12 +191,20 @@ impl SarifReporter {
                     "region": self.region(f, direct),
                 }),
             );
-        } else if let Segment::Registry { url } = f.origin.root() {
+        } else if let Segment::Registry { url } | Segment::Tracker { url } = f.origin.root() {
             location.insert(
                 "physicalLocation".into(),
                 json!({
                     "artifactLocation": {"uri": url},
                     "region": self.region(f, false),
+                }),
+            );
+        } else if let hub @ Segment::Hub { .. } = f.origin.root() {
+            location.insert(
+                "physicalLocation".into(),
+                json!({
+                    "artifactLocation": {"uri": hub.to_string()},
+                    "region": self.region(f, f.origin.segments().len() == 1),
                 }),
             );
         }

@@ -2,11 +2,15 @@
 //!
 //! Paths are walked ([`walk`]); `-` means standard input, scanned as a stream ([`stdin`]); `oci://…` names
 //! an image in a registry ([`registry`]); `s3://…`, `gs://…` and `az://…` are listed in object
-//! storage ([`object`]). Git repositories are read by [`git`] (staged changes, commit ranges,
-//! all history). [`shard`] splits a sweep deterministically across workers. Every source feeds
-//! the one driver ([`crate::scan::Scanner::run`]); none brings its own pool.
+//! storage ([`object`]); `mlflow+http://…` is an MLflow tracking server ([`mlflow`]). Git
+//! repositories are read by [`git`] (staged changes, commit ranges, all history). [`shard`]
+//! splits a sweep deterministically across workers. [`hf`] names the files of Hugging Face
+//! caches met by the walk by their place on the Hub. Every source feeds the one driver
+//! ([`crate::scan::Scanner::run`]); none brings its own pool.
 
 pub mod git;
+pub mod hf;
+pub mod mlflow;
 pub mod object;
 pub mod registry;
 pub mod shard;
@@ -34,6 +38,8 @@ pub enum Input {
         /// Which part of it.
         scope: git::Scope,
     },
+    /// An MLflow tracking server: `mlflow+http://HOST:PORT`, `mlflow+https://…`.
+    Mlflow(String),
 }
 
 impl Input {
@@ -44,6 +50,8 @@ impl Input {
             Input::Stdin
         } else if registry::is_registry_url(s) {
             Input::Registry(s.to_string())
+        } else if mlflow::is_mlflow_url(s) {
+            Input::Mlflow(s.to_string())
         } else if object::ObjectUrl::is_object_url(s) {
             Input::Object(s.to_string())
         } else {

@@ -1,0 +1,373 @@
+//! TensorBoard event files (`events.out.tfevents.*`): text summaries, hparams, tags and run
+//! metadata, by step; scalars, histograms, images and audio skipped.
+//!
+//! An event file is a TFRecord file: records framed as a length (u64), the masked CRC-32C of
+//! the length, the data, the masked CRC-32C of the data. Each record is a protobuf `Event`
+//! (TensorFlow's `event.proto`): a wall time, a step, and one of a `Summary` (a list of values,
+//! each with a tag), a graph, a log message, a session log or tagged run metadata. Writers put
+//! text in a few places: text summaries (`tf.summary.text`, `SummaryWriter.add_text`) as string
+//! tensors, hyperparameters (`hparams` plugin data: `session_start_info.hparams`), tags, display
+//! names and descriptions, log messages and checkpoint paths; graphs hold names and string
+//! constants. Numbers (scalars, histograms, tensor contents) and encoded images and audio hold
+//! no text and are never read as such.
+//!
+//! A finding is named by its step and tag: `events.out.tfevents.… › summary step 12 ›
+//! notes/text_summary:1:17`, `› summary step 0 › hparams.api_key:1:11`. Fields not known here
+//! (in graphs, run metadata, plugin data) are scanned by the generic walk of
+//! [`super::protobuf::strings`].
+//!
+//! Checksums are verified: a record whose data does not match its checksum is still decoded
+//! (with a warning; the scan goes on), a length that does not match its checksum cannot be
+//! trusted, so the rest of the file from there is scanned as bytes, with a warning. A record
+//! larger than [`MAX_RECORD`] is scanned as bytes without being held in memory.
+
+use std::sync::Arc;
+
+use super::Expander;
+use super::protobuf::{self, Fields, Value};
+use super::texts::Texts;
+use crate::blob::{Data, Origin, Segment};
+
+/// The largest record decoded in memory (64 MiB); larger ones are scanned as bytes.
+pub const MAX_RECORD: u64 = 64 << 20;
+
+/// TFRecord's masked CRC-32C (Castagnoli), as TensorFlow writes it.
+pub fn masked_crc(bytes: &[u8]) -> u32 {
+    let crc = crc_fast::checksum(crc_fast::CrcAlgorithm::Crc32Iscsi, bytes) as u32;
+    crc.rotate_right(15).wrapping_add(0xa282_ead8)
+}
+
+/// Whether `head` starts with a TFRecord frame whose length checksum holds (a chance of one in
+/// four billion for other bytes).
+pub fn is_tfrecord(head: &[u8]) -> bool {
+    head.len() >= 12 && masked_crc(&head[..8]).to_le_bytes() == head[8..12]
+}
+
+/// Scans a TFRecord file of `Event`s held in `data`.
+pub fn tfevents_blob(ex: &Expander<'_>, data: Arc<Data>, origin: Origin) {
+    let len = data.len();
+    let mut texts = Texts::new(ex);
+    let mut pos = 0u64;
+    let mut buf = Vec::new();
+    let mut bad_data = 0u64;
+    while pos < len && !ex.sink.stopped() {
+        let header = match data.range(pos..pos + 12, &mut buf) {
+            Ok(h) => h,
+            Err(e) => {
+                ex.read_error(&origin, &e);
+                break;
+            }
+        };
+        if header.len() < 12 {
+            rest_as_bytes(ex, &data, &origin, pos, "a truncated record header");
+            break;
+        }
+        let n = u64::from_le_bytes(header[..8].try_into().unwrap_or_default());
+        if masked_crc(&header[..8]).to_le_bytes() != header[8..12] {
+            rest_as_bytes(
+                ex,
+                &data,
+                &origin,
+                pos,
+                "a record length fails its checksum",
+            );
+            break;
+        }
+        let body = pos + 12;
+        let end = body.saturating_add(n).saturating_add(4);
+        if end > len {
+            rest_as_bytes(ex, &data, &origin, pos, "a truncated record");
+            break;
+        }
+        if n > MAX_RECORD {
+            let o = origin.child(Segment::Record {
+                name: format!("record at byte {pos}"),
+                step: None,
+            });
+            ex.sink.skipped(
+                &o,
+                format!("a record of {n} bytes is over {MAX_RECORD}: scanned as bytes"),
+            );
+            ex.leaf(&data.slice(body..body + n), &o);
+            pos = end;
+            continue;
+        }
+        let frame = match data.range(body..end, &mut buf) {
+            Ok(f) if f.len() as u64 == n + 4 => f,
+            Ok(_) => {
+                rest_as_bytes(ex, &data, &origin, pos, "a truncated record");
+                break;
+            }
+            Err(e) => {
+                ex.read_error(&origin, &e);
+                break;
+            }
+        };
+        let (event, crc) = frame.split_at(n as usize);
+        if masked_crc(event).to_le_bytes() != crc {
+            bad_data += 1;
+        }
+        decode_event(&mut texts, &origin, event);
+        pos = end;
+    }
+    texts.finish();
+    if bad_data > 0 {
+        ex.sink.error(
+            &origin,
+            format!("{bad_data} record(s) fail their data checksum (decoded all the same)"),
+        );
+    }
+}
+
+/// Warns about damage at `at` and scans the file from there as bytes.
+fn rest_as_bytes(ex: &Expander<'_>, data: &Arc<Data>, origin: &Origin, at: u64, why: &str) {
+    let o = origin.child(Segment::Record {
+        name: format!("damaged from byte {at}"),
+        step: None,
+    });
+    ex.sink.error(
+        origin,
+        format!("{why} at byte {at}: the rest is scanned as bytes"),
+    );
+    ex.leaf(&data.slice(at..data.len()), &o);
+}
+
+/// One `Event`: `step` (2), `summary` (5), `graph_def` (4), `log_message` (6), `session_log`
+/// (7), `tagged_run_metadata` (8), `meta_graph_def` (9); `file_version` (3) and
+/// `source_metadata` (10) are the writer's own strings.
+pub fn decode_event(texts: &mut Texts<'_, '_>, origin: &Origin, event: &[u8]) {
+    // proto3 leaves a step of 0 out.
+    let mut step = Some(0);
+    for (number, value) in Fields::new(event).flatten() {
+        if let (2, Value::Varint(s)) = (number, value) {
+            step = Some(s as i64);
+        }
+    }
+    let record = |name: &str| {
+        origin.child(Segment::Record {
+            name: name.into(),
+            step,
+        })
+    };
+    for field in Fields::new(event) {
+        let (number, value) = match field {
+            Ok(f) => f,
+            Err(e) => {
+                let rest = event.get(e.at..).unwrap_or_default();
+                texts.push(record("damaged event"), b"", rest, b"");
+                return;
+            }
+        };
+        let Value::Bytes(body) = value else { continue };
+        match number {
+            5 => summary(texts, &record("summary"), body),
+            4 => generic(texts, &record("graph"), body, ""),
+            9 => generic(texts, &record("meta_graph"), body, ""),
+            6 => named(texts, &record("log_message"), body, &[(2, "message")]),
+            7 => named(
+                texts,
+                &record("session_log"),
+                body,
+                &[(2, "checkpoint_path"), (3, "msg")],
+            ),
+            8 => named(texts, &record("run_metadata"), body, &[(1, "tag")]),
+            3 | 10 => {}
+            n => generic(texts, &record("event"), body, &format!("#{n}")),
+        }
+    }
+}
+
+/// Text fields by name, the rest by the generic walk.
+fn named(texts: &mut Texts<'_, '_>, origin: &Origin, body: &[u8], names: &[(u64, &str)]) {
+    for (number, value) in Fields::new(body).flatten() {
+        let Value::Bytes(b) = value else { continue };
+        match names.iter().find(|(n, _)| *n == number) {
+            Some((_, name)) if protobuf::is_text(b) => {
+                let o = origin.child(Segment::Key {
+                    path: (*name).to_string(),
+                });
+                texts.push(o, format!("{name} = ").as_bytes(), b, b"");
+            }
+            _ => generic(texts, origin, b, &format!("#{number}")),
+        }
+    }
+}
+
+/// Every string of a message of unknown schema, under `prefix`.
+fn generic(texts: &mut Texts<'_, '_>, origin: &Origin, body: &[u8], prefix: &str) {
+    if protobuf::is_text(body) && !prefix.is_empty() {
+        let o = origin.child(Segment::Key {
+            path: prefix.to_string(),
+        });
+        texts.push(o, b"", body, b"");
+        return;
+    }
+    protobuf::strings(body, prefix, &mut |found| {
+        let o = origin.child(Segment::Key { path: found.path });
+        texts.push(o, b"", found.bytes, b"");
+    });
+}
+
+/// A `Summary`: its `value`s (1), each `Summary.Value` with `tag` (1), `metadata` (9), a
+/// `tensor` (8); `simple_value` (2), `histo` (5), `image` (4), `audio` (6) and the old
+/// histogram (3) hold no text.
+fn summary(texts: &mut Texts<'_, '_>, origin: &Origin, body: &[u8]) {
+    for (number, value) in Fields::new(body).flatten() {
+        let (1, Value::Bytes(v)) = (number, value) else {
+            continue;
+        };
+        let mut tag: &[u8] = b"";
+        let mut node: &[u8] = b"";
+        for (n, f) in Fields::new(v).flatten() {
+            match (n, f) {
+                (1, Value::Bytes(t)) => tag = t,
+                (7, Value::Bytes(t)) => node = t,
+                _ => {}
+            }
+        }
+        let tag = if tag.is_empty() { node } else { tag };
+        let tag = String::from_utf8_lossy(tag).into_owned();
+        let key = |suffix: &str| {
+            origin.child(Segment::Key {
+                path: format!("{tag}{suffix}"),
+            })
+        };
+        if !tag
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"_-./ ".contains(&b))
+        {
+            texts.push(key(""), b"", tag.as_bytes(), b"");
+        }
+        for (n, f) in Fields::new(v).flatten() {
+            let Value::Bytes(b) = f else { continue };
+            match n {
+                8 => tensor_strings(texts, &key(""), b),
+                9 => metadata(texts, &tag, origin, b),
+                // tag, node_name (above); old histogram, image, histogram, audio: numbers and
+                // encoded media.
+                1 | 7 | 3..=6 => {}
+                other => generic(texts, &key(""), b, &format!("#{other}")),
+            }
+        }
+    }
+}
+
+/// A `TensorProto`'s `string_val` (8): the text of a text summary. Numbers (`tensor_content`
+/// and the typed value lists) are skipped.
+fn tensor_strings(texts: &mut Texts<'_, '_>, origin: &Origin, tensor: &[u8]) {
+    for (n, f) in Fields::new(tensor).flatten() {
+        if let (8, Value::Bytes(s)) = (n, f)
+            && !s.is_empty()
+        {
+            texts.push(origin.clone(), b"", s, b"");
+        }
+    }
+}
+
+/// A `SummaryMetadata`: `plugin_data` (1: `plugin_name`, `content`), `display_name` (2),
+/// `summary_description` (3). The hparams plugin's content is decoded; other plugins' by the
+/// generic walk.
+fn metadata(texts: &mut Texts<'_, '_>, tag: &str, origin: &Origin, meta: &[u8]) {
+    let key = |path: String| origin.child(Segment::Key { path });
+    for (n, f) in Fields::new(meta).flatten() {
+        let Value::Bytes(b) = f else { continue };
+        match n {
+            1 => {
+                let mut plugin: &[u8] = b"";
+                let mut content: &[u8] = b"";
+                for (pn, pf) in Fields::new(b).flatten() {
+                    match (pn, pf) {
+                        (1, Value::Bytes(p)) => plugin = p,
+                        (2, Value::Bytes(c)) => content = c,
+                        _ => {}
+                    }
+                }
+                if content.is_empty() {
+                    continue;
+                }
+                if plugin == b"hparams" {
+                    hparams(texts, origin, content);
+                } else {
+                    generic(texts, &key(format!("{tag}.plugin_data")), content, "");
+                }
+            }
+            2 | 3 if !b.is_empty() => {
+                let name = if n == 2 {
+                    "display_name"
+                } else {
+                    "description"
+                };
+                texts.push(key(format!("{tag}.{name}")), b"", b, b"");
+            }
+            _ => {}
+        }
+    }
+}
+
+/// The hparams plugin's `HParamsPluginData`: `session_start_info` (3) holds the run's
+/// hyperparameters (`hparams`, a map of `google.protobuf.Value`s), its model URI, monitor URL
+/// and group name; the experiment (2) and session end (4) by the generic walk.
+fn hparams(texts: &mut Texts<'_, '_>, origin: &Origin, content: &[u8]) {
+    let key = |path: String| origin.child(Segment::Key { path });
+    for (n, f) in Fields::new(content).flatten() {
+        let Value::Bytes(b) = f else { continue };
+        if n != 3 {
+            generic(texts, &key("hparams".into()), b, "");
+            continue;
+        }
+        for (sn, sf) in Fields::new(b).flatten() {
+            let Value::Bytes(v) = sf else { continue };
+            match sn {
+                1 => {
+                    let mut name: &[u8] = b"";
+                    let mut value: &[u8] = b"";
+                    for (en, ef) in Fields::new(v).flatten() {
+                        match (en, ef) {
+                            (1, Value::Bytes(k)) => name = k,
+                            (2, Value::Bytes(val)) => value = val,
+                            _ => {}
+                        }
+                    }
+                    let name = String::from_utf8_lossy(name);
+                    let o = key(format!("hparams.{name}"));
+                    // google.protobuf.Value: string_value (3); a struct or list (5, 6) walked.
+                    for (vn, vf) in Fields::new(value).flatten() {
+                        match (vn, vf) {
+                            (3, Value::Bytes(s)) if !s.is_empty() => {
+                                texts.push(o.clone(), format!("{name} = ").as_bytes(), s, b"");
+                            }
+                            (5 | 6, Value::Bytes(s)) => generic(texts, &o, s, ""),
+                            _ => {}
+                        }
+                    }
+                }
+                2..=4 => {
+                    let name = ["model_uri", "monitor_url", "group_name"][sn as usize - 2];
+                    texts.push(key(format!("hparams.{name}")), b"", v, b"");
+                }
+                _ => generic(texts, &key("hparams".into()), v, ""),
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn masked_crc_matches_tensorflow() {
+        // The first frame of a file written by tensorboard's EventFileWriter: the length 24
+        // and its masked CRC-32C.
+        let len = 24u64.to_le_bytes();
+        let crc = masked_crc(&len);
+        let mut head = len.to_vec();
+        head.extend(crc.to_le_bytes());
+        assert!(is_tfrecord(&head));
+        head[9] ^= 1;
+        assert!(!is_tfrecord(&head));
+        // CRC-32C of "123456789" is e3069283 (the check value of the Castagnoli polynomial).
+        let plain = crc_fast::checksum(crc_fast::CrcAlgorithm::Crc32Iscsi, b"123456789");
+        assert_eq!(plain, 0xe306_9283);
+    }
+}

@@ -1,0 +1,795 @@
+//! Weights & Biases run files (`wandb/run-*/run-ID.wandb`): every record of a run, by name.
+//!
+//! A W&B run folder keeps the run's whole story in one binary file: the config it was started
+//! with, every `wandb.log` row, the summary, the console output, the machine it ran on (program,
+//! arguments, git remote, user). `wandb sync` uploads it later, so offline and crashed runs
+//! leave theirs on disk, in home folders, shared file systems and CI caches. The files next to
+//! it (`files/config.yaml`, `files/output.log`, `files/wandb-metadata.json`) are text and are
+//! scanned as files by the walk.
+//!
+//! The `.wandb` file is a LevelDB-style log: a 7-byte header (`:W&B`, a magic, a version), then
+//! 32 KiB blocks of fragments, each with a CRC-32 of its type and data, a length and a type
+//! (FULL, or FIRST, MIDDLE… LAST of a record cut across blocks). [`Log`] checks every fragment
+//! and joins the pieces of a record, so a secret cut in two by a block boundary is read whole.
+//! A record is a protobuf `Record` (`wandb_internal.proto`), read by field number with
+//! [`super::protobuf`]:
+//!
+//! - `config` and `summary` items (in their own records and in the `run` record) are scanned as
+//!   `key = value_json`, named `run-ID.wandb › config › hf_token`; an item repeated unchanged
+//!   (the summary is re-sent at every step) is scanned once;
+//! - `history` rows as `history step 12 › prompt`; numbers, booleans and `null` are skipped;
+//! - console output (`output` and `output_raw` records, which cut lines anywhere) is joined into
+//!   one text per stream with its ANSI codes removed, named `output:1204:17` (the line in the
+//!   console);
+//! - the `run` record's names, notes, tags, group and git remote, and the `environment` record's
+//!   program, arguments, paths, user and host, by field name;
+//! - every other record (artifacts, alerts, files, telemetry, requests…) by the generic walk of
+//!   [`super::protobuf::strings`], so a field that a later version of W&B adds is still read.
+//!
+//! Damage is a warning, never a loss: a fragment whose checksum fails, or a block that stops
+//! making sense, is scanned as bytes (`damaged record at byte N`) and the log goes on at the next
+//! fragment or block. A record larger than [`MAX_RECORD`] is scanned as bytes, piece by piece,
+//! without being held whole.
+
+use std::collections::HashSet;
+use std::hash::{Hash, Hasher};
+use std::sync::Arc;
+
+use super::Expander;
+use super::protobuf::{self, Fields, Value};
+use super::texts::{Base, Texts};
+use crate::blob::{Data, Origin, Segment};
+use crate::view::ansi;
+
+/// The log's block size (32 KiB).
+pub const BLOCK: u64 = 32 << 10;
+/// A fragment's header: CRC-32 (4), length (2), type (1).
+const HEADER: u64 = 7;
+/// The largest record held in memory to be decoded (64 MiB); larger ones are scanned as bytes.
+pub const MAX_RECORD: usize = 64 << 20;
+/// Console output is handed to the scan in pieces of about this size (1 MiB), cut at lines.
+const OUTPUT_PIECE: usize = 1 << 20;
+
+/// Whether `head` starts like a W&B run file (`:W&B`).
+pub fn is_wandb(head: &[u8]) -> bool {
+    head.starts_with(b":W&B")
+}
+
+/// A fragment's type.
+const FULL: u8 = 1;
+const FIRST: u8 = 2;
+const MIDDLE: u8 = 3;
+const LAST: u8 = 4;
+
+/// What the log hands on.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Event<'a> {
+    /// A whole record (its fragments joined), starting at this byte of the file.
+    Record(u64, &'a [u8]),
+    /// Bytes that cannot be read as a record, starting at this byte: scanned as they are.
+    Damaged(u64, &'a [u8], String),
+}
+
+/// Reads the fragments of a LevelDB-style log and joins them into records.
+pub struct Log<'d> {
+    data: &'d Data,
+    pos: u64,
+    block: Vec<u8>,
+    record: Vec<u8>,
+    record_at: u64,
+    /// A FIRST fragment was read and its LAST not yet (a FIRST may be empty: LevelDB writes
+    /// one when exactly a header's room is left in a block).
+    open: bool,
+    /// Inside a record that grew past [`MAX_RECORD`]: its next fragments are damaged bytes.
+    oversized: bool,
+}
+
+impl<'d> Log<'d> {
+    /// A log over `data`, starting after the 7-byte file header.
+    pub fn new(data: &'d Data) -> Log<'d> {
+        Log {
+            data,
+            pos: HEADER,
+            block: Vec::new(),
+            record: Vec::new(),
+            record_at: 0,
+            open: false,
+            oversized: false,
+        }
+    }
+
+    /// Calls `f` with every record and every damaged span, in file order.
+    pub fn for_each(&mut self, f: &mut dyn FnMut(Event<'_>)) -> std::io::Result<()> {
+        let data = self.data;
+        let len = data.len();
+        let mut block_buf = std::mem::take(&mut self.block);
+        while self.pos < len {
+            let block_start = self.pos - self.pos % BLOCK;
+            let block_end = (block_start + BLOCK).min(len);
+            let block = data.range(block_start..block_end, &mut block_buf)?;
+            if block.is_empty() {
+                break;
+            }
+            let mut at = (self.pos - block_start) as usize;
+            while at + HEADER as usize <= block.len() {
+                let file_at = block_start + at as u64;
+                let h = &block[at..at + HEADER as usize];
+                let crc = u32::from_le_bytes([h[0], h[1], h[2], h[3]]);
+                let n = usize::from(u16::from_le_bytes([h[4], h[5]]));
+                let kind = h[6];
+                if kind == 0 && n == 0 && crc == 0 {
+                    // Zeros: the rest of the block is padding (or a preallocated tail).
+                    break;
+                }
+                let body_start = at + HEADER as usize;
+                let Some(body) = block.get(body_start..body_start + n) else {
+                    self.damaged(file_at, &block[at..], "a fragment runs past its block", f);
+                    break;
+                };
+                let mut hasher = crc32fast::Hasher::new();
+                hasher.update(&[kind]);
+                hasher.update(body);
+                if hasher.finalize() != crc || !(FULL..=LAST).contains(&kind) {
+                    let why = if (FULL..=LAST).contains(&kind) {
+                        "checksum mismatch"
+                    } else {
+                        "unknown fragment type"
+                    };
+                    self.damaged(file_at, body, why, f);
+                    at = body_start + n;
+                    continue;
+                }
+                self.fragment(kind, file_at, body, f);
+                at = body_start + n;
+            }
+            // Fewer than 7 bytes left: the block's trailer, zeros. The next block follows.
+            self.pos = block_start + block.len() as u64;
+        }
+        if self.open {
+            self.open = false;
+            let rest = std::mem::take(&mut self.record);
+            f(Event::Damaged(
+                self.record_at,
+                &rest,
+                "the last record is incomplete (a run still writing, or a cut file)".into(),
+            ));
+        }
+        self.block = block_buf;
+        Ok(())
+    }
+
+    fn damaged(&mut self, at: u64, bytes: &[u8], why: &str, f: &mut dyn FnMut(Event<'_>)) {
+        // A record in progress is broken too: what it had is scanned as bytes.
+        self.open = false;
+        if !self.record.is_empty() {
+            let partial = std::mem::take(&mut self.record);
+            f(Event::Damaged(
+                self.record_at,
+                &partial,
+                format!("record cut by damage at byte {at}"),
+            ));
+        }
+        self.oversized = false;
+        f(Event::Damaged(at, bytes, why.to_string()));
+    }
+
+    fn fragment(&mut self, kind: u8, at: u64, body: &[u8], f: &mut dyn FnMut(Event<'_>)) {
+        match kind {
+            FULL => {
+                if self.open {
+                    self.damaged(at, &[], "a record ended without its last fragment", f);
+                }
+                f(Event::Record(at, body));
+            }
+            FIRST => {
+                if self.open {
+                    self.damaged(at, &[], "a record ended without its last fragment", f);
+                }
+                self.oversized = false;
+                self.open = true;
+                self.record_at = at;
+                self.record.extend_from_slice(body);
+            }
+            MIDDLE | LAST => {
+                if self.oversized {
+                    f(Event::Damaged(
+                        at,
+                        body,
+                        format!("part of a record larger than {MAX_RECORD} bytes"),
+                    ));
+                } else if !self.open {
+                    f(Event::Damaged(
+                        at,
+                        body,
+                        "a fragment without the start of its record".into(),
+                    ));
+                } else if self.record.len() + body.len() > MAX_RECORD {
+                    let partial = std::mem::take(&mut self.record);
+                    f(Event::Damaged(
+                        self.record_at,
+                        &partial,
+                        format!("a record larger than {MAX_RECORD} bytes"),
+                    ));
+                    f(Event::Damaged(
+                        at,
+                        body,
+                        format!("part of a record larger than {MAX_RECORD} bytes"),
+                    ));
+                    self.oversized = true;
+                    self.open = false;
+                } else {
+                    self.record.extend_from_slice(body);
+                    if kind == LAST {
+                        self.open = false;
+                        let whole = std::mem::take(&mut self.record);
+                        f(Event::Record(self.record_at, &whole));
+                        self.record = whole;
+                        self.record.clear();
+                    }
+                }
+                if kind == LAST {
+                    self.oversized = false;
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+/// Scans a W&B run file held in `data`.
+pub fn wandb_blob(ex: &Expander<'_>, data: Arc<Data>, origin: Origin) {
+    let mut head = Vec::new();
+    match data.range(0..HEADER, &mut head) {
+        Ok(h) if h.len() == HEADER as usize && h[4..6] == [0xe1, 0xbe] => {
+            if h[6] != 0 {
+                ex.sink.error(
+                    &origin,
+                    format!("W&B log version {} (ferret knows 0): read as 0", h[6]),
+                );
+            }
+        }
+        Ok(_) => {
+            ex.sink.error(
+                &origin,
+                "not a W&B run file (bad header): scanned as bytes".into(),
+            );
+            return ex.leaf(&data, &origin);
+        }
+        Err(e) => return ex.sink.error(&origin, e.to_string()),
+    }
+    let mut run = Run::new(ex, &origin);
+    let mut damaged = 0u64;
+    let mut first_damage = None;
+    let result = Log::new(&data).for_each(&mut |event| match event {
+        Event::Record(_, record) => run.record(record),
+        Event::Damaged(at, bytes, why) => {
+            damaged += 1;
+            if first_damage.is_none() {
+                first_damage = Some(format!("byte {at}: {why}"));
+            }
+            if !bytes.is_empty() {
+                let o = origin.child(Segment::Record {
+                    name: format!("damaged record at byte {at}"),
+                    step: None,
+                });
+                run.texts.push(o, b"", bytes, b"");
+            }
+        }
+    });
+    run.finish();
+    if let Some(first) = first_damage {
+        ex.sink.error(
+            &origin,
+            format!("{damaged} damaged part(s) of the log scanned as bytes (first at {first})"),
+        );
+    }
+    if let Err(e) = result {
+        ex.read_error(&origin, &e);
+    }
+}
+
+/// Console output being joined into one text.
+struct Console {
+    origin: Origin,
+    buf: Vec<u8>,
+    base: Base,
+}
+
+/// The decoder of one run's records.
+struct Run<'e, 'a> {
+    texts: Texts<'e, 'a>,
+    origin: &'e Origin,
+    /// Config and summary items already scanned (hashes of record, key and value).
+    seen: HashSet<u64>,
+    output: Option<Console>,
+    output_raw: Option<Console>,
+    records: Vec<(&'static str, Origin)>,
+}
+
+impl<'e, 'a> Run<'e, 'a> {
+    fn new(ex: &'e Expander<'a>, origin: &'e Origin) -> Run<'e, 'a> {
+        Run {
+            texts: Texts::new(ex),
+            origin,
+            seen: HashSet::new(),
+            output: None,
+            output_raw: None,
+            records: Vec::new(),
+        }
+    }
+
+    /// The origin of a record without a step, built once per name.
+    fn record_origin(&mut self, name: &'static str) -> Origin {
+        if let Some((_, o)) = self.records.iter().find(|(n, _)| *n == name) {
+            return o.clone();
+        }
+        let o = self.origin.child(Segment::Record {
+            name: name.to_string(),
+            step: None,
+        });
+        self.records.push((name, o.clone()));
+        o
+    }
+
+    fn record(&mut self, record: &[u8]) {
+        for field in Fields::new(record) {
+            let (number, value) = match field {
+                Ok(f) => f,
+                Err(e) => {
+                    let o = self.record_origin("damaged record");
+                    let rest = record.get(e.at..).unwrap_or_default();
+                    self.texts.push(o, b"", rest, b"");
+                    return;
+                }
+            };
+            let Value::Bytes(body) = value else { continue };
+            match number {
+                // num, control, uuid, _info: bookkeeping.
+                1 | 16 | 19 | 200 => {}
+                2 => self.history(body),
+                3 => self.items("summary", body),
+                5 => self.items("config", body),
+                4 => self.console(false, body),
+                13 => self.console(true, body),
+                17 => self.run(body),
+                26 => self.named("environment", body, environment_field),
+                10 => self.named("alert", body, alert_field),
+                8 => self.named("artifact", body, artifact_field),
+                n => self.generic(record_name(n), body),
+            }
+        }
+    }
+
+    /// `ConfigRecord`, `SummaryRecord`: items in field 1 (`update`); removals (field 2) name
+    /// keys only and are skipped.
+    fn items(&mut self, name: &'static str, body: &[u8]) {
+        let origin = self.record_origin(name);
+        for (number, value) in Fields::new(body).flatten() {
+            if let (1, Value::Bytes(item)) = (number, value) {
+                self.item(&origin, name, item, true);
+            }
+        }
+    }
+
+    /// One `ConfigItem`/`SummaryItem`/`HistoryItem`: `key` (1), `nested_key` (2, repeated),
+    /// `value_json` (16).
+    fn item(&mut self, record: &Origin, name: &str, item: &[u8], dedup: bool) {
+        let mut key: &[u8] = b"";
+        let mut nested: Vec<&[u8]> = Vec::new();
+        let mut value: &[u8] = b"";
+        for (number, v) in Fields::new(item).flatten() {
+            match (number, v) {
+                (1, Value::Bytes(b)) => key = b,
+                (2, Value::Bytes(b)) => nested.push(b),
+                (16, Value::Bytes(b)) => value = b,
+                _ => {}
+            }
+        }
+        let path = if nested.is_empty() {
+            String::from_utf8_lossy(key).into_owned()
+        } else {
+            nested
+                .iter()
+                .map(|k| String::from_utf8_lossy(k))
+                .collect::<Vec<_>>()
+                .join(".")
+        };
+        if is_plain_json_scalar(value) {
+            // The key alone could still hold text worth a look (a dict keyed by tokens).
+            if !path.is_empty() && !is_identifier(&path) {
+                let o = record.child(Segment::Key { path: path.clone() });
+                self.texts.push(o, b"", path.as_bytes(), b"");
+            }
+            return;
+        }
+        if dedup {
+            let mut h = std::collections::hash_map::DefaultHasher::new();
+            (name, &path, value).hash(&mut h);
+            if !self.seen.insert(h.finish()) {
+                return;
+            }
+        }
+        let o = record.child(Segment::Key { path: path.clone() });
+        let label = format!("{path} = ");
+        self.texts.push(o, label.as_bytes(), value, b"");
+        if !is_identifier(&path) {
+            let o = record.child(Segment::Key { path: path.clone() });
+            self.texts.push(o, b"", path.as_bytes(), b"");
+        }
+    }
+
+    /// `HistoryRecord`: items (1) and the step (2, `HistoryStep.num`).
+    fn history(&mut self, body: &[u8]) {
+        let mut step = None;
+        for (number, value) in Fields::new(body).flatten() {
+            if let (2, Value::Bytes(s)) = (number, value) {
+                step = Some(0);
+                for (n, v) in Fields::new(s).flatten() {
+                    if let (1, Value::Varint(num)) = (n, v) {
+                        step = Some(num as i64);
+                    }
+                }
+            }
+        }
+        let origin = self.origin.child(Segment::Record {
+            name: "history".into(),
+            step,
+        });
+        for (number, value) in Fields::new(body).flatten() {
+            if let (1, Value::Bytes(item)) = (number, value) {
+                self.item(&origin, "history", item, false);
+            }
+        }
+    }
+
+    /// An `OutputRecord` or `OutputRawRecord`: its `line` (3) continues the console's text.
+    fn console(&mut self, raw: bool, body: &[u8]) {
+        let mut line: &[u8] = b"";
+        for (number, value) in Fields::new(body).flatten() {
+            if let (3, Value::Bytes(b)) = (number, value) {
+                line = b;
+            }
+        }
+        if line.is_empty() {
+            return;
+        }
+        let name = if raw { "output_raw" } else { "output" };
+        let origin = self.record_origin(name);
+        let slot = if raw {
+            &mut self.output_raw
+        } else {
+            &mut self.output
+        };
+        let console = slot.get_or_insert_with(|| Console {
+            origin,
+            buf: Vec::new(),
+            base: Base::default(),
+        });
+        console.buf.extend_from_slice(line);
+        if console.buf.len() >= OUTPUT_PIECE
+            && let Some(nl) = memchr::memrchr(b'\n', &console.buf)
+        {
+            let rest = console.buf.split_off(nl + 1);
+            let piece = std::mem::replace(&mut console.buf, rest);
+            push_console(&mut self.texts, &console.origin, &piece, console.base);
+            console.base.lines += memchr::memchr_iter(b'\n', &piece).count() as u64;
+            console.base.bytes += piece.len() as u64;
+        }
+    }
+
+    /// `RunRecord`: names and notes by name, its config and summary as items, the rest by the
+    /// generic walk.
+    fn run(&mut self, body: &[u8]) {
+        let origin = self.record_origin("run");
+        let mut tag = 0;
+        for (number, value) in Fields::new(body).flatten() {
+            let Value::Bytes(b) = value else { continue };
+            match number {
+                4 => self.items("config", b),
+                5 => self.items("summary", b),
+                10 => {
+                    let o = origin.child(Segment::Key {
+                        path: format!("tags[{tag}]"),
+                    });
+                    tag += 1;
+                    self.texts.push(o, b"", b, b"");
+                }
+                n => {
+                    let name = run_field(n);
+                    self.field(&origin, n, name, b);
+                }
+            }
+        }
+    }
+
+    /// A record whose top-level fields have names: text fields by name, messages by the
+    /// generic walk under that name.
+    fn named(&mut self, record: &'static str, body: &[u8], names: fn(u64) -> Option<&'static str>) {
+        let origin = self.record_origin(record);
+        for (number, value) in Fields::new(body).flatten() {
+            if let Value::Bytes(b) = value {
+                self.field(&origin, number, names(number), b);
+            }
+        }
+    }
+
+    /// One length-delimited field of a known record: text under its name (or `#N`), or a
+    /// message walked generically.
+    fn field(&mut self, origin: &Origin, number: u64, name: Option<&str>, bytes: &[u8]) {
+        if bytes.is_empty() || number == 200 {
+            return;
+        }
+        let path = name.map_or_else(|| format!("#{number}"), str::to_string);
+        if protobuf::is_text(bytes) {
+            let o = origin.child(Segment::Key { path: path.clone() });
+            let label = if name.is_some() {
+                format!("{path} = ")
+            } else {
+                String::new()
+            };
+            self.texts.push(o, label.as_bytes(), bytes, b"");
+        } else {
+            let texts = &mut self.texts;
+            protobuf::strings(bytes, &path, &mut |found| {
+                let o = origin.child(Segment::Key { path: found.path });
+                texts.push(o, b"", found.bytes, b"");
+            });
+        }
+    }
+
+    /// Any other record, by the generic walk.
+    fn generic(&mut self, name: &'static str, body: &[u8]) {
+        let origin = self.record_origin(name);
+        let texts = &mut self.texts;
+        protobuf::strings(body, "", &mut |found| {
+            let o = origin.child(Segment::Key { path: found.path });
+            texts.push(o, b"", found.bytes, b"");
+        });
+    }
+
+    fn finish(mut self) {
+        for console in [self.output.take(), self.output_raw.take()]
+            .into_iter()
+            .flatten()
+        {
+            push_console(&mut self.texts, &console.origin, &console.buf, console.base);
+        }
+        self.texts.finish();
+    }
+}
+
+/// Hands a piece of console output to the scan, with its ANSI codes removed.
+fn push_console(texts: &mut Texts<'_, '_>, origin: &Origin, piece: &[u8], base: Base) {
+    if piece.is_empty() {
+        return;
+    }
+    match ansi::strip(piece) {
+        Some(stripped) => texts.push_at(origin.clone(), b"", &stripped.text, b"", base),
+        None => texts.push_at(origin.clone(), b"", piece, b"", base),
+    }
+}
+
+/// Whether a `value_json` is a number, a boolean or `null`: nothing to scan.
+fn is_plain_json_scalar(v: &[u8]) -> bool {
+    !v.is_empty()
+        && (matches!(
+            v,
+            b"true" | b"false" | b"null" | b"NaN" | b"Infinity" | b"-Infinity"
+        ) || v
+            .iter()
+            .all(|b| b.is_ascii_digit() || matches!(b, b'.' | b'-' | b'+' | b'e' | b'E')))
+}
+
+/// Whether a key is a plain name (letters, digits, `_ . - /`), not worth scanning on its own.
+fn is_identifier(k: &str) -> bool {
+    k.len() <= 64
+        && k.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'-' | b'/' | b' '))
+}
+
+/// The names of `Record`'s record types (`wandb_internal.proto`).
+fn record_name(n: u64) -> &'static str {
+    match n {
+        6 => "files",
+        7 => "stats",
+        9 => "tbrecord",
+        11 => "telemetry",
+        12 => "metric",
+        18 => "exit",
+        20 => "final",
+        21 => "header",
+        22 => "footer",
+        23 => "preempting",
+        24 => "link_artifact",
+        25 => "use_artifact",
+        27 => "output_logger",
+        100 => "request",
+        _ => "record",
+    }
+}
+
+fn run_field(n: u64) -> Option<&'static str> {
+    Some(match n {
+        1 => "run_id",
+        2 => "entity",
+        3 => "project",
+        6 => "run_group",
+        7 => "job_type",
+        8 => "display_name",
+        9 => "notes",
+        11 => "settings",
+        12 => "sweep_id",
+        13 => "host",
+        16 => "storage_id",
+        19 => "telemetry",
+        21 => "git",
+        _ => return None,
+    })
+}
+
+fn environment_field(n: u64) -> Option<&'static str> {
+    Some(match n {
+        1 => "os",
+        2 => "python",
+        4 => "docker",
+        5 => "args",
+        6 => "program",
+        7 => "code_path",
+        8 => "code_path_local",
+        9 => "git",
+        10 => "email",
+        11 => "root",
+        12 => "host",
+        13 => "username",
+        14 => "executable",
+        15 => "colab",
+        18 => "gpu_type",
+        25 => "cuda_version",
+        27 => "slurm",
+        _ => return None,
+    })
+}
+
+fn alert_field(n: u64) -> Option<&'static str> {
+    Some(match n {
+        1 => "title",
+        2 => "text",
+        3 => "level",
+        _ => return None,
+    })
+}
+
+fn artifact_field(n: u64) -> Option<&'static str> {
+    Some(match n {
+        1 => "run_id",
+        2 => "project",
+        3 => "entity",
+        4 => "type",
+        5 => "name",
+        6 => "digest",
+        7 => "description",
+        8 => "metadata",
+        11 => "aliases",
+        12 => "manifest",
+        19 => "tags",
+        _ => return None,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Writes `records` as a W&B log, cutting them into fragments across 32 KiB blocks.
+    fn log(records: &[&[u8]]) -> Vec<u8> {
+        let mut out = b":W&B\xe1\xbe\x00".to_vec();
+        for r in records {
+            let mut rest: &[u8] = r;
+            let mut first = true;
+            loop {
+                let left = (BLOCK - out.len() as u64 % BLOCK) as usize;
+                if left < HEADER as usize {
+                    out.extend(std::iter::repeat_n(0, left));
+                    continue;
+                }
+                let room = left - HEADER as usize;
+                let n = rest.len().min(room);
+                let kind = match (first, n == rest.len()) {
+                    (true, true) => FULL,
+                    (true, false) => FIRST,
+                    (false, true) => LAST,
+                    (false, false) => MIDDLE,
+                };
+                let mut h = crc32fast::Hasher::new();
+                h.update(&[kind]);
+                h.update(&rest[..n]);
+                out.extend(h.finalize().to_le_bytes());
+                out.extend((n as u16).to_le_bytes());
+                out.push(kind);
+                out.extend_from_slice(&rest[..n]);
+                rest = &rest[n..];
+                first = false;
+                if rest.is_empty() {
+                    break;
+                }
+            }
+        }
+        out
+    }
+
+    fn events(bytes: Vec<u8>) -> (Vec<Vec<u8>>, Vec<String>) {
+        let data = Data::Owned(bytes);
+        let mut records = Vec::new();
+        let mut damaged = Vec::new();
+        Log::new(&data)
+            .for_each(&mut |e| match e {
+                Event::Record(_, r) => records.push(r.to_vec()),
+                Event::Damaged(at, _, why) => damaged.push(format!("{at}: {why}")),
+            })
+            .unwrap();
+        (records, damaged)
+    }
+
+    #[test]
+    fn records_cut_across_blocks_are_joined() {
+        let big: Vec<u8> = (0..100_000u32).map(|i| (i % 251) as u8).collect();
+        let small = b"hello".to_vec();
+        let (records, damaged) = events(log(&[&small, &big, &small]));
+        assert!(damaged.is_empty(), "{damaged:?}");
+        assert_eq!(records, [small.clone(), big, small]);
+    }
+
+    #[test]
+    fn an_empty_first_fragment_at_a_block_end_starts_a_record() {
+        // Fill block 0 so that exactly a header's room is left: the next record is written as
+        // an empty FIRST, then its data in the next block (as LevelDB and wandb-core do).
+        let filler = vec![b'f'; (BLOCK - HEADER - HEADER - HEADER) as usize];
+        let next = b"next record".to_vec();
+        let bytes = log(&[&filler, &next]);
+        assert_eq!(
+            bytes[BLOCK as usize - 1],
+            FIRST,
+            "the empty FIRST's type byte"
+        );
+        let (records, damaged) = events(bytes);
+        assert!(damaged.is_empty(), "{damaged:?}");
+        assert_eq!(records, [filler, next]);
+    }
+
+    #[test]
+    fn a_bad_checksum_is_damage_and_the_log_goes_on() {
+        let mut bytes = log(&[b"first", b"second", b"third"]);
+        // Flip a byte of "second"'s data.
+        let at = memchr::memmem::find(&bytes, b"second").unwrap();
+        bytes[at] ^= 0x20;
+        let (records, damaged) = events(bytes);
+        assert_eq!(records, [b"first".to_vec(), b"third".to_vec()]);
+        assert_eq!(damaged.len(), 1);
+        assert!(damaged[0].ends_with("checksum mismatch"), "{damaged:?}");
+    }
+
+    #[test]
+    fn a_cut_file_reports_its_incomplete_record() {
+        let big = vec![b'x'; 50_000];
+        let bytes = log(&[b"a", &big]);
+        let (records, damaged) = events(bytes[..40_000].to_vec());
+        assert_eq!(records, [b"a".to_vec()]);
+        // The record's first fragment, and what is left of its second: both scanned as bytes.
+        assert_eq!(
+            damaged,
+            [
+                "15: record cut by damage at byte 32768",
+                "32768: a fragment runs past its block"
+            ]
+        );
+    }
+
+    #[test]
+    fn json_scalars_are_skipped() {
+        assert!(is_plain_json_scalar(b"0.25"));
+        assert!(is_plain_json_scalar(b"-1e+09"));
+        assert!(is_plain_json_scalar(b"null"));
+        assert!(!is_plain_json_scalar(b"\"0.25\""));
+        assert!(!is_plain_json_scalar(b""));
+    }
+}
