@@ -17,6 +17,7 @@ embed!(
     "aws.toml",
     "azure.toml",
     "cloud.toml",
+    "commerce.toml",
     "containers.toml",
     "database.toml",
     "devtools.toml",
