@@ -28,6 +28,7 @@ embed!(
     "http.toml",
     "jwt.toml",
     "messaging.toml",
+    "observability.toml",
     "packages.toml",
     "payments.toml",
     "private-keys.toml",
