@@ -279,6 +279,10 @@ const MAP: &[(&str, &[&str])] = &[
     ("kingfisher.dropbox.1", &["dropbox."]),
     ("np.facebook.2", &["facebook.access-token"]),
     ("kingfisher.facebook.3", &["facebook.access-token"]),
+    ("np.facebook.1", &["facebook.app-secret"]),
+    ("kingfisher.facebook.2", &["facebook.app-secret"]),
+    ("kingfisher.twitch.1", &["twitch."]),
+    ("np.twitch.1", &["twitch.stream-key"]),
     // Keys and generic
     ("np.pem.1", &["private-key."]),
     ("np.pem.2", &["private-key."]),

@@ -33,6 +33,7 @@ embed!(
     "payments.toml",
     "private-keys.toml",
     "saas.toml",
+    "social.toml",
 );
 
 #[cfg(test)]
