@@ -13,6 +13,7 @@ macro_rules! embed {
 }
 
 embed!(
+    "ai-platforms.toml",
     "ai.toml",
     "aws.toml",
     "azure.toml",
