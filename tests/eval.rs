@@ -230,10 +230,16 @@ const MAP: &[(&str, &[&str])] = &[
     ("kingfisher.msteams.1", &["microsoft-teams."]),
     ("kingfisher.microsoftteamswebhook.1", &["microsoft-teams."]),
     ("kingfisher.zapierwebhook.1", &["zapier."]),
-    ("np.stripe.1", &["stripe.secret-key", "stripe.restricted-key"]),
+    (
+        "np.stripe.1",
+        &["stripe.secret-key", "stripe.restricted-key"],
+    ),
     ("np.stripe.2", &["stripe.test-key"]),
     ("kingfisher.stripe.1", &["stripe.secret-key"]),
-    ("kingfisher.stripe.2", &["stripe.secret-key", "stripe.restricted-key"]),
+    (
+        "kingfisher.stripe.2",
+        &["stripe.secret-key", "stripe.restricted-key"],
+    ),
     ("np.shopify.2", &["shopify."]),
     ("np.shopify.3", &["shopify."]),
     ("np.shopify.4", &["shopify."]),
