@@ -13,10 +13,12 @@ macro_rules! embed {
 }
 
 embed!(
+    "ai-platforms.toml",
     "ai.toml",
     "aws.toml",
     "azure.toml",
     "cloud.toml",
+    "commerce.toml",
     "containers.toml",
     "database.toml",
     "devtools.toml",
@@ -27,10 +29,12 @@ embed!(
     "http.toml",
     "jwt.toml",
     "messaging.toml",
+    "observability.toml",
     "packages.toml",
     "payments.toml",
     "private-keys.toml",
     "saas.toml",
+    "social.toml",
 );
 
 #[cfg(test)]

@@ -588,18 +588,19 @@ mod tests {
         let kw = keywords();
         let p = Prefilter::new(kw.iter().map(Vec::as_slice)).unwrap();
         assert!(matches!(p.search, Search::Grams(_)));
-        let hay = b"sk-ant-api03 SK-PROJ ghp_x AKIA hf_ \\/ x://y pwd token=Bearer basic sk-";
+        let hay = b"sk-ant-api03 SK-PROJ ghp_x AKIA HF_OAUTH_ \\/ x://y pwd token=Bearer basic fw_";
         let got = hits(&p, hay, 0..hay.len());
         let words: Vec<&str> = got
             .iter()
             .map(|h| std::str::from_utf8(&p.patterns[h.pattern as usize]).unwrap())
             .collect();
         for w in [
-            "sk-",
             "sk-ant-api",
             "ghp_",
             "akia",
             "hf_",
+            "hf_oauth_",
+            "fw_",
             "\\/",
             "://",
             "pwd",
@@ -607,7 +608,7 @@ mod tests {
         ] {
             assert!(words.contains(&w), "{w} not among {words:?}");
         }
-        // The last `sk-` ends the input: found by the padded tail.
+        // The last `fw_` ends the input: found by the padded tail.
         assert_eq!(got.last().map(|h| h.end), Some(hay.len()));
         for cut in 0..hay.len() {
             check(&p, hay, 0..cut);
