@@ -66,7 +66,7 @@ pub mod summary;
 pub mod verify;
 pub mod view;
 
-pub use blob::{Blob, Data, Origin, Segment};
+pub use blob::{Data, Origin, Segment};
 pub use error::{Error, Result};
 pub use finding::Finding;
 pub use matcher::Matcher;

@@ -77,7 +77,7 @@ impl Map {
     /// Drops this process's page-table entries for `range` (`MADV_DONTNEED`); the bytes stay
     /// readable and are faulted in again from the page cache if touched.
     pub fn release(&self, range: std::ops::Range<usize>) {
-        let page = 4096;
+        let page = page_size();
         let start = range.start.div_ceil(page) * page;
         let end = range.end.min(self.map.len());
         if start >= end {
@@ -99,6 +99,22 @@ impl Drop for Map {
     fn drop(&mut self) {
         guard::unregister(self.slot);
     }
+}
+
+/// The size of a memory page on this machine (4 KiB on most x86-64, 16 or 64 KiB on some arm64
+/// machines), read once from the OS.
+pub fn page_size() -> usize {
+    static PAGE: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
+    *PAGE.get_or_init(|| {
+        // SAFETY: sysconf only reads a system constant.
+        #[allow(unsafe_code)]
+        let n = unsafe { libc::sysconf(libc::_SC_PAGESIZE) };
+        // A page size is a power of two; anything else (an error is -1) falls back to 4 KiB.
+        usize::try_from(n)
+            .ok()
+            .filter(|n| n.is_power_of_two())
+            .unwrap_or(4096)
+    })
 }
 
 /// Opens `path` as scannable data: read whole below the threshold, mapped or range-read above.
@@ -146,7 +162,10 @@ mod guard {
     use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 
     const SLOTS: usize = 512;
-    const PAGE: usize = 4096;
+
+    /// The page size, read when the handler is installed (the handler itself may only touch
+    /// atomics).
+    static PAGE: AtomicUsize = AtomicUsize::new(4096);
 
     struct Slot {
         start: AtomicUsize,
@@ -192,6 +211,7 @@ mod guard {
     }
 
     fn install() {
+        PAGE.store(super::page_size(), Ordering::Relaxed);
         // SAFETY: a zeroed sigaction is a valid starting value; the handler is an
         // `extern "C"` function with the SA_SIGINFO signature; sigemptyset initializes the mask.
         unsafe {
@@ -215,10 +235,11 @@ mod guard {
             let start = slot.start.load(Ordering::Acquire);
             let len = slot.len.load(Ordering::Acquire);
             if start != 0 && addr >= start && addr < start + len {
-                let page = addr & !(PAGE - 1);
+                let size = PAGE.load(Ordering::Relaxed);
+                let page = addr & !(size - 1);
                 // Every page from here to the end of the map is past the file's new end: cover
                 // them all at once (one mapping, not one per page).
-                let rest = (start + len).div_ceil(PAGE) * PAGE - page;
+                let rest = (start + len).div_ceil(size) * size - page;
                 // SAFETY: the range lies inside a live, registered read-only file mapping that
                 // this process owns; replacing it with anonymous zero pages (MAP_FIXED) keeps
                 // the address range valid until the map is unmapped as a whole on drop.

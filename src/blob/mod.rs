@@ -1,6 +1,7 @@
 //! The data that flows through the pipeline: bytes plus where they came from.
 //!
-//! A [`Blob`] is an [`Origin`] and [`Data`]. Data is either in memory (a small file read whole,
+//! Bytes travel as [`Data`] beside their [`Origin`] (and the nesting depth and tracker of the
+//! expansion that produced them; see `crate::expand`). Data is either in memory (a small file read whole,
 //! a decompressed entry) or a large file that is read by ranges: memory-mapped
 //! ([`Data::Mapped`]) or, with `--mmap never`, read with positioned reads into a worker's buffer
 //! ([`Data::File`]). A stored archive member is a [`Data::Slice`] of its parent: no copy. Either
@@ -177,13 +178,4 @@ fn read_at_full(file: &std::fs::File, buf: &mut [u8], mut offset: u64) -> io::Re
         }
     }
     Ok(filled)
-}
-
-/// Bytes to scan and where they came from.
-#[derive(Debug)]
-pub struct Blob {
-    /// Where the bytes came from.
-    pub origin: Origin,
-    /// The bytes.
-    pub data: Data,
 }
