@@ -17,6 +17,7 @@
 use std::io::{self, Read};
 
 use super::Expander;
+use super::cursor::Cursor;
 use super::texts::Texts;
 use crate::blob::{Origin, Segment};
 
@@ -38,16 +39,17 @@ pub fn is_gguf(head: &[u8]) -> bool {
 pub fn scan(ex: &Expander<'_>, reader: &mut dyn Read, len: u64, origin: &Origin) {
     let mut texts = Texts::new(ex);
     let mut r = Header {
-        inner: reader,
-        pos: 0,
-        len,
+        cursor: Cursor::new(reader, len),
         big_endian: false,
         v1: false,
     };
     if let Err(e) = walk(&mut r, &mut texts, origin) {
         ex.sink.error(
             origin,
-            format!("GGUF header not fully read ({e} at byte {})", r.pos),
+            format!(
+                "GGUF header not fully read ({e} at byte {})",
+                r.cursor.pos()
+            ),
         );
     }
     texts.finish();
@@ -55,7 +57,7 @@ pub fn scan(ex: &Expander<'_>, reader: &mut dyn Read, len: u64, origin: &Origin)
 
 fn walk(r: &mut Header<'_>, texts: &mut Texts<'_, '_>, origin: &Origin) -> io::Result<()> {
     let mut magic = [0u8; 4];
-    r.exact(&mut magic)?;
+    r.cursor.exact(&mut magic)?;
     if &magic != b"GGUF" {
         return Err(invalid("not a GGUF file"));
     }
@@ -137,7 +139,7 @@ fn value(
             let item = r.u32()?;
             let n = r.count()?;
             // Every item takes at least a byte (a string at least its length field).
-            if n > r.len.saturating_sub(r.pos) {
+            if n > r.cursor.remaining() {
                 return Err(invalid(&format!("an array of {n} items")));
             }
             if let Some(size) = fixed_size(item) {
@@ -156,26 +158,16 @@ fn invalid(message: &str) -> io::Error {
     io::Error::new(io::ErrorKind::InvalidData, message.to_string())
 }
 
-/// A header reader: byte order, version-dependent widths, position.
+/// A header reader: byte order and version-dependent widths over a bounded cursor.
 struct Header<'r> {
-    inner: &'r mut dyn Read,
-    pos: u64,
-    /// The length of the file, when known.
-    len: u64,
+    cursor: Cursor<&'r mut dyn Read>,
     big_endian: bool,
     v1: bool,
 }
 
 impl Header<'_> {
-    fn exact(&mut self, buf: &mut [u8]) -> io::Result<()> {
-        self.inner.read_exact(buf)?;
-        self.pos += buf.len() as u64;
-        Ok(())
-    }
-
     fn u32(&mut self) -> io::Result<u32> {
-        let mut b = [0u8; 4];
-        self.exact(&mut b)?;
+        let b = self.cursor.array()?;
         Ok(if self.big_endian {
             u32::from_be_bytes(b)
         } else {
@@ -184,8 +176,7 @@ impl Header<'_> {
     }
 
     fn u64(&mut self) -> io::Result<u64> {
-        let mut b = [0u8; 8];
-        self.exact(&mut b)?;
+        let b = self.cursor.array()?;
         Ok(if self.big_endian {
             u64::from_be_bytes(b)
         } else {
@@ -204,27 +195,13 @@ impl Header<'_> {
 
     fn string(&mut self) -> io::Result<Vec<u8>> {
         let n = self.count()?;
-        if n > MAX_STRING || n > self.len.saturating_sub(self.pos) {
+        if n > MAX_STRING || n > self.cursor.remaining() {
             return Err(invalid(&format!("a {n}-byte string")));
         }
-        let mut v = Vec::new();
-        (&mut self.inner).take(n).read_to_end(&mut v)?;
-        self.pos += v.len() as u64;
-        if (v.len() as u64) < n {
-            return Err(io::ErrorKind::UnexpectedEof.into());
-        }
-        Ok(v)
+        self.cursor.bytes(n)
     }
 
     fn skip(&mut self, n: u64) -> io::Result<()> {
-        if n > self.len.saturating_sub(self.pos) {
-            return Err(io::ErrorKind::UnexpectedEof.into());
-        }
-        let done = io::copy(&mut (&mut self.inner).take(n), &mut io::sink())?;
-        self.pos += done;
-        if done < n {
-            return Err(io::ErrorKind::UnexpectedEof.into());
-        }
-        Ok(())
+        self.cursor.discard(n)
     }
 }

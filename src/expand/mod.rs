@@ -26,6 +26,7 @@
 
 pub mod archive;
 pub mod compress;
+pub mod cursor;
 pub mod gguf;
 pub mod image;
 pub mod limits;

@@ -19,10 +19,11 @@
 //! rest is scanned as bytes). A file recognised by its first bytes that turns out not to be a
 //! model is scanned as raw bytes.
 
-use std::io::{self, BufReader, Read};
+use std::io::{self, BufReader};
 use std::sync::Arc;
 
 use super::Expander;
+use super::cursor::Cursor;
 use super::texts::Texts;
 use crate::blob::reader::DataReader;
 use crate::blob::{Data, Origin, Segment};
@@ -188,11 +189,10 @@ fn field(msg: Msg, number: u64) -> Option<Field> {
 pub fn onnx_blob(ex: &Expander<'_>, data: Arc<Data>, origin: Origin) {
     let named = origin.name().to_ascii_lowercase().ends_with(".onnx");
     let mut texts = Texts::new(ex);
-    let mut r = Wire {
-        inner: BufReader::with_capacity(64 * 1024, DataReader::new(Arc::clone(&data))),
-        pos: 0,
-        len: data.len(),
-    };
+    let mut r = Wire::new(
+        BufReader::with_capacity(64 * 1024, DataReader::new(Arc::clone(&data))),
+        data.len(),
+    );
     let result = walk(&mut r, &mut texts, &origin, ex);
     match result {
         Ok(()) => texts.finish(),
@@ -203,10 +203,10 @@ pub fn onnx_blob(ex: &Expander<'_>, data: Arc<Data>, origin: Origin) {
                 &origin,
                 format!(
                     "ONNX model not fully read ({e} at byte {}): the rest scanned as bytes",
-                    r.pos
+                    r.pos()
                 ),
             );
-            ex.leaf_after(&data, &origin, r.pos);
+            ex.leaf_after(&data, &origin, r.pos());
         }
         // Recognised by its first bytes only and not a model after all: plain bytes.
         Err(_) => ex.leaf(&data, &origin),
@@ -266,13 +266,13 @@ fn walk(
     };
     let mut stack = vec![Frame {
         msg: Msg::Model,
-        end: r.len,
+        end: r.len(),
         path: String::new(),
         counts: Vec::new(),
     }];
     while let Some(top) = stack.last_mut() {
-        if r.pos >= top.end {
-            if r.pos > top.end {
+        if r.pos() >= top.end {
+            if r.pos() > top.end {
                 return Err(invalid("a field runs past the end of its message"));
             }
             stack.pop();
@@ -297,7 +297,7 @@ fn walk(
             _ => return Err(invalid(&format!("wire type {wire}"))),
         }
         let len = r.varint()?;
-        if len > top.end.saturating_sub(r.pos) {
+        if len > top.end.saturating_sub(r.pos()) {
             return Err(invalid("a length runs past the end of its message"));
         }
         match field(top.msg, number) {
@@ -341,7 +341,7 @@ fn walk(
                     r.skip(len)?;
                     continue;
                 }
-                let end = r.pos + len;
+                let end = r.pos() + len;
                 stack.push(Frame {
                     msg,
                     end,
@@ -357,12 +357,11 @@ fn walk(
 /// The key (field 1) and value (field 2) of a `StringStringEntryProto`.
 fn entry_pair(bytes: &[u8]) -> (Vec<u8>, Vec<u8>) {
     let (mut k, mut v) = (Vec::new(), Vec::new());
-    let mut r = Wire {
-        inner: BufReader::new(DataReader::new(Arc::new(Data::Owned(bytes.to_vec())))),
-        pos: 0,
-        len: bytes.len() as u64,
-    };
-    while r.pos < r.len {
+    let mut r = Wire::new(
+        BufReader::new(DataReader::new(Arc::new(Data::Owned(bytes.to_vec())))),
+        bytes.len() as u64,
+    );
+    while r.pos() < r.len() {
         let Ok(tag) = r.varint() else { break };
         if tag & 7 != 2 {
             break;
@@ -383,52 +382,7 @@ fn invalid(message: &str) -> io::Error {
 }
 
 /// Protobuf wire reading with position, over random-access data (skips are seeks).
-struct Wire {
-    inner: BufReader<DataReader>,
-    pos: u64,
-    len: u64,
-}
-
-impl Wire {
-    fn byte(&mut self) -> io::Result<u8> {
-        let mut b = [0u8; 1];
-        self.inner.read_exact(&mut b)?;
-        self.pos += 1;
-        Ok(b[0])
-    }
-
-    fn varint(&mut self) -> io::Result<u64> {
-        let mut v = 0u64;
-        for shift in (0..64).step_by(7) {
-            let b = self.byte()?;
-            v |= u64::from(b & 0x7f) << shift;
-            if b & 0x80 == 0 {
-                return Ok(v);
-            }
-        }
-        Err(invalid("varint longer than 10 bytes"))
-    }
-
-    fn bytes(&mut self, n: u64) -> io::Result<Vec<u8>> {
-        if n > self.len.saturating_sub(self.pos) {
-            return Err(io::ErrorKind::UnexpectedEof.into());
-        }
-        let mut v = vec![0u8; n as usize];
-        self.inner.read_exact(&mut v)?;
-        self.pos += n;
-        Ok(v)
-    }
-
-    fn skip(&mut self, n: u64) -> io::Result<()> {
-        if n > self.len.saturating_sub(self.pos) {
-            return Err(io::ErrorKind::UnexpectedEof.into());
-        }
-        let d = i64::try_from(n).map_err(|_| invalid("length too large"))?;
-        self.inner.seek_relative(d)?;
-        self.pos += n;
-        Ok(())
-    }
-}
+type Wire = Cursor<BufReader<DataReader>>;
 
 #[cfg(test)]
 mod tests {

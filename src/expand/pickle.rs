@@ -30,10 +30,11 @@
 //! from where the walk stopped, so nothing is left unscanned.
 
 use std::collections::HashMap;
-use std::io::{self, BufRead, BufReader, Read};
+use std::io::{self, BufReader};
 use std::sync::Arc;
 
 use super::Expander;
+use super::cursor::Cursor;
 use super::texts::Texts;
 use crate::blob::reader::DataReader;
 use crate::blob::{Data, Origin, Segment};
@@ -111,7 +112,7 @@ pub fn pickle_blob(ex: &Expander<'_>, data: Arc<Data>, origin: Origin) {
         data.range(0..TORCH_LEGACY_MAGIC.len() as u64, &mut head)
             .is_ok_and(|h| h == TORCH_LEGACY_MAGIC)
     };
-    let mut reader = Cursor::new(Arc::clone(&data));
+    let mut reader = Reader::new(Arc::clone(&data));
     let mut walker = Walker::default();
     let mut pickles = 0;
     let outcome = loop {
@@ -129,14 +130,14 @@ pub fn pickle_blob(ex: &Expander<'_>, data: Arc<Data>, origin: Origin) {
             Ok(Some(_)) if legacy => break None,
             Ok(Some(_)) => {
                 break Some(WalkError {
-                    at: reader.pos,
+                    at: reader.pos(),
                     message: "bytes after the end of the pickle".into(),
                     expected: true,
                 });
             }
             Err(e) => {
                 break Some(WalkError {
-                    at: reader.pos,
+                    at: reader.pos(),
                     message: e.to_string(),
                     expected: false,
                 });
@@ -290,11 +291,11 @@ fn err(at: u64, message: impl Into<String>) -> WalkError {
 
 impl Walker {
     /// Walks one pickle, up to and including its `STOP`.
-    fn walk(&mut self, r: &mut Cursor) -> Result<(), WalkError> {
+    fn walk(&mut self, r: &mut Reader) -> Result<(), WalkError> {
         self.stack.clear();
         self.marks.clear();
         loop {
-            let at = r.pos;
+            let at = r.pos();
             let op = match r.byte() {
                 Ok(b) => b,
                 Err(_) => return Err(err(at, "truncated pickle (no STOP)")),
@@ -357,14 +358,14 @@ impl Walker {
                     self.stack.push(Item::Other);
                 }
                 b'I' | b'L' => {
-                    let line = r.line().map_err(io)?;
+                    let line = r.line(MAX_LINE).map_err(io)?;
                     let text = String::from_utf8_lossy(&line);
                     let text = text.trim().trim_end_matches('L');
                     self.stack
                         .push(text.parse::<i64>().map_or(Item::Other, Item::Int));
                 }
                 b'F' => {
-                    r.line().map_err(io)?;
+                    r.line(MAX_LINE).map_err(io)?;
                     self.stack.push(Item::Other);
                 }
                 // Strings and bytes.
@@ -381,12 +382,12 @@ impl Walker {
                     self.text_in_place(r, n, at)?;
                 }
                 b'S' => {
-                    let line = r.line().map_err(io)?;
+                    let line = r.line(MAX_LINE).map_err(io)?;
                     let text = decode_repr(&line);
                     self.push_node(Kind::Text(Text::Owned(text.into())), at)?;
                 }
                 b'V' => {
-                    let line = r.line().map_err(io)?;
+                    let line = r.line(MAX_LINE).map_err(io)?;
                     let text = decode_raw_unicode_escape(&line);
                     self.push_node(Kind::Text(Text::Owned(text.into())), at)?;
                 }
@@ -446,8 +447,8 @@ impl Walker {
                 }
                 // Objects: nothing is called; the arguments and state become part of a node.
                 b'c' | b'i' => {
-                    let module = r.line().map_err(io)?;
-                    let name = r.line().map_err(io)?;
+                    let module = r.line(MAX_LINE).map_err(io)?;
+                    let name = r.line(MAX_LINE).map_err(io)?;
                     let codecs = self.note_global(&module, &name);
                     if op == b'c' {
                         self.push_node(Kind::Global { codecs }, at)?;
@@ -502,7 +503,7 @@ impl Walker {
                 b'P' => {
                     // A persistent id is a text line the unpickler hands to its loader: any
                     // text can be in it, so it is scanned as a string in its place.
-                    let line = r.line().map_err(io)?;
+                    let line = r.line(MAX_LINE).map_err(io)?;
                     self.push_node(Kind::Text(Text::Owned(line.into())), at)?;
                 }
                 b'Q' => {
@@ -532,7 +533,7 @@ impl Walker {
                 0x98 => {}
                 // The memo.
                 b'p' => {
-                    let line = r.line().map_err(io)?;
+                    let line = r.line(MAX_LINE).map_err(io)?;
                     let i = parse_index(&line).ok_or_else(|| err(at, "bad PUT index"))?;
                     self.put(i, at)?;
                 }
@@ -549,7 +550,7 @@ impl Walker {
                     self.put(i, at)?;
                 }
                 b'g' => {
-                    let line = r.line().map_err(io)?;
+                    let line = r.line(MAX_LINE).map_err(io)?;
                     let i = parse_index(&line).ok_or_else(|| err(at, "bad GET index"))?;
                     self.get(i, at)?;
                 }
@@ -581,9 +582,9 @@ impl Walker {
         Ok(id)
     }
 
-    fn text_in_place(&mut self, r: &mut Cursor, n: u64, at: u64) -> Result<(), WalkError> {
-        let start = r.pos;
-        if n > r.len.saturating_sub(start) {
+    fn text_in_place(&mut self, r: &mut Reader, n: u64, at: u64) -> Result<(), WalkError> {
+        let start = r.pos();
+        if n > r.len().saturating_sub(start) {
             return Err(err(at, format!("truncated pickle (a {n}-byte string)")));
         }
         r.skip(n)
@@ -909,72 +910,35 @@ fn trim_newline(line: &[u8]) -> &[u8] {
     line.strip_suffix(b"\r").unwrap_or(line)
 }
 
-/// A buffered reader over data that knows its position.
-struct Cursor {
-    inner: BufReader<DataReader>,
+/// A buffered reader over data that knows its position (the shared bounded cursor), and the
+/// data itself, for texts that are read back by range.
+struct Reader {
+    cursor: Cursor<BufReader<DataReader>>,
     data: Arc<Data>,
-    pos: u64,
-    len: u64,
 }
 
-impl Cursor {
-    fn new(data: Arc<Data>) -> Cursor {
-        Cursor {
-            inner: BufReader::with_capacity(64 * 1024, DataReader::new(Arc::clone(&data))),
-            len: data.len(),
+impl std::ops::Deref for Reader {
+    type Target = Cursor<BufReader<DataReader>>;
+    fn deref(&self) -> &Self::Target {
+        &self.cursor
+    }
+}
+
+impl std::ops::DerefMut for Reader {
+    fn deref_mut(&mut self) -> &mut Self::Target {
+        &mut self.cursor
+    }
+}
+
+impl Reader {
+    fn new(data: Arc<Data>) -> Reader {
+        Reader {
+            cursor: Cursor::new(
+                BufReader::with_capacity(64 * 1024, DataReader::new(Arc::clone(&data))),
+                data.len(),
+            ),
             data,
-            pos: 0,
         }
-    }
-
-    fn byte(&mut self) -> io::Result<u8> {
-        Ok(self.array::<1>()?[0])
-    }
-
-    fn array<const N: usize>(&mut self) -> io::Result<[u8; N]> {
-        let mut b = [0u8; N];
-        self.inner.read_exact(&mut b)?;
-        self.pos += N as u64;
-        Ok(b)
-    }
-
-    fn bytes(&mut self, n: u64) -> io::Result<Vec<u8>> {
-        let mut v = Vec::new();
-        (&mut self.inner).take(n).read_to_end(&mut v)?;
-        self.pos += v.len() as u64;
-        if (v.len() as u64) < n {
-            return Err(io::ErrorKind::UnexpectedEof.into());
-        }
-        Ok(v)
-    }
-
-    fn skip(&mut self, n: u64) -> io::Result<()> {
-        if n > self.len.saturating_sub(self.pos) {
-            return Err(io::ErrorKind::UnexpectedEof.into());
-        }
-        let n = i64::try_from(n).map_err(|_| io::Error::from(io::ErrorKind::InvalidData))?;
-        self.inner.seek_relative(n)?;
-        self.pos += n as u64;
-        Ok(())
-    }
-
-    fn line(&mut self) -> io::Result<Vec<u8>> {
-        let mut v = Vec::new();
-        let n = (&mut self.inner)
-            .take(MAX_LINE as u64 + 1)
-            .read_until(b'\n', &mut v)?;
-        self.pos += n as u64;
-        if v.last() != Some(&b'\n') {
-            return Err(io::Error::new(
-                io::ErrorKind::InvalidData,
-                "unterminated or too long text line",
-            ));
-        }
-        Ok(v)
-    }
-
-    fn peek(&mut self) -> io::Result<Option<u8>> {
-        Ok(self.inner.fill_buf()?.first().copied())
     }
 
     fn read_text(&self, t: &Text) -> Vec<u8> {
@@ -1017,7 +981,7 @@ mod tests {
     fn strings(bytes: &[u8]) -> Vec<(String, String)> {
         let data = Arc::new(Data::Owned(bytes.to_vec()));
         let mut w = Walker::default();
-        let mut r = Cursor::new(Arc::clone(&data));
+        let mut r = Reader::new(Arc::clone(&data));
         w.walk(&mut r).expect("walks");
         w.nodes
             .iter()
@@ -1089,7 +1053,7 @@ mod tests {
         ] {
             let data = Arc::new(Data::Owned(p.to_vec()));
             let mut w = Walker::default();
-            assert!(w.walk(&mut Cursor::new(data)).is_err(), "{p:?}");
+            assert!(w.walk(&mut Reader::new(data)).is_err(), "{p:?}");
         }
         // Deep nesting: a million marks and lists cost memory, not stack frames.
         let mut deep = b"\x80\x02".to_vec();
@@ -1098,7 +1062,7 @@ mod tests {
         deep.push(b'.');
         let data = Arc::new(Data::Owned(deep));
         let mut w = Walker::default();
-        w.walk(&mut Cursor::new(Arc::clone(&data))).expect("walks");
+        w.walk(&mut Reader::new(Arc::clone(&data))).expect("walks");
         assert!(w.path(0, &data).len() < 400);
     }
 
