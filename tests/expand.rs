@@ -1,32 +1,12 @@
 //! Archives and compressed streams: nesting, origins, budgets, damage. Fixtures are built in
 //! memory by tests/common/make.rs and written to a temp dir.
 
+use crate::common::TestDir;
+use crate::common::located;
 use crate::common::make;
 use crate::common::secrets::Gen;
-use crate::common::{TestDir, run};
-
-fn scan_json(t: &TestDir, args: &[&str]) -> (crate::common::Run, serde_json::Value) {
-    let mut cmd = t.ferret();
-    cmd.args(["scan", "-f", "json"]).args(args);
-    let r = run(&mut cmd);
-    let doc = r.json();
-    (r, doc)
-}
 
 /// `(location, rule_id)` of every finding.
-fn located(doc: &serde_json::Value) -> Vec<(String, String)> {
-    doc["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|f| {
-            (
-                f["location"].as_str().unwrap().to_string(),
-                f["rule_id"].as_str().unwrap().to_string(),
-            )
-        })
-        .collect()
-}
 
 #[test]
 fn a_zip_inside_a_tar_gz_is_found_and_named() {
@@ -51,7 +31,7 @@ fn a_zip_inside_a_tar_gz_is_found_and_named() {
         ("pkg/app.whl", &inner),
     ]);
     t.write("bundle.tar.gz", make::gzip(&tar));
-    let (r, doc) = scan_json(&t, &["bundle.tar.gz"]);
+    let (r, doc) = t.scan_json(&["bundle.tar.gz"]);
     assert_eq!(r.code, 1, "{}", r.stderr);
     assert_eq!(
         located(&doc),
@@ -82,7 +62,7 @@ fn a_zip_inside_a_tar_gz_is_found_and_named() {
     );
     // The same bytes as a plain tar (mapped, members as slices) and a stored zip give the same.
     t.write("bundle.tar", &tar);
-    let (_, plain) = scan_json(&t, &["bundle.tar"]);
+    let (_, plain) = t.scan_json(&["bundle.tar"]);
     let names: Vec<String> = located(&plain)
         .into_iter()
         .map(|(l, _)| l.replace("bundle.tar", "bundle.tar.gz"))
@@ -98,7 +78,7 @@ fn stored_and_deflated_zips_agree() {
     let body = format!("{}\nkey: {token}\n", "x".repeat(3000));
     t.write("a.zip", make::zip(&[("k.txt", body.as_bytes())], true));
     t.write("b.zip", make::zip(&[("k.txt", body.as_bytes())], false));
-    let (_, doc) = scan_json(&t, &["a.zip", "b.zip"]);
+    let (_, doc) = t.scan_json(&["a.zip", "b.zip"]);
     assert_eq!(
         located(&doc),
         [
@@ -120,7 +100,7 @@ fn a_gzip_log_is_scanned_as_text_with_decompressed_lines() {
         "INFO step\n".repeat(100)
     );
     t.write("logs/train.log.1.gz", make::gzip(log.as_bytes()));
-    let (_, doc) = scan_json(&t, &["logs"]);
+    let (_, doc) = t.scan_json(&["logs"]);
     assert_eq!(
         located(&doc),
         [(
@@ -130,7 +110,7 @@ fn a_gzip_log_is_scanned_as_text_with_decompressed_lines() {
     );
     // zstd-rotated logs too.
     t.write("logs/train.log.2.zst", make::zstd(log.as_bytes()));
-    let (_, doc) = scan_json(&t, &["logs/train.log.2.zst"]);
+    let (_, doc) = t.scan_json(&["logs/train.log.2.zst"]);
     assert_eq!(
         located(&doc),
         [(
@@ -164,7 +144,7 @@ fn truncated_gzip_keeps_what_was_found_and_warns() {
     }
     let gz = make::gzip(text.as_bytes());
     t.write("cut.log.gz", &gz[..gz.len() / 2]);
-    let (r, doc) = scan_json(&t, &["cut.log.gz"]);
+    let (r, doc) = t.scan_json(&["cut.log.gz"]);
     assert_eq!(r.code, 1, "{}", r.stderr);
     assert_eq!(located(&doc).len(), 1);
     assert_eq!(doc["summary"]["errors"], 1);
@@ -186,7 +166,7 @@ fn a_zip_bomb_is_stopped_by_the_ratio_budget() {
             false,
         ),
     );
-    let (r, doc) = scan_json(&t, &["bomb.zip"]);
+    let (r, doc) = t.scan_json(&["bomb.zip"]);
     assert_eq!(r.code, 1, "{}", r.stderr);
     assert_eq!(
         located(&doc),
@@ -203,7 +183,7 @@ fn a_zip_bomb_is_stopped_by_the_ratio_budget() {
     );
     assert_eq!(doc["summary"]["skipped"], 1);
     // A looser budget lets it through.
-    let (r, _) = scan_json(&t, &["bomb.zip", "--max-ratio", "100000"]);
+    let (r, _) = t.scan_json(&["bomb.zip", "--max-ratio", "100000"]);
     assert!(!r.stderr.contains("ratio"), "{}", r.stderr);
 }
 
@@ -218,14 +198,14 @@ fn nesting_stops_at_the_depth_budget() {
         name = format!("level{i}.zip");
     }
     t.write("deep.zip", &blob);
-    let (r, doc) = scan_json(&t, &["deep.zip"]);
+    let (r, doc) = t.scan_json(&["deep.zip"]);
     assert!(
         r.stderr.contains("nesting deeper than --max-depth 12"),
         "{}",
         r.stderr
     );
     assert_eq!(doc["findings"].as_array().unwrap().len(), 0);
-    let (r, doc) = scan_json(&t, &["deep.zip", "--max-depth", "25"]);
+    let (r, doc) = t.scan_json(&["deep.zip", "--max-depth", "25"]);
     assert_eq!(r.code, 1, "{}", r.stderr);
     let loc = &located(&doc)[0].0;
     assert!(
@@ -251,7 +231,7 @@ fn hostile_member_paths_are_reported_as_written() {
         "links.tar",
         make::tar_with_symlink("escape", "/etc/passwd", &[]),
     );
-    let (r, doc) = scan_json(&t, &["evil.tar", "links.tar"]);
+    let (r, doc) = t.scan_json(&["evil.tar", "links.tar"]);
     assert_eq!(r.code, 1, "{}", r.stderr);
     let locs: Vec<String> = located(&doc).into_iter().map(|(l, _)| l).collect();
     assert_eq!(
@@ -281,7 +261,7 @@ fn tensor_payloads_are_skipped_but_headers_scanned() {
     let n = st.len();
     st[n - 100..n - 100 + decoy.len()].copy_from_slice(decoy.as_bytes());
     t.write("model.safetensors", &st);
-    let (r, doc) = scan_json(&t, &["model.safetensors"]);
+    let (r, doc) = t.scan_json(&["model.safetensors"]);
     assert_eq!(r.code, 1);
     assert_eq!(located(&doc).len(), 1);
     assert_eq!(located(&doc)[0].1, "huggingface.token");
@@ -301,7 +281,7 @@ fn bzip2_and_xz_streams_are_opened_like_gzip() {
     let tar = make::tar(&[("cfg/.env", format!("HF_TOKEN={hf}\n").as_bytes())]);
     t.write("bundle.tar.xz", make::xz(&tar));
     t.write("bundle.tbz2", make::bzip2(&tar));
-    let (r, doc) = scan_json(&t, &["logs", "bundle.tar.xz", "bundle.tbz2"]);
+    let (r, doc) = t.scan_json(&["logs", "bundle.tar.xz", "bundle.tbz2"]);
     assert_eq!(r.code, 1, "{}", r.stderr);
     assert_eq!(
         located(&doc),
@@ -340,7 +320,7 @@ fn bzip2_and_xz_streams_are_opened_like_gzip() {
         "nested.zip",
         make::zip(&[("run.log.bz2", &make::bzip2(log.as_bytes()))], true),
     );
-    let (_, doc) = scan_json(&t, &["nested.zip"]);
+    let (_, doc) = t.scan_json(&["nested.zip"]);
     assert_eq!(
         located(&doc),
         [(
@@ -363,7 +343,7 @@ fn truncated_bzip2_and_xz_keep_findings_and_warn() {
     let xz = make::xz(text.as_bytes());
     t.write("cut.log.bz2", &bz[..bz.len() * 3 / 4]);
     t.write("cut.log.xz", &xz[..xz.len() * 3 / 4]);
-    let (r, doc) = scan_json(&t, &["cut.log.bz2", "cut.log.xz"]);
+    let (r, doc) = t.scan_json(&["cut.log.bz2", "cut.log.xz"]);
     assert_eq!(r.code, 1, "{}", r.stderr);
     assert_eq!(located(&doc).len(), 2, "{}", r.stderr);
     assert_eq!(doc["summary"]["errors"], 2, "{}", r.stderr);
@@ -376,7 +356,7 @@ fn an_xz_bomb_is_stopped_by_the_ratio_budget() {
     let t = TestDir::new();
     t.write("zeros.log.xz", make::xz(&vec![0u8; 32 << 20]));
     t.write("zeros.log.bz2", make::bzip2(&vec![0u8; 32 << 20]));
-    let (r, doc) = scan_json(&t, &["zeros.log.xz", "zeros.log.bz2"]);
+    let (r, doc) = t.scan_json(&["zeros.log.xz", "zeros.log.bz2"]);
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert!(
         r.stderr
@@ -440,7 +420,7 @@ fn wheels_jars_and_nupkgs_are_zips() {
             true,
         ),
     );
-    let (r, doc) = scan_json(&t, &["dist"]);
+    let (r, doc) = t.scan_json(&["dist"]);
     assert_eq!(r.code, 1, "{}", r.stderr);
     assert_eq!(
         located(&doc),

@@ -2,13 +2,7 @@
 
 use crate::common::git::GitRepo;
 use crate::common::secrets::Gen;
-use crate::common::{Run, TestDir, run};
-
-fn scan_json(t: &TestDir, args: &[&str]) -> (Run, serde_json::Value) {
-    let r = run(t.ferret().args(["scan", "-f", "json"]).args(args));
-    let doc = r.json();
-    (r, doc)
-}
+use crate::common::{TestDir, run};
 
 fn secrets(doc: &serde_json::Value) -> Vec<String> {
     doc["findings"]
@@ -61,7 +55,7 @@ fn a_baseline_keeps_old_findings_quiet_and_new_ones_fail() {
     assert_eq!(b["findings"][0]["locations"][0], "app/config.env:2");
 
     // The old secret is quiet; the summary says so.
-    let (r, doc) = scan_json(&t, &["app", "--baseline", "ferret.baseline.json"]);
+    let (r, doc) = t.scan_json(&["app", "--baseline", "ferret.baseline.json"]);
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert_eq!(doc["summary"]["baselined"], 1);
     assert!(r.stderr.contains("1 baselined"), "{}", r.stderr);
@@ -73,15 +67,12 @@ fn a_baseline_keeps_old_findings_quiet_and_new_ones_fail() {
         "app/renamed/settings.env",
         format!("# moved\n\n\nTOKEN={old}\nOTHER={new}\n"),
     );
-    let (r, doc) = scan_json(
-        &t,
-        &[
-            "app",
-            "--baseline",
-            "ferret.baseline.json",
-            "--show-secrets",
-        ],
-    );
+    let (r, doc) = t.scan_json(&[
+        "app",
+        "--baseline",
+        "ferret.baseline.json",
+        "--show-secrets",
+    ]);
     assert_eq!(r.code, 1, "{}", r.stderr);
     assert_eq!(secrets(&doc), [new]);
     assert_eq!(doc["summary"]["baselined"], 1);
@@ -137,15 +128,15 @@ fn inline_allow_comments_silence_their_line_only() {
         g.github_pat(),
     );
     t.write("f.py", &text);
-    let (r, doc) = scan_json(&t, &["f.py", "--show-secrets"]);
+    let (r, doc) = t.scan_json(&["f.py", "--show-secrets"]);
     assert_eq!(r.code, 1, "{}", r.stderr);
     assert_eq!(secrets(&doc), std::slice::from_ref(&keep));
 
     // A large file scanned in chunks allows exactly the same lines.
     let big = text.repeat(2000);
     t.write("big.py", &big);
-    let (_, whole) = scan_json(&t, &["big.py", "--show-secrets"]);
-    let (_, chunked) = scan_json(&t, &["big.py", "--show-secrets", "--chunk-size", "4096"]);
+    let (_, whole) = t.scan_json(&["big.py", "--show-secrets"]);
+    let (_, chunked) = t.scan_json(&["big.py", "--show-secrets", "--chunk-size", "4096"]);
     assert_eq!(secrets(&whole).len(), 2000);
     assert!(secrets(&whole).iter().all(|s| *s == keep));
     assert_eq!(whole["findings"], chunked["findings"]);
@@ -206,7 +197,7 @@ fn a_config_with_every_key() {
     assert_eq!(r.code, 0, "{}", r.stderr);
     // The fingerprint as a report prints it.
     t.write("probe.env", format!("T={by_fp}\n"));
-    let (_, doc) = scan_json(&t, &["probe.env"]);
+    let (_, doc) = t.scan_json(&["probe.env"]);
     let fingerprint = doc["findings"][0]["fingerprint"]
         .as_str()
         .unwrap()
@@ -307,13 +298,13 @@ max_file_size = "1K"
     assert_eq!(r.code, 1);
     assert!(r.stdout.contains("acme.internal"), "{}", r.stdout);
     // --no-config ignores it; --config reads another one.
-    let (_, doc) = scan_json(&t, &["src", "--no-config", "--show-secrets"]);
+    let (_, doc) = t.scan_json(&["src", "--no-config", "--show-secrets"]);
     assert!(secrets(&doc).contains(&by_fp));
     t.write(
         "other.toml",
         "[rules]\ndisable = [\"github.pat.classic\"]\n",
     );
-    let (_, doc) = scan_json(&t, &["src/app.env", "--config", "other.toml"]);
+    let (_, doc) = t.scan_json(&["src/app.env", "--config", "other.toml"]);
     assert!(
         doc["findings"]
             .as_array()

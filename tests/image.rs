@@ -3,32 +3,10 @@
 //! multi-platform indexes, damage. Images made by real tools (umoci, skopeo, a registry) are in
 //! tests/tools.rs.
 
+pub use crate::common::located;
 use crate::common::make::{self, Image, LayerCompression};
 use crate::common::secrets::Gen;
-use crate::common::{Run, TestDir, run};
-
-fn scan_json(t: &TestDir, args: &[&str]) -> (Run, serde_json::Value) {
-    let mut cmd = t.ferret();
-    cmd.args(["scan", "-f", "json"]).args(args);
-    let r = run(&mut cmd);
-    let doc = r.json();
-    (r, doc)
-}
-
-/// `(location, rule_id)` of every finding.
-pub fn located(doc: &serde_json::Value) -> Vec<(String, String)> {
-    doc["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|f| {
-            (
-                f["location"].as_str().unwrap().to_string(),
-                f["rule_id"].as_str().unwrap().to_string(),
-            )
-        })
-        .collect()
-}
+use crate::common::{TestDir, run};
 
 /// Each finding's origin from the image segment on (so that images in different containers
 /// compare equal), with line, column and rule.
@@ -139,7 +117,7 @@ fn a_docker_save_tarball_names_image_layers_and_whiteouts() {
     let t = TestDir::new();
     let (img, _) = demo(70);
     t.write("app.tar", img.docker_save(LayerCompression::Plain));
-    let (r, doc) = scan_json(&t, &["app.tar"]);
+    let (r, doc) = t.scan_json(&["app.tar"]);
     assert_eq!(r.code, 1, "{}", r.stderr);
     assert_eq!(doc["summary"]["errors"], 0, "{}", r.stderr);
     let ids = img.diff_ids();
@@ -239,19 +217,19 @@ fn docker_save_oci_tar_and_oci_folder_agree_whatever_the_compression() {
     for (path, bytes) in img.oci_layout(LayerCompression::Gzip, None) {
         t.write(&format!("layout/{path}"), bytes);
     }
-    let (r, plain) = scan_json(&t, &["plain.tar"]);
+    let (r, plain) = t.scan_json(&["plain.tar"]);
     assert_eq!(r.code, 1, "{}", r.stderr);
     let expected = from_image(&plain);
     assert_eq!(expected.len(), 6);
     for input in ["gz.tar", "oci-zstd.tar", "layout"] {
-        let (r, doc) = scan_json(&t, &[input]);
+        let (r, doc) = t.scan_json(&[input]);
         assert_eq!(r.code, 1, "{input}: {}", r.stderr);
         assert_eq!(doc["summary"]["errors"], 0, "{input}: {}", r.stderr);
         assert_eq!(from_image(&doc), expected, "{input}");
     }
     // OCI layouts name the image by its ref-name annotation and the manifest digest; their
     // layers carry the stored (compressed) digest as `blob`.
-    let (_, doc) = scan_json(&t, &["layout"]);
+    let (_, doc) = t.scan_json(&["layout"]);
     let f = &doc["findings"][0];
     assert_eq!(f["path"], "layout");
     assert_eq!(f["origin"][1]["kind"], "image");
@@ -293,7 +271,7 @@ fn a_multi_platform_index_scans_every_platform() {
         "multi.tar",
         make::tar_of(&amd.oci_layout(LayerCompression::Gzip, Some(&arm))),
     );
-    let (r, doc) = scan_json(&t, &["multi.tar"]);
+    let (r, doc) = t.scan_json(&["multi.tar"]);
     assert_eq!(r.code, 1, "{}", r.stderr);
     let locs: Vec<String> = located(&doc).into_iter().map(|(l, _)| l).collect();
     assert_eq!(locs.len(), 7, "{locs:#?}");
@@ -324,7 +302,7 @@ fn a_damaged_image_warns_and_keeps_its_findings() {
         }
     }
     t.write("cut.tar", make::tar_of(&files));
-    let (r, doc) = scan_json(&t, &["cut.tar"]);
+    let (r, doc) = t.scan_json(&["cut.tar"]);
     assert_eq!(r.code, 1, "{}", r.stderr);
     assert_eq!(located(&doc).len(), 6, "{}", r.stderr);
     assert!(doc["summary"]["errors"].as_u64().unwrap() >= 1);
@@ -337,7 +315,7 @@ fn a_damaged_image_warns_and_keeps_its_findings() {
         .filter(|(p, _)| !p.ends_with(&missing[7..]))
         .collect();
     t.write("missing.tar", make::tar_of(&files));
-    let (r, doc) = scan_json(&t, &["missing.tar"]);
+    let (r, doc) = t.scan_json(&["missing.tar"]);
     assert_eq!(r.code, 1, "{}", r.stderr);
     assert_eq!(located(&doc).len(), 5, "{}", r.stderr);
     assert!(r.stderr.contains("not in the archive"), "{}", r.stderr);
@@ -354,7 +332,7 @@ fn a_tar_with_a_manifest_json_that_is_not_docker_is_a_plain_tar() {
             ("bg.js", format!("const T = '{token}';\n").as_bytes()),
         ]),
     );
-    let (r, doc) = scan_json(&t, &["ext.tar"]);
+    let (r, doc) = t.scan_json(&["ext.tar"]);
     assert_eq!(r.code, 1, "{}", r.stderr);
     assert_eq!(
         located(&doc),
@@ -426,15 +404,15 @@ fn a_compressed_image_tarball_streams_with_the_same_origins() {
         "oci.tar.zst",
         make::zstd(&make::tar_of(&img.oci_layout(LayerCompression::Gzip, None))),
     );
-    let (r, expected) = scan_json(&t, &["app.tar"]);
+    let (r, expected) = t.scan_json(&["app.tar"]);
     assert_eq!(r.code, 1, "{}", r.stderr);
     for input in ["app.tar.gz", "oci.tar.zst"] {
-        let (r, doc) = scan_json(&t, &[input]);
+        let (r, doc) = t.scan_json(&[input]);
         assert_eq!(r.code, 1, "{input}: {}", r.stderr);
         assert_eq!(doc["summary"]["errors"], 0, "{input}: {}", r.stderr);
         assert_eq!(from_image(&doc), from_image(&expected), "{input}");
     }
-    let (_, doc) = scan_json(&t, &["app.tar.gz"]);
+    let (_, doc) = t.scan_json(&["app.tar.gz"]);
     let want: Vec<(String, String)> = located(&expected)
         .into_iter()
         .map(|(l, r)| (l.replacen("app.tar", "app.tar.gz", 1), r))

@@ -6,26 +6,10 @@ use std::process::{Child, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
+use crate::common::locations;
 use crate::common::make;
 use crate::common::secrets::Gen;
 use crate::common::{Run, TestDir, run, run_stdin};
-
-fn scan_json(t: &TestDir, args: &[&str]) -> (Run, serde_json::Value) {
-    let mut cmd = t.ferret();
-    cmd.args(["scan", "-f", "json"]).args(args);
-    let r = run(&mut cmd);
-    let doc = r.json();
-    (r, doc)
-}
-
-fn located(doc: &serde_json::Value) -> Vec<String> {
-    doc["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|f| f["location"].as_str().unwrap().to_string())
-        .collect()
-}
 
 #[test]
 fn crlf_logs_count_lines_and_columns_and_keep_the_cr_out_of_context() {
@@ -35,10 +19,10 @@ fn crlf_logs_count_lines_and_columns_and_keep_the_cr_out_of_context() {
     t.write("win.log", &log);
     t.write("win.log.gz", make::gzip(log.as_bytes()));
     t.write("win.log.zst", make::zstd(log.as_bytes()));
-    let (r, doc) = scan_json(&t, &["win.log", "win.log.gz", "win.log.zst"]);
+    let (r, doc) = t.scan_json(&["win.log", "win.log.gz", "win.log.zst"]);
     assert_eq!(r.code, 1, "{}", r.stderr);
     assert_eq!(
-        located(&doc),
+        locations(&doc),
         [
             "win.log:2:12",
             "win.log.gz › (gzip):2:12",
@@ -67,12 +51,12 @@ fn ansi_colour_codes_do_not_hide_a_secret() {
     let log = format!("\x1b[2Kstep 1\n{line}");
     t.write("color.log", &log);
     t.write("color.log.gz", make::gzip(log.as_bytes()));
-    let (r, doc) = scan_json(&t, &["color.log", "color.log.gz"]);
+    let (r, doc) = t.scan_json(&["color.log", "color.log.gz"]);
     assert_eq!(r.code, 1, "{}", r.stderr);
     // Columns count what a terminal shows (`INFO HF_TOKEN=` is 14 characters); offsets point
     // at the token's bytes in the file.
     assert_eq!(
-        located(&doc),
+        locations(&doc),
         ["color.log:2:15", "color.log.gz › (gzip):2:15"]
     );
     let f = &doc["findings"][0];
@@ -83,7 +67,7 @@ fn ansi_colour_codes_do_not_hide_a_secret() {
     assert_eq!(f["context"], "INFO HF_TOKEN=hf_**** loaded");
     // The same from stdin.
     let r = run_stdin(t.ferret().args(["scan", "-", "-f", "json"]), log.as_bytes());
-    assert_eq!(located(&r.json()), ["<stdin>:2:15"]);
+    assert_eq!(locations(&r.json()), ["<stdin>:2:15"]);
 }
 
 #[test]
@@ -97,12 +81,12 @@ fn json_lines_logs_with_secrets_in_string_values() {
     );
     t.write("requests.jsonl", &log);
     t.write("requests.jsonl.zst", make::zstd(log.as_bytes()));
-    let (r, doc) = scan_json(&t, &["requests.jsonl", "requests.jsonl.zst"]);
+    let (r, doc) = t.scan_json(&["requests.jsonl", "requests.jsonl.zst"]);
     assert_eq!(r.code, 1, "{}", r.stderr);
     let col1 = log.lines().next().unwrap().find("sk-ant-").unwrap() + 1;
     let col2 = log.lines().nth(1).unwrap().find("ghp_").unwrap() + 1;
     assert_eq!(
-        located(&doc),
+        locations(&doc),
         [
             format!("requests.jsonl:1:{col1}"),
             format!("requests.jsonl:2:{col2}"),
@@ -121,9 +105,9 @@ fn json_lines_logs_with_escaped_secrets() {
     // `\u0041` for one letter of the token: the bytes as written never hold the token.
     let escaped = format!("{}\\u00{:02X}{}", &gh[..10], gh.as_bytes()[10], &gh[11..]);
     t.write("app.jsonl", format!("{{\"msg\":\"token {escaped}\"}}\n"));
-    let (r, doc) = scan_json(&t, &["app.jsonl"]);
+    let (r, doc) = t.scan_json(&["app.jsonl"]);
     assert_eq!(r.code, 1, "{}", r.stderr);
-    assert_eq!(located(&doc), ["app.jsonl:1:15"]);
+    assert_eq!(locations(&doc), ["app.jsonl:1:15"]);
 }
 
 /// Spawns `ferret` with piped stdin and stdout, and a thread that sends stdout lines.

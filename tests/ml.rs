@@ -6,32 +6,12 @@ use std::process::Command;
 
 use serde_json::json;
 
+use crate::common::located;
 use crate::common::make::{self, Py};
 use crate::common::secrets::Gen;
-use crate::common::{Run, TestDir, run, run_stdin};
-
-fn scan_json(t: &TestDir, args: &[&str]) -> (Run, serde_json::Value) {
-    let mut cmd = t.ferret();
-    cmd.args(["scan", "-f", "json"]).args(args);
-    let r = run(&mut cmd);
-    let doc = r.json();
-    (r, doc)
-}
+use crate::common::{TestDir, run, run_stdin};
 
 /// `(location, rule_id)` of every finding, in report order.
-fn located(doc: &serde_json::Value) -> Vec<(String, String)> {
-    doc["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|f| {
-            (
-                f["location"].as_str().unwrap().to_string(),
-                f["rule_id"].as_str().unwrap().to_string(),
-            )
-        })
-        .collect()
-}
 
 fn pair(location: &str, rule: &str) -> (String, String) {
     (location.to_string(), rule.to_string())
@@ -106,7 +86,7 @@ fn notebook_cells_and_outputs_are_scanned_as_text_with_their_place() {
     let metadata = json!({"papermill": {"parameters": {"slack_token": slack}}});
     let nb = make::notebook(&cells, metadata);
     t.write("eda.ipynb", &nb);
-    let (r, doc) = scan_json(&t, &["eda.ipynb"]);
+    let (r, doc) = t.scan_json(&["eda.ipynb"]);
     assert_eq!(r.code, 1, "{}", r.stderr);
     assert_eq!(
         located(&doc),
@@ -160,7 +140,7 @@ fn notebook_cells_and_outputs_are_scanned_as_text_with_their_place() {
         pair("<stdin> › cells[1].source:2:27", "huggingface.token")
     );
     t.write("export/report.json", &nb);
-    let (_, doc) = scan_json(&t, &["export/report.json"]);
+    let (_, doc) = t.scan_json(&["export/report.json"]);
     assert_eq!(
         located(&doc)[1],
         pair(
@@ -187,7 +167,7 @@ fn notebook_checkpoints_are_scanned_and_a_broken_notebook_is_scanned_as_bytes() 
     // Cut in the middle: not JSON any more.
     let cut = &broken[..broken.len() * 2 / 3];
     t.write("nb/train.ipynb", cut);
-    let (r, doc) = scan_json(&t, &["nb"]);
+    let (r, doc) = t.scan_json(&["nb"]);
     assert_eq!(r.code, 1, "{}", r.stderr);
     // The raw bytes' line and column: where the token sits in the JSON file.
     let text = String::from_utf8_lossy(cut);
@@ -255,7 +235,7 @@ fn pytorch_checkpoints_name_the_key_path_and_skip_storages() {
     t.write("model.ckpt", make::torch_zip(&obj, &storages));
     t.write("legacy.pt", make::torch_legacy(&obj, &storages));
     t.write("hparams.pkl", make::pickle(&obj));
-    let (r, doc) = scan_json(&t, &["model.ckpt", "legacy.pt", "hparams.pkl"]);
+    let (r, doc) = t.scan_json(&["model.ckpt", "legacy.pt", "hparams.pkl"]);
     assert_eq!(r.code, 1, "{}", r.stderr);
     assert_eq!(
         located(&doc),
@@ -321,7 +301,7 @@ fn a_damaged_pickle_keeps_its_strings_and_scans_the_rest_as_bytes() {
     p.extend_from_slice(gh.as_bytes());
     p.push(b'\n');
     t.write("run.pkl", &p);
-    let (r, doc) = scan_json(&t, &["run.pkl"]);
+    let (r, doc) = t.scan_json(&["run.pkl"]);
     assert_eq!(r.code, 1, "{}", r.stderr);
     // The raw bytes' position of the token after the damage.
     let at = memchr::memmem::find(&p, gh.as_bytes()).unwrap();
@@ -411,7 +391,7 @@ with zipfile.ZipFile("torch_like.pt", "w", zipfile.ZIP_STORED) as z:
     let mut names: Vec<String> = (0..6).map(|p| format!("p{p}.pkl")).collect();
     names.push("torch_like.pt".into());
     let args: Vec<&str> = names.iter().map(String::as_str).collect();
-    let (r, doc) = scan_json(&t, &args);
+    let (r, doc) = t.scan_json(&args);
     assert_eq!(r.code, 1, "{}", r.stderr);
     let mut expected = Vec::new();
     for p in 0..6 {
@@ -468,7 +448,7 @@ fn safetensors_gguf_and_onnx_metadata_are_scanned_and_tensors_skipped() {
             &payload,
         ),
     );
-    let (r, doc) = scan_json(&t, &["model.safetensors", "model.gguf", "model.onnx"]);
+    let (r, doc) = t.scan_json(&["model.safetensors", "model.gguf", "model.onnx"]);
     assert_eq!(r.code, 1, "{}", r.stderr);
     assert_eq!(
         located(&doc),
@@ -514,7 +494,7 @@ fn model_files_are_recognised_by_their_bytes_not_their_names() {
     t.write("blob2", make::torch_zip(&obj, &[("0", b"\0\0\0\0")]));
     t.write("blob3", make::gguf(&[("hub_token", &hf)], &[], b"\0\0\0\0"));
     t.write("blob4", make::onnx(&[("hub_token", &hf)], "", b"\0\0\0\0"));
-    let (r, doc) = scan_json(&t, &["blob1", "blob2", "blob3", "blob4"]);
+    let (r, doc) = t.scan_json(&["blob1", "blob2", "blob3", "blob4"]);
     assert_eq!(r.code, 1, "{}", r.stderr);
     let locs: Vec<String> = located(&doc).into_iter().map(|(l, _)| l).collect();
     assert_eq!(
@@ -536,7 +516,7 @@ fn bytes_that_only_start_like_a_pickle_are_scanned_as_bytes_without_a_warning() 
     let mut b = b"\x80\x02}\xff\xfe raw weights\n".to_vec();
     b.extend_from_slice(format!("GITHUB_TOKEN={token}\n").as_bytes());
     t.write("weights.bin", &b);
-    let (r, doc) = scan_json(&t, &["weights.bin"]);
+    let (r, doc) = t.scan_json(&["weights.bin"]);
     assert_eq!(r.code, 1, "{}", r.stderr);
     assert_eq!(
         located(&doc),
@@ -561,7 +541,7 @@ fn ten_gigabyte_model_files_cost_their_header() {
         f.set_len(ten_gb).unwrap();
     }
     let started = std::time::Instant::now();
-    let (r, doc) = scan_json(&t, &["big.safetensors", "big.gguf"]);
+    let (r, doc) = t.scan_json(&["big.safetensors", "big.gguf"]);
     let elapsed = started.elapsed();
     assert_eq!(r.code, 1, "{}", r.stderr);
     assert_eq!(located(&doc).len(), 2, "{}", r.stderr);
@@ -623,7 +603,7 @@ onnx.save(model, "real.onnx")
     {
         return;
     }
-    let (r, doc) = scan_json(&t, &["real.safetensors", "real.gguf", "real.onnx"]);
+    let (r, doc) = t.scan_json(&["real.safetensors", "real.gguf", "real.onnx"]);
     assert_eq!(r.code, 1, "{}", r.stderr);
     assert_eq!(
         located(&doc),
@@ -723,7 +703,7 @@ fn notebook_findings_point_at_the_notebook_file_line_in_sarif() {
     assert_ne!(l1, l3);
 
     // JSON keeps the line inside the cell and adds the file's.
-    let (_, doc) = scan_json(&t, &["eda.ipynb"]);
+    let (_, doc) = t.scan_json(&["eda.ipynb"]);
     let f = &doc["findings"][0];
     assert_eq!(f["location"], "eda.ipynb › cells[1].source:2:14");
     assert_eq!(f["file_line"], l1);
@@ -731,6 +711,6 @@ fn notebook_findings_point_at_the_notebook_file_line_in_sarif() {
     // Inside an archive the notebook's lines are not lines of the outer file: none is given.
     let tar = make::tar(&[("nb/eda.ipynb", text.as_bytes())]);
     t.write("bundle.tar", &tar);
-    let (_, doc) = scan_json(&t, &["bundle.tar"]);
+    let (_, doc) = t.scan_json(&["bundle.tar"]);
     assert!(doc["findings"][0].get("file_line").is_none());
 }

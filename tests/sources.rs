@@ -1,15 +1,7 @@
 //! What the walk scans and skips, and inputs that must not crash or stop the scan.
 
 use crate::common::secrets::Gen;
-use crate::common::{TestDir, rule_ids, run};
-
-fn json_scan(t: &TestDir, args: &[&str]) -> (crate::common::Run, serde_json::Value) {
-    let mut cmd = t.ferret();
-    cmd.args(["scan", "-f", "json"]).args(args);
-    let r = run(&mut cmd);
-    let doc = r.json();
-    (r, doc)
-}
+use crate::common::{TestDir, rule_ids};
 
 fn paths(doc: &serde_json::Value) -> Vec<String> {
     doc["findings"]
@@ -30,13 +22,10 @@ fn excludes_prune_files_and_folders_but_not_named_files() {
         format!("TOKEN={}\n", g.github_pat()),
     );
     t.write("keep/c.min.js", format!("var t=\"{}\";\n", g.github_pat()));
-    let (_, doc) = json_scan(
-        &t,
-        &[".", "--exclude", "node_modules", "--exclude", "*.min.js"],
-    );
+    let (_, doc) = t.scan_json(&[".", "--exclude", "node_modules", "--exclude", "*.min.js"]);
     assert_eq!(paths(&doc), ["keep/a.env"]);
     // A file named on the command line is scanned even if it matches an exclude.
-    let (_, doc) = json_scan(&t, &["keep/c.min.js", "--exclude", "*.min.js"]);
+    let (_, doc) = t.scan_json(&["keep/c.min.js", "--exclude", "*.min.js"]);
     assert_eq!(paths(&doc), ["keep/c.min.js"]);
 }
 
@@ -49,7 +38,7 @@ fn max_file_size_skips_with_a_warning() {
         "big.log",
         format!("{}\nT={}\n", "x".repeat(5000), g.github_pat()),
     );
-    let (r, doc) = json_scan(&t, &[".", "--max-file-size", "1K"]);
+    let (r, doc) = t.scan_json(&[".", "--max-file-size", "1K"]);
     assert_eq!(r.code, 1);
     assert_eq!(paths(&doc), ["small.env"]);
     assert!(r.stderr.contains("big.log"), "{}", r.stderr);
@@ -67,11 +56,11 @@ fn symlinks_are_not_followed_unless_asked() {
     );
     std::fs::create_dir_all(t.path().join("tree")).unwrap();
     std::os::unix::fs::symlink(t.path().join("outside"), t.path().join("tree/link")).unwrap();
-    let (r, doc) = json_scan(&t, &["tree"]);
+    let (r, doc) = t.scan_json(&["tree"]);
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert!(paths(&doc).is_empty());
     assert_eq!(doc["summary"]["skipped"], 1);
-    let (_, doc) = json_scan(&t, &["tree", "--follow-symlinks"]);
+    let (_, doc) = t.scan_json(&["tree", "--follow-symlinks"]);
     assert_eq!(paths(&doc), ["tree/link/secret.env"]);
 }
 
@@ -81,7 +70,7 @@ fn symlink_loops_are_reported_not_followed_forever() {
     std::fs::create_dir_all(t.path().join("a/b")).unwrap();
     std::os::unix::fs::symlink(t.path().join("a"), t.path().join("a/b/up")).unwrap();
     t.write("a/x.env", format!("T={}\n", Gen::new(13).github_pat()));
-    let (r, doc) = json_scan(&t, &["a", "--follow-symlinks"]);
+    let (r, doc) = t.scan_json(&["a", "--follow-symlinks"]);
     assert_eq!(r.code, 1, "{}", r.stderr);
     assert!(r.stderr.contains("symbolic link loop"), "{}", r.stderr);
     assert_eq!(paths(&doc), ["a/x.env"]);
@@ -97,7 +86,7 @@ fn fifos_are_skipped_with_a_warning() {
         .status()
         .unwrap();
     assert!(status.success());
-    let (r, doc) = json_scan(&t, &["."]);
+    let (r, doc) = t.scan_json(&["."]);
     assert_eq!(r.code, 1);
     assert!(
         r.stderr.contains("pipe: a FIFO, not scanned"),
@@ -106,7 +95,7 @@ fn fifos_are_skipped_with_a_warning() {
     );
     assert_eq!(paths(&doc), ["x.env"]);
     // Named explicitly: still not read (it would block), still a warning.
-    let (r, _) = json_scan(&t, &["pipe", "x.env"]);
+    let (r, _) = t.scan_json(&["pipe", "x.env"]);
     assert!(r.stderr.contains("a FIFO"), "{}", r.stderr);
     assert_eq!(r.code, 1);
 }
@@ -114,7 +103,7 @@ fn fifos_are_skipped_with_a_warning() {
 #[test]
 fn devices_are_skipped() {
     let t = TestDir::new();
-    let (r, doc) = json_scan(&t, &["/dev/zero"]);
+    let (r, doc) = t.scan_json(&["/dev/zero"]);
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert!(r.stderr.contains("a character device"), "{}", r.stderr);
     assert_eq!(doc["summary"]["skipped"], 1);
@@ -136,7 +125,7 @@ fn odd_bytes_do_not_stop_the_scan() {
         .flat_map(|u| u.to_le_bytes())
         .collect();
     t.write("utf16.txt", utf16);
-    let (r, doc) = json_scan(&t, &["."]);
+    let (r, doc) = t.scan_json(&["."]);
     assert_eq!(r.code, 1, "{}", r.stderr);
     assert_eq!(paths(&doc), ["blob.bin"]);
     assert_eq!(doc["summary"]["files"], 3);
@@ -160,7 +149,7 @@ fn a_gigabyte_without_newlines_is_scanned_to_its_end() {
         f.write_all(tail.as_bytes()).unwrap();
     }
     for mmap in ["auto", "never"] {
-        let (r, doc) = json_scan(&t, &["huge.bin", "--mmap", mmap]);
+        let (r, doc) = t.scan_json(&["huge.bin", "--mmap", mmap]);
         assert_eq!(r.code, 1, "{mmap}: {}", r.stderr);
         assert_eq!(rule_ids(&doc), ["github.pat.classic"], "{mmap}");
         let f = &doc["findings"][0];

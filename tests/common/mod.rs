@@ -42,6 +42,13 @@ impl TestDir {
         p
     }
 
+    /// Runs `ferret scan -f json ARGS` in this directory: the run and its JSON document.
+    pub fn scan_json(&self, args: &[&str]) -> (Run, serde_json::Value) {
+        let r = run(self.ferret().args(["scan", "-f", "json"]).args(args));
+        let doc = r.json();
+        (r, doc)
+    }
+
     /// A `ferret` command running in this directory.
     pub fn ferret(&self) -> Command {
         let mut c = ferret();
@@ -166,4 +173,24 @@ pub fn rule_ids(report: &serde_json::Value) -> Vec<String> {
         .iter()
         .map(|f| f["rule_id"].as_str().expect("rule_id").to_string())
         .collect()
+}
+
+/// Every finding of a JSON report as (location, rule id), in report order.
+pub fn located(doc: &serde_json::Value) -> Vec<(String, String)> {
+    doc["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .map(|f| {
+            (
+                f["location"].as_str().expect("location").to_string(),
+                f["rule_id"].as_str().expect("rule_id").to_string(),
+            )
+        })
+        .collect()
+}
+
+/// Every finding's location in a JSON report, in report order.
+pub fn locations(doc: &serde_json::Value) -> Vec<String> {
+    located(doc).into_iter().map(|(l, _)| l).collect()
 }
