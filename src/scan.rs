@@ -1,7 +1,7 @@
 //! The driver: sources to rayon workers to one reporter.
 //!
 //! [`Scanner::run`] walks the inputs on a rayon pool (`par_bridge`), gives each worker its own
-//! [`Scratch`] and buffers (`for_each_init`), and sends findings and warnings over a bounded
+//! [`Scratch`](crate::matcher::Scratch) and buffers (`for_each_init`), and sends findings and warnings over a bounded
 //! channel to the calling thread, which feeds the [`Reporter`]. Large files are chunked by the
 //! engine on the same pool, so one huge log uses every core. The run returns a [`Summary`]
 //! that counts what was scanned, skipped and failed; nothing global is kept.

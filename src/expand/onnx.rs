@@ -6,9 +6,9 @@
 //! string tensors, external-data entries, and the names of everything. Weights sit in
 //! `TensorProto.raw_data` (and the typed `*_data` fields), which hold numbers.
 //!
-//! The wire format is parsed by hand ([`walk`]): a loop over tag/length pairs with an explicit
+//! The wire format is parsed by hand (`walk`): a loop over tag/length pairs with an explicit
 //! stack of open messages, a small table of which field of which message is text and which is
-//! a message to enter ([`field`]), and everything else skipped by seeking over it, so a model
+//! a message to enter (`field`), and everything else skipped by seeking over it, so a model
 //! costs time proportional to its number of fields, not to its weights. Every text field is
 //! scanned with a [`Segment::Metadata`] naming its place (`onnx:metadata_props.hub_token`,
 //! `onnx:graph.node[3].doc_string`), written as `place = "value"`.

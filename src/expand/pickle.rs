@@ -4,7 +4,7 @@
 //! `hyper_parameters` it was given (`wandb_api_key`, `hub_token`), `torch.save(args)` pickles
 //! an `argparse.Namespace` with `--hub_token` in it, and scikit-learn pipelines saved with
 //! joblib keep their configuration. A pickle is a program for a small stack machine, and
-//! unpickling it runs arbitrary code, so ferret never unpickles: [`walk`] reads the opcodes
+//! unpickling it runs arbitrary code, so ferret never unpickles: `walk` reads the opcodes
 //! (protocols 0 to 5) and models only the stack, the memo and the containers, enough to know
 //! which dictionary key, attribute or list position each string ends up at. No callable is
 //! looked up, nothing is imported or called.

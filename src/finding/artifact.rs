@@ -214,7 +214,7 @@ pub(crate) fn is_log_line(segments: &[Seg<'_>]) -> bool {
     }
 }
 
-/// [`is_log_line`] for a serialized origin chain.
+/// `is_log_line` for a serialized origin chain.
 pub fn is_log_segments(segments: &[Value]) -> bool {
     is_log_line(&read_segments(segments))
 }

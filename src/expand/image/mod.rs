@@ -33,9 +33,9 @@
 //! only looks like an image (a `manifest.json` that is not a docker manifest) is expanded as a
 //! plain tar. A damaged image warns and keeps what it found.
 
-//! The work is split by job: the documents that name images and layers ([`manifest`]), where
-//! their blobs are ([`store`]), deleted files ([`whiteout`]), one layer ([`layer`]) and a
-//! tarball read as a stream ([`stream`]); this module scans an image (config, then layers in
+//! The work is split by job: the documents that name images and layers (`manifest`), where
+//! their blobs are (`store`), deleted files (`whiteout`), one layer (`layer`) and a
+//! tarball read as a stream (`stream`); this module scans an image (config, then layers in
 //! parallel) and opens the three ways an image arrives on disk (a tar, a tar stream, a layout
 //! folder). Whether a tar is an image is decided by the expansion dispatcher, which asks
 //! [`tar_image`] or [`looks_like_image_start`] before expanding a tar as a plain archive.
