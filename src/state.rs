@@ -311,6 +311,7 @@ impl State {
             }),
             verification: None,
             paired: Vec::new(),
+            history: None,
         })
     }
 

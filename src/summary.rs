@@ -50,6 +50,10 @@ pub struct Summary {
     pub errors: u64,
     /// Items skipped on purpose.
     pub skipped: u64,
+    /// Findings of `ferret git` folded into an earlier commit's finding of the same secret at
+    /// the same path (its `history`), not reported on their own.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub echoes: u64,
     /// Findings not reported because the baseline has them.
     pub baselined: u64,
     /// Findings not reported because the allowlist covers them.
@@ -71,6 +75,10 @@ pub struct Summary {
     /// What `--verify` did (`None` when it was off).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub verification: Option<crate::finding::verification::VerificationSummary>,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 /// This process's peak resident set size in bytes, from `/proc/self/status` (`VmHWM`).

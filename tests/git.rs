@@ -318,3 +318,83 @@ fn compressed_files_in_history_are_opened() {
         "staged \u{203a} logs/run2.log.gz \u{203a} (gzip):2:21"
     );
 }
+
+#[test]
+fn a_secret_left_in_a_file_across_commits_is_one_finding_with_its_history() {
+    let repo = GitRepo::new();
+    let token = Gen::new(160).github_pat();
+    let other = Gen::new(161).github_pat();
+    repo.write("README.md", "# demo\n");
+    repo.commit_all("init");
+    // The token sits on line 2 of settings.py while the lines around it change six times.
+    let mut commits = Vec::new();
+    for i in 0..6 {
+        repo.write(
+            "app/settings.py",
+            format!("DEBUG = {i}\nGITHUB_TOKEN = \"{token}\"\n{}", "# note\n".repeat(i)),
+        );
+        commits.push(repo.commit_all(&format!("settings {i}")));
+    }
+    // The same token copied to another path, and another secret: separate findings.
+    repo.write("deploy/ci.env", format!("GH={token}\nOTHER={other}\n"));
+    let copy = repo.commit_all("ci");
+
+    let (r, doc) = git_json(&repo, &["--all"]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    let mut got = places(&doc);
+    got.sort();
+    assert_eq!(
+        got,
+        [
+            ("app/settings.py".to_string(), 2, commits[0].clone()),
+            ("deploy/ci.env".to_string(), 1, copy.clone()),
+            ("deploy/ci.env".to_string(), 2, copy.clone()),
+        ]
+    );
+    let settings = findings(&doc)
+        .into_iter()
+        .find(|f| f["path"] == "app/settings.py")
+        .unwrap();
+    let h = &settings["history"];
+    assert_eq!(h["count"], 6, "{h}");
+    assert_eq!(h["first"]["id"], commits[0].as_str());
+    assert_eq!(h["last"]["id"], commits[5].as_str());
+    let listed: Vec<&str> = h["commits"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["id"].as_str().unwrap())
+        .collect();
+    let expected: Vec<&str> = commits.iter().map(String::as_str).collect();
+    assert_eq!(listed, expected, "every commit, earliest first");
+    // A finding in one commit has no history.
+    assert!(
+        findings(&doc)
+            .iter()
+            .filter(|f| f["path"] == "deploy/ci.env")
+            .all(|f| f.get("history").is_none())
+    );
+    assert_eq!(doc["summary"]["findings"], 3);
+    assert_eq!(doc["summary"]["echoes"], 5);
+
+    // Text says where the echoes are.
+    let r = run(repo.ferret().args(["git", "--all", "--color", "never"]));
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    let short = &commits[0][..12];
+    assert!(
+        r.stdout.contains(&format!("in 6 commits at this path: first {short}")),
+        "{}",
+        r.stdout
+    );
+
+    // By secret, every commit is a place of the blast radius.
+    let (r, doc) = git_json(&repo, &["--all", "--group", "secret"]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    let group = doc["secrets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|g| g["places"].as_array().unwrap().len() > 2)
+        .expect("the copied token's group");
+    assert_eq!(group["places"].as_array().unwrap().len(), 7, "{group}");
+}

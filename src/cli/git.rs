@@ -6,6 +6,7 @@
 
 use std::path::Path;
 
+use ferret::report;
 use ferret::source::Input;
 use ferret::source::git::{Repo, Scope};
 
@@ -50,7 +51,17 @@ pub fn run(args: GitArgs) -> anyhow::Result<ExitStatus> {
     };
     let setup = setup::scanner(&flags, &root, true)?;
     let inputs = [Input::Git { repo, scope }];
+    // The echoes of one secret across commits are one finding, unless the report is by secret
+    // (`--group secret`): the blast radius lists every commit as a place.
+    let collapse = flags.output.group.is_none();
     drive::execute(&flags, setup, Some(root), None, |scanner, reporter| {
-        scanner.run(&inputs, reporter)
+        if !collapse {
+            return scanner.run(&inputs, reporter);
+        }
+        let mut collapsing = report::Collapsing::new(reporter);
+        let mut summary = scanner.run(&inputs, &mut collapsing)?;
+        summary.findings = summary.findings.saturating_sub(collapsing.echoes());
+        summary.echoes = collapsing.echoes();
+        Ok(summary)
     })
 }

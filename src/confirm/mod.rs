@@ -143,6 +143,7 @@ pub fn confirm(
         file_region: None,
         verification: None,
         paired: rule.paired_values(hay, candidate.secret.clone()),
+        history: None,
     })
 }
 

@@ -6,12 +6,14 @@
 //! on findings and know nothing of how they were found: how a secret is shown masked
 //! ([`mask`]), its [`fingerprint`], what a team accepted ([`allow`], [`baseline`]), and the blast
 //! radius ([`radius`]: one secret, every place it reached, with the kind of [`artifact`] each
-//! place is and when it was [`seen`]).
+//! place is and when it was [`seen`]); the echoes of one secret across a git history collapse
+//! into one finding ([`history`]).
 
 pub mod allow;
 pub mod artifact;
 pub mod baseline;
 pub mod fingerprint;
+pub mod history;
 pub mod location;
 pub mod mask;
 pub mod radius;
@@ -122,6 +124,9 @@ pub struct Finding {
     /// name. They are secret material: kept for verification, written only with
     /// `--show-secrets`.
     pub paired: Vec<(String, String)>,
+    /// For a finding in git history: the other commits the same secret is in at the same
+    /// path (`ferret git` collapses them into this one finding); `None` otherwise.
+    pub history: Option<history::History>,
 }
 
 impl Finding {

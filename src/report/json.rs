@@ -19,11 +19,13 @@
 //! With `--group secret` the JSON document also has `"secrets": […]`, one object per secret
 //! (its blast radius: `count`, `artifacts` by kind, `earliest`, `latest`, `places`), most
 //! urgent first. Fields added since version 1 first shipped (`provider`, `references`,
-//! `artifact`, `seen`, `secrets`, `verification`, `paired`) are additions: readers of version
+//! `artifact`, `seen`, `secrets`, `verification`, `paired`, `history`) are additions: readers of version
 //! 1 can ignore them. With `--verify`, each finding has `verification` (`status`, `reason`,
 //! `detail`, `checked_at`, `host`, `identity`) and the summary has `verification` (counts and
 //! requests per host); `paired` (values a verifier pairs with the secret) is written only
-//! with `--show-secrets`.
+//! with `--show-secrets`. A finding of `ferret git` that stands for the same secret at the same
+//! path in several commits has `history` (`first` and `last` commit, `count`, every `commits`
+//! entry with `id` and `date`), and the summary counts the folded findings in `echoes`.
 
 use std::io::{self, Write};
 
@@ -81,6 +83,10 @@ pub fn finding_json(f: &Finding, opts: &ReportOptions) -> Value {
         }
         if let Some(v) = &f.verification {
             obj.insert("verification".into(), json!(v));
+        }
+        // `ferret git`: the commits the same secret is in at the same path.
+        if let Some(h) = &f.history {
+            obj.insert("history".into(), json!(h));
         }
         if opts.show_secrets {
             obj.insert("secret".into(), Value::String(f.secret.clone()));

@@ -22,6 +22,7 @@ pub mod text;
 use std::io::{self, Write};
 
 use crate::finding::Finding;
+use crate::finding::history;
 use crate::finding::mask;
 use crate::finding::radius::{Radius, SecretGroup, Sighting};
 use crate::rules::RuleSet;
@@ -148,4 +149,61 @@ pub fn reporter(
 /// Sorts findings into report order.
 pub fn sort(findings: &mut [Finding]) {
     findings.sort_by_cached_key(Finding::sort_key);
+}
+
+/// Folds the echoes of a git history ([`history::collapse`]) before `inner` sees them: findings
+/// read from commits are held to the end of the scan, the rest pass straight through.
+pub struct Collapsing<'r> {
+    inner: &'r mut dyn Reporter,
+    held: Vec<Finding>,
+    echoes: u64,
+}
+
+impl<'r> Collapsing<'r> {
+    /// A reporter that collapses into `inner`.
+    pub fn new(inner: &'r mut dyn Reporter) -> Collapsing<'r> {
+        Collapsing {
+            inner,
+            held: Vec::new(),
+            echoes: 0,
+        }
+    }
+
+    /// How many findings were folded into another (known once the scan finished).
+    pub fn echoes(&self) -> u64 {
+        self.echoes
+    }
+}
+
+impl Reporter for Collapsing<'_> {
+    fn finding(&mut self, finding: Finding) -> io::Result<()> {
+        if finding
+            .origin
+            .segments()
+            .iter()
+            .any(|s| matches!(s, crate::blob::Segment::Commit { .. }))
+        {
+            self.held.push(finding);
+            return Ok(());
+        }
+        self.inner.finding(finding)
+    }
+
+    fn warning(&mut self, warning: &Warning) -> io::Result<()> {
+        self.inner.warning(warning)
+    }
+
+    fn finish(&mut self, summary: &Summary) -> io::Result<()> {
+        let held = std::mem::take(&mut self.held);
+        let before = held.len() as u64;
+        let kept = history::collapse(held);
+        self.echoes = before - kept.len() as u64;
+        for f in kept {
+            self.inner.finding(f)?;
+        }
+        let mut summary = summary.clone();
+        summary.findings = summary.findings.saturating_sub(self.echoes);
+        summary.echoes = self.echoes;
+        self.inner.finish(&summary)
+    }
 }

@@ -163,6 +163,11 @@ impl SarifReporter {
         if let Some(v) = &f.verification {
             verification_note(obj, v);
         }
+        if let Some(h) = &f.history
+            && let Some(props) = obj.get_mut("properties").and_then(Value::as_object_mut)
+        {
+            props.insert("history".into(), json!(h));
+        }
         let segments = f.origin.segments();
         if segments.len() > 1
             && let Some(props) = obj.get_mut("properties").and_then(Value::as_object_mut)

@@ -231,6 +231,18 @@ impl TextReporter {
                 "    {dim}deleted in layer {by_layer}, but still in the image{dim:#}"
             )?;
         }
+        if let Some(h) = &f.history {
+            let short = |id: &str| id.chars().take(12).collect::<String>();
+            writeln!(
+                self.out,
+                "    {dim}in {} commits at this path: first {} {}, last {} {}{dim:#}",
+                h.count,
+                short(&h.first.id),
+                h.first.date,
+                short(&h.last.id),
+                h.last.date,
+            )?;
+        }
         if let Some(v) = &f.verification {
             self.write_verification(v)?;
         }
