@@ -331,7 +331,10 @@ fn a_secret_left_in_a_file_across_commits_is_one_finding_with_its_history() {
     for i in 0..6 {
         repo.write(
             "app/settings.py",
-            format!("DEBUG = {i}\nGITHUB_TOKEN = \"{token}\"\n{}", "# note\n".repeat(i)),
+            format!(
+                "DEBUG = {i}\nGITHUB_TOKEN = \"{token}\"\n{}",
+                "# note\n".repeat(i)
+            ),
         );
         commits.push(repo.commit_all(&format!("settings {i}")));
     }
@@ -382,7 +385,8 @@ fn a_secret_left_in_a_file_across_commits_is_one_finding_with_its_history() {
     assert_eq!(r.code, 1, "{}", r.stderr);
     let short = &commits[0][..12];
     assert!(
-        r.stdout.contains(&format!("in 6 commits at this path: first {short}")),
+        r.stdout
+            .contains(&format!("in 6 commits at this path: first {short}")),
         "{}",
         r.stdout
     );

@@ -2,14 +2,12 @@
 //! test builds its files in code (tests/common/make.rs) and asserts the exact place reported
 //! for every secret, and that tensor bytes holding a token-shaped decoy are not scanned.
 
-use std::process::Command;
-
 use serde_json::json;
 
 use crate::common::located;
 use crate::common::make::{self, Py};
 use crate::common::secrets::Gen;
-use crate::common::{TestDir, run, run_stdin};
+use crate::common::{TestDir, python, run, run_stdin};
 
 /// `(location, rule_id)` of every finding, in report order.
 
@@ -332,31 +330,6 @@ fn a_damaged_pickle_keeps_its_strings_and_scans_the_rest_as_bytes() {
     );
 }
 
-/// Runs `python3 -c script` (with the test dir as the working directory); `None` when python3
-/// or a module it imports is missing, unless FERRET_REQUIRE_TOOLS is set (CI), which makes a
-/// missing tool a failure instead of a skip.
-fn python(t: &TestDir, script: &str, what: &str) -> Option<()> {
-    let out = Command::new("python3")
-        .args(["-c", script])
-        .current_dir(t.path())
-        .output();
-    let required = std::env::var_os("FERRET_REQUIRE_TOOLS").is_some_and(|v| v == "1");
-    match out {
-        Ok(o) if o.status.success() => Some(()),
-        Ok(o) => {
-            let err = String::from_utf8_lossy(&o.stderr);
-            assert!(!required, "FERRET_REQUIRE_TOOLS=1 but {what} failed: {err}");
-            eprintln!("SKIPPED: {what} not available ({})", err.trim());
-            None
-        }
-        Err(e) => {
-            assert!(!required, "FERRET_REQUIRE_TOOLS=1 but python3 failed: {e}");
-            eprintln!("SKIPPED: python3 not available ({e})");
-            None
-        }
-    }
-}
-
 #[test]
 fn pickles_written_by_python_in_every_protocol() {
     let t = TestDir::new();
@@ -385,7 +358,7 @@ with zipfile.ZipFile("torch_like.pt", "w", zipfile.ZIP_STORED) as z:
     z.writestr("torch_like/version", "3\n")
 "#
     );
-    if python(&t, &script, "python3 pickle").is_none() {
+    if python(t.path(), &script, "python3 pickle").is_none() {
         return;
     }
     let mut names: Vec<String> = (0..6).map(|p| format!("p{p}.pkl")).collect();
@@ -595,7 +568,7 @@ onnx.save(model, "real.onnx")
 "#
     );
     if python(
-        &t,
+        t.path(),
         &script,
         "python3 with numpy, safetensors, gguf and onnx",
     )

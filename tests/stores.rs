@@ -8,37 +8,11 @@
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use crate::common::secrets::Gen;
 use crate::common::{Run, TestDir, run};
 
-/// Runs `python3 -c script` in the test dir; its stdout, or `None` (skip) when python3 or a
-/// module is missing and FERRET_REQUIRE_TOOLS is not set.
-pub fn python(dir: &Path, script: &str, what: &str) -> Option<String> {
-    let out = Command::new("python3")
-        .args(["-c", script])
-        .current_dir(dir)
-        .env("WANDB_MODE", "offline")
-        .env("WANDB_SILENT", "true")
-        .env("HF_HUB_OFFLINE", "1")
-        .output();
-    let required = std::env::var_os("FERRET_REQUIRE_TOOLS").is_some_and(|v| v == "1");
-    match out {
-        Ok(o) if o.status.success() => Some(String::from_utf8_lossy(&o.stdout).into_owned()),
-        Ok(o) => {
-            let err = String::from_utf8_lossy(&o.stderr);
-            assert!(!required, "FERRET_REQUIRE_TOOLS=1 but {what} failed: {err}");
-            eprintln!("SKIPPED: {what} not available ({})", err.trim());
-            None
-        }
-        Err(e) => {
-            assert!(!required, "FERRET_REQUIRE_TOOLS=1 but python3 failed: {e}");
-            eprintln!("SKIPPED: python3 not available ({e})");
-            None
-        }
-    }
-}
+pub use crate::common::python;
 
 pub fn scan_json(dir: &Path, args: &[&str]) -> (Run, serde_json::Value) {
     let mut cmd = crate::common::ferret();
@@ -52,17 +26,7 @@ pub fn scan_json(dir: &Path, args: &[&str]) -> (Run, serde_json::Value) {
 
 /// `(location, rule_id)` of every finding, sorted.
 pub fn located(doc: &serde_json::Value) -> BTreeSet<(String, String)> {
-    doc["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|f| {
-            (
-                f["location"].as_str().unwrap().to_string(),
-                f["rule_id"].as_str().unwrap().to_string(),
-            )
-        })
-        .collect()
+    crate::common::located(doc).into_iter().collect()
 }
 
 /// The secrets of every finding.

@@ -194,3 +194,30 @@ pub fn located(doc: &serde_json::Value) -> Vec<(String, String)> {
 pub fn locations(doc: &serde_json::Value) -> Vec<String> {
     located(doc).into_iter().map(|(l, _)| l).collect()
 }
+
+/// Runs `python3 -c script` in `dir` (W&B offline, the Hugging Face hub offline); its stdout, or `None` (skip) when python3 or a
+/// module is missing and FERRET_REQUIRE_TOOLS is not set.
+pub fn python(dir: &Path, script: &str, what: &str) -> Option<String> {
+    let out = Command::new("python3")
+        .args(["-c", script])
+        .current_dir(dir)
+        .env("WANDB_MODE", "offline")
+        .env("WANDB_SILENT", "true")
+        .env("HF_HUB_OFFLINE", "1")
+        .output();
+    let required = std::env::var_os("FERRET_REQUIRE_TOOLS").is_some_and(|v| v == "1");
+    match out {
+        Ok(o) if o.status.success() => Some(String::from_utf8_lossy(&o.stdout).into_owned()),
+        Ok(o) => {
+            let err = String::from_utf8_lossy(&o.stderr);
+            assert!(!required, "FERRET_REQUIRE_TOOLS=1 but {what} failed: {err}");
+            eprintln!("SKIPPED: {what} not available ({})", err.trim());
+            None
+        }
+        Err(e) => {
+            assert!(!required, "FERRET_REQUIRE_TOOLS=1 but python3 failed: {e}");
+            eprintln!("SKIPPED: python3 not available ({e})");
+            None
+        }
+    }
+}
