@@ -1571,3 +1571,32 @@ fn paired_values_found_near_the_secret_complete_the_request() {
         "paired values only with --show-secrets"
     );
 }
+
+#[test]
+fn a_docker_hub_token_is_checked_with_the_account_named_beside_it() {
+    let provider = Provider::start();
+    let dir = TestDir::new();
+    let token = "dckr_pat_Qm7xT2vLp9RkW4nZc8HjY1sDfEg";
+    provider.plant(token);
+    dir.write(
+        "ci.sh",
+        format!("echo {token} | docker login -u acme-ci --password-stdin\n"),
+    );
+    let r =
+        run(ferret_to(dir.path(), provider.addr).args(["scan", "ci.sh", "-f", "json", "--verify"]));
+    let report = r.json();
+    let f = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["rule_id"] == "docker.hub-pat")
+        .expect("docker hub finding");
+    assert_eq!(f["verification"]["status"], "live", "{}", f["verification"]);
+    let req = provider
+        .requests()
+        .into_iter()
+        .find(|q| q.host == "auth.docker.io")
+        .expect("a request to the token service");
+    assert!(req.path.contains("account=acme-ci"), "{}", req.path);
+    assert!(req.carried().contains(&format!("acme-ci:{token}")));
+}

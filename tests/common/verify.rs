@@ -78,6 +78,7 @@ pub const HOSTS: &[&str] = &[
     "api.doppler.com",
     "api.tailscale.com",
     "api.render.com",
+    "auth.docker.io",
     "api0.test",
     "api1.test",
     "api2.test",
@@ -394,6 +395,10 @@ pub fn answers(host: &str) -> Documented {
         "api.figma.com" => (
             (200, r#"{"email":"a@acme.test"}"#, vec![]),
             (403, r#"{"status":403,"err":"Invalid token"}"#),
+        ),
+        "auth.docker.io" => (
+            (200, r#"{"token":"x","expires_in":300}"#, vec![]),
+            (401, r#"{"details":"incorrect username or password"}"#),
         ),
         "api.deepgram.com" | "api.smith.langchain.com" | "api.tailscale.com" => {
             ((200, "{}", vec![]), (401, "{}"))
