@@ -154,7 +154,7 @@ impl Work {
 /// root's file name when the root is the file.
 fn relative_key(root: &Path, root_display: &str, event: &WalkEvent) -> String {
     let display = match event {
-        WalkEvent::File(item) => &item.display,
+        WalkEvent::File(item) | WalkEvent::Layout(item) => &item.display,
         WalkEvent::Skipped { path, .. } | WalkEvent::Error { path, .. } => path,
     };
     let rel = display
@@ -686,6 +686,12 @@ fn handle_file(
     let counters = sink.counters;
     let item = match event {
         WalkEvent::File(item) => item,
+        // An OCI layout inside a walked folder is an image, as one named on the command line.
+        WalkEvent::Layout(dir) => {
+            let bytes = image::layout_dir(expander, &dir.path, &dir.display, scanner.opts.load);
+            counters.item(bytes);
+            return;
+        }
         WalkEvent::Skipped {
             path,
             reason,

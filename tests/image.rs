@@ -425,3 +425,50 @@ fn a_compressed_image_tarball_streams_with_the_same_origins() {
     );
     assert_eq!(from_image(&r.json()), from_image(&expected));
 }
+
+#[test]
+fn an_oci_layout_inside_a_walked_folder_is_scanned_as_an_image() {
+    let t = TestDir::new();
+    let (img, _) = demo(72);
+    for (path, bytes) in img.oci_layout(LayerCompression::Gzip, None) {
+        t.write(&format!("named/{path}"), &bytes);
+        t.write(&format!("store/builds/app/{path}"), bytes);
+    }
+    let token = Gen::new(172).github_pat();
+    t.write("store/notes.env", format!("GITHUB_TOKEN={token}\n"));
+    // Named on the command line: the reference.
+    let (_, named) = t.scan_json(&["named"]);
+    let expected = from_image(&named);
+    assert_eq!(expected.len(), 6);
+    // Met during a walk: the same findings, under the layout's path, plus the loose file.
+    let (r, doc) = t.scan_json(&["store"]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert_eq!(doc["summary"]["errors"], 0, "{}", r.stderr);
+    let in_layout: Vec<&serde_json::Value> = doc["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["path"] == "store/builds/app")
+        .collect();
+    assert_eq!(in_layout.len(), 6, "{:#}", doc["findings"]);
+    assert!(in_layout.iter().all(|f| f["origin"][1]["kind"] == "image"));
+    let doc_in_layout = serde_json::json!({"findings": in_layout});
+    assert_eq!(from_image(&doc_in_layout), expected);
+    // No blob of the layout was scanned again as a loose file named by its digest.
+    assert!(
+        doc["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|f| !f["location"].as_str().unwrap().contains("blobs/sha256")),
+        "{:#}",
+        doc["findings"]
+    );
+    assert!(
+        doc["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f["path"] == "store/notes.env")
+    );
+}

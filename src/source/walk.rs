@@ -27,6 +27,9 @@ pub enum WalkEvent {
         /// large file is not).
         warn: bool,
     },
+    /// A folder holding an OCI image layout (`oci-layout` and `index.json`), met inside a
+    /// walked folder: scanned as an image, not as loose files named by digest. `size` is 0.
+    Layout(FileItem),
     /// Something that could not be read.
     Error {
         /// The path as displayed.
@@ -121,6 +124,9 @@ fn walk_root(
         return Box::new(std::iter::once(classify(&root, &meta, &opts)));
     }
     let root_for_filter = root.clone();
+    // OCI layouts met on the way: their own files are the image's, not the walk's (walkdir is
+    // depth-first and yields a folder before what is in it).
+    let mut layouts: Vec<PathBuf> = Vec::new();
     let it = walkdir::WalkDir::new(&root)
         .follow_links(opts.follow_symlinks)
         .sort_by_file_name()
@@ -133,6 +139,15 @@ fn walk_root(
             !(excludes.is_match(rel) || excludes.is_match(e.file_name()))
         })
         .filter_map(move |entry| match entry {
+            Ok(e) if layouts.iter().any(|l| e.path().starts_with(l)) => None,
+            Ok(e) if e.file_type().is_dir() && e.depth() > 0 && is_oci_layout(e.path()) => {
+                layouts.push(e.path().to_path_buf());
+                Some(WalkEvent::Layout(FileItem {
+                    path: e.path().to_path_buf(),
+                    display: display(e.path()),
+                    size: 0,
+                }))
+            }
             Ok(e) if e.file_type().is_dir() => None,
             Ok(e) if e.path_is_symlink() && !e.file_type().is_symlink() => {
                 // A followed link: the walk already resolved it.
@@ -169,6 +184,11 @@ fn walk_root(
             }
         });
     Box::new(it)
+}
+
+/// Whether `path` is a folder holding an OCI image layout (`oci-layout` and `index.json`).
+pub fn is_oci_layout(path: &Path) -> bool {
+    path.is_dir() && path.join("oci-layout").is_file() && path.join("index.json").is_file()
 }
 
 fn classify(path: &Path, meta: &std::fs::Metadata, opts: &WalkOptions) -> WalkEvent {
