@@ -161,7 +161,11 @@ fn zip_entries_that_share_one_stored_member_are_scanned_once() {
     let (r, doc) = scan(&t, &["."], 5 * MINUTE);
     assert_witness(&doc);
     let found = locations(&doc, HF);
-    assert_eq!(found.len(), 1, "the shared bytes are scanned once: {found:?}");
+    assert_eq!(
+        found.len(),
+        1,
+        "the shared bytes are scanned once: {found:?}"
+    );
     assert!(found[0].starts_with("shared.zip › c0000.txt"), "{found:?}");
     assert!(
         scanned(&doc) < 4 << 20,
@@ -261,12 +265,15 @@ fn zip_members_that_lie_about_their_sizes_are_not_buffered_whole() {
     let found = locations(&doc, HF);
     for zip in ["lie32.zip", "lie64.zip"] {
         assert!(
-            found.iter().any(|l| l.starts_with(&format!("{zip} › small.txt"))),
+            found
+                .iter()
+                .any(|l| l.starts_with(&format!("{zip} › small.txt"))),
             "{zip}: the secret before the lie: {found:?}"
         );
         assert!(
-            r.stderr
-                .contains(&format!("{zip} › small.txt: compression ratio over --max-ratio")),
+            r.stderr.contains(&format!(
+                "{zip} › small.txt: compression ratio over --max-ratio"
+            )),
             "{zip}: {}",
             r.stderr
         );
@@ -321,7 +328,9 @@ fn a_tar_gz_whose_first_member_is_a_huge_pax_header_is_streamed() {
     assert_witness(&doc);
     let found = locations(&doc, HF);
     assert!(
-        found.iter().any(|l| l.starts_with("pax.tar.gz › after.env")),
+        found
+            .iter()
+            .any(|l| l.starts_with("pax.tar.gz › after.env")),
         "the member after the header: {found:?}"
     );
     assert_eq!(found.len(), 2, "{found:?}");
@@ -341,7 +350,10 @@ fn a_docker_manifest_that_lists_one_layer_many_times_scans_it_once() {
     let t = TestDir::new();
     witness(&t);
     let token = Gen::new(194).huggingface();
-    let layer = make::tar(&[("app/.env", &text_with(&format!("HF_TOKEN={token}"), 1 << 20))]);
+    let layer = make::tar(&[(
+        "app/.env",
+        &text_with(&format!("HF_TOKEN={token}"), 1 << 20),
+    )]);
     let config = br#"{"architecture":"amd64","os":"linux","config":{},"rootfs":{"type":"layers","diff_ids":[]}}"#;
     let layers: Vec<&str> = vec!["l/layer.tar"; 3000];
     let manifest = serde_json::to_vec(&serde_json::json!([{
@@ -449,8 +461,8 @@ fn an_oci_index_fan_out_with_real_digests_walks_each_document_once() {
     let token = Gen::new(196).huggingface();
     // Three levels of indexes, each listing the next 100 times: a million paths to one empty
     // index at the bottom.
-    let bottom = serde_json::to_vec(&serde_json::json!({"schemaVersion": 2, "manifests": []}))
-        .unwrap();
+    let bottom =
+        serde_json::to_vec(&serde_json::json!({"schemaVersion": 2, "manifests": []})).unwrap();
     let mut docs = vec![(make::sha256(&bottom), bottom)];
     for _ in 0..3 {
         let below = docs.last().unwrap().0.clone();
@@ -541,7 +553,10 @@ fn secrets_in_archive_and_stream_metadata_are_found() {
     let found = locations(&doc, HF);
     let has = |prefix: &str| found.iter().any(|l| l.starts_with(prefix));
     for tar in ["a.tar", "a.tar.gz"] {
-        assert!(has(&format!("{tar} › x.txt › tar:pax comment")), "{found:#?}");
+        assert!(
+            has(&format!("{tar} › x.txt › tar:pax comment")),
+            "{found:#?}"
+        );
         assert!(
             has(&format!("{tar} › x.txt › tar:pax SCHILY.xattr.user.note")),
             "{found:#?}"
@@ -605,10 +620,15 @@ fn a_gzip_with_a_long_name_and_an_xz_with_a_large_dictionary_are_read() {
     );
     assert_eq!(r.code, 1, "{}", r.stderr);
     // Below what the stream needs, the budget refuses it and says which flag to raise.
-    let (r, _) = scan(&t, &["big-dict.log.xz", "--max-decoder-memory", "64MiB"], MINUTE);
+    let (r, _) = scan(
+        &t,
+        &["big-dict.log.xz", "--max-decoder-memory", "64MiB"],
+        MINUTE,
+    );
     assert!(
-        r.stderr
-            .contains("big-dict.log.xz: the xz dictionary needs more than --max-decoder-memory 67108864"),
+        r.stderr.contains(
+            "big-dict.log.xz: the xz dictionary needs more than --max-decoder-memory 67108864"
+        ),
         "{}",
         r.stderr
     );

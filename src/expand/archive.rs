@@ -199,7 +199,8 @@ impl<'e, 'a> TarMetadata<'e, 'a> {
         self.names.push(b'\n');
         self.lines += 1;
         for (key, value) in records {
-            let origin = entry_origin(self.origin, path).child(metadata("tar", format!("pax {key}")));
+            let origin =
+                entry_origin(self.origin, path).child(metadata("tar", format!("pax {key}")));
             self.texts
                 .push(origin, format!("{key}=").as_bytes(), value, b"\n");
         }
@@ -213,8 +214,7 @@ impl<'e, 'a> TarMetadata<'e, 'a> {
             return;
         }
         let origin = self.origin.child(metadata("tar", "member names".into()));
-        self.texts
-            .push_at(origin, b"", &self.names, b"", self.base);
+        self.texts.push_at(origin, b"", &self.names, b"", self.base);
         self.base.lines += self.lines;
         self.base.bytes += self.names.len() as u64;
         self.lines = 0;
@@ -288,7 +288,10 @@ pub fn members(
         let link = if oversized {
             None
         } else if kind.is_symlink() || kind.is_hard_link() {
-            match taken.link.or_else(|| entry.link_name_bytes().map(|l| l.into_owned())) {
+            match taken
+                .link
+                .or_else(|| entry.link_name_bytes().map(|l| l.into_owned()))
+            {
                 Some(target) => Some(target),
                 None => continue,
             }
@@ -532,7 +535,9 @@ fn zip_overlaps(
     data: &Data,
     origin: &Origin,
 ) -> Vec<bool> {
-    let n = archive.len().min(usize::try_from(ex.budget.max_entries).unwrap_or(usize::MAX));
+    let n = archive
+        .len()
+        .min(usize::try_from(ex.budget.max_entries).unwrap_or(usize::MAX));
     let mut texts = super::texts::Texts::new(ex);
     if !archive.comment().is_empty() {
         let comment = archive.comment().to_vec();

@@ -135,7 +135,8 @@ impl<R: BufRead> GzMembers<R> {
 
     fn header(&mut self, r: &mut R) -> io::Result<()> {
         let mut fixed = [0u8; 10];
-        r.read_exact(&mut fixed).map_err(|e| truncated(e, "header"))?;
+        r.read_exact(&mut fixed)
+            .map_err(|e| truncated(e, "header"))?;
         if fixed[0..2] != [0x1f, 0x8b] {
             return Err(invalid("not a gzip member (bad magic)"));
         }

@@ -6,9 +6,9 @@
 //! (a warning naming the item and the budget) and the rest of the scan goes on: what was found
 //! before is kept. Defaults are on the fields and in README.md.
 
+use std::collections::HashSet;
 use std::fmt;
 use std::io::{self, Read};
-use std::collections::HashSet;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 

@@ -158,8 +158,11 @@ fn scan_image_with(
     for (i, l) in spec.layers.iter().enumerate() {
         first.entry(l.key.as_str()).or_insert((i, 0)).1 += 1;
     }
-    let mut repeated: Vec<(&str, (usize, usize))> =
-        first.iter().filter(|(_, (_, n))| *n > 1).map(|(k, v)| (*k, *v)).collect();
+    let mut repeated: Vec<(&str, (usize, usize))> = first
+        .iter()
+        .filter(|(_, (_, n))| *n > 1)
+        .map(|(k, v)| (*k, *v))
+        .collect();
     repeated.sort_by_key(|(_, (i, _))| *i);
     for (key, (i, n)) in repeated {
         ex.sink.skipped(
