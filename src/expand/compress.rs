@@ -34,7 +34,7 @@ pub fn decoder<'a>(
     budget: &'a Budget,
     tracker: &'a Tracker,
 ) -> io::Result<Option<(Box<dyn Read + 'a>, &'static str)>> {
-    Ok(open(format, reader, budget, tracker, None)?.map(|(r, name)| (r, name)))
+    open(format, reader, budget, tracker, None)
 }
 
 /// Text fields of a compressed stream's headers (gzip names and comments): `(field, bytes)`.
