@@ -28,6 +28,8 @@ mod gitlab;
 mod help;
 /// Hostile inputs: bombs, depth, huge lines, damage, worst cases.
 mod hostile;
+/// Hostile inputs, round 2: sizes, references and metadata that containers control.
+mod hostile_expand;
 /// Container images from our own writer: docker-save, OCI layouts, whiteouts, config.
 mod image;
 /// Blast radius (`scan --group secret`) and `ferret report` (HTML, Markdown, merge).

@@ -66,6 +66,7 @@ pub fn budget() -> Budget {
         max_ratio: 100,
         max_entries: 2_000,
         max_in_memory: 1 << 20,
+        max_decoder_memory: 64 << 20,
     }
 }
 

@@ -168,6 +168,9 @@ pub struct BudgetArgs {
     /// Stop after N archive entries per input.
     #[arg(long, value_name = "N", default_value_t = 1_000_000)]
     pub max_entries: u64,
+    /// Memory one decoder may ask for (an xz dictionary; the format allows up to 1.5 GiB).
+    #[arg(long, value_name = "SIZE", value_parser = parse_size, default_value = "2G")]
+    pub max_decoder_memory: u64,
 }
 
 impl Default for BudgetArgs {
@@ -179,6 +182,7 @@ impl Default for BudgetArgs {
             max_entry_bytes: b.max_entry_bytes,
             max_ratio: b.max_ratio,
             max_entries: b.max_entries,
+            max_decoder_memory: b.max_decoder_memory,
         }
     }
 }
@@ -192,6 +196,7 @@ impl BudgetArgs {
             max_entry_bytes: self.max_entry_bytes,
             max_ratio: self.max_ratio.max(1),
             max_entries: self.max_entries,
+            max_decoder_memory: self.max_decoder_memory,
             ..Budget::default()
         }
     }

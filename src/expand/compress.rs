@@ -1,22 +1,26 @@
 //! Compressed streams: decompressed as they are read, under the ratio and size budgets.
 //!
-//! gzip (flate2 over zlib-rs), zstd (the reference library), bzip2 (`bzip2` over libbz2-rs-sys,
-//! a Rust port of libbzip2) and xz (`lzma-rust2`, pure Rust, with its dictionary bounded by
-//! [`XZ_MEMORY_LIMIT_KIB`] so that a hostile header cannot ask for gigabytes).
+//! gzip (members and headers read by [`GzMembers`], deflate by flate2 over zlib-rs), zstd (the
+//! reference library), bzip2 (`bzip2` over libbz2-rs-sys, a Rust port of libbzip2) and xz
+//! (`lzma-rust2`, pure Rust). An xz dictionary may be as large as the format allows (1.5 GiB);
+//! what a stream may ask for is the `--max-decoder-memory` budget, and a stream over it is
+//! skipped with a warning naming the flag. (The decoder's window grows with the output, not
+//! with the size the header declares.)
+//!
+//! A gzip member's name and comment fields are scanned as text (`x.gz › gzip:name`).
 //!
 //! The decompressed content goes back through the expander's dispatch: a `.tar.gz` becomes a tar
 //! stream whose entries are named after the tar (no extra origin segment), and a `.log.gz` is
 //! scanned as text under a `(gzip)` segment, with lines counted in the decompressed text. A
 //! truncated or corrupt stream keeps the findings made before the damage and warns.
 
-use std::io::{self, Read};
-use std::sync::Arc;
+use std::io::{self, BufRead, Read};
 use std::sync::atomic::AtomicU64;
+use std::sync::{Arc, Mutex};
 
 use bzip2::read::MultiBzDecoder;
-use flate2::read::MultiGzDecoder;
 
-use super::limits::{Budget, Counting, Guard, Tracker};
+use super::limits::{Budget, Counting, Guard, Limit, Tracker};
 use super::{Expander, Format, decompressed, sniff};
 use crate::blob::reader::DataReader;
 use crate::blob::{Data, Origin};
@@ -30,11 +34,27 @@ pub fn decoder<'a>(
     budget: &'a Budget,
     tracker: &'a Tracker,
 ) -> io::Result<Option<(Box<dyn Read + 'a>, &'static str)>> {
+    open(format, reader, budget, tracker, None)
+}
+
+/// Text fields of a compressed stream's headers (gzip names and comments): `(field, bytes)`.
+pub type Fields = Arc<Mutex<Vec<(&'static str, Vec<u8>)>>>;
+
+fn open<'a>(
+    format: Format,
+    reader: Box<dyn Read + 'a>,
+    budget: &'a Budget,
+    tracker: &'a Tracker,
+    fields: Option<Fields>,
+) -> io::Result<Option<(Box<dyn Read + 'a>, &'static str)>> {
     let consumed = Arc::new(AtomicU64::new(0));
     let counting = Counting::new(reader, Arc::clone(&consumed));
     let (decoded, name): (Box<dyn Read + 'a>, _) = match format {
         // Several concatenated members are one stream, as `zcat` reads them.
-        Format::Gzip => (Box::new(MultiGzDecoder::new(counting)), "gzip"),
+        Format::Gzip => (
+            Box::new(GzMembers::new(io::BufReader::new(counting), fields)),
+            "gzip",
+        ),
         // Concatenated frames are one stream.
         Format::Zstd => (
             Box::new(zstd::stream::read::Decoder::with_buffer(
@@ -47,23 +67,187 @@ pub fn decoder<'a>(
             Box::new(MultiBzDecoder::new(io::BufReader::new(counting))),
             "bzip2",
         ),
-        Format::Xz => (
-            Box::new(lzma_rust2::XzReader::new_mem_limit(
-                io::BufReader::new(counting),
-                true,
-                XZ_MEMORY_LIMIT_KIB,
-            )),
-            "xz",
-        ),
+        Format::Xz => {
+            let kib = u32::try_from(budget.max_decoder_memory >> 10).unwrap_or(u32::MAX - 1);
+            let xz = lzma_rust2::XzReader::new_mem_limit(io::BufReader::new(counting), true, kib);
+            (
+                Box::new(DecoderMemory {
+                    inner: xz,
+                    limit: budget.max_decoder_memory,
+                }),
+                "xz",
+            )
+        }
         _ => return Ok(None),
     };
     let guard = Guard::new(decoded, budget, tracker, Some(consumed), None);
     Ok(Some((Box::new(guard), name)))
 }
 
-/// The largest xz/LZMA2 dictionary accepted, in KiB: 256 MiB (`xz -9` uses 64 MiB). A stream
-/// asking for more is reported as an error, not decompressed.
-pub const XZ_MEMORY_LIMIT_KIB: u32 = 256 << 10;
+/// Turns the xz decoder's refusal of a dictionary over its memory limit into the budget's
+/// [`Limit::DecoderMemory`], so that the warning names the flag.
+struct DecoderMemory<R> {
+    inner: R,
+    limit: u64,
+}
+
+impl<R: Read> Read for DecoderMemory<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        self.inner.read(buf).map_err(|e| {
+            if e.kind() == io::ErrorKind::OutOfMemory {
+                Limit::DecoderMemory(self.limit).into_io()
+            } else {
+                e
+            }
+        })
+    }
+}
+
+/// A gzip name or comment field is kept (for scanning) up to this many bytes; the rest of a
+/// longer field is read past (1 MiB).
+pub const MAX_GZIP_FIELD: usize = 1 << 20;
+
+/// Concatenated gzip members read as one stream, as `zcat` reads them. Each member's header is
+/// parsed here rather than by flate2, which refuses name and comment fields over 64 KiB (gzip
+/// itself reads them); the fields go to `fields` to be scanned. The CRC-32 and length of each
+/// member are checked.
+pub struct GzMembers<R: BufRead> {
+    /// Between members (or before the first).
+    reader: Option<R>,
+    /// Inside a member.
+    member: Option<flate2::bufread::DeflateDecoder<R>>,
+    crc: flate2::Crc,
+    fields: Option<Fields>,
+    first: bool,
+}
+
+impl<R: BufRead> GzMembers<R> {
+    /// Reads the members of `reader`; header fields go to `fields`.
+    pub fn new(reader: R, fields: Option<Fields>) -> GzMembers<R> {
+        GzMembers {
+            reader: Some(reader),
+            member: None,
+            crc: flate2::Crc::new(),
+            fields,
+            first: true,
+        }
+    }
+
+    fn header(&mut self, r: &mut R) -> io::Result<()> {
+        let mut fixed = [0u8; 10];
+        r.read_exact(&mut fixed)
+            .map_err(|e| truncated(e, "header"))?;
+        if fixed[0..2] != [0x1f, 0x8b] {
+            return Err(invalid("not a gzip member (bad magic)"));
+        }
+        if fixed[2] != 8 {
+            return Err(invalid("gzip member not deflated"));
+        }
+        let flags = fixed[3];
+        if flags & 0x04 != 0 {
+            let mut len = [0u8; 2];
+            r.read_exact(&mut len).map_err(|e| truncated(e, "header"))?;
+            let n = u64::from(u16::from_le_bytes(len));
+            let skipped = io::copy(&mut r.by_ref().take(n), &mut io::sink())?;
+            if skipped < n {
+                return Err(truncated(io::ErrorKind::UnexpectedEof.into(), "header"));
+            }
+        }
+        for (bit, field) in [(0x08, "name"), (0x10, "comment")] {
+            if flags & bit != 0 {
+                let text = zero_terminated(r)?;
+                if let Some(fields) = &self.fields
+                    && !text.is_empty()
+                    && let Ok(mut f) = fields.lock()
+                {
+                    f.push((field, text));
+                }
+            }
+        }
+        if flags & 0x02 != 0 {
+            let mut crc = [0u8; 2];
+            r.read_exact(&mut crc).map_err(|e| truncated(e, "header"))?;
+        }
+        Ok(())
+    }
+}
+
+/// Reads a zero-terminated field, keeping its first [`MAX_GZIP_FIELD`] bytes.
+fn zero_terminated(r: &mut impl BufRead) -> io::Result<Vec<u8>> {
+    let mut out = Vec::new();
+    loop {
+        let buf = r.fill_buf()?;
+        if buf.is_empty() {
+            return Err(truncated(io::ErrorKind::UnexpectedEof.into(), "header"));
+        }
+        let (take, done) = match memchr::memchr(0, buf) {
+            Some(i) => (i, true),
+            None => (buf.len(), false),
+        };
+        let room = MAX_GZIP_FIELD.saturating_sub(out.len());
+        out.extend_from_slice(&buf[..take.min(room)]);
+        r.consume(take + usize::from(done));
+        if done {
+            return Ok(out);
+        }
+    }
+}
+
+fn invalid(message: &str) -> io::Error {
+    io::Error::new(io::ErrorKind::InvalidData, message.to_string())
+}
+
+fn truncated(e: io::Error, what: &str) -> io::Error {
+    if e.kind() == io::ErrorKind::UnexpectedEof {
+        io::Error::new(
+            io::ErrorKind::UnexpectedEof,
+            format!("gzip {what} cut short"),
+        )
+    } else {
+        e
+    }
+}
+
+impl<R: BufRead> Read for GzMembers<R> {
+    fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
+        if out.is_empty() {
+            return Ok(0);
+        }
+        loop {
+            if let Some(member) = &mut self.member {
+                let n = member.read(out)?;
+                if n > 0 {
+                    self.crc.update(&out[..n]);
+                    return Ok(n);
+                }
+                let Some(member) = self.member.take() else {
+                    return Ok(0);
+                };
+                let mut r = member.into_inner();
+                let mut trailer = [0u8; 8];
+                r.read_exact(&mut trailer)
+                    .map_err(|e| truncated(e, "trailer"))?;
+                let crc = u32::from_le_bytes([trailer[0], trailer[1], trailer[2], trailer[3]]);
+                let len = u32::from_le_bytes([trailer[4], trailer[5], trailer[6], trailer[7]]);
+                if crc != self.crc.sum() || len != self.crc.amount() {
+                    return Err(invalid("gzip member corrupt (CRC-32 or length mismatch)"));
+                }
+                self.crc.reset();
+                self.reader = Some(r);
+                continue;
+            }
+            let Some(mut r) = self.reader.take() else {
+                return Ok(0);
+            };
+            if !self.first && r.fill_buf()?.is_empty() {
+                return Ok(0);
+            }
+            self.first = false;
+            self.header(&mut r)?;
+            self.member = Some(flate2::bufread::DeflateDecoder::new(r));
+        }
+    }
+}
 
 /// Decompresses random-access data in a compressed `format`.
 pub fn compressed_blob(
@@ -87,9 +271,23 @@ pub fn compressed_stream(
     tracker: &Arc<Tracker>,
     depth: usize,
 ) {
-    match decoder(format, Box::new(reader), &ex.budget, tracker) {
+    let fields = Fields::default();
+    match open(
+        format,
+        Box::new(reader),
+        &ex.budget,
+        tracker,
+        Some(Arc::clone(&fields)),
+    ) {
         Ok(Some((mut decoded, name))) => {
-            decompressed_stream(ex, &mut decoded, origin, name, tracker, depth)
+            decompressed_stream(ex, &mut decoded, origin.clone(), name, tracker, depth);
+            let fields = fields.lock().map(|mut f| std::mem::take(&mut *f));
+            let mut texts = super::texts::Texts::new(ex);
+            for (field, text) in fields.unwrap_or_default() {
+                let o = origin.child(super::archive::metadata(name, field.to_string()));
+                texts.push(o, b"", &text, b"\n");
+            }
+            texts.finish();
         }
         Ok(None) => ex
             .sink

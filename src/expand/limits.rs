@@ -6,10 +6,11 @@
 //! (a warning naming the item and the budget) and the rest of the scan goes on: what was found
 //! before is kept. Defaults are on the fields and in README.md.
 
+use std::collections::HashSet;
 use std::fmt;
 use std::io::{self, Read};
-use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 
 /// Limits on expansion, per top-level input.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -28,6 +29,9 @@ pub struct Budget {
     /// Entries up to this size are decompressed into memory and scanned in parallel; larger
     /// ones are scanned as a stream. Default 64 MiB.
     pub max_in_memory: u64,
+    /// Memory one decoder may ask for (an xz dictionary). Default 2 GiB: every dictionary the
+    /// xz format allows (up to 1.5 GiB) fits, and the window only grows with the output.
+    pub max_decoder_memory: u64,
 }
 
 impl Default for Budget {
@@ -39,6 +43,7 @@ impl Default for Budget {
             max_ratio: 100,
             max_entries: 1_000_000,
             max_in_memory: 64 << 20,
+            max_decoder_memory: 2 << 30,
         }
     }
 }
@@ -56,6 +61,8 @@ pub enum Limit {
     Ratio(u64),
     /// `--max-entries`.
     Entries(u64),
+    /// `--max-decoder-memory`.
+    DecoderMemory(u64),
 }
 
 impl fmt::Display for Limit {
@@ -75,6 +82,10 @@ impl fmt::Display for Limit {
                 "compression ratio over --max-ratio {n} (a zip bomb?): decompression stopped"
             ),
             Limit::Entries(n) => write!(f, "more than --max-entries {n} entries: the rest skipped"),
+            Limit::DecoderMemory(n) => write!(
+                f,
+                "the xz dictionary needs more than --max-decoder-memory {n}: not decompressed"
+            ),
         }
     }
 }
@@ -100,6 +111,8 @@ impl Limit {
 pub struct Tracker {
     total: AtomicU64,
     entries: AtomicU64,
+    /// Blobs (image layers, by key) scanned already in this input.
+    seen: Mutex<HashSet<String>>,
 }
 
 impl Tracker {
@@ -125,6 +138,15 @@ impl Tracker {
             Err(Limit::TotalBytes(budget.max_total_bytes))
         } else {
             Ok(())
+        }
+    }
+
+    /// Whether `key` (an image layer) is met for the first time in this input; a blob listed
+    /// again is not scanned again.
+    pub fn first_time(&self, key: &str) -> bool {
+        match self.seen.lock() {
+            Ok(mut seen) => seen.insert(key.to_string()),
+            Err(_) => true,
         }
     }
 

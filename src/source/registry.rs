@@ -27,7 +27,6 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use base64::Engine as _;
-use rayon::prelude::*;
 use serde_json::Value;
 use sha2::{Digest as _, Sha256};
 
@@ -556,7 +555,14 @@ pub fn scan(ex: &Expander<'_>, url: &str, opts: &RegistryOptions) -> u64 {
     };
     let wanted = (opts.platform != "all").then_some(opts.platform.as_str());
     let mut warnings = Vec::new();
-    let images = image::images_of(&blobs, &doc, spec, wanted, &mut |w| warnings.push(w));
+    let images = image::images_of(
+        &blobs,
+        &doc,
+        spec,
+        wanted,
+        &mut |w| warnings.push(w),
+        &|| ex.sink.stopped(),
+    );
     for w in warnings {
         ex.sink.error(&origin, w);
     }
@@ -585,9 +591,9 @@ pub fn scan(ex: &Expander<'_>, url: &str, opts: &RegistryOptions) -> u64 {
         );
     }
     let tracker = Tracker::new();
-    images.par_iter().for_each(|spec| {
+    for spec in &images {
         image::scan_image(ex, &origin, spec, &blobs, &tracker, 0);
-    });
+    }
     client.received.load(Ordering::Relaxed)
 }
 

@@ -7,6 +7,8 @@
 //! (`Env`, `Labels`, `Cmd`, `Entrypoint`, the build `history`, the rest of the JSON) and the
 //! per-layer facts it names (uncompressed digests, the command that made each layer).
 
+use std::collections::HashSet;
+
 use serde_json::Value;
 
 use super::store::{Blobs, invalid, normalize};
@@ -67,123 +69,183 @@ pub(super) fn is_index(media_type: Option<&str>, doc: &Value) -> bool {
     }
 }
 
+/// Images one input may name, at most: past it, the rest are not scanned (with a warning).
+pub const MAX_IMAGES: usize = 1000;
+
 /// The images a manifest document names: itself if it is an image manifest, the images of its
 /// members (nested indexes followed) if it is an index. `spec` carries what is known from
 /// outside (the reference, the digest); `wanted` keeps only one platform of an index's members
 /// (`None`: all). Problems go to `warn`; the images that could be read are returned.
+///
+/// Each document is walked once: a digest listed again (anywhere in the walk) is not followed
+/// again, a document that lists itself or one of the indexes above it is a cycle, and at most
+/// [`MAX_IMAGES`] images are named. `stopped` is asked at every entry (an interrupt).
 pub fn images_of(
     blobs: &dyn Blobs,
     doc: &Value,
     spec: ImageSpec,
     wanted: Option<&str>,
     warn: &mut dyn FnMut(String),
+    stopped: &dyn Fn() -> bool,
 ) -> Vec<ImageSpec> {
-    let mut out = Vec::new();
+    let mut walk = Walk {
+        blobs,
+        wanted,
+        warn,
+        stopped,
+        seen: HashSet::new(),
+        path: Vec::new(),
+        out: Vec::new(),
+        capped: false,
+    };
+    if let Some(d) = &spec.digest {
+        walk.seen.insert(d.clone());
+        walk.path.push(d.clone());
+    }
     let media = doc.get("mediaType").and_then(Value::as_str);
-    walk_doc(blobs, doc, media, spec, wanted, warn, 0, &mut out);
-    out
+    walk.doc(doc, media, spec, 0);
+    walk.out
 }
 
-#[allow(clippy::too_many_arguments)]
-pub(super) fn walk_doc(
-    blobs: &dyn Blobs,
-    doc: &Value,
-    media: Option<&str>,
-    mut spec: ImageSpec,
-    wanted: Option<&str>,
-    warn: &mut dyn FnMut(String),
-    depth: usize,
-    out: &mut Vec<ImageSpec>,
-) {
-    let name = spec.digest.clone().unwrap_or_else(|| "index".into());
-    if is_index(media, doc) {
-        if depth >= MAX_INDEX_DEPTH {
-            warn(format!(
-                "index {name} nested more than {MAX_INDEX_DEPTH} deep: not followed"
+/// One walk of manifests and indexes.
+struct Walk<'w> {
+    blobs: &'w dyn Blobs,
+    wanted: Option<&'w str>,
+    warn: &'w mut dyn FnMut(String),
+    stopped: &'w dyn Fn() -> bool,
+    /// Digests walked already.
+    seen: HashSet<String>,
+    /// Digests of the indexes above the current one (a cycle comes back to one).
+    path: Vec<String>,
+    out: Vec<ImageSpec>,
+    capped: bool,
+}
+
+impl Walk<'_> {
+    fn doc(&mut self, doc: &Value, media: Option<&str>, mut spec: ImageSpec, depth: usize) {
+        let name = spec.digest.clone().unwrap_or_else(|| "index".into());
+        if is_index(media, doc) {
+            if depth >= MAX_INDEX_DEPTH {
+                (self.warn)(format!(
+                    "index {name} nested more than {MAX_INDEX_DEPTH} deep: not followed"
+                ));
+                return;
+            }
+            let Some(manifests) = doc.get("manifests").and_then(Value::as_array) else {
+                (self.warn)(format!("index {name} without a manifests list"));
+                return;
+            };
+            let (mut again, mut cycles) = (0usize, 0usize);
+            for desc in manifests {
+                if (self.stopped)() || self.capped {
+                    break;
+                }
+                let Some(digest) = desc.get("digest").and_then(Value::as_str) else {
+                    (self.warn)(format!("index {name}: an entry without a digest"));
+                    continue;
+                };
+                let plat = desc.get("platform").and_then(platform);
+                if let (Some(w), Some(p)) = (self.wanted, &plat)
+                    && w != p
+                {
+                    continue;
+                }
+                if self.path.iter().any(|p| p == digest) {
+                    cycles += 1;
+                    continue;
+                }
+                if !self.seen.insert(digest.to_string()) {
+                    again += 1;
+                    continue;
+                }
+                if self.out.len() >= MAX_IMAGES {
+                    self.capped = true;
+                    (self.warn)(format!(
+                        "more than {MAX_IMAGES} images in one input: the rest are not scanned"
+                    ));
+                    break;
+                }
+                let child = ImageSpec {
+                    reference: reference_of(desc).or_else(|| spec.reference.clone()),
+                    digest: Some(digest.to_string()),
+                    platform: plat.or_else(|| spec.platform.clone()),
+                    ..ImageSpec::default()
+                };
+                let Some(key) = self.blobs.manifest_key(digest) else {
+                    (self.warn)(format!("index {name}: unusable digest {digest:?}"));
+                    continue;
+                };
+                let child_doc = match self.blobs.read_json(&key).and_then(|b| {
+                    serde_json::from_slice::<Value>(&b).map_err(|e| invalid(e.to_string()))
+                }) {
+                    Ok(v) => v,
+                    Err(e) => {
+                        (self.warn)(format!("manifest {digest}: {e}"));
+                        continue;
+                    }
+                };
+                let media = desc
+                    .get("mediaType")
+                    .and_then(Value::as_str)
+                    .or_else(|| child_doc.get("mediaType").and_then(Value::as_str));
+                self.path.push(digest.to_string());
+                self.doc(&child_doc, media, child, depth + 1);
+                self.path.pop();
+            }
+            if cycles > 0 {
+                (self.warn)(format!(
+                    "index {name} lists itself or an index above it ({cycles} times, a cycle): \
+                     not followed"
+                ));
+            }
+            if again > 0 {
+                (self.warn)(format!(
+                    "index {name}: {again} entries listed again (documents already walked): \
+                     each followed once"
+                ));
+            }
+            return;
+        }
+        if doc.get("schemaVersion").and_then(Value::as_u64) == Some(1) {
+            (self.warn)(format!(
+                "manifest {name}: docker schema 1 manifests are not supported"
             ));
             return;
         }
-        let Some(manifests) = doc.get("manifests").and_then(Value::as_array) else {
-            warn(format!("index {name} without a manifests list"));
-            return;
-        };
-        for desc in manifests {
-            let Some(digest) = desc.get("digest").and_then(Value::as_str) else {
-                warn(format!("index {name}: an entry without a digest"));
+        spec.config = doc
+            .get("config")
+            .and_then(|c| c.get("digest"))
+            .and_then(Value::as_str)
+            .and_then(|d| self.blobs.blob_key(d));
+        for layer in doc
+            .get("layers")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+        {
+            let Some(d) = layer.get("digest").and_then(Value::as_str) else {
+                (self.warn)(format!("manifest {name}: a layer without a digest"));
                 continue;
             };
-            let plat = desc.get("platform").and_then(platform);
-            if let (Some(w), Some(p)) = (wanted, &plat)
-                && w != p
-            {
-                continue;
+            match self.blobs.blob_key(d) {
+                Some(key) => spec.layers.push(LayerSpec {
+                    key,
+                    digest: Some(d.to_string()),
+                }),
+                None => (self.warn)(format!("manifest {name}: unusable layer digest {d:?}")),
             }
-            let child = ImageSpec {
-                reference: reference_of(desc).or_else(|| spec.reference.clone()),
-                digest: Some(digest.to_string()),
-                platform: plat.or_else(|| spec.platform.clone()),
-                ..ImageSpec::default()
-            };
-            let Some(key) = blobs.manifest_key(digest) else {
-                warn(format!("index {name}: unusable digest {digest:?}"));
-                continue;
-            };
-            let child_doc = match blobs.read_json(&key).and_then(|b| {
-                serde_json::from_slice::<Value>(&b).map_err(|e| invalid(e.to_string()))
-            }) {
-                Ok(v) => v,
-                Err(e) => {
-                    warn(format!("manifest {digest}: {e}"));
-                    continue;
-                }
-            };
-            let media = desc
-                .get("mediaType")
-                .and_then(Value::as_str)
-                .or_else(|| child_doc.get("mediaType").and_then(Value::as_str));
-            walk_doc(
-                blobs,
-                &child_doc,
-                media,
-                child,
-                wanted,
-                warn,
-                depth + 1,
-                out,
-            );
         }
-        return;
-    }
-    if doc.get("schemaVersion").and_then(Value::as_u64) == Some(1) {
-        warn(format!(
-            "manifest {name}: docker schema 1 manifests are not supported"
-        ));
-        return;
-    }
-    spec.config = doc
-        .get("config")
-        .and_then(|c| c.get("digest"))
-        .and_then(Value::as_str)
-        .and_then(|d| blobs.blob_key(d));
-    for layer in doc
-        .get("layers")
-        .and_then(Value::as_array)
-        .into_iter()
-        .flatten()
-    {
-        let Some(d) = layer.get("digest").and_then(Value::as_str) else {
-            warn(format!("manifest {name}: a layer without a digest"));
-            continue;
-        };
-        match blobs.blob_key(d) {
-            Some(key) => spec.layers.push(LayerSpec {
-                key,
-                digest: Some(d.to_string()),
-            }),
-            None => warn(format!("manifest {name}: unusable layer digest {d:?}")),
+        if self.out.len() >= MAX_IMAGES {
+            if !self.capped {
+                self.capped = true;
+                (self.warn)(format!(
+                    "more than {MAX_IMAGES} images in one input: the rest are not scanned"
+                ));
+            }
+            return;
         }
+        self.out.push(spec);
     }
-    out.push(spec);
 }
 
 /// The images of a `docker save` manifest (`manifest.json`). `Err` when it is not one.

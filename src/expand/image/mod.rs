@@ -152,8 +152,51 @@ fn scan_image_with(
     for l in &spec.layers {
         used.insert(l.key.clone());
     }
+    // A layer listed several times is scanned once, at its first place; one scanned by an
+    // earlier image of the same input is not read again. Both are reported as places.
+    let mut first: HashMap<&str, (usize, usize)> = HashMap::new();
+    for (i, l) in spec.layers.iter().enumerate() {
+        first.entry(l.key.as_str()).or_insert((i, 0)).1 += 1;
+    }
+    let mut repeated: Vec<(&str, (usize, usize))> = first
+        .iter()
+        .filter(|(_, (_, n))| *n > 1)
+        .map(|(k, v)| (*k, *v))
+        .collect();
+    repeated.sort_by_key(|(_, (i, _))| *i);
+    for (key, (i, n)) in repeated {
+        ex.sink.skipped(
+            &image,
+            format!(
+                "layer {key} listed {n} times: its bytes were scanned once, as layer {}",
+                i + 1
+            ),
+        );
+    }
+    let scan_here: Vec<bool> = spec
+        .layers
+        .iter()
+        .enumerate()
+        .map(|(i, l)| {
+            first.get(l.key.as_str()).is_some_and(|(f, _)| *f == i)
+                && (streamed.layers.contains_key(&l.key) || tracker.first_time(&l.key))
+        })
+        .collect();
+    for (i, l) in spec.layers.iter().enumerate() {
+        if !scan_here[i] && first.get(l.key.as_str()).is_some_and(|(f, _)| *f == i) {
+            ex.sink.skipped(
+                &image,
+                format!(
+                    "layer {} ({}) was scanned as part of an earlier image of this input: \
+                     its findings are reported there",
+                    i + 1,
+                    l.key
+                ),
+            );
+        }
+    }
     spec.layers.par_iter().enumerate().for_each(|(i, l)| {
-        if inner.sink.stopped() {
+        if inner.sink.stopped() || !scan_here[i] {
             return;
         }
         let index = i + 1;
@@ -248,9 +291,14 @@ pub fn tar_image(
         };
         used.insert("index.json".into());
         used.insert("oci-layout".into());
-        let images = images_of(&blobs, &index, ImageSpec::default(), None, &mut |w| {
-            warnings.push(w)
-        });
+        let images = images_of(
+            &blobs,
+            &index,
+            ImageSpec::default(),
+            None,
+            &mut |w| warnings.push(w),
+            &|| ex.sink.stopped(),
+        );
         for i in &images {
             if let Some(d) = i.digest.as_deref().and_then(blob_path) {
                 used.insert(d);
@@ -286,8 +334,10 @@ pub fn tar_image(
         ex.sink
             .error(origin, "an image index that lists no image".into());
     }
+    // One image after another (each one's layers in parallel), so that a layer shared by
+    // several images is scanned, and its findings reported, at the same place on every run.
     let used_by_images: Vec<BTreeSet<String>> = images
-        .par_iter()
+        .iter()
         .map(|spec| scan_image(ex, origin, spec, &blobs, tracker, depth))
         .collect();
     for u in used_by_images {
@@ -341,9 +391,14 @@ pub fn layout_dir(ex: &Expander<'_>, root: &Path, display: &str, load: LoadOptio
     let images = if index.is_null() {
         Vec::new()
     } else {
-        images_of(&blobs, &index, ImageSpec::default(), None, &mut |w| {
-            warnings.push(w)
-        })
+        images_of(
+            &blobs,
+            &index,
+            ImageSpec::default(),
+            None,
+            &mut |w| warnings.push(w),
+            &|| ex.sink.stopped(),
+        )
     };
     for w in warnings {
         ex.sink.error(&origin, w);
@@ -354,7 +409,7 @@ pub fn layout_dir(ex: &Expander<'_>, root: &Path, display: &str, load: LoadOptio
         }
     }
     let used_by_images: Vec<BTreeSet<String>> = images
-        .par_iter()
+        .iter()
         .map(|spec| scan_image(ex, &origin, spec, &blobs, &tracker, 0))
         .collect();
     for u in used_by_images {

@@ -162,9 +162,14 @@ pub fn tar_stream_image(
         {
             Some(index) => {
                 used.extend(["index.json".to_string(), "oci-layout".to_string()]);
-                let images = images_of(&mem, &index, ImageSpec::default(), None, &mut |w| {
-                    warnings.push(w)
-                });
+                let images = images_of(
+                    &mem,
+                    &index,
+                    ImageSpec::default(),
+                    None,
+                    &mut |w| warnings.push(w),
+                    &|| ex.sink.stopped(),
+                );
                 used.extend(
                     images
                         .iter()
