@@ -149,3 +149,71 @@ pub fn reporter(
 pub fn sort(findings: &mut [Finding]) {
     findings.sort_by_cached_key(Finding::sort_key);
 }
+
+/// Stands for a value written later by [`write_pretty_streamed`] (a string no report holds).
+const LATER: &str = "\u{0}ferret-written-later\u{0}";
+
+/// A placeholder for a value of a document given to [`write_pretty_streamed`].
+pub(crate) fn later() -> serde_json::Value {
+    serde_json::Value::String(LATER.into())
+}
+
+/// Writes `doc` as `serde_json::to_writer_pretty` would, byte for byte, except that its
+/// placeholders ([`later`], in document order) are filled as the writing reaches them: the
+/// first with the array of `items` (each built, written and dropped in turn, so a report of a
+/// million findings never holds a million JSON trees), the second, if any, with `tail()` (the
+/// summary, computed once the findings are out: its `peak_rss_bytes` then covers them).
+pub(crate) fn write_pretty_streamed(
+    out: &mut dyn Write,
+    doc: &serde_json::Value,
+    items: impl Iterator<Item = serde_json::Value>,
+    tail: impl FnOnce() -> serde_json::Value,
+) -> io::Result<()> {
+    let text = serde_json::to_string_pretty(doc)?;
+    let marker = serde_json::to_string(LATER)?;
+    let mut rest = text.as_str();
+    let mut items = Some(items);
+    let mut tail = Some(tail);
+    while let Some(at) = rest.find(&marker) {
+        let head = &rest[..at];
+        let indent = head.len() - head.rfind('\n').map_or(0, |i| i + 1);
+        let indent = " ".repeat(indent.min(head.len()));
+        out.write_all(head.as_bytes())?;
+        if let Some(items) = items.take() {
+            let mut first = true;
+            for item in items {
+                out.write_all(if first { b"[\n" } else { b",\n" })?;
+                first = false;
+                let pretty = serde_json::to_string_pretty(&item)?;
+                write_indented(out, &pretty, &format!("{indent}  "))?;
+            }
+            if first {
+                out.write_all(b"[]")?;
+            } else {
+                write!(out, "\n{indent}]")?;
+            }
+        } else if let Some(tail) = tail.take() {
+            let pretty = serde_json::to_string_pretty(&tail())?;
+            let mut lines = pretty.split('\n');
+            if let Some(first) = lines.next() {
+                out.write_all(first.as_bytes())?;
+            }
+            for line in lines {
+                write!(out, "\n{indent}{line}")?;
+            }
+        }
+        rest = &rest[at + marker.len()..];
+    }
+    out.write_all(rest.as_bytes())
+}
+
+fn write_indented(out: &mut dyn Write, text: &str, indent: &str) -> io::Result<()> {
+    for (i, line) in text.split('\n').enumerate() {
+        if i > 0 {
+            out.write_all(b"\n")?;
+        }
+        out.write_all(indent.as_bytes())?;
+        out.write_all(line.as_bytes())?;
+    }
+    Ok(())
+}
