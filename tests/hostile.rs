@@ -755,12 +755,24 @@ fn names_cannot_drive_the_terminal_or_forge_lines() {
         if format == "text" {
             assert_no_control("text output", &r.stdout);
             // One line per finding header: no name forges a line of its own.
-            assert!(!r.stdout.lines().any(|l| l.starts_with("forged")), "{}", r.stdout);
+            assert!(
+                !r.stdout.lines().any(|l| l.starts_with("forged")),
+                "{}",
+                r.stdout
+            );
             assert!(r.stdout.contains("\\x1b]0;PWNED\\x07"), "{}", r.stdout);
         }
         assert_no_control("stderr", &r.stderr);
-        assert!(r.stderr.contains("PWNED"), "no warning names the member: {}", r.stderr);
-        assert!(!r.stderr.lines().any(|l| l.starts_with("forged")), "{}", r.stderr);
+        assert!(
+            r.stderr.contains("PWNED"),
+            "no warning names the member: {}",
+            r.stderr
+        );
+        assert!(
+            !r.stderr.lines().any(|l| l.starts_with("forged")),
+            "{}",
+            r.stderr
+        );
     }
     // The progress line shows counts, never names: drawn, it adds only its own sequences.
     let r = ferret_run(&t, &["scan", "-f", "json", "--progress", "."], None);
@@ -805,19 +817,31 @@ fn a_fifo_named_on_the_command_line_is_read() {
         .unwrap()
         .iter()
         .any(|f| f["path"] == "pipe" && f["line"] == 1 && f["column"] == 14);
-    assert!(piped, "the FIFO named on the command line was not read: {doc:#}");
+    assert!(
+        piped,
+        "the FIFO named on the command line was not read: {doc:#}"
+    );
     // `… | ferret scan /dev/stdin`.
     let r = run_stdin(
         t.ferret().args(["scan", "-f", "json", "/dev/stdin"]),
         format!("GITHUB_TOKEN={token}\n").as_bytes(),
     );
     assert_eq!(r.code, 1, "{}", r.stderr);
-    assert_eq!(r.json()["findings"].as_array().unwrap().len(), 1, "{}", r.stdout);
+    assert_eq!(
+        r.json()["findings"].as_array().unwrap().len(),
+        1,
+        "{}",
+        r.stdout
+    );
     // Inside a folder, a FIFO is skipped (no writer would ever come): a warning, and the scan
     // ends.
     let (r, doc) = scan(&t, &["."], MINUTE);
     assert_witness(&doc);
-    assert!(r.stderr.contains("pipe: a FIFO, not scanned"), "{}", r.stderr);
+    assert!(
+        r.stderr.contains("pipe: a FIFO, not scanned"),
+        "{}",
+        r.stderr
+    );
 }
 
 /// Item 4: an item skipped by a budget, and no failing finding: exit 2 (ferret cannot vouch for
@@ -849,11 +873,16 @@ fn files_ferret_writes_are_private_and_symlinks_refused() {
     use std::os::unix::fs::PermissionsExt;
     let t = TestDir::new();
     witness(&t);
-    let mode = |p: &str| std::fs::metadata(t.path().join(p)).unwrap().permissions().mode() & 0o777;
+    let mode = |p: &str| {
+        std::fs::metadata(t.path().join(p))
+            .unwrap()
+            .permissions()
+            .mode()
+            & 0o777
+    };
     let loose = |p: &str| {
         t.write(p, "old");
-        std::fs::set_permissions(t.path().join(p), std::fs::Permissions::from_mode(0o644))
-            .unwrap();
+        std::fs::set_permissions(t.path().join(p), std::fs::Permissions::from_mode(0o644)).unwrap();
     };
     // New files, and files that were there with 0644.
     for existing in [false, true] {
@@ -863,9 +892,17 @@ fn files_ferret_writes_are_private_and_symlinks_refused() {
                 loose(p);
             }
         }
-        let r = ferret_run(&t, &["baseline", "create", "-o", "base.json", "witness.env"], None);
+        let r = ferret_run(
+            &t,
+            &["baseline", "create", "-o", "base.json", "witness.env"],
+            None,
+        );
         assert_eq!(r.code, 0, "{}", r.stderr);
-        let r = ferret_run(&t, &["scan", "-f", "json", "-o", "out.json", "witness.env"], None);
+        let r = ferret_run(
+            &t,
+            &["scan", "-f", "json", "-o", "out.json", "witness.env"],
+            None,
+        );
         assert_eq!(r.code, 1, "{}", r.stderr);
         let r = ferret_run(&t, &["scan", "--state", "st.db", "witness.env"], None);
         assert_eq!(r.code, 1, "{}", r.stderr);
@@ -879,8 +916,11 @@ fn files_ferret_writes_are_private_and_symlinks_refused() {
         }
     }
     // A state file made loose by someone else is tightened.
-    std::fs::set_permissions(t.path().join("st.db"), std::fs::Permissions::from_mode(0o644))
-        .unwrap();
+    std::fs::set_permissions(
+        t.path().join("st.db"),
+        std::fs::Permissions::from_mode(0o644),
+    )
+    .unwrap();
     let r = ferret_run(&t, &["scan", "--state", "st.db", "witness.env"], None);
     assert_eq!(r.code, 1, "{}", r.stderr);
     assert_eq!(mode("st.db"), 0o600);
@@ -904,7 +944,15 @@ fn files_ferret_writes_are_private_and_symlinks_refused() {
     // Asked for: followed.
     let r = ferret_run(
         &t,
-        &["scan", "-f", "json", "-o", "link.json", "--allow-output-symlink", "witness.env"],
+        &[
+            "scan",
+            "-f",
+            "json",
+            "-o",
+            "link.json",
+            "--allow-output-symlink",
+            "witness.env",
+        ],
         None,
     );
     assert_eq!(r.code, 1, "{}", r.stderr);
@@ -968,24 +1016,30 @@ fn distinct_short_passwords_do_not_cost_minutes() {
     let findings = doc["findings"].as_array().unwrap();
     assert!(findings.len() > 50_000, "{}", findings.len());
     // Every finding has a fingerprint; equal secrets have equal ones.
-    assert!(findings.iter().all(|f| f["fingerprint"].as_str().unwrap().len() == 32));
+    assert!(
+        findings
+            .iter()
+            .all(|f| f["fingerprint"].as_str().unwrap().len() == 32)
+    );
 }
 
-/// Item 10: SIGTERM stops a scan of many short secrets within a second or so (measured, not
-/// asserted: the hang detector is 30 s), with a valid partial report.
+/// Item 10: SIGTERM stops a scan of many short secrets: the chunks in flight end, and what
+/// they found is written as a valid partial report (the time it takes is measured, not
+/// asserted: the hang detector is a minute, where stretching every password of a 4 MiB chunk
+/// took minutes).
 #[test]
 fn sigterm_stops_a_scan_of_many_short_secrets() {
     let t = TestDir::new();
     let mut g = Gen::new(2111);
     let mut text = String::new();
-    while text.len() < 24 << 20 {
+    while text.len() < 6 << 20 {
         text.push_str(&format!("password = \"{}\"\n", g.string(ALNUM, 14)));
     }
     t.write("passwords.txt", &text);
     drop(text);
     let child = t
         .ferret()
-        .args(["scan", "-f", "json", "-j", "2", "--chunk-size", "1M", "."])
+        .args(["scan", "-f", "json", "-j", "2", "--chunk-size", "4M", "."])
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
         .spawn()
@@ -1000,13 +1054,13 @@ fn sigterm_stops_a_scan_of_many_short_secrets() {
     std::thread::spawn(move || {
         let _ = tx.send(child.wait_with_output());
     });
-    let out = match rx.recv_timeout(Duration::from_secs(30)) {
+    let out = match rx.recv_timeout(MINUTE) {
         Ok(out) => out.unwrap(),
         Err(_) => {
             let _ = std::process::Command::new("kill")
                 .args(["-KILL", &pid.to_string()])
                 .status();
-            panic!("SIGTERM did not stop the scan within 30 s");
+            panic!("SIGTERM did not stop the scan within a minute");
         }
     };
     eprintln!("SIGTERM acted in {:?}", sent.elapsed());
