@@ -176,8 +176,9 @@ pub(crate) fn write_pretty_streamed(
     let mut tail = Some(tail);
     while let Some(at) = rest.find(&marker) {
         let head = &rest[..at];
-        let indent = head.len() - head.rfind('\n').map_or(0, |i| i + 1);
-        let indent = " ".repeat(indent.min(head.len()));
+        // The placeholder's line (`  "findings": `) sets the indentation of what replaces it.
+        let line = &head[head.rfind('\n').map_or(0, |i| i + 1)..];
+        let indent = " ".repeat(line.len() - line.trim_start_matches(' ').len());
         out.write_all(head.as_bytes())?;
         if let Some(items) = items.take() {
             let mut first = true;
@@ -208,6 +209,7 @@ pub(crate) fn write_pretty_streamed(
 }
 
 fn write_indented(out: &mut dyn Write, text: &str, indent: &str) -> io::Result<()> {
+    // Every line of the item, its first included: it starts a line of its own in the array.
     for (i, line) in text.split('\n').enumerate() {
         if i > 0 {
             out.write_all(b"\n")?;
@@ -216,4 +218,40 @@ fn write_indented(out: &mut dyn Write, text: &str, indent: &str) -> io::Result<(
         out.write_all(line.as_bytes())?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod streamed_tests {
+    use serde_json::json;
+
+    #[test]
+    fn a_streamed_document_is_byte_identical_to_a_pretty_one() {
+        let items = vec![
+            json!({"a": 1, "b": [1, 2]}),
+            json!({"c": "x\ny"}),
+            json!([]),
+        ];
+        let summary = json!({"files": 2, "nested": {"k": [true]}});
+        for n in [0, 1, 3] {
+            let whole = json!({
+                "version": 1,
+                "findings": items[..n].to_vec(),
+                "summary": summary.clone(),
+                "tool": {"name": "ferret"},
+            });
+            let expected = serde_json::to_string_pretty(&whole).unwrap();
+            let skeleton = json!({
+                "version": 1,
+                "findings": super::later(),
+                "summary": super::later(),
+                "tool": {"name": "ferret"},
+            });
+            let mut out = Vec::new();
+            super::write_pretty_streamed(&mut out, &skeleton, items[..n].iter().cloned(), || {
+                summary.clone()
+            })
+            .unwrap();
+            assert_eq!(String::from_utf8(out).unwrap(), expected, "{n} items");
+        }
+    }
 }
