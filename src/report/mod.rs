@@ -226,7 +226,7 @@ mod streamed_tests {
 
     #[test]
     fn a_streamed_document_is_byte_identical_to_a_pretty_one() {
-        let items = vec![
+        let items = [
             json!({"a": 1, "b": [1, 2]}),
             json!({"c": "x\ny"}),
             json!([]),
