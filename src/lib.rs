@@ -66,6 +66,7 @@ pub mod expand;
 pub mod finding;
 pub mod lint;
 pub mod matcher;
+pub mod outfile;
 pub mod progress;
 pub mod redact;
 pub mod report;

@@ -13,10 +13,12 @@
 //! copy in from the pipe overlaps the scan and the copy out. Memory is bounded by three
 //! batches plus one line.
 //!
-//! What stays visible: a secret that spans two batches cannot be seen whole, and batches end
-//! at line ends, so only a secret that spans lines (a PEM private key) is at risk, and only
-//! when its lines arrive in separate batches (a slow stream). A line longer than
-//! [`Options::max_line`] is cut: its first part is processed without its end.
+//! Batches end at line ends. A line longer than a batch (or than [`Options::max_line`] on a
+//! slow stream) is cut inside, and there batches overlap like a file's chunks do: the last
+//! [`crate::engine::margin`] bytes of the cut batch are scanned again at the start of the next
+//! one, and only the bytes before them are written, so a secret that straddles the cut is seen
+//! whole by one of the two scans. What stays visible: a secret that spans lines (a PEM private
+//! key) when its lines arrive in separate batches (a slow stream).
 
 use std::io::{self, Read, Write};
 use std::sync::Arc;
@@ -77,27 +79,37 @@ pub fn redact(
     found: &mut dyn FnMut(Finding) -> io::Result<()>,
 ) -> io::Result<Stats> {
     // One batch in the channel, one being read: with the one being scanned, three at most.
-    let (batches, rx) = mpsc::sync_channel::<io::Result<Vec<u8>>>(1);
+    let (batches, rx) = mpsc::sync_channel::<io::Result<Batch>>(1);
+    let overlap = engine::margin(matcher);
     let (recycle, spare) = mpsc::channel::<Vec<u8>>();
     let idle = Arc::new(AtomicBool::new(true));
     let reader_idle = Arc::clone(&idle);
     std::thread::Builder::new()
         .name("ferret-redact-reader".into())
-        .spawn(move || read_batches(input, opts, &ready, &reader_idle, &batches, &spare))?;
+        .spawn(move || {
+            read_batches(input, opts, overlap, &ready, &reader_idle, &batches, &spare)
+        })?;
     let mut stats = Stats::default();
     // Stream offset and line number of the batch's first byte, which always starts a line (or
     // a cut one).
     let mut base = 0u64;
     let mut line = 1u64;
+    // Code points between the last line start and the batch's first byte (0 unless the last
+    // batch ended inside a line).
+    let mut column = 0u64;
     let mut scratch = matcher.scratch();
     let mut range_buf = Vec::new();
+    // Bytes at the start of the next batch that a mask already replaced (a secret that
+    // straddled the end of the written part of the last batch).
+    let mut masked = 0usize;
     loop {
         idle.store(true, Ordering::Release);
         let Ok(batch) = rx.recv() else {
             break;
         };
         idle.store(false, Ordering::Release);
-        let data = Data::Owned(batch?);
+        let Batch { bytes, written } = batch?;
+        let data = Data::Owned(bytes);
         let result = engine::scan_data(
             matcher,
             &data,
@@ -106,17 +118,24 @@ pub fn redact(
             &mut scratch,
             &mut range_buf,
         );
-        let bytes = data.as_slice().unwrap_or_default();
-        let mut at = 0usize;
+        let all = data.as_slice().unwrap_or_default();
+        // `all[written..]` comes again at the start of the next batch: it is scanned here only
+        // so that a secret starting before it is seen whole.
+        let written = written.min(all.len());
+        let bytes = &all[..written];
+        let mut at = masked.min(written);
+        masked = masked.saturating_sub(written);
         for mut f in result.findings {
             let (s, e) = (f.offset as usize, f.end_offset as usize);
             if e <= at || s >= bytes.len() {
-                // Inside a secret already masked.
+                // Inside a secret already masked, or for the next batch to mask.
                 continue;
             }
             let s = s.max(at);
             output.write_all(&bytes[at..s])?;
             output.write_all(mask::secret(&f.rule, &f.secret).as_bytes())?;
+            // A secret that runs past the written part: the next batch skips its rest.
+            masked = masked.max(e.min(all.len()).saturating_sub(written));
             at = e.min(bytes.len());
             // A secret over several lines (a PEM key) keeps its line ends, so that the lines
             // after it keep their numbers.
@@ -124,6 +143,14 @@ pub fn redact(
             stats.redacted += 1;
             f.offset += base;
             f.end_offset += base;
+            // A batch that starts inside a line (a long one, cut): columns on its first line
+            // count from the line's start.
+            if f.start.line == 1 {
+                f.start.column += column;
+                if f.end.line == 1 {
+                    f.end.column += column;
+                }
+            }
             f.start.line += line - 1;
             f.end.line += line - 1;
             found(f)?;
@@ -133,6 +160,10 @@ pub fn redact(
         stats.bytes += bytes.len() as u64;
         base += bytes.len() as u64;
         line += memchr::memchr_iter(b'\n', bytes).count() as u64;
+        column = match memchr::memrchr(b'\n', bytes) {
+            Some(i) => crate::finding::location::count_chars(&bytes[i + 1..]),
+            None => column + crate::finding::location::count_chars(bytes),
+        };
         if let Data::Owned(v) = data {
             // The reader may have ended: then the buffer is simply dropped.
             let _ = recycle.send(v);
@@ -154,9 +185,17 @@ fn write_line_ends(output: &mut dyn Write, secret: &[u8]) -> io::Result<()> {
     Ok(())
 }
 
+/// A batch of input: `bytes[..written]` is written out after this scan; `bytes[written..]` (an
+/// over-long line cut inside) starts the next batch too.
+struct Batch {
+    bytes: Vec<u8>,
+    written: usize,
+}
+
 /// The reader thread: reads `input` into batches that end at a line end (or the end of the
-/// input, or a cut over-long line) and sends them, then an error if reading failed. Ends at
-/// the end of the input, at an error, or when the receiver has gone.
+/// input, or a cut over-long line, whose last `overlap` bytes start the next batch again) and
+/// sends them, then an error if reading failed. Ends at the end of the input, at an error, or
+/// when the receiver has gone.
 ///
 /// A batch is sent when it is full, at the end of the input, or when no more input is ready
 /// and the scan is idle (`idle`): a live stream goes out line by line, while input that comes
@@ -164,9 +203,10 @@ fn write_line_ends(output: &mut dyn Write, secret: &[u8]) -> io::Result<()> {
 fn read_batches(
     mut input: impl Read,
     opts: Options,
+    overlap: usize,
     ready: &dyn Fn() -> bool,
     idle: &AtomicBool,
-    batches: &mpsc::SyncSender<io::Result<Vec<u8>>>,
+    batches: &mpsc::SyncSender<io::Result<Batch>>,
     spare: &mpsc::Receiver<Vec<u8>>,
 ) {
     const READ: usize = 256 * 1024;
@@ -191,7 +231,11 @@ fn read_batches(
                     Err(e) => {
                         // What was read before the error is still processed.
                         buf.truncate(filled);
-                        if !buf.is_empty() && batches.send(Ok(std::mem::take(&mut buf))).is_err() {
+                        let batch = Batch {
+                            written: filled,
+                            bytes: std::mem::take(&mut buf),
+                        };
+                        if filled > 0 && batches.send(Ok(batch)).is_err() {
                             return;
                         }
                         let _ = batches.send(Err(e));
@@ -215,13 +259,15 @@ fn read_batches(
             }
         }
         // Send complete lines; keep the partial last one for the next round, unless it is
-        // too long to wait for or the input ended.
-        let end = if eof {
-            filled
+        // too long to wait for or the input ended. A line cut inside is sent whole so far,
+        // but its last `overlap` bytes are written with the next batch, which scans them
+        // again: a secret across the cut is seen whole by one of the two scans.
+        let (end, written) = if eof {
+            (filled, filled)
         } else {
             match memchr::memrchr(b'\n', &buf[..filled]) {
-                Some(i) => i + 1,
-                None if filled > opts.max_line => filled,
+                Some(i) => (i + 1, i + 1),
+                None if filled > opts.max_line.max(2 * overlap) => (filled, filled - overlap),
                 None => continue,
             }
         };
@@ -229,13 +275,17 @@ fn read_batches(
             continue;
         }
         let mut next = spare.try_recv().unwrap_or_else(|_| fresh());
-        let rest = filled - end;
+        let rest = filled - written;
         if next.len() < rest {
             next.resize(rest, 0);
         }
-        next[..rest].copy_from_slice(&buf[end..filled]);
+        next[..rest].copy_from_slice(&buf[written..filled]);
         buf.truncate(end);
-        if batches.send(Ok(std::mem::replace(&mut buf, next))).is_err() {
+        let batch = Batch {
+            bytes: std::mem::replace(&mut buf, next),
+            written,
+        };
+        if batches.send(Ok(batch)).is_err() {
             return;
         }
         filled = rest;

@@ -154,7 +154,7 @@ impl Work {
 /// root's file name when the root is the file.
 fn relative_key(root: &Path, root_display: &str, event: &WalkEvent) -> String {
     let display = match event {
-        WalkEvent::File(item) | WalkEvent::Layout(item) => &item.display,
+        WalkEvent::File(item) | WalkEvent::Stream(item) | WalkEvent::Layout(item) => &item.display,
         WalkEvent::Skipped { path, .. } | WalkEvent::Error { path, .. } => path,
     };
     let rel = display
@@ -397,7 +397,7 @@ impl Scanner {
                     Event::Warning(w) => {
                         match w.kind {
                             WarningKind::Error => summary.errors += 1,
-                            WarningKind::Skipped => summary.skipped += 1,
+                            WarningKind::Skipped | WarningKind::Budget => summary.skipped += 1,
                         }
                         if let Some(r) = recorder.as_mut() {
                             r.warning(&w);
@@ -692,6 +692,7 @@ fn handle_file(
             counters.item(bytes);
             return;
         }
+        WalkEvent::Stream(item) => return scan_pipe(expander, sink, &item),
         WalkEvent::Skipped {
             path,
             reason,
@@ -776,6 +777,20 @@ impl Sink for AddedLines<'_> {
     fn stopped(&self) -> bool {
         self.inner.stopped()
     }
+}
+
+/// Reads a FIFO named on the command line as a stream, giving up when the scan stops (a FIFO
+/// whose writer never comes, or never ends, does not hold the run).
+fn scan_pipe(expander: &Expander<'_>, sink: &ChannelSink<'_>, item: &FileItem) {
+    let origin = Origin::file(item.display.clone());
+    let pipe = match crate::source::stdin::Pipe::open(&item.path, sink.stop) {
+        Ok(p) => p,
+        Err(e) => return expander.sink.error(&origin, e.to_string()),
+    };
+    let read = Arc::new(AtomicU64::new(0));
+    let mut input = crate::expand::limits::Counting::new(pipe, Arc::clone(&read));
+    expander.input_stream(&mut input, origin);
+    sink.counters.item(read.load(Ordering::Relaxed));
 }
 
 fn scan_file(

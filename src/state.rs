@@ -153,15 +153,14 @@ impl State {
             path: path.to_path_buf(),
             message,
         };
-        if !path.exists() {
-            use std::os::unix::fs::OpenOptionsExt;
-            std::fs::OpenOptions::new()
-                .write(true)
-                .create_new(true)
-                .mode(0o600)
-                .open(path)
-                .map_err(|e| err(e.to_string()))?;
-        }
+        // Created 0600, or tightened to 0600 if it was there with a looser mode; its content
+        // is the database's to read.
+        let keep = crate::outfile::Options {
+            follow_symlink: true,
+            keep: true,
+            ..Default::default()
+        };
+        crate::outfile::create(path, keep).map_err(|e| err(e.to_string()))?;
         let db = Database::create(path).map_err(|e| err(e.to_string()))?;
         // Make sure the table exists, so that lookups of a fresh file find nothing, not an
         // error. (Only a new file pays for this commit's fsync: it matters to a sweep where

@@ -20,8 +20,21 @@ use crate::finding::allow::{Allowlist, Suppression};
 pub enum WarningKind {
     /// Could not be read or scanned completely.
     Error,
-    /// Not scanned on purpose (a limit, a special file).
+    /// Not scanned on purpose (a special file, a format ferret does not open).
     Skipped,
+    /// Not scanned (or not all of it) because a budget was hit (`--max-depth`, `--max-ratio`,
+    /// `--max-file-size`…): a skip like the others in reports (`"kind": "skipped"`), but a
+    /// scan without failing findings then exits 2, since ferret cannot vouch for what it did
+    /// not read.
+    #[serde(rename = "skipped")]
+    Budget,
+}
+
+impl WarningKind {
+    /// Whether this is a skip (on purpose, or by a budget).
+    pub fn is_skip(self) -> bool {
+        matches!(self, WarningKind::Skipped | WarningKind::Budget)
+    }
 }
 
 /// A per-item message for the user.
@@ -81,6 +94,13 @@ fn is_zero(n: &u64) -> bool {
     *n == 0
 }
 
+/// Whether a skip's message names a budget's flag (`--max-depth 12`, `--max-ratio 100`,
+/// `--max-file-size`; every budget is a `--max-…` flag): what
+/// [`crate::expand::Sink::skipped`] counts as [`WarningKind::Budget`].
+pub fn names_budget(message: &str) -> bool {
+    message.contains("--max-")
+}
+
 /// This process's peak resident set size in bytes, from `/proc/self/status` (`VmHWM`).
 pub fn peak_rss() -> Option<u64> {
     let status = std::fs::read_to_string("/proc/self/status").ok()?;
@@ -94,6 +114,11 @@ fn secs<S: serde::Serializer>(d: &Duration, s: S) -> std::result::Result<S::Ok, 
 }
 
 impl Summary {
+    /// Whether a budget kept something from being scanned ([`WarningKind::Budget`]).
+    pub fn over_budget(&self) -> bool {
+        self.warnings.iter().any(|w| w.kind == WarningKind::Budget)
+    }
+
     /// Counts `finding` and says whether to report it: `false` when `allow` suppresses it.
     pub fn record(&mut self, allow: &Allowlist, finding: &Finding) -> bool {
         match allow.verdict(finding) {

@@ -357,7 +357,8 @@ fn an_xz_bomb_is_stopped_by_the_ratio_budget() {
     t.write("zeros.log.xz", make::xz(&vec![0u8; 32 << 20]));
     t.write("zeros.log.bz2", make::bzip2(&vec![0u8; 32 << 20]));
     let (r, doc) = t.scan_json(&["zeros.log.xz", "zeros.log.bz2"]);
-    assert_eq!(r.code, 0, "{}", r.stderr);
+    // A budget cut them short and nothing failing was found: ferret cannot vouch for the rest.
+    assert_eq!(r.code, 2, "{}", r.stderr);
     assert!(
         r.stderr
             .contains("zeros.log.xz › (xz): compression ratio over --max-ratio 100"),

@@ -286,8 +286,51 @@ pub fn short_digest(digest: &str) -> &str {
     }
 }
 
+/// Shows a segment to a person: names come from the input (a zip member, a file named
+/// `\x1b]0;…\x07`), so control characters are escaped ([`printable`]) and can neither drive
+/// a terminal nor start a line of their own.
 impl fmt::Display for Segment {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.write_raw(&mut Printable(f))
+    }
+}
+
+/// Escapes what passes through it with [`printable`].
+struct Printable<'a, 'b>(&'a mut fmt::Formatter<'b>);
+
+impl fmt::Write for Printable<'_, '_> {
+    fn write_str(&mut self, s: &str) -> fmt::Result {
+        self.0.write_str(&printable(s))
+    }
+}
+
+/// `text` with the characters that could act on a terminal escaped: C0 and C1 controls
+/// (`\n`, `\r`, `\t`, `\x1b`, `\u{9b}`) and the bidirectional overrides and isolates
+/// (`\u{202e}`), which reorder what a person reads. Every other character is kept.
+pub fn printable(text: &str) -> std::borrow::Cow<'_, str> {
+    let unsafe_char =
+        |c: char| c.is_control() || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}');
+    if !text.chars().any(unsafe_char) {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        match c {
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if (c as u32) < 0x80 && unsafe_char(c) => {
+                out.push_str(&format!("\\x{:02x}", c as u32));
+            }
+            c if unsafe_char(c) => out.push_str(&format!("\\u{{{:x}}}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    std::borrow::Cow::Owned(out)
+}
+
+impl Segment {
+    fn write_raw(&self, f: &mut dyn fmt::Write) -> fmt::Result {
         match self {
             Segment::File { path } => f.write_str(path),
             Segment::Stdin => f.write_str("<stdin>"),

@@ -76,6 +76,10 @@ pub struct ReportArgs {
     /// Write to FILE (created with mode 0600) instead of stdout.
     #[arg(short, long, value_name = "FILE")]
     pub output: Option<PathBuf>,
+    /// Write -o FILE through a symbolic link at FILE (refused by default: a link planted
+    /// there would send the report elsewhere).
+    #[arg(long)]
+    pub allow_output_symlink: bool,
     /// Show secrets in clear, if the results carry them (scanned with --show-secrets).
     #[arg(long)]
     pub show_secrets: bool,
@@ -188,6 +192,10 @@ pub struct BaselineCreateArgs {
         default_value = "ferret.baseline.json"
     )]
     pub output: PathBuf,
+    /// Write -o FILE through a symbolic link at FILE (refused by default: a link planted
+    /// there would send the report elsewhere).
+    #[arg(long)]
+    pub allow_output_symlink: bool,
     /// Print no warnings and no summary on stderr.
     #[arg(short, long)]
     pub quiet: bool,
@@ -221,6 +229,10 @@ pub struct RedactArgs {
     /// Include the secrets themselves in the --report file.
     #[arg(long)]
     pub show_secrets: bool,
+    /// Write the --report FILE through a symbolic link at FILE (refused by default: a link planted
+    /// there would send the report elsewhere).
+    #[arg(long)]
+    pub allow_output_symlink: bool,
     /// Worker threads (default: one per core).
     #[arg(short = 'j', long, value_name = "N", default_value_t = 0)]
     pub threads: usize,

@@ -74,7 +74,12 @@ fn create(args: BaselineCreateArgs) -> anyhow::Result<ExitStatus> {
         std::fs::create_dir_all(dir)
             .with_context(|| format!("cannot create folder {}", dir.display()))?;
     }
-    std::fs::write(&args.output, baseline.to_json())
+    let opts = ferret::outfile::Options {
+        follow_symlink: args.allow_output_symlink,
+        ..Default::default()
+    };
+    ferret::outfile::create(&args.output, opts)
+        .and_then(|mut f| std::io::Write::write_all(&mut f, baseline.to_json().as_bytes()))
         .with_context(|| format!("cannot write baseline {}", args.output.display()))?;
     if !quiet {
         eprintln!(
@@ -88,7 +93,7 @@ fn create(args: BaselineCreateArgs) -> anyhow::Result<ExitStatus> {
         );
     }
     // A baseline of a scan that could not read everything may miss secrets: say so.
-    Ok(if summary.errors > 0 {
+    Ok(if summary.errors > 0 || summary.over_budget() {
         ExitStatus::Error
     } else {
         ExitStatus::Clean

@@ -65,7 +65,7 @@ pub fn execute(
     if fail_on_live && !flags.verify.verify {
         anyhow::bail!("--fail-on live needs --verify (without it no finding is known to be live)");
     }
-    let out = output::open(out_flags.output.as_deref())?;
+    let out = output::open(out_flags.output.as_deref(), out_flags.allow_output_symlink)?;
     if let Some(path) = &out_flags.output {
         scanner.skip_file(path);
     }
@@ -142,7 +142,7 @@ pub fn execute(
     }
     Ok(if messages.failing > 0 {
         ExitStatus::Findings
-    } else if summary.errors > 0 || summary.partial {
+    } else if summary.errors > 0 || summary.partial || summary.over_budget() {
         ExitStatus::Error
     } else {
         ExitStatus::Clean

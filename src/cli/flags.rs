@@ -75,6 +75,10 @@ pub struct OutputArgs {
     /// Print secrets in clear (text, SARIF) and include them in JSON. Off by default.
     #[arg(long)]
     pub show_secrets: bool,
+    /// Write -o FILE through a symbolic link at FILE (refused by default: a link planted
+    /// there would send the report elsewhere).
+    #[arg(long)]
+    pub allow_output_symlink: bool,
     /// Group the report by secret: one entry per secret with every place it reached, counts
     /// by kind of artifact, and the earliest and latest place seen.
     #[arg(long, value_enum, value_name = "BY")]

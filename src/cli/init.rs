@@ -181,10 +181,11 @@ pub fn run(args: InitArgs) -> anyhow::Result<ExitStatus> {
             path.display()
         );
     }
-    let mut file = std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .open(&path)
+    let opts = ferret::outfile::Options {
+        create_new: true,
+        ..Default::default()
+    };
+    let mut file = ferret::outfile::create(&path, opts)
         .with_context(|| format!("cannot create {}", path.display()))?;
     file.write_all(TEMPLATE.as_bytes())
         .with_context(|| format!("cannot write {}", path.display()))?;

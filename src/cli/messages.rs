@@ -11,6 +11,7 @@
 use std::io::{self, Write};
 
 use anstyle::{AnsiColor, Style};
+use ferret::blob::origin::printable;
 use ferret::report::Reporter;
 use ferret::summary::{Summary, Warning, WarningKind};
 use ferret::{Finding, Severity};
@@ -73,7 +74,7 @@ impl Reporter for Messages<'_> {
         if !self.quiet {
             let (label, style) = match w.kind {
                 WarningKind::Error => ("error", Style::new().fg_color(Some(AnsiColor::Red.into()))),
-                WarningKind::Skipped => (
+                WarningKind::Skipped | WarningKind::Budget => (
                     "skipped",
                     Style::new().fg_color(Some(AnsiColor::Yellow.into())),
                 ),
@@ -81,13 +82,16 @@ impl Reporter for Messages<'_> {
             let style = if self.color { style } else { Style::new() };
             let print = || {
                 let mut err = io::stderr().lock();
+                // Names and messages come from the input (a zip member's name, a parser's
+                // error quoting it): escaped, they cannot drive the terminal or forge a line.
                 let _ = writeln!(
                     err,
                     "ferret: {style}{label}{style:#}: {}: {}",
-                    w.path, w.message
+                    printable(&w.path),
+                    printable(&w.message)
                 );
                 if let Some(hint) = hint(w) {
-                    let _ = writeln!(err, "ferret: hint: {hint}");
+                    let _ = writeln!(err, "ferret: hint: {}", printable(&hint));
                 }
             };
             match &self.progress {

@@ -4,26 +4,24 @@
 //! created with mode 0600: they may hold secrets (`--show-secrets`) and always hold where
 //! secrets are.
 
-use std::fs::OpenOptions;
 use std::io::{self, IsTerminal, Write};
-use std::os::unix::fs::OpenOptionsExt;
 use std::path::Path;
 
 use anyhow::Context as _;
 
 use super::flags::ColorChoice;
 
-/// Opens the report destination.
-pub fn open(path: Option<&Path>) -> anyhow::Result<Box<dyn Write + Send>> {
+/// Opens the report destination: stdout, or a private file ([`ferret::outfile::create`]: mode
+/// 0600, an existing file tightened, a symbolic link refused unless `follow_symlink`).
+pub fn open(path: Option<&Path>, follow_symlink: bool) -> anyhow::Result<Box<dyn Write + Send>> {
     match path {
         None => Ok(Box::new(io::BufWriter::new(io::stdout()))),
         Some(p) => {
-            let file = OpenOptions::new()
-                .write(true)
-                .create(true)
-                .truncate(true)
-                .mode(0o600)
-                .open(p)
+            let opts = ferret::outfile::Options {
+                follow_symlink,
+                ..Default::default()
+            };
+            let file = ferret::outfile::create(p, opts)
                 .with_context(|| format!("cannot create report file {}", p.display()))?;
             Ok(Box::new(io::BufWriter::new(file)))
         }

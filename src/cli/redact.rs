@@ -25,7 +25,7 @@ pub fn run(args: RedactArgs) -> anyhow::Result<ExitStatus> {
     let matcher = setup::matcher(&rules)?;
     let mut reporter = match &args.report {
         Some(path) => {
-            let out = output::open(Some(path))?;
+            let out = output::open(Some(path), args.allow_output_symlink)?;
             let format = match args.report_format {
                 RedactReportFormat::Json => Format::Json,
                 RedactReportFormat::Jsonl => Format::Jsonl,

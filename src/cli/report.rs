@@ -66,7 +66,7 @@ pub fn run(args: ReportArgs) -> anyhow::Result<ExitStatus> {
         ),
         ReportFormatArg::Markdown => markdown::render(&results, &args.title),
     };
-    let mut out = output::open(args.output.as_deref())?;
+    let mut out = output::open(args.output.as_deref(), args.allow_output_symlink)?;
     match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
         Ok(()) => {}
         // The reader went away (`ferret report … | head`): not an error.

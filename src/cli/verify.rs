@@ -170,6 +170,10 @@ pub struct VerifyCommandArgs {
     /// Keep the secrets (and paired values) in what is written.
     #[arg(long)]
     pub show_secrets: bool,
+    /// Write -o FILE through a symbolic link at FILE (refused by default: a link planted
+    /// there would send the report elsewhere).
+    #[arg(long)]
+    pub allow_output_symlink: bool,
     /// Exit with 1 when a finding at or above this severity is live (default: any live one).
     #[arg(long, value_name = "SEVERITY")]
     pub fail_on: Option<Severity>,
@@ -203,7 +207,7 @@ pub fn run(args: VerifyCommandArgs) -> anyhow::Result<ExitStatus> {
         &args.input
     };
     let r = ferret::verify::results::recheck(label, &text, &rules, opts, args.show_secrets)?;
-    let mut out = super::output::open(args.output.as_deref())?;
+    let mut out = super::output::open(args.output.as_deref(), args.allow_output_symlink)?;
     out.write_all(r.text.as_bytes())
         .and_then(|()| out.flush())
         .context("cannot write the result")?;

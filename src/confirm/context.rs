@@ -2,22 +2,174 @@
 //!
 //! A finding carries up to [`super::CONTEXT_BYTES`] of its line on each side of the secret.
 //! That line may hold other secrets (`GH=ghp_… HF=hf_…`), and printing the first token's context
-//! must not print the second in clear: the context is scanned with the same rules, and what they
-//! find is replaced by its mask, as is the finding's own secret where it repeats.
+//! must not print the second in clear. Three layers, from the most exact:
+//!
+//! 1. [`mask_by_position`]: in each scanned piece, what the whole scan found there (with its
+//!    views: `ghp\u005f…` in a JSON string) is masked by position in the contexts of the
+//!    others. It sees what no scan of the context alone could: a password whose keyword lies
+//!    outside the context window, an escaped token.
+//! 2. [`mask_all`], once a blob's findings are all in: each finding's neighbours (found by other
+//!    chunks or windows) are masked where their text shows in its context, whole or cut at the
+//!    context's edge.
+//! 3. The context itself is scanned with the same rules, and what they find is masked, as is
+//!    the finding's own secret where it repeats.
 
 use crate::blob::Origin;
 use crate::finding::{Finding, mask};
 use crate::matcher::{Matcher, Scratch};
 
-/// Masks other secrets in the context of each of `findings` ([`mask_context`]).
+/// Masks other secrets in the context of each of `findings` (a blob's, sorted by offset): its
+/// neighbours' text ([`mask_neighbours`]), then what a scan of the context finds
+/// ([`mask_context`]).
 pub fn mask_all(matcher: &Matcher, findings: &mut [Finding]) {
     if findings.is_empty() {
         return;
     }
+    mask_neighbours(findings);
     let mut scratch = matcher.scratch();
     for f in findings {
         mask_context(matcher, &mut scratch, f);
     }
+}
+
+/// The span `range` of `hay` as context text, with the parts covered by `spans` (sorted by
+/// start; each with its mask) replaced: a span that starts inside the range by its mask, one
+/// cut by the range's start by `****`.
+fn masked_snippet(
+    hay: &[u8],
+    range: std::ops::Range<usize>,
+    spans: &[(std::ops::Range<usize>, String)],
+) -> String {
+    let mut out = String::new();
+    let mut at = range.start;
+    for (span, mask) in spans {
+        if span.end <= at || span.start >= range.end {
+            continue;
+        }
+        if span.start > at {
+            out.push_str(&super::snippet(&hay[at..span.start]));
+            out.push_str(mask);
+        } else {
+            out.push_str("****");
+        }
+        at = span.end.min(range.end);
+    }
+    out.push_str(&super::snippet(&hay[at..range.end]));
+    out
+}
+
+/// Re-cuts the contexts of the findings made as written in `hay` (whose byte 0 is byte `base`
+/// of the blob) with every other finding of the same piece masked by position: decoded ones
+/// (their encoded bytes), and those a scan of the context alone would not find.
+pub fn mask_by_position(hay: &[u8], base: u64, findings: &mut [Finding]) {
+    if findings.len() < 2 {
+        return;
+    }
+    let local = |f: &Finding| -> Option<std::ops::Range<usize>> {
+        let s = usize::try_from(f.offset.checked_sub(base)?).ok()?;
+        let e = usize::try_from(f.end_offset.checked_sub(base)?).ok()?;
+        (s <= e && e <= hay.len()).then_some(s..e)
+    };
+    let mut spans: Vec<(std::ops::Range<usize>, String)> = findings
+        .iter()
+        .filter_map(|f| Some((local(f)?, mask::secret(&f.rule, &f.secret))))
+        .collect();
+    spans.sort_by_key(|(r, _)| (r.start, r.end));
+    // A neighbour reaches a context only if it starts at most the longest span before it.
+    let reach = spans.iter().map(|(r, _)| r.len()).max().unwrap_or(0);
+    for f in findings.iter_mut() {
+        if !f.decoded.is_empty() {
+            continue;
+        }
+        let Some(own) = local(f) else {
+            continue;
+        };
+        let cut = super::Context::of(hay, own.clone());
+        let (lo, hi) = (cut.before.start, cut.after.end);
+        let first = spans.partition_point(|(r, _)| r.start + reach < lo);
+        let near: Vec<(std::ops::Range<usize>, String)> = spans[first..]
+            .iter()
+            .take_while(|(r, _)| r.start < hi)
+            .filter(|(r, _)| *r != own && r.end > lo && r.start < hi)
+            .filter(|(r, _)| r.start < cut.before.end || r.end > cut.after.start)
+            .cloned()
+            .collect();
+        if near.is_empty() {
+            continue;
+        }
+        f.before = masked_snippet(hay, cut.before, &near);
+        f.after = masked_snippet(hay, cut.after, &near);
+    }
+}
+
+/// Masks, in each finding's context, the text of the findings near it (`findings` sorted by
+/// offset): where a neighbour's secret shows whole, and where the context starts inside one
+/// found before it or ends inside one found after it. Neighbours found by another chunk or
+/// window of the blob are masked here; [`mask_by_position`] saw only its own piece.
+pub fn mask_neighbours(findings: &mut [Finding]) {
+    let reach = super::CONTEXT_BYTES as u64;
+    let longest = findings
+        .iter()
+        .map(|f| f.end_offset.saturating_sub(f.offset))
+        .max()
+        .unwrap_or(0);
+    for i in 0..findings.len() {
+        let (lo, hi) = (
+            findings[i].offset.saturating_sub(reach),
+            findings[i].end_offset.saturating_add(reach),
+        );
+        let first = findings.partition_point(|g| g.offset.saturating_add(longest) < lo);
+        let mut near: Vec<(String, String, bool)> = Vec::new();
+        for (j, g) in findings.iter().enumerate().skip(first) {
+            if g.offset >= hi {
+                break;
+            }
+            let same = (g.offset, g.end_offset) == (findings[i].offset, findings[i].end_offset);
+            if j == i || same || g.end_offset <= lo || g.secret.len() < 4 {
+                continue;
+            }
+            near.push((
+                g.secret.clone(),
+                mask::secret(&g.rule, &g.secret),
+                g.offset < findings[i].offset,
+            ));
+        }
+        let f = &mut findings[i];
+        for (secret, masked, earlier) in &near {
+            for part in [&mut f.before, &mut f.after] {
+                if part.contains(secret.as_str()) {
+                    *part = part.replace(secret.as_str(), masked);
+                }
+            }
+            // Cut by the context's edge: a suffix at the start of `before`, a prefix at the
+            // end of `after` (four bytes or more: less says nothing).
+            if *earlier {
+                if let Some(n) = edge_overlap(secret, &f.before, true) {
+                    f.before = format!("****{}", &f.before[n..]);
+                }
+            } else if let Some(n) = edge_overlap(secret, &f.after, false) {
+                let keep = f.after.len() - n;
+                f.after = format!("{}****", &f.after[..keep]);
+            }
+        }
+    }
+}
+
+/// The length of the longest piece of `secret` (4 bytes or more) that `text` starts with as the
+/// secret's suffix (`start`), or ends with as its prefix.
+fn edge_overlap(secret: &str, text: &str, start: bool) -> Option<usize> {
+    let max = secret.len().min(text.len());
+    (4..=max).rev().find(|&n| {
+        if start {
+            secret.is_char_boundary(secret.len() - n)
+                && text.is_char_boundary(n)
+                && text.as_bytes()[..n] == secret.as_bytes()[secret.len() - n..]
+        } else {
+            secret.is_char_boundary(n)
+                && text.is_char_boundary(text.len() - n)
+                && text.as_bytes()[text.len() - n..] == secret.as_bytes()[..n]
+        }
+    })
 }
 
 /// Masks any other secret that shows in a finding's context (`GH=ghp_… HF=hf_…` on one line

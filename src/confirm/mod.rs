@@ -52,6 +52,7 @@ pub fn candidates(
         .filter_map(|c| confirm(matcher.rule(c.rule), hay, base, c, origin))
         .collect();
     views::scan(matcher, hay, base, candidates, origin, scratch, &mut out);
+    context::mask_by_position(hay, base, &mut out);
     out
 }
 
@@ -64,6 +65,7 @@ pub fn finalize(matcher: &Matcher, findings: &mut Vec<Finding>) {
     });
     dedup::suppress_generic(findings);
     context::mask_all(matcher, findings);
+    fingerprint::fill_short(findings);
 }
 
 /// Checks a candidate found in `hay` (where `hay[0]` is byte `base` of the blob) and builds the
@@ -96,46 +98,30 @@ pub fn confirm(
     if rule.spec.require_valid && validation == Validation::Failed {
         return None;
     }
-    // The context is the secret's line as a terminal shows it: a CR (CRLF logs, progress bars
-    // redrawn with `\r`) ends it like a newline.
-    let line_start =
-        memchr::memrchr2(b'\n', b'\r', &hay[..candidate.secret.start]).map_or(0, |i| i + 1);
-    let before_start = line_start.max(candidate.secret.start.saturating_sub(CONTEXT_BYTES));
-    let after_end = memchr::memchr2(b'\n', b'\r', &hay[candidate.secret.end..])
-        .map_or(hay.len(), |i| candidate.secret.end + i)
-        .min(candidate.secret.end + CONTEXT_BYTES);
+    let cut = Context::of(hay, candidate.secret.clone());
     if allow::is_inline_allowed(
-        &hay[before_start..candidate.secret.start],
-        &hay[candidate.secret.end..after_end],
+        &hay[cut.line_before..candidate.secret.start],
+        &hay[candidate.secret.end..cut.line_after],
     ) {
         return None;
-    }
-    // Where the context was cut inside the line, drop the cut word: half a token is still a
-    // leak of the other half's neighbour.
-    let token = |b: &u8| b.is_ascii_alphanumeric() || b"_-+/=.~%".contains(b);
-    let mut shown_start = before_start;
-    if before_start > line_start {
-        while shown_start < candidate.secret.start && token(&hay[shown_start]) {
-            shown_start += 1;
-        }
-    }
-    let mut shown_end = after_end;
-    if after_end < hay.len() && hay[after_end] != b'\n' && hay[after_end] != b'\r' {
-        while shown_end > candidate.secret.end && token(&hay[shown_end - 1]) {
-            shown_end -= 1;
-        }
     }
     Some(Finding {
         rule: Arc::clone(rule),
         secret: String::from_utf8_lossy(secret).into_owned(),
-        fingerprint: fingerprint::fingerprint(rule.id(), secret),
+        // A short secret's fingerprint is stretched, at a cost bounded per blob: it is made
+        // once the blob's findings are in ([`finalize`], [`fingerprint::fill_short`]).
+        fingerprint: if fingerprint::is_short(secret) && std::str::from_utf8(secret).is_ok() {
+            String::new()
+        } else {
+            fingerprint::fingerprint(rule.id(), secret)
+        },
         origin: origin.clone(),
         offset: base + candidate.secret.start as u64,
         end_offset: base + candidate.secret.end as u64,
         start: LineColumn::default(),
         end: LineColumn::default(),
-        before: snippet(&hay[shown_start..candidate.secret.start]),
-        after: snippet(&hay[candidate.secret.end..shown_end]),
+        before: snippet(&hay[cut.before.clone()]),
+        after: snippet(&hay[cut.after.clone()]),
         entropy,
         validation,
         decoded: Vec::new(),
@@ -145,6 +131,53 @@ pub fn confirm(
         paired: rule.paired_values(hay, candidate.secret.clone()),
         history: None,
     })
+}
+
+/// Where a secret's context lies in the bytes it was found in.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Context {
+    /// Start of the window on the secret's line before it (up to [`CONTEXT_BYTES`]).
+    line_before: usize,
+    /// End of the window on the secret's line after it.
+    line_after: usize,
+    /// The bytes shown before the secret: the window without a word it cut in two.
+    pub(crate) before: std::ops::Range<usize>,
+    /// The bytes shown after the secret.
+    pub(crate) after: std::ops::Range<usize>,
+}
+
+impl Context {
+    /// The context of the secret at `secret` in `hay`.
+    pub(crate) fn of(hay: &[u8], secret: std::ops::Range<usize>) -> Context {
+        // The context is the secret's line as a terminal shows it: a CR (CRLF logs, progress
+        // bars redrawn with `\r`) ends it like a newline.
+        let line_start = memchr::memrchr2(b'\n', b'\r', &hay[..secret.start]).map_or(0, |i| i + 1);
+        let before_start = line_start.max(secret.start.saturating_sub(CONTEXT_BYTES));
+        let after_end = memchr::memchr2(b'\n', b'\r', &hay[secret.end..])
+            .map_or(hay.len(), |i| secret.end + i)
+            .min(secret.end + CONTEXT_BYTES);
+        // Where the context was cut inside the line, drop the cut word: half a token is still
+        // a leak of the other half's neighbour.
+        let token = |b: &u8| b.is_ascii_alphanumeric() || b"_-+/=.~%".contains(b);
+        let mut shown_start = before_start;
+        if before_start > line_start {
+            while shown_start < secret.start && token(&hay[shown_start]) {
+                shown_start += 1;
+            }
+        }
+        let mut shown_end = after_end;
+        if after_end < hay.len() && hay[after_end] != b'\n' && hay[after_end] != b'\r' {
+            while shown_end > secret.end && token(&hay[shown_end - 1]) {
+                shown_end -= 1;
+            }
+        }
+        Context {
+            line_before: before_start,
+            line_after: after_end,
+            before: shown_start..secret.start,
+            after: secret.end..shown_end,
+        }
+    }
 }
 
 /// Whether the rule's stopwords or allowlist patterns excuse the candidate.
@@ -178,13 +211,14 @@ fn is_allowed(rule: &Rule, hay: &[u8], candidate: &Candidate) -> bool {
     })
 }
 
-/// Context text: lossy UTF-8 with control characters (other than tab) replaced, so that a
-/// snippet cannot move the terminal's cursor or hide text.
-fn snippet(bytes: &[u8]) -> String {
+/// Context text: lossy UTF-8 with control characters (other than tab) and bidirectional
+/// overrides replaced, so that a snippet cannot move the terminal's cursor or hide text.
+pub(crate) fn snippet(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes)
         .chars()
         .map(|c| {
-            if c.is_control() && c != '\t' {
+            let bidi = matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}');
+            if (c.is_control() && c != '\t') || bidi {
                 '\u{fffd}'
             } else {
                 c

@@ -167,9 +167,21 @@ pub trait Sink: Sync {
     fn error(&self, origin: &Origin, message: String) {
         self.warn(origin, WarningKind::Error, message);
     }
-    /// `origin` (or part of it) was not scanned on purpose: a budget, a special file.
+    /// `origin` (or part of it) was not scanned on purpose: a budget, a special file. A
+    /// message that names a budget's flag (`--max-depth 12`, [`limits::Limit`]'s messages) is
+    /// a [`WarningKind::Budget`] skip.
     fn skipped(&self, origin: &Origin, message: String) {
-        self.warn(origin, WarningKind::Skipped, message);
+        let kind = if crate::summary::names_budget(&message) {
+            WarningKind::Budget
+        } else {
+            WarningKind::Skipped
+        };
+        self.warn(origin, kind, message);
+    }
+    /// `origin` (or part of it) was not scanned because a budget was hit: a skip that makes a
+    /// scan without failing findings exit 2.
+    fn over_budget(&self, origin: &Origin, message: String) {
+        self.warn(origin, WarningKind::Budget, message);
     }
     /// Bytes that went through the matcher.
     fn scanned(&self, bytes: u64);

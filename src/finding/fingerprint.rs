@@ -20,6 +20,18 @@
 //!   dearer. Long random tokens (API keys are 20 to 200 random characters) are out of reach of
 //!   guessing anyway.
 //!
+//! **The cost, bounded.** Stretching costs about 0.3 ms per distinct short secret, which a
+//! file of a million distinct passwords (a dump, a word list, generated test data) turns into
+//! minutes. So it is done once the findings of a blob are in ([`crate::confirm::finalize`]),
+//! in parallel, and only for the first [`STRETCH_PER_BLOB`] distinct short secrets of a blob in
+//! the order of their offsets (a stream: of each batch); the others of that blob get the keyed
+//! HMAC alone ([`fingerprint_with`] without stretching). The trade-off: a short secret of a
+//! blob with more distinct short secrets than that has a fingerprint that is cheaper to test a
+//! guess against (a plain keyed HMAC: still nothing without a team key), and that differs from
+//! the fingerprint the same secret has in a blob where it was stretched, so the blast radius
+//! counts those places apart. Both are deterministic: the same bytes give the same
+//! fingerprints on every run, so baselines and state files keep matching.
+//!
 //! The scheme is versioned by its domain tag (`ferret-fingerprint-v2`).
 
 use std::collections::HashMap;
@@ -33,6 +45,10 @@ pub const STRETCH_BELOW: usize = 24;
 
 /// Rounds of SHA-256 for short secrets (about 0.3 ms with SHA extensions).
 pub const STRETCH_ROUNDS: u32 = 4_096;
+
+/// Distinct short secrets stretched per blob (in order of offset), at most: see the module
+/// docs for the trade-off.
+pub const STRETCH_PER_BLOB: usize = 256;
 
 /// Stretched secrets remembered per process, at most: a file that repeats one password a
 /// million times pays for it once.
@@ -52,19 +68,67 @@ fn key() -> &'static [u8] {
     })
 }
 
-/// The fingerprint of `secret` found by rule `rule_id`.
+/// The fingerprint of `secret` found by rule `rule_id` (stretched if it is short).
 pub fn fingerprint(rule_id: &str, secret: &[u8]) -> String {
+    fingerprint_with(rule_id, secret, true)
+}
+
+/// Whether [`fingerprint`] stretches `secret` (it is shorter than [`STRETCH_BELOW`]).
+pub fn is_short(secret: &[u8]) -> bool {
+    secret.len() < STRETCH_BELOW
+}
+
+/// The fingerprint of `secret`, stretched if it is short and `stretch` says so (see the
+/// module docs: a blob's short secrets past [`STRETCH_PER_BLOB`] are not).
+pub fn fingerprint_with(rule_id: &str, secret: &[u8], stretch: bool) -> String {
     let mut mac =
         <Hmac<Sha256> as KeyInit>::new_from_slice(key()).expect("HMAC takes any key length");
     mac.update(b"ferret-fingerprint-v2\0");
     mac.update(rule_id.as_bytes());
     mac.update(b"\0");
-    if secret.len() < STRETCH_BELOW {
+    if is_short(secret) && stretch {
         mac.update(&stretched(secret));
     } else {
         mac.update(secret);
     }
     hex(&mac.finalize().into_bytes()[..16])
+}
+
+/// Fills in the fingerprints left empty by the confirm stage (short secrets: see the module
+/// docs) of one blob's `findings`, sorted by offset: the first [`STRETCH_PER_BLOB`] distinct
+/// short secrets stretched, in parallel on the current rayon pool; the others not.
+pub fn fill_short(findings: &mut [crate::finding::Finding]) {
+    use rayon::prelude::*;
+    use std::collections::HashSet;
+    if findings.iter().all(|f| !f.fingerprint.is_empty()) {
+        return;
+    }
+    let mut chosen: HashSet<&str> = HashSet::new();
+    for f in findings.iter().filter(|f| f.fingerprint.is_empty()) {
+        if chosen.len() >= STRETCH_PER_BLOB {
+            break;
+        }
+        chosen.insert(f.secret.as_str());
+    }
+    let chosen: Vec<&str> = chosen.into_iter().collect();
+    let stretched: HashMap<String, [u8; 32]> = chosen
+        .into_par_iter()
+        .with_max_len(1)
+        .map(|s| (s.to_string(), self::stretched(s.as_bytes())))
+        .collect();
+    for f in findings.iter_mut().filter(|f| f.fingerprint.is_empty()) {
+        let secret = f.secret.as_bytes();
+        let mut mac =
+            <Hmac<Sha256> as KeyInit>::new_from_slice(key()).expect("HMAC takes any key length");
+        mac.update(b"ferret-fingerprint-v2\0");
+        mac.update(f.rule.id().as_bytes());
+        mac.update(b"\0");
+        match stretched.get(f.secret.as_str()) {
+            Some(h) => mac.update(h),
+            None => mac.update(secret),
+        }
+        f.fingerprint = hex(&mac.finalize().into_bytes()[..16]);
+    }
 }
 
 /// [`stretch`], remembered.

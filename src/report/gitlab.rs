@@ -212,7 +212,7 @@ impl Reporter for GitlabReporter {
             .map(|w| {
                 let label = match w.kind {
                     WarningKind::Error => "error",
-                    WarningKind::Skipped => "skipped",
+                    WarningKind::Skipped | WarningKind::Budget => "skipped",
                 };
                 json!({"level": "warn", "value": format!("{label}: {}: {}", w.path, w.message)})
             })

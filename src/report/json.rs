@@ -133,20 +133,33 @@ impl Reporter for JsonReporter {
         Ok(())
     }
 
+    /// Writes the document. Findings are turned into JSON one at a time as they are written
+    /// (and each dropped once written), so the report never holds them all as JSON trees; the
+    /// summary comes after them in the document and is made last, so its `peak_rss_bytes`
+    /// covers the writing of the findings. (What it cannot cover is the rest of the document
+    /// after it, a few bytes, and the flush.)
     fn finish(&mut self, summary: &Summary) -> io::Result<()> {
         sort(&mut self.findings);
         let mut doc = json!({
             "version": FORMAT_VERSION,
             "tool": tool(),
-            "findings": self.findings.iter().map(|f| finding_json(f, &self.opts)).collect::<Vec<_>>(),
-            "summary": summary,
+            "findings": super::later(),
+            "summary": super::later(),
         });
         if self.opts.group == Group::Secret
             && let Some(obj) = doc.as_object_mut()
         {
             obj.insert("secrets".into(), json!(self.opts.radius(&self.findings)));
         }
-        serde_json::to_writer_pretty(&mut self.out, &doc)?;
+        let findings = std::mem::take(&mut self.findings);
+        let opts = &self.opts;
+        let items = findings.into_iter().map(|f| finding_json(&f, opts));
+        let tail = || {
+            let mut s = summary.clone();
+            s.peak_rss_bytes = crate::summary::peak_rss().max(summary.peak_rss_bytes);
+            json!(s)
+        };
+        super::write_pretty_streamed(&mut self.out, &doc, items, tail)?;
         self.out.write_all(b"\n")?;
         self.out.flush()
     }
@@ -192,6 +205,9 @@ impl Reporter for JsonlReporter {
                 self.line("secret", json!(group))?;
             }
         }
+        // Measured now, with everything else written.
+        let mut summary = summary.clone();
+        summary.peak_rss_bytes = crate::summary::peak_rss().max(summary.peak_rss_bytes);
         let mut v = json!(summary);
         if let Some(obj) = v.as_object_mut() {
             // Warnings were streamed as they happened.

@@ -207,3 +207,109 @@ impl Reporter for Collapsing<'_> {
         self.inner.finish(&summary)
     }
 }
+
+/// Stands for a value written later by [`write_pretty_streamed`] (a string no report holds).
+const LATER: &str = "\u{0}ferret-written-later\u{0}";
+
+/// A placeholder for a value of a document given to [`write_pretty_streamed`].
+pub(crate) fn later() -> serde_json::Value {
+    serde_json::Value::String(LATER.into())
+}
+
+/// Writes `doc` as `serde_json::to_writer_pretty` would, byte for byte, except that its
+/// placeholders ([`later`], in document order) are filled as the writing reaches them: the
+/// first with the array of `items` (each built, written and dropped in turn, so a report of a
+/// million findings never holds a million JSON trees), the second, if any, with `tail()` (the
+/// summary, computed once the findings are out: its `peak_rss_bytes` then covers them).
+pub(crate) fn write_pretty_streamed(
+    out: &mut dyn Write,
+    doc: &serde_json::Value,
+    items: impl Iterator<Item = serde_json::Value>,
+    tail: impl FnOnce() -> serde_json::Value,
+) -> io::Result<()> {
+    let text = serde_json::to_string_pretty(doc)?;
+    let marker = serde_json::to_string(LATER)?;
+    let mut rest = text.as_str();
+    let mut items = Some(items);
+    let mut tail = Some(tail);
+    while let Some(at) = rest.find(&marker) {
+        let head = &rest[..at];
+        // The placeholder's line (`  "findings": `) sets the indentation of what replaces it.
+        let line = &head[head.rfind('\n').map_or(0, |i| i + 1)..];
+        let indent = " ".repeat(line.len() - line.trim_start_matches(' ').len());
+        out.write_all(head.as_bytes())?;
+        if let Some(items) = items.take() {
+            let mut first = true;
+            for item in items {
+                out.write_all(if first { b"[\n" } else { b",\n" })?;
+                first = false;
+                let pretty = serde_json::to_string_pretty(&item)?;
+                write_indented(out, &pretty, &format!("{indent}  "))?;
+            }
+            if first {
+                out.write_all(b"[]")?;
+            } else {
+                write!(out, "\n{indent}]")?;
+            }
+        } else if let Some(tail) = tail.take() {
+            let pretty = serde_json::to_string_pretty(&tail())?;
+            let mut lines = pretty.split('\n');
+            if let Some(first) = lines.next() {
+                out.write_all(first.as_bytes())?;
+            }
+            for line in lines {
+                write!(out, "\n{indent}{line}")?;
+            }
+        }
+        rest = &rest[at + marker.len()..];
+    }
+    out.write_all(rest.as_bytes())
+}
+
+fn write_indented(out: &mut dyn Write, text: &str, indent: &str) -> io::Result<()> {
+    // Every line of the item, its first included: it starts a line of its own in the array.
+    for (i, line) in text.split('\n').enumerate() {
+        if i > 0 {
+            out.write_all(b"\n")?;
+        }
+        out.write_all(indent.as_bytes())?;
+        out.write_all(line.as_bytes())?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod streamed_tests {
+    use serde_json::json;
+
+    #[test]
+    fn a_streamed_document_is_byte_identical_to_a_pretty_one() {
+        let items = [
+            json!({"a": 1, "b": [1, 2]}),
+            json!({"c": "x\ny"}),
+            json!([]),
+        ];
+        let summary = json!({"files": 2, "nested": {"k": [true]}});
+        for n in [0, 1, 3] {
+            let whole = json!({
+                "version": 1,
+                "findings": items[..n].to_vec(),
+                "summary": summary.clone(),
+                "tool": {"name": "ferret"},
+            });
+            let expected = serde_json::to_string_pretty(&whole).unwrap();
+            let skeleton = json!({
+                "version": 1,
+                "findings": super::later(),
+                "summary": super::later(),
+                "tool": {"name": "ferret"},
+            });
+            let mut out = Vec::new();
+            super::write_pretty_streamed(&mut out, &skeleton, items[..n].iter().cloned(), || {
+                summary.clone()
+            })
+            .unwrap();
+            assert_eq!(String::from_utf8(out).unwrap(), expected, "{n} items");
+        }
+    }
+}

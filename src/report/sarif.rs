@@ -398,17 +398,16 @@ impl Reporter for SarifReporter {
             .enumerate()
             .map(|(i, r)| (r.id(), i))
             .collect();
-        let results: Vec<Value> = if self.opts.group == Group::Secret {
-            self.opts
-                .radius(&self.findings)
-                .iter()
-                .map(|g| self.group_result(g, index.get(g.secret.rule_id.as_str()).copied()))
-                .collect()
+        // Results are made one at a time as they are written (write_pretty_streamed).
+        let groups = if self.opts.group == Group::Secret {
+            self.opts.radius(&self.findings)
         } else {
-            self.findings
-                .iter()
-                .map(|f| self.result(f, index.get(f.rule.id()).copied()))
-                .collect()
+            Vec::new()
+        };
+        let findings = if self.opts.group == Group::Secret {
+            Vec::new()
+        } else {
+            std::mem::take(&mut self.findings)
         };
         let mut notifications: Vec<Value> = summary
             .warnings
@@ -451,15 +450,27 @@ impl Reporter for SarifReporter {
                 }},
                 "originalUriBaseIds": {"%SRCROOT%": {"uri": root}},
                 "columnKind": "unicodeCodePoints",
-                "results": results,
+                "results": super::later(),
                 "invocations": [{
                     "executionSuccessful": summary.errors == 0 && !summary.partial,
                     "toolExecutionNotifications": notifications,
                 }],
             }],
         });
-        serde_json::to_writer_pretty(&mut self.out, &doc)?;
-        self.out.write_all(b"\n")?;
-        self.out.flush()
+        let mut out = std::mem::replace(&mut self.out, Box::new(io::sink()));
+        let this = &*self;
+        let items = groups
+            .iter()
+            .map(|g| this.group_result(g, index.get(g.secret.rule_id.as_str()).copied()))
+            .chain(
+                findings
+                    .iter()
+                    .map(|f| this.result(f, index.get(f.rule.id()).copied())),
+            );
+        let written = super::write_pretty_streamed(&mut out, &doc, items, || Value::Null)
+            .and_then(|()| out.write_all(b"\n"))
+            .and_then(|()| out.flush());
+        self.out = out;
+        written
     }
 }

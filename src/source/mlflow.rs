@@ -348,7 +348,7 @@ impl MlflowSource {
                 }
                 listed += 1;
                 if listed > ex.budget.max_entries as usize {
-                    ex.sink.skipped(
+                    ex.sink.over_budget(
                         run,
                         format!(
                             "more than {} artifacts: the rest not read",

@@ -44,6 +44,42 @@ impl Read for Stdin<'_> {
     }
 }
 
+/// A FIFO named on the command line, read like [`Stdin`]: opened without waiting for a
+/// writer, read when `poll` says there is input, ended early when `stop` is set.
+pub struct Pipe<'a> {
+    file: std::fs::File,
+    stop: &'a AtomicBool,
+}
+
+impl<'a> Pipe<'a> {
+    /// Opens the FIFO at `path` (non-blocking: the open does not wait for a writer).
+    pub fn open(path: &std::path::Path, stop: &'a AtomicBool) -> io::Result<Pipe<'a>> {
+        use std::os::unix::fs::OpenOptionsExt;
+        let file = std::fs::OpenOptions::new()
+            .read(true)
+            .custom_flags(libc::O_NONBLOCK)
+            .open(path)?;
+        Ok(Pipe { file, stop })
+    }
+}
+
+impl Read for Pipe<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        loop {
+            if self.stop.load(Ordering::Relaxed) {
+                return Ok(0);
+            }
+            if ready(self.file.as_fd(), SLICE_MS) {
+                match (&self.file).read(buf) {
+                    Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
+                    Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                    other => return other,
+                }
+            }
+        }
+    }
+}
+
 /// Whether `fd` has input (or an end, or an error) within `ms` milliseconds. A descriptor that
 /// cannot be polled (a regular file) counts as ready.
 fn ready(fd: std::os::fd::BorrowedFd<'_>, ms: i64) -> bool {

@@ -3,8 +3,10 @@
 //! Paths named on the command line are always scanned (a named symlink is followed, an
 //! excluded pattern does not hide it). Inside folders, symbolic links are not followed unless
 //! asked, `--exclude` globs prune files and folders, and files over `--max-file-size` are
-//! skipped with a warning. Anything that is not a regular file (FIFO, socket, device) is skipped
-//! with a warning: reading a FIFO could block forever and a device could be endless.
+//! skipped with a warning. Anything that is not a regular file (FIFO, socket, device) met inside
+//! a folder is skipped with a warning: reading a FIFO could block forever and a device could be
+//! endless. A FIFO named on the command line (`ferret scan <(cmd)`, `cmd | ferret scan
+//! /dev/stdin`) is what the user asked for: it is read as a stream ([`WalkEvent::Stream`]).
 
 use std::path::{Path, PathBuf};
 
@@ -17,6 +19,8 @@ use crate::error::{Error, Result};
 pub enum WalkEvent {
     /// A regular file to scan.
     File(FileItem),
+    /// A FIFO named on the command line, to read as a stream (its size is 0).
+    Stream(FileItem),
     /// Something not scanned on purpose.
     Skipped {
         /// The path as displayed.
@@ -120,7 +124,15 @@ fn walk_root(
         }
     };
     if !meta.is_dir() {
-        // Named explicitly: scanned whatever the excludes say.
+        // Named explicitly: scanned whatever the excludes say, a pipe as a stream.
+        use std::os::unix::fs::FileTypeExt;
+        if meta.file_type().is_fifo() {
+            return Box::new(std::iter::once(WalkEvent::Stream(FileItem {
+                path: root.clone(),
+                display: display(&root),
+                size: 0,
+            })));
+        }
         return Box::new(std::iter::once(classify(&root, &meta, &opts)));
     }
     let root_for_filter = root.clone();

@@ -105,14 +105,7 @@ impl Cache {
         let tmp = path.with_extension("tmp");
         {
             use std::io::Write as _;
-            let mut opts = std::fs::OpenOptions::new();
-            opts.write(true).create(true).truncate(true);
-            #[cfg(unix)]
-            {
-                use std::os::unix::fs::OpenOptionsExt as _;
-                opts.mode(0o600);
-            }
-            let mut f = opts.open(&tmp)?;
+            let mut f = crate::outfile::create(&tmp, crate::outfile::Options::default())?;
             f.write_all(&text)?;
             f.sync_all()?;
         }
