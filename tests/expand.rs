@@ -6,8 +6,6 @@ use crate::common::located;
 use crate::common::make;
 use crate::common::secrets::Gen;
 
-/// `(location, rule_id)` of every finding.
-
 #[test]
 fn a_zip_inside_a_tar_gz_is_found_and_named() {
     let t = TestDir::new();

@@ -9,8 +9,6 @@ use crate::common::make::{self, Py};
 use crate::common::secrets::Gen;
 use crate::common::{TestDir, python, run, run_stdin};
 
-/// `(location, rule_id)` of every finding, in report order.
-
 fn pair(location: &str, rule: &str) -> (String, String) {
     (location.to_string(), rule.to_string())
 }

@@ -44,10 +44,10 @@ pub enum Command {
     Init(super::init::InitArgs),
     /// Print a shell completion script.
     #[command(after_help = examples::COMPLETIONS)]
-    Completions(super::generate::CompletionsArgs),
+    Completions(CompletionsArgs),
     /// Print a manual page (roff), or write them all into a folder.
     #[command(after_help = examples::MAN)]
-    Man(super::generate::ManArgs),
+    Man(ManArgs),
     /// Re-check a saved result's secrets against their services (opt-in network).
     #[command(after_help = examples::VERIFY)]
     Verify(super::verify::VerifyCommandArgs),
@@ -356,4 +356,24 @@ Examples:
   ferret scan bundle/ -f json --show-secrets -o found.json
   ferret verify found.json -o checked.json       # which secrets still work (opt-in network)
   ferret verify found.json --verify-dry-run      # what would be sent where, sending nothing";
+}
+
+/// `ferret completions`.
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell: bash, zsh, fish, powershell or elvish.
+    #[arg(value_enum, value_name = "SHELL")]
+    pub shell: clap_complete::Shell,
+}
+
+/// `ferret man`.
+#[derive(Debug, Args)]
+pub struct ManArgs {
+    /// The verb whose page to print (`scan`, `git`, `baseline create`, …). Default: ferret's
+    /// own page.
+    #[arg(value_name = "VERB")]
+    pub verb: Vec<String>,
+    /// Write every page into DIR instead (ferret.1, ferret-scan.1, …).
+    #[arg(long, value_name = "DIR", conflicts_with = "verb")]
+    pub dir: Option<PathBuf>,
 }

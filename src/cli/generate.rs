@@ -8,34 +8,12 @@
 //! one).
 
 use std::io::Write;
-use std::path::PathBuf;
 
 use anyhow::Context as _;
-use clap::{Args, CommandFactory};
-use clap_complete::Shell;
+use clap::CommandFactory;
 
 use super::ExitStatus;
-use super::args::Cli;
-
-/// `ferret completions`.
-#[derive(Debug, Args)]
-pub struct CompletionsArgs {
-    /// The shell: bash, zsh, fish, powershell or elvish.
-    #[arg(value_enum, value_name = "SHELL")]
-    pub shell: Shell,
-}
-
-/// `ferret man`.
-#[derive(Debug, Args)]
-pub struct ManArgs {
-    /// The verb whose page to print (`scan`, `git`, `baseline create`, …). Default: ferret's
-    /// own page.
-    #[arg(value_name = "VERB")]
-    pub verb: Vec<String>,
-    /// Write every page into DIR instead (ferret.1, ferret-scan.1, …).
-    #[arg(long, value_name = "DIR", conflicts_with = "verb")]
-    pub dir: Option<PathBuf>,
-}
+use super::args::{Cli, CompletionsArgs, ManArgs};
 
 /// The command tree as the generators see it.
 fn command() -> clap::Command {

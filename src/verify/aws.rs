@@ -13,7 +13,7 @@ use std::collections::BTreeMap;
 use hmac::{Hmac, KeyInit, Mac};
 use sha2::{Digest, Sha256};
 
-use super::engine::{Ctx, verdict};
+use super::ctx::{Ctx, verdict};
 use super::http::{self, Request};
 use super::{Attempt, Status};
 

@@ -12,7 +12,7 @@ use sha2::Sha256;
 
 use base64::Engine as _;
 
-use super::engine::{Ctx, verdict};
+use super::ctx::{Ctx, verdict};
 use super::http::{self, Request};
 use super::{Attempt, Reason, Status, Verification};
 

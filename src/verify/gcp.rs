@@ -12,7 +12,7 @@
 use base64::Engine as _;
 use ring::signature::{RSA_PKCS1_SHA256, RsaKeyPair};
 
-use super::engine::{Ctx, verdict};
+use super::ctx::{Ctx, verdict};
 use super::http::{self, Request};
 use super::{Attempt, Reason, Status, Verification};
 

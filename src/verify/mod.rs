@@ -41,6 +41,7 @@
 pub mod aws;
 pub mod azure;
 pub mod cache;
+pub mod ctx;
 pub mod engine;
 pub mod gcp;
 pub mod http;

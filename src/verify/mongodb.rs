@@ -15,7 +15,7 @@ use std::io::{Read, Write};
 
 use md5::{Digest, Md5};
 
-use super::engine::{Ctx, io_failure, verdict};
+use super::ctx::{Ctx, io_failure, verdict};
 use super::net::Stream;
 use super::scram::{self, Hash};
 use super::target::DbTarget;

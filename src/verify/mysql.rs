@@ -14,7 +14,7 @@ use std::io::{Read, Write};
 use sha1::Sha1;
 use sha2::{Digest, Sha256};
 
-use super::engine::{Ctx, io_failure, verdict};
+use super::ctx::{Ctx, io_failure, verdict};
 use super::net::Stream;
 use super::target::DbTarget;
 use super::{Attempt, Reason, Status, Verification};

@@ -17,55 +17,11 @@
 //! environment variable; when the redirect is active, ferret says so on stderr.
 
 use std::io::{self, Read, Write};
-use std::net::{SocketAddr, TcpStream};
+use std::net::TcpStream;
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use super::policy::{self, HostPolicy, Refusal, Trust};
-
-/// Whether the test redirect is compiled in and set (debug builds only).
-pub fn test_redirect_active() -> bool {
-    !test_redirects().is_empty()
-}
-
-#[cfg(debug_assertions)]
-fn test_redirects() -> &'static [(String, SocketAddr)] {
-    static R: OnceLock<Vec<(String, SocketAddr)>> = OnceLock::new();
-    R.get_or_init(|| {
-        let Ok(v) = std::env::var("FERRET_TEST_VERIFY_REDIRECT") else {
-            return Vec::new();
-        };
-        let list: Vec<(String, SocketAddr)> = v
-            .split(',')
-            .filter_map(|pair| {
-                let (host, addr) = pair.split_once('=')?;
-                Some((host.trim().to_ascii_lowercase(), addr.trim().parse().ok()?))
-            })
-            .collect();
-        if !list.is_empty() {
-            eprintln!(
-                "ferret: warning: debug build: provider hosts are redirected by \
-                 FERRET_TEST_VERIFY_REDIRECT (a test setting)"
-            );
-        }
-        list
-    })
-}
-
-#[cfg(not(debug_assertions))]
-fn test_redirects() -> &'static [(String, SocketAddr)] {
-    &[]
-}
-
-/// Where the test redirect sends `host` (debug builds only).
-pub fn test_override(host: &str, _port: u16) -> Option<Vec<SocketAddr>> {
-    let host = host.to_ascii_lowercase();
-    test_redirects()
-        .iter()
-        .find(|(h, _)| *h == host)
-        .or_else(|| test_redirects().iter().find(|(h, _)| h == "*"))
-        .map(|(_, a)| vec![*a])
-}
 
 /// The test CA's certificates (debug builds only), PEM.
 #[cfg(debug_assertions)]

@@ -11,6 +11,8 @@
 //! the address that was checked.
 
 use std::net::{IpAddr, SocketAddr, ToSocketAddrs};
+#[cfg(debug_assertions)]
+use std::sync::OnceLock;
 
 /// One `--verify-host` pattern.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -207,7 +209,7 @@ pub fn resolve(
     policy: &HostPolicy,
 ) -> Result<Vec<SocketAddr>, Refusal> {
     if trust == Trust::Declared
-        && let Some(addrs) = super::net::test_override(host, port)
+        && let Some(addrs) = test_override(host, port)
     {
         return Ok(addrs);
     }
@@ -255,6 +257,53 @@ pub enum Refusal {
     NotAllowed(String),
     /// The name could not be resolved.
     Network(String),
+}
+
+// The test-only redirect of declared hosts (see `super::net`'s documentation): part of the
+// policy, because it decides which addresses a declared host resolves to.
+
+/// Whether the test redirect is compiled in and set (debug builds only).
+pub fn test_redirect_active() -> bool {
+    !test_redirects().is_empty()
+}
+
+#[cfg(debug_assertions)]
+fn test_redirects() -> &'static [(String, SocketAddr)] {
+    static R: OnceLock<Vec<(String, SocketAddr)>> = OnceLock::new();
+    R.get_or_init(|| {
+        let Ok(v) = std::env::var("FERRET_TEST_VERIFY_REDIRECT") else {
+            return Vec::new();
+        };
+        let list: Vec<(String, SocketAddr)> = v
+            .split(',')
+            .filter_map(|pair| {
+                let (host, addr) = pair.split_once('=')?;
+                Some((host.trim().to_ascii_lowercase(), addr.trim().parse().ok()?))
+            })
+            .collect();
+        if !list.is_empty() {
+            eprintln!(
+                "ferret: warning: debug build: provider hosts are redirected by \
+                 FERRET_TEST_VERIFY_REDIRECT (a test setting)"
+            );
+        }
+        list
+    })
+}
+
+#[cfg(not(debug_assertions))]
+fn test_redirects() -> &'static [(String, SocketAddr)] {
+    &[]
+}
+
+/// Where the test redirect sends `host` (debug builds only).
+pub fn test_override(host: &str, _port: u16) -> Option<Vec<SocketAddr>> {
+    let host = host.to_ascii_lowercase();
+    test_redirects()
+        .iter()
+        .find(|(h, _)| *h == host)
+        .or_else(|| test_redirects().iter().find(|(h, _)| h == "*"))
+        .map(|(_, a)| vec![*a])
 }
 
 #[cfg(test)]

@@ -8,7 +8,7 @@
 
 use std::io::{BufRead, BufReader, Read, Write};
 
-use super::engine::{Ctx, io_failure, verdict};
+use super::ctx::{Ctx, io_failure, verdict};
 use super::target::DbTarget;
 use super::{Attempt, Status};
 

@@ -21,7 +21,7 @@ use ring::rand::{SecureRandom, SystemRandom};
 use ring::signature::{self, KeyPair};
 use sha2::{Digest, Sha256};
 
-use super::engine::{Ctx, io_failure, verdict};
+use super::ctx::{Ctx, io_failure, verdict};
 use super::net::Stream;
 use super::{Attempt, Reason, Status, Verification};
 
