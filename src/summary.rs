@@ -54,6 +54,12 @@ pub struct Summary {
     pub baselined: u64,
     /// Findings not reported because the allowlist covers them.
     pub allowed: u64,
+    /// Findings not reported because their confidence is below `--confidence` (default
+    /// medium).
+    pub low_confidence: u64,
+    /// Findings not reported because their checksum or structure check failed (shown with
+    /// `--show-invalid`).
+    pub invalid: u64,
     /// Items not read because the state file says they did not change (their recorded
     /// findings are reported again, or not with `--only-new`).
     pub unchanged: u64,
@@ -86,7 +92,22 @@ fn secs<S: serde::Serializer>(d: &Duration, s: S) -> std::result::Result<S::Ok, 
 }
 
 impl Summary {
-    /// Counts `finding` and says whether to report it: `false` when `allow` suppresses it.
+    /// Whether `finding` is reported under `policy`; one it hides is counted as low-confidence
+    /// or invalid.
+    pub fn admit(&mut self, policy: &crate::finding::ReportPolicy, finding: &Finding) -> bool {
+        if policy.admits(finding.confidence, finding.validation) {
+            return true;
+        }
+        if !policy.show_invalid && finding.validation == crate::finding::Validation::Failed {
+            self.invalid += 1;
+        } else {
+            self.low_confidence += 1;
+        }
+        false
+    }
+
+    /// Counts a finding that passed [`Summary::admit`]: reported, baselined or allowed. Returns
+    /// whether it is reported.
     pub fn record(&mut self, allow: &Allowlist, finding: &Finding) -> bool {
         match allow.verdict(finding) {
             None => {

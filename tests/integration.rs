@@ -32,6 +32,8 @@ mod hostile;
 mod image;
 /// Blast radius (`scan --group secret`) and `ferret report` (HTML, Markdown, merge).
 mod incident;
+/// Real code nobody on this project wrote: every finding triaged (bench/noise).
+mod noise;
 /// Recall and precision on the generated labelled corpus of fixtures/gen_labelled.py.
 mod labelled;
 /// Logs and live streams: CRLF, ANSI, JSON lines, `ferret scan -` latency.

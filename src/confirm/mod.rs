@@ -23,6 +23,7 @@
 
 pub mod context;
 pub mod dedup;
+pub mod evidence;
 pub mod views;
 
 use std::sync::Arc;
@@ -79,7 +80,10 @@ pub fn confirm(
     if secret.is_empty() || placeholder::reason(secret).is_some() {
         return None;
     }
-    if rule.spec.generic && placeholder::lookalike(secret).is_some() {
+    if rule.spec.generic
+        && placeholder::lookalike(secret).is_some()
+        && !evidence::hex_under_secret_name(rule, hay, candidate)
+    {
         return None;
     }
     let entropy = entropy::shannon(secret);
@@ -96,6 +100,7 @@ pub fn confirm(
     if rule.spec.require_valid && validation == Validation::Failed {
         return None;
     }
+    let assessment = evidence::assess(rule, hay, candidate, origin, validation);
     // The context is the secret's line as a terminal shows it: a CR (CRLF logs, progress bars
     // redrawn with `\r`) ends it like a newline.
     let line_start =
@@ -143,6 +148,8 @@ pub fn confirm(
         file_region: None,
         verification: None,
         paired: rule.paired_values(hay, candidate.secret.clone()),
+        confidence: assessment.confidence,
+        reasons: assessment.reasons,
     })
 }
 

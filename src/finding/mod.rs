@@ -24,6 +24,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::blob::Origin;
 use crate::rules::Rule;
+pub use crate::confirm::evidence::{Confidence, ReportPolicy};
 pub use location::LineColumn;
 
 /// The outcome of a rule's validator on a finding.
@@ -122,6 +123,10 @@ pub struct Finding {
     /// name. They are secret material: kept for verification, written only with
     /// `--show-secrets`.
     pub paired: Vec<(String, String)>,
+    /// How sure the finding is ([`crate::confirm::evidence`]).
+    pub confidence: Confidence,
+    /// The evidence weighed for [`Finding::confidence`].
+    pub reasons: Vec<String>,
 }
 
 impl Finding {
