@@ -136,7 +136,18 @@ pub fn assess(
     let path = origin.name();
     let place = place(path);
     let mut reasons = Vec::new();
-    if !rule.spec.generic {
+    let id = rule.id();
+    let prefixless = rule.spec.generic || id.starts_with("database.") || id == "netrc.credentials";
+    if id == "http.basic-auth" && validation == Validation::Passed {
+        if let Some(why) = basic_auth_placeholder(&hay[candidate.secret.clone()]) {
+            reasons.push(why.to_string());
+            return Assessment {
+                confidence: Confidence::Low,
+                reasons,
+            };
+        }
+    }
+    if !prefixless {
         let confidence = match validation {
             Validation::Passed => {
                 reasons.push("checksum or structure valid".to_string());
@@ -164,7 +175,6 @@ pub fn assess(
     }
     let secret = &hay[candidate.secret.clone()];
     let mut score: i32 = 2;
-    let id = rule.id();
     let named = NAMED_RULES.contains(&id);
     let quoted = candidate
         .secret
@@ -188,14 +198,22 @@ pub fn assess(
         score -= 3;
         reasons.push(why.to_string());
     }
-    if id == "generic.url-credentials" {
+    if id == "generic.url-credentials" || (id.starts_with("database.") && id.ends_with("-uri")) {
         score += url_evidence(hay, candidate, &mut reasons);
     }
-    let (value_score, why) = value_strength(secret);
+    let code = is_code(path);
+    let value = percent_decoded(secret);
+    let (value_score, why) = value_strength(&value);
     score += value_score;
     reasons.push(why.to_string());
+    if code && value_score < 0 && words_only(&value) {
+        // `passwd='geheim$parole'` in a docstring: people's words in code are examples.
+        score -= 1;
+        reasons.push("words in source code".to_string());
+    }
     if let Some((why, penalty)) = place {
-        score -= penalty;
+        // Tests hold test values: only a generated-looking one stays worth a look.
+        score -= if value_score > 0 { penalty } else { penalty + 1 };
         reasons.push(why.to_string());
     }
     let confidence = match score {
@@ -470,16 +488,42 @@ fn value_strength(secret: &[u8]) -> (i32, &'static str) {
         .filter(|&&c| c)
         .count();
     let entropy = crate::matcher::entropy::shannon(secret);
+    let words = digits == 0 && words_only(secret);
     if secret.len() < 8 {
-        return (-1, "short value");
+        return (if words { -2 } else { -1 }, "short value");
     }
-    if digits == 0 && words_only(secret) {
+    if words {
         return (-1, "made of words, not generated");
     }
     if secret.len() >= 16 && classes >= 2 && entropy >= 3.5 {
         return (1, "long random-looking value");
     }
     (0, "value of a password's shape")
+}
+
+/// `pass%20pass` → `pass pass`: the value as the application sees it.
+fn percent_decoded(s: &[u8]) -> std::borrow::Cow<'_, [u8]> {
+    let hex = |b: u8| (b as char).to_digit(16);
+    if !s.contains(&b'%') {
+        return std::borrow::Cow::Borrowed(s);
+    }
+    let mut out = Vec::with_capacity(s.len());
+    let mut i = 0;
+    while i < s.len() {
+        if s[i] == b'%'
+            && let (Some(h), Some(l)) = (
+                s.get(i + 1).and_then(|&b| hex(b)),
+                s.get(i + 2).and_then(|&b| hex(b)),
+            )
+        {
+            out.push((h * 16 + l) as u8);
+            i += 3;
+        } else {
+            out.push(s[i]);
+            i += 1;
+        }
+    }
+    std::borrow::Cow::Owned(out)
 }
 
 /// Whether each run of letters is a word as people write them: lower case, upper case, or
@@ -492,6 +536,26 @@ fn words_only(secret: &[u8]) -> bool {
             let rest = &w[1..];
             rest.iter().all(u8::is_ascii_lowercase) || w.iter().all(u8::is_ascii_uppercase)
         })
+}
+
+/// Why the `user:password` a Basic header encodes is a placeholder (`user:pass`,
+/// `martin:secret`, an empty user with a common password), or `None`.
+fn basic_auth_placeholder(b64: &[u8]) -> Option<&'static str> {
+    use base64::Engine as _;
+    let decoded = base64::engine::general_purpose::STANDARD.decode(b64).ok()?;
+    let (user, pass) = decoded.split_at(decoded.iter().position(|&b| b == b':')?);
+    let pass = &pass[1..];
+    if pass.is_empty()
+        || placeholder::reason(pass).is_some()
+        || pass.eq_ignore_ascii_case(user)
+        || PLACEHOLDER_PAIRS
+            .iter()
+            .any(|(u, p)| user.eq_ignore_ascii_case(u.as_bytes()) && pass == p.as_bytes())
+        || (pass.len() < 8 && pass.iter().all(u8::is_ascii_alphabetic))
+    {
+        return Some("Basic credentials are a placeholder pair");
+    }
+    None
 }
 
 /// Evidence from a URL's userinfo and host: example hosts and placeholder pairs lower it.
