@@ -494,7 +494,13 @@ fn found(text: &str) -> Vec<String> {
         &mut scratch,
         &mut buf,
     );
-    r.findings.iter().map(|f| f.rule.id().to_string()).collect()
+    // What a default scan reports: `medium` confidence and up, no checksum-failed tokens.
+    let policy = ferret::finding::ReportPolicy::default();
+    r.findings
+        .iter()
+        .filter(|f| policy.admits(f.confidence, f.validation))
+        .map(|f| f.rule.id().to_string())
+        .collect()
 }
 
 /// Whether the example is a placeholder by ferret's definition: a mapped rule's regex matches

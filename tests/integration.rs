@@ -34,6 +34,8 @@ mod image;
 mod incident;
 /// Real code nobody on this project wrote: every finding triaged (bench/noise).
 mod noise;
+/// Prefix-less credentials: each syntax found, each non-secret class quiet, confidence.
+mod detect;
 /// Recall and precision on the generated labelled corpus of fixtures/gen_labelled.py.
 mod labelled;
 /// Logs and live streams: CRLF, ANSI, JSON lines, `ferret scan -` latency.

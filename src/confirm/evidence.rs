@@ -469,12 +469,24 @@ fn is_word_ident(s: &[u8]) -> bool {
         && body.iter().all(|b| b.is_ascii_alphabetic() || *b == b'_')
 }
 
-/// `{name}`, `%s`, `{0}`: a format string's hole.
+/// `{name}`, `{0}`, `{password!r}`, `%s`: a format string's hole.
 fn has_template(s: &[u8]) -> bool {
-    let brace = s.iter().position(|&b| b == b'{');
-    brace.is_some_and(|i| s[i..].contains(&b'}'))
-        || s.windows(2)
-            .any(|w| w[0] == b'%' && matches!(w[1], b's' | b'd' | b'r' | b'v'))
+    let brace = s.iter().enumerate().any(|(i, &b)| {
+        b == b'{' && {
+            let rest = &s[i + 1..];
+            let n = rest
+                .iter()
+                .take_while(|b| b.is_ascii_alphanumeric() || b"_.!:".contains(b))
+                .count();
+            rest.get(n) == Some(&b'}')
+        }
+    });
+    brace
+        || s.windows(2).enumerate().any(|(i, w)| {
+            w[0] == b'%'
+                && matches!(w[1], b's' | b'd' | b'r' | b'v')
+                && s.get(i + 2).is_none_or(|b| !b.is_ascii_alphanumeric())
+        })
 }
 
 /// How much the value itself looks generated: letters, digits and symbols mixed, length,
@@ -574,7 +586,9 @@ fn url_evidence(hay: &[u8], candidate: &Candidate, reasons: &mut Vec<String>) ->
     let host = String::from_utf8_lossy(&hay[host_start..host_end]).to_ascii_lowercase();
     let mut score = 0;
     if example_host(&host) {
-        score -= 2;
+        // Documentation names (RFC 2606) weigh more than a developer's own machine.
+        let documented = !host.contains("localhost") && host.contains('.') && !host.starts_with("127.");
+        score -= if documented { 3 } else { 2 };
         reasons.push(format!("example host {host}"));
     }
     let pair = |u: &str, p: &str| user.eq_ignore_ascii_case(u.as_bytes()) && secret == p.as_bytes();
