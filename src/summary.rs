@@ -98,7 +98,7 @@ impl Summary {
         if policy.admits(finding.confidence, finding.validation) {
             return true;
         }
-        if !policy.show_invalid && finding.validation == crate::finding::Validation::Failed {
+        if finding.validation == crate::finding::Validation::Failed {
             self.invalid += 1;
         } else {
             self.low_confidence += 1;

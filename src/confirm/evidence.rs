@@ -101,8 +101,13 @@ impl Default for ReportPolicy {
 
 impl ReportPolicy {
     /// Whether a finding of this confidence and validation is reported.
+    /// A token that fails its checksum is `low`, but `--show-invalid` shows it whatever the
+    /// confidence asked for.
     pub fn admits(&self, confidence: Confidence, validation: Validation) -> bool {
-        (self.show_invalid || validation != Validation::Failed) && confidence >= self.min_confidence
+        if validation == Validation::Failed {
+            return self.show_invalid;
+        }
+        confidence >= self.min_confidence
     }
 }
 
@@ -123,6 +128,16 @@ const NAMED_RULES: &[&str] = &[
     "generic.env-assignment",
     "generic.unquoted-assignment",
     "generic.unquoted-password",
+];
+
+/// Rules whose match is a credential by its syntax: command lines, `define()`, `.pgpass`.
+const SYNTAX_RULES: &[&str] = &[
+    "generic.cli-login",
+    "generic.cli-password",
+    "generic.curl-user",
+    "generic.php-define",
+    "generic.pgpass",
+    "generic.xml-pass-element",
 ];
 
 /// Weighs the evidence for a candidate of `rule` found in `hay` at `origin`.
@@ -231,11 +246,15 @@ pub fn assess(
 /// secret all the same: hex under a secret's name (`SESSION_SECRET=<64 hex>`,
 /// `secret_key_base: <128 hex>`: secrets are made with `openssl rand -hex`).
 pub fn hex_under_secret_name(rule: &Rule, hay: &[u8], candidate: &Candidate) -> bool {
-    if !NAMED_RULES.contains(&rule.id()) {
-        return false;
-    }
     let secret = &hay[candidate.secret.clone()];
     if !secret.iter().all(u8::is_ascii_hexdigit) {
+        return false;
+    }
+    // Rules whose syntax says the value is a credential (`wandb login KEY`, `-pPASS`).
+    if SYNTAX_RULES.contains(&rule.id()) {
+        return true;
+    }
+    if !NAMED_RULES.contains(&rule.id()) {
         return false;
     }
     let name = key_name(hay, candidate.span.start, candidate.secret.start);
