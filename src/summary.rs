@@ -98,7 +98,7 @@ impl Summary {
         if policy.admits(finding.confidence, finding.validation) {
             return true;
         }
-        if finding.validation == crate::finding::Validation::Failed {
+        if crate::confirm::evidence::is_invalid(finding.confidence, finding.validation) {
             self.invalid += 1;
         } else {
             self.low_confidence += 1;

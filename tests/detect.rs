@@ -23,10 +23,24 @@ fn all(path: &str, text: &str) -> Vec<(String, String, Confidence, Validation)> 
     let mut scratch = m.scratch();
     let mut buf = Vec::new();
     let data = Data::Owned(text.as_bytes().to_vec());
-    let r = engine::scan_data(m, &data, &Origin::file(path), u64::MAX, &mut scratch, &mut buf);
+    let r = engine::scan_data(
+        m,
+        &data,
+        &Origin::file(path),
+        u64::MAX,
+        &mut scratch,
+        &mut buf,
+    );
     r.findings
         .iter()
-        .map(|f| (f.rule.id().to_string(), f.secret.clone(), f.confidence, f.validation))
+        .map(|f| {
+            (
+                f.rule.id().to_string(),
+                f.secret.clone(),
+                f.confidence,
+                f.validation,
+            )
+        })
         .collect()
 }
 
@@ -42,7 +56,8 @@ fn reported(path: &str, text: &str) -> Vec<String> {
 fn assert_found(path: &str, text: &str, secret: &str) {
     let got = reported(path, text);
     assert!(
-        got.iter().any(|s| s.contains(secret) || secret.contains(s.as_str())),
+        got.iter()
+            .any(|s| s.contains(secret) || secret.contains(s.as_str())),
         "{path}: {secret:?} not reported in {text:?}; all findings: {:?}",
         all(path, text)
     );
@@ -80,9 +95,17 @@ fn command_lines() {
         &basic,
     );
     let p = pw(&mut g);
-    assert_found("run.sh", &format!("mysql -h db.acme-ml.net -u etl -p{p} mlmeta\n"), &p);
+    assert_found(
+        "run.sh",
+        &format!("mysql -h db.acme-ml.net -u etl -p{p} mlmeta\n"),
+        &p,
+    );
     let p = pw(&mut g);
-    assert_found("run.sh", &format!("PGPASSWORD={p} psql -h pg.acme-ml.net -U etl\n"), &p);
+    assert_found(
+        "run.sh",
+        &format!("PGPASSWORD={p} psql -h pg.acme-ml.net -U etl\n"),
+        &p,
+    );
     let p = pw(&mut g);
     assert_found(
         "trace.log",
@@ -90,7 +113,11 @@ fn command_lines() {
         &p,
     );
     let p = pw(&mut g);
-    assert_found("ci.sh", &format!("sshpass -p '{p}' ssh deploy@10.0.4.12\n"), &p);
+    assert_found(
+        "ci.sh",
+        &format!("sshpass -p '{p}' ssh deploy@10.0.4.12\n"),
+        &p,
+    );
     let p = pw(&mut g);
     assert_found(
         ".gitlab-ci.yml",
@@ -105,8 +132,17 @@ fn command_lines() {
 fn assignments_in_config_and_code() {
     let mut g = Gen::new(17);
     let p = pw(&mut g);
-    assert_found("wp-config.php", &format!("define( 'DB_PASSWORD', '{p}' );\n"), &p);
-    let salt = format!("{}|%{}~{}@", g.string(PW, 20), g.string(PW, 20), g.string(PW, 18));
+    assert_found(
+        "wp-config.php",
+        &format!("define( 'DB_PASSWORD', '{p}' );\n"),
+        &p,
+    );
+    let salt = format!(
+        "{}|%{}~{}@",
+        g.string(PW, 20),
+        g.string(PW, 20),
+        g.string(PW, 18)
+    );
     assert_found(
         "wp-config.php",
         &format!("define('AUTH_KEY',         '{salt}');\n"),
@@ -144,7 +180,11 @@ fn dot_files_and_tool_configs() {
         &s,
     );
     let p = pw(&mut g);
-    assert_found(".pgpass", &format!("pg-1.acme-ml.net:5432:mlmeta:etl:{p}\n"), &p);
+    assert_found(
+        ".pgpass",
+        &format!("pg-1.acme-ml.net:5432:mlmeta:etl:{p}\n"),
+        &p,
+    );
     let p = g.string(PW, 18);
     assert_found(
         ".git-credentials",
@@ -160,7 +200,9 @@ fn dot_files_and_tool_configs() {
     let b = base64::engine::general_purpose::STANDARD.encode(pw(&mut g));
     assert_found(
         "sitemanager.xml",
-        &format!("<Server><Host>ftp.acme-ml.net</Host><User>deploy</User><Pass encoding=\"base64\">{b}</Pass></Server>\n"),
+        &format!(
+            "<Server><Host>ftp.acme-ml.net</Host><User>deploy</User><Pass encoding=\"base64\">{b}</Pass></Server>\n"
+        ),
         &b,
     );
     let p = pw(&mut g);
@@ -186,19 +228,37 @@ fn dot_files_and_tool_configs() {
 #[test]
 fn names_that_are_not_secret_names() {
     for (path, text) in [
-        ("src/parse.rs", "            brace_token: node.brace_token,\n"),
+        (
+            "src/parse.rs",
+            "            brace_token: node.brace_token,\n",
+        ),
         ("src/lex.rs", "use crate::token::take_while;\n"),
         ("src/box.c", "  secret_len = crypto_box_SECRET_KEY_BYTES;\n"),
-        ("app.py", "tokenizer = AutoTokenizer.from_pretrained(model_name_or_path)\n"),
+        (
+            "app.py",
+            "tokenizer = AutoTokenizer.from_pretrained(model_name_or_path)\n",
+        ),
         ("gen.yaml", "max_tokens: 4096\n"),
-        ("lexer.py", "        _token_start = self._position_of_next\n"),
+        (
+            "lexer.py",
+            "        _token_start = self._position_of_next\n",
+        ),
         ("settings.yaml", "password_file: /run/secrets/db-password\n"),
         ("src/client.py", "        password=password,\n"),
-        ("src/auth.py", "    smtp.user, smtp.password = credentials\n"),
-        ("key_schedule.rs", "ClientHandshakeTrafficSecret => \"CLIENT_HANDSHAKE_TRAFFIC_SECRET\",\n"),
+        (
+            "src/auth.py",
+            "    smtp.user, smtp.password = credentials\n",
+        ),
+        (
+            "key_schedule.rs",
+            "ClientHandshakeTrafficSecret => \"CLIENT_HANDSHAKE_TRAFFIC_SECRET\",\n",
+        ),
         ("config.py", "DB_PASSWORD = os.environ[\"DB_PASSWORD\"]\n"),
         ("tpl.yaml", "password: \"{password}\"\n"),
-        ("tpl.ini", "url = postgresql://%(user)s:%(password)s@db/app\n"),
+        (
+            "tpl.ini",
+            "url = postgresql://%(user)s:%(password)s@db/app\n",
+        ),
         ("app.py", "    print(f\"password={password!r}\")\n"),
         ("README.md", "Use `--password options` to pass it.\n"),
     ] {
@@ -210,17 +270,41 @@ fn names_that_are_not_secret_names() {
 fn test_values_words_and_examples_are_not_reported() {
     let mut g = Gen::new(19);
     for (path, text) in [
-        ("tests/test_smtplib.py", "        smtp.password = 'doesnotexist'\n".to_string()),
-        ("Lib/test/test_config.py", "password:yh^%#rest-of-my-password\n".to_string()),
-        ("urllib/request.py", "                      passwd='geheim$parole')\n".to_string()),
-        ("src/proxy.rs", "    /// * `socks5://john:smith@socks.google.com`\n".to_string()),
-        ("docs/usage.md", "curl -u user:pass https://api.acme-ml.net\n".to_string()),
-        ("app.py", "requests.get('https://user:pass@example.com/')\n".to_string()),
+        (
+            "tests/test_smtplib.py",
+            "        smtp.password = 'doesnotexist'\n".to_string(),
+        ),
+        (
+            "Lib/test/test_config.py",
+            "password:yh^%#rest-of-my-password\n".to_string(),
+        ),
+        (
+            "urllib/request.py",
+            "                      passwd='geheim$parole')\n".to_string(),
+        ),
+        (
+            "src/proxy.rs",
+            "    /// * `socks5://john:smith@socks.google.com`\n".to_string(),
+        ),
+        (
+            "docs/usage.md",
+            "curl -u user:pass https://api.acme-ml.net\n".to_string(),
+        ),
+        (
+            "app.py",
+            "requests.get('https://user:pass@example.com/')\n".to_string(),
+        ),
         (
             "deploy.sh",
-            format!("git clone http://deploy:{}@git.example.com/x.git\n", g.string(PW, 16)),
+            format!(
+                "git clone http://deploy:{}@git.example.com/x.git\n",
+                g.string(PW, 16)
+            ),
         ),
-        ("tests/test_url.py", "r = get('http://a:pass%20pass@h.acme-ml.net/')\n".to_string()),
+        (
+            "tests/test_url.py",
+            "r = get('http://a:pass%20pass@h.acme-ml.net/')\n".to_string(),
+        ),
         (
             "client.py",
             "headers = {'Authorization': 'Bearer 2YotnFZFEjr1zCsicMWpAA'}\n".to_string(),
@@ -229,8 +313,14 @@ fn test_values_words_and_examples_are_not_reported() {
             "tests/test_auth.py",
             "    assert h == 'Authorization: Basic dXNlcjpwYXNz'\n".to_string(),
         ),
-        ("static/app.min.js", "var a={password:\"Secretive\"};\n".to_string()),
-        ("wp-config.php", "define('AUTH_KEY', 'put your unique phrase here');\n".to_string()),
+        (
+            "static/app.min.js",
+            "var a={password:\"Secretive\"};\n".to_string(),
+        ),
+        (
+            "wp-config.php",
+            "define('AUTH_KEY', 'put your unique phrase here');\n".to_string(),
+        ),
     ] {
         assert_quiet(path, &text);
     }
@@ -246,7 +336,10 @@ fn confidence_and_reasons() {
     let found = all("tests/fixtures/app.env", &format!("API_TOKEN={s}\n"));
     assert!(found.iter().any(|f| f.2 == Confidence::Medium), "{found:?}");
     // An expression is found only at low confidence.
-    let found = all("src/parse.rs", "            brace_token: node.brace_token,\n");
+    let found = all(
+        "src/parse.rs",
+        "            brace_token: node.brace_token,\n",
+    );
     assert!(found.iter().all(|f| f.2 == Confidence::Low), "{found:?}");
 }
 
@@ -269,8 +362,14 @@ fn checksum_failed_tokens_are_hidden_unless_asked() {
     assert_eq!(secrets.len(), 1, "{doc}");
     assert_eq!(doc["findings"][0]["validation"], "passed");
     assert_eq!(doc["findings"][0]["confidence"], "high");
-    assert!(doc["findings"][0]["reasons"].as_array().is_some_and(|r| !r.is_empty()));
-    let r = run(d.ferret().args(["scan", "-f", "json", "--no-config", "--show-invalid", "."]));
+    assert!(
+        doc["findings"][0]["reasons"]
+            .as_array()
+            .is_some_and(|r| !r.is_empty())
+    );
+    let r = run(d
+        .ferret()
+        .args(["scan", "-f", "json", "--no-config", "--show-invalid", "."]));
     let doc = r.json();
     let failed: Vec<_> = doc["findings"]
         .as_array()
@@ -290,10 +389,24 @@ fn checksum_failed_tokens_are_hidden_unless_asked() {
 #[test]
 fn confidence_flag_and_fail_on() {
     let d = TestDir::new();
-    d.write("src/parse.rs", "            brace_token: node.brace_token,\n");
+    d.write(
+        "src/parse.rs",
+        "            brace_token: node.brace_token,\n",
+    );
     let mut g = Gen::new(22);
-    d.write("tests/fixtures/app.env", format!("API_TOKEN={}\n", g.string(PW, 40)));
-    let r = run(d.ferret().args(["scan", "-f", "json", "--no-config", "--confidence", "low", "."]));
+    d.write(
+        "tests/fixtures/app.env",
+        format!("API_TOKEN={}\n", g.string(PW, 40)),
+    );
+    let r = run(d.ferret().args([
+        "scan",
+        "-f",
+        "json",
+        "--no-config",
+        "--confidence",
+        "low",
+        ".",
+    ]));
     let doc = r.json();
     let conf: Vec<&str> = doc["findings"]
         .as_array()
@@ -305,6 +418,13 @@ fn confidence_flag_and_fail_on() {
     // Only a medium finding by default: it fails the run, unless the gate wants high.
     let r = run(d.ferret().args(["scan", "-q", "--no-config", "."]));
     assert_eq!(r.code, 1);
-    let r = run(d.ferret().args(["scan", "-q", "--no-config", "--fail-on", "low,confidence=high", "."]));
+    let r = run(d.ferret().args([
+        "scan",
+        "-q",
+        "--no-config",
+        "--fail-on",
+        "low,confidence=high",
+        ".",
+    ]));
     assert_eq!(r.code, 0, "{}", r.stderr);
 }

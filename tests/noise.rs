@@ -13,7 +13,10 @@ use std::process::Command;
 const ROOT: &str = env!("CARGO_MANIFEST_DIR");
 
 /// `(corpus, path, rule)` → `(count, verdict)` from the triaged list.
-fn triaged() -> (BTreeMap<(String, String, String), (u64, String)>, Option<String>) {
+fn triaged() -> (
+    BTreeMap<(String, String, String), (u64, String)>,
+    Option<String>,
+) {
     let text = std::fs::read_to_string(format!("{ROOT}/bench/noise/triaged.tsv"))
         .expect("bench/noise/triaged.tsv");
     let mut rows = BTreeMap::new();
@@ -54,7 +57,15 @@ fn scan(dirs: &[String], extra: &[&str]) -> Vec<(String, String)> {
     let dir = tempfile::tempdir().unwrap();
     let report = dir.path().join("out.json");
     let out = Command::new(env!("CARGO_BIN_EXE_ferret"))
-        .args(["scan", "-q", "--no-config", "--no-progress", "-f", "json", "-o"])
+        .args([
+            "scan",
+            "-q",
+            "--no-config",
+            "--no-progress",
+            "-f",
+            "json",
+            "-o",
+        ])
         .arg(&report)
         .args(extra)
         .args(dirs)
@@ -65,8 +76,7 @@ fn scan(dirs: &[String], extra: &[&str]) -> Vec<(String, String)> {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let doc: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(&report).unwrap()).unwrap();
+    let doc: serde_json::Value = serde_json::from_slice(&std::fs::read(&report).unwrap()).unwrap();
     doc["findings"]
         .as_array()
         .unwrap()
@@ -86,10 +96,15 @@ fn real_code_is_quiet_and_every_finding_is_triaged() {
     let mut found: BTreeMap<(String, String, String), u64> = BTreeMap::new();
     let cargo = corpus("cargo");
     if cargo.is_empty() {
-        eprintln!("noise: no registry sources of the dependencies ($CARGO_HOME/registry/src): cargo corpus skipped");
+        eprintln!(
+            "noise: no registry sources of the dependencies ($CARGO_HOME/registry/src): cargo corpus skipped"
+        );
     } else {
         for (path, rule) in scan(&cargo, &[]) {
-            let rel = path.split("/registry/src/").nth(1).and_then(|p| p.split_once('/'));
+            let rel = path
+                .split("/registry/src/")
+                .nth(1)
+                .and_then(|p| p.split_once('/'));
             let rel = rel.map_or(path.clone(), |(_, r)| r.to_string());
             *found.entry(("cargo".into(), rel, rule)).or_default() += 1;
         }
@@ -130,7 +145,10 @@ fn real_code_is_quiet_and_every_finding_is_triaged() {
                     c.1 += n.min(*listed);
                 }
                 if n > *listed {
-                    unexplained.push(format!("{}\t{}\t{}\t{n} (list: {listed})", key.0, key.1, key.2));
+                    unexplained.push(format!(
+                        "{}\t{}\t{}\t{n} (list: {listed})",
+                        key.0, key.1, key.2
+                    ));
                 }
             }
             None => unexplained.push(format!("{}\t{}\t{}\t{n}", key.0, key.1, key.2)),

@@ -283,7 +283,9 @@ impl GateArgs {
     /// Which findings the scan reports.
     pub fn policy(&self) -> ferret::finding::ReportPolicy {
         ferret::finding::ReportPolicy {
-            min_confidence: self.confidence.unwrap_or(ferret::finding::Confidence::Medium),
+            min_confidence: self
+                .confidence
+                .unwrap_or(ferret::finding::Confidence::Medium),
             show_invalid: self.show_invalid,
         }
     }

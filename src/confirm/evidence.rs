@@ -104,12 +104,28 @@ impl ReportPolicy {
     /// A token that fails its checksum is `low`, but `--show-invalid` shows it whatever the
     /// confidence asked for.
     pub fn admits(&self, confidence: Confidence, validation: Validation) -> bool {
-        if validation == Validation::Failed {
+        if is_invalid(confidence, validation) {
             return self.show_invalid;
         }
         confidence >= self.min_confidence
     }
 }
+
+/// Whether a finding is a token its validator proved not live (a failed checksum: `low`).
+pub fn is_invalid(confidence: Confidence, validation: Validation) -> bool {
+    validation == Validation::Failed && confidence == Confidence::Low
+}
+
+/// Validators whose failure proves a token is not live: checksums, and a PEM body that does
+/// not decode to a key.
+const PROVING_VALIDATORS: &[&str] = &[
+    "github-crc32",
+    "npm-crc32",
+    "grafana-crc32",
+    "pgp-crc24",
+    "age-bech32",
+    "pem",
+];
 
 /// The confidence of a finding and the evidence for it.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -169,8 +185,17 @@ pub fn assess(
                 Confidence::High
             }
             Validation::Failed => {
-                reasons.push("checksum or structure check failed".to_string());
-                Confidence::Low
+                // A checksum that fails, or a PEM body that is not a key, proves the token is
+                // not live; other structure checks (an AWS key id's account digits) may fail
+                // on real-looking values, so those stay reported, marked.
+                let v = rule.spec.validator.as_deref().unwrap_or_default();
+                if PROVING_VALIDATORS.contains(&v) {
+                    reasons.push(format!("{v} check failed: cannot be a live token"));
+                    Confidence::Low
+                } else {
+                    reasons.push(format!("{v} check failed"));
+                    Confidence::Medium
+                }
             }
             Validation::None => {
                 reasons.push("provider format".to_string());
@@ -228,7 +253,11 @@ pub fn assess(
     }
     if let Some((why, penalty)) = place {
         // Tests hold test values: only a generated-looking one stays worth a look.
-        score -= if value_score > 0 { penalty } else { penalty + 1 };
+        score -= if value_score > 0 {
+            penalty
+        } else {
+            penalty + 1
+        };
         reasons.push(why.to_string());
     }
     let confidence = match score {
@@ -606,7 +635,8 @@ fn url_evidence(hay: &[u8], candidate: &Candidate, reasons: &mut Vec<String>) ->
     let mut score = 0;
     if example_host(&host) {
         // Documentation names (RFC 2606) weigh more than a developer's own machine.
-        let documented = !host.contains("localhost") && host.contains('.') && !host.starts_with("127.");
+        let documented =
+            !host.contains("localhost") && host.contains('.') && !host.starts_with("127.");
         score -= if documented { 3 } else { 2 };
         reasons.push(format!("example host {host}"));
     }
@@ -843,7 +873,10 @@ mod tests {
         assert_eq!(value_strength(b"geheim$parole").0, -1);
         assert_eq!(value_strength(b"Incorrect").0, -1);
         assert_eq!(value_strength(b"jufqUbAYLE*eAY").0, 0);
-        assert_eq!(value_strength(b"lacxtqjkKvOupRqOrU1CuczAUZ5uzhdW6VvHDwcp").0, 1);
+        assert_eq!(
+            value_strength(b"lacxtqjkKvOupRqOrU1CuczAUZ5uzhdW6VvHDwcp").0,
+            1
+        );
     }
 
     #[test]
@@ -861,7 +894,14 @@ mod tests {
 
     #[test]
     fn example_hosts() {
-        for h in ["example.com", "db.example.org", "localhost", "servo", "x.test", "127.0.0.1"] {
+        for h in [
+            "example.com",
+            "db.example.org",
+            "localhost",
+            "servo",
+            "x.test",
+            "127.0.0.1",
+        ] {
             assert!(example_host(h), "{h}");
         }
         for h in ["db.acme-ml.net", "github.com", "10.0.3.4"] {
@@ -874,7 +914,8 @@ mod tests {
         let p = ReportPolicy::default();
         assert!(p.admits(Confidence::Medium, Validation::None));
         assert!(!p.admits(Confidence::Low, Validation::None));
-        assert!(!p.admits(Confidence::High, Validation::Failed));
+        assert!(!p.admits(Confidence::Low, Validation::Failed));
+        assert!(p.admits(Confidence::Medium, Validation::Failed));
         let all = ReportPolicy {
             min_confidence: Confidence::Low,
             show_invalid: true,

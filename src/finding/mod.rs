@@ -23,8 +23,8 @@ use std::sync::Arc;
 use serde::{Deserialize, Serialize};
 
 use crate::blob::Origin;
-use crate::rules::Rule;
 pub use crate::confirm::evidence::{Confidence, ReportPolicy};
+use crate::rules::Rule;
 pub use location::LineColumn;
 
 /// The outcome of a rule's validator on a finding.

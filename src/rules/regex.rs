@@ -68,7 +68,9 @@ impl RuleRegex {
             .ok_or_else(|| "regex has no capture group named `secret`".to_string())?;
         let mut secret_groups = vec![first];
         secret_groups.extend(
-            (2..10).filter_map(|i| info.to_index(regex_automata::PatternID::ZERO, &format!("secret{i}"))),
+            (2..10).filter_map(|i| {
+                info.to_index(regex_automata::PatternID::ZERO, &format!("secret{i}"))
+            }),
         );
         Ok(RuleRegex {
             re,
