@@ -12,11 +12,12 @@ use std::process::Command;
 
 const ROOT: &str = env!("CARGO_MANIFEST_DIR");
 
-/// `(corpus, path, rule)` → `(count, verdict)` from the triaged list.
-fn triaged() -> (
-    BTreeMap<(String, String, String), (u64, String)>,
-    Option<String>,
-) {
+/// A place: corpus, path in it, rule.
+type Place = (String, String, String);
+
+/// `(corpus, path, rule)` → `(count, verdict)` from the triaged list, and the Python version
+/// it was made for.
+fn triaged() -> (BTreeMap<Place, (u64, String)>, Option<String>) {
     let text = std::fs::read_to_string(format!("{ROOT}/bench/noise/triaged.tsv"))
         .expect("bench/noise/triaged.tsv");
     let mut rows = BTreeMap::new();
@@ -93,7 +94,7 @@ fn scan(dirs: &[String], extra: &[&str]) -> Vec<(String, String)> {
 #[test]
 fn real_code_is_quiet_and_every_finding_is_triaged() {
     let (rows, python) = triaged();
-    let mut found: BTreeMap<(String, String, String), u64> = BTreeMap::new();
+    let mut found: BTreeMap<Place, u64> = BTreeMap::new();
     let cargo = corpus("cargo");
     if cargo.is_empty() {
         eprintln!(

@@ -169,14 +169,15 @@ pub fn assess(
     let mut reasons = Vec::new();
     let id = rule.id();
     let prefixless = rule.spec.generic || id.starts_with("database.") || id == "netrc.credentials";
-    if id == "http.basic-auth" && validation == Validation::Passed {
-        if let Some(why) = basic_auth_placeholder(&hay[candidate.secret.clone()]) {
-            reasons.push(why.to_string());
-            return Assessment {
-                confidence: Confidence::Low,
-                reasons,
-            };
-        }
+    if id == "http.basic-auth"
+        && validation == Validation::Passed
+        && let Some(why) = basic_auth_placeholder(&hay[candidate.secret.clone()])
+    {
+        reasons.push(why.to_string());
+        return Assessment {
+            confidence: Confidence::Low,
+            reasons,
+        };
     }
     if !prefixless {
         let confidence = match validation {
