@@ -170,7 +170,6 @@ pub fn assess(
     let id = rule.id();
     let prefixless = rule.spec.generic || id.starts_with("database.") || id == "netrc.credentials";
     if id == "http.basic-auth"
-        && validation == Validation::Passed
         && let Some(why) = basic_auth_placeholder(&hay[candidate.secret.clone()])
     {
         reasons.push(why.to_string());
@@ -635,10 +634,11 @@ fn url_evidence(hay: &[u8], candidate: &Candidate, reasons: &mut Vec<String>) ->
     let host = String::from_utf8_lossy(&hay[host_start..host_end]).to_ascii_lowercase();
     let mut score = 0;
     if example_host(&host) {
-        // Documentation names (RFC 2606) weigh more than a developer's own machine.
+        // Documentation names (RFC 2606) weigh more than a developer's own machine (a local
+        // database's password is still a password).
         let documented =
             !host.contains("localhost") && host.contains('.') && !host.starts_with("127.");
-        score -= if documented { 3 } else { 2 };
+        score -= if documented { 3 } else { 1 };
         reasons.push(format!("example host {host}"));
     }
     let pair = |u: &str, p: &str| user.eq_ignore_ascii_case(u.as_bytes()) && secret == p.as_bytes();
