@@ -242,7 +242,9 @@ pub fn assess(
         score += url_evidence(hay, candidate, &mut reasons);
     }
     let code = is_code(path);
-    let value = percent_decoded(secret);
+    // Twice: `p%2540ss` is `p%40ss` in a URL that is itself escaped.
+    let once = percent_decoded(secret);
+    let value = percent_decoded(&once).into_owned();
     let (value_score, why) = value_strength(&value);
     score += value_score;
     reasons.push(why.to_string());
