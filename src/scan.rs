@@ -58,6 +58,9 @@ pub struct ScanOptions {
     pub cancel: Option<Arc<AtomicBool>>,
     /// Findings not to report (baseline and allowlist). Default: none.
     pub allow: Arc<Allowlist>,
+    /// Which findings are reported by confidence and validation. Default: `medium` and up,
+    /// not those whose checksum or structure check fails.
+    pub policy: crate::finding::ReportPolicy,
     /// How images are pulled from registries.
     pub registry: RegistryOptions,
     /// Object stores, sharding and incremental state.
@@ -87,6 +90,7 @@ impl Default for ScanOptions {
             budget: Budget::default(),
             cancel: None,
             allow: Arc::default(),
+            policy: crate::finding::ReportPolicy::default(),
             registry: RegistryOptions::default(),
             sweep: SweepOptions::default(),
             progress: None,
@@ -387,6 +391,7 @@ impl Scanner {
                         // The state records every finding of an item; only new ones (with
                         // --only-new) and those neither baselined nor allowed are reported.
                         if recorder.as_mut().is_none_or(|r| r.finding(&f))
+                            && summary.admit(&self.opts.policy, &f)
                             && summary.record(&self.opts.allow, &f)
                         {
                             reporter.finding(*f)

@@ -130,6 +130,11 @@ struct Stored {
     /// Where the secret is in the file's own bytes (notebook cells), start and end.
     #[serde(default)]
     file_region: Option<((u64, u64), (u64, u64))>,
+    /// How sure the finding is, and why (older records: `medium`, no reasons).
+    #[serde(default)]
+    confidence: crate::finding::Confidence,
+    #[serde(default)]
+    reasons: Vec<String>,
 }
 
 /// A finding's identity for `--only-new`: its fingerprint and where in the item it is (not
@@ -311,6 +316,8 @@ impl State {
             verification: None,
             paired: Vec::new(),
             history: None,
+            confidence: s.confidence,
+            reasons: s.reasons.clone(),
         })
     }
 
@@ -510,6 +517,8 @@ fn store(findings: &[Finding], clear: bool) -> Vec<Stored> {
             file_region: f
                 .file_region
                 .map(|(a, b)| ((a.line, a.column), (b.line, b.column))),
+            confidence: f.confidence,
+            reasons: f.reasons.clone(),
         })
         .collect()
 }

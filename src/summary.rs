@@ -71,6 +71,12 @@ pub struct Summary {
     pub baselined: u64,
     /// Findings not reported because the allowlist covers them.
     pub allowed: u64,
+    /// Findings not reported because their confidence is below `--confidence` (default
+    /// medium).
+    pub low_confidence: u64,
+    /// Findings not reported because their checksum or structure check failed (shown with
+    /// `--show-invalid`).
+    pub invalid: u64,
     /// Items not read because the state file says they did not change (their recorded
     /// findings are reported again, or not with `--only-new`).
     pub unchanged: u64,
@@ -119,7 +125,22 @@ impl Summary {
         self.warnings.iter().any(|w| w.kind == WarningKind::Budget)
     }
 
-    /// Counts `finding` and says whether to report it: `false` when `allow` suppresses it.
+    /// Whether `finding` is reported under `policy`; one it hides is counted as low-confidence
+    /// or invalid.
+    pub fn admit(&mut self, policy: &crate::finding::ReportPolicy, finding: &Finding) -> bool {
+        if policy.admits(finding.confidence, finding.validation) {
+            return true;
+        }
+        if crate::confirm::evidence::is_invalid(finding.confidence, finding.validation) {
+            self.invalid += 1;
+        } else {
+            self.low_confidence += 1;
+        }
+        false
+    }
+
+    /// Counts a finding that passed [`Summary::admit`]: reported, baselined or allowed. Returns
+    /// whether it is reported.
     pub fn record(&mut self, allow: &Allowlist, finding: &Finding) -> bool {
         match allow.verdict(finding) {
             None => {

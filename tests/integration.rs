@@ -12,6 +12,8 @@ mod browser;
 mod chunks;
 /// Exit codes, formats, output files, colour, stdin, broken pipes.
 mod cli;
+/// Prefix-less credentials: each syntax found, each non-secret class quiet, confidence.
+mod detect;
 /// Recall and false positives on other scanners' rule examples (a yardstick).
 mod eval;
 /// Archives, compressed streams, tensor files: nesting, budgets, damage.
@@ -42,6 +44,8 @@ mod logs;
 mod ml;
 /// A real MLflow tracking server swept: runs, artifacts, models, prompts, traces; state, shards.
 mod mlflow;
+/// Real code nobody on this project wrote: every finding triaged (bench/noise).
+mod noise;
 /// Buckets on a real S3-compatible server (SeaweedFS): same findings as on disk, ranged reads,
 /// incremental sweeps, shards, credentials.
 mod objects;

@@ -1339,7 +1339,7 @@ fn mongodb_uris_speak_scram_over_op_msg() {
     );
     let v = db_scan(
         &dir,
-        "mongodb+srv://ops:Mongo-verify-Pass-5@cluster0.example.net/admin",
+        "mongodb+srv://ops:Mongo-verify-Pass-5@cluster0.acme-ml.net/admin",
         &["*"],
     );
     assert_eq!(v["reason"], "unsupported", "{v}");

@@ -102,6 +102,9 @@ pub fn execute(
         fail_on,
     );
     messages.progress = line;
+    if let Some(f) = flags.gate.fail_on {
+        messages.fail_confidence = f.confidence;
+    }
     // SIGINT/SIGTERM stop the scan and write what was found so far; a second one exits at once.
     let cancel = Arc::new(std::sync::atomic::AtomicBool::new(false));
     for sig in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
@@ -174,6 +177,18 @@ pub fn summary_line(summary: &Summary, fail_on: Severity, failing: u64, stateful
     }
     if summary.allowed > 0 {
         line.push_str(&format!(", {} allowed", summary.allowed));
+    }
+    if summary.low_confidence > 0 {
+        line.push_str(&format!(
+            ", {} low-confidence not shown (--confidence low)",
+            summary.low_confidence
+        ));
+    }
+    if summary.invalid > 0 {
+        line.push_str(&format!(
+            ", {} failing their checksum not shown (--show-invalid)",
+            summary.invalid
+        ));
     }
     if summary.fetched_bytes > 0 {
         line.push_str(&format!(

@@ -274,8 +274,30 @@ pub struct GateArgs {
     /// Exit with 1 only for findings of this severity or higher; lower ones are still
     /// reported (low, medium, high, critical; default low). `live` (with --verify) fails only
     /// on findings verified live: `--fail-on live`, `--fail-on live,high`.
+    /// `confidence=LEVEL` fails only on findings at least that sure: `--fail-on
+    /// high,confidence=high`.
     #[arg(long, value_name = "SEVERITY")]
     pub fail_on: Option<super::verify::FailOn>,
+    /// Report findings of this confidence and above (low, medium, high; default medium). Low
+    /// findings are test values, expressions and words under a secret's name.
+    #[arg(long, value_name = "LEVEL")]
+    pub confidence: Option<ferret::finding::Confidence>,
+    /// Also report tokens whose checksum or structure check fails (marked `validation:
+    /// failed`); no such token can be live.
+    #[arg(long)]
+    pub show_invalid: bool,
+}
+
+impl GateArgs {
+    /// Which findings the scan reports.
+    pub fn policy(&self) -> ferret::finding::ReportPolicy {
+        ferret::finding::ReportPolicy {
+            min_confidence: self
+                .confidence
+                .unwrap_or(ferret::finding::Confidence::Medium),
+            show_invalid: self.show_invalid,
+        }
+    }
 }
 
 /// Parses `123`, `64K`, `10M`, `2G` (powers of 1024; a trailing `B` or `iB` is accepted).

@@ -32,6 +32,8 @@ pub struct Messages<'a> {
     pub fail_on: Severity,
     /// Findings at or above `fail_on`.
     pub failing: u64,
+    /// The gate's confidence: findings less sure do not fail the run.
+    pub fail_confidence: ferret::finding::Confidence,
     /// The progress line, if one is drawn.
     pub progress: Option<Line>,
 }
@@ -46,6 +48,7 @@ impl<'a> Messages<'a> {
             findings: 0,
             fail_on,
             failing: 0,
+            fail_confidence: ferret::finding::Confidence::Low,
             progress: None,
         }
     }
@@ -61,7 +64,7 @@ impl<'a> Messages<'a> {
 impl Reporter for Messages<'_> {
     fn finding(&mut self, finding: Finding) -> io::Result<()> {
         self.findings += 1;
-        if finding.rule.severity() >= self.fail_on {
+        if finding.rule.severity() >= self.fail_on && finding.confidence >= self.fail_confidence {
             self.failing += 1;
         }
         match &self.progress {

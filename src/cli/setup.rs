@@ -151,6 +151,7 @@ pub fn scanner(flags: &Flags, root: &Path, with_baseline: bool) -> anyhow::Resul
         budget: flags.budgets.budget(),
         cancel: None,
         allow: Arc::new(allow),
+        policy: flags.gate.policy(),
         registry: flags.registry.options(),
         ..ScanOptions::default()
     };

@@ -20,6 +20,8 @@ pub struct FailOn {
     pub severity: Severity,
     /// Only findings verified live fail.
     pub live: bool,
+    /// Only findings at least this sure fail (`confidence=LEVEL`).
+    pub confidence: ferret::finding::Confidence,
 }
 
 impl std::str::FromStr for FailOn {
@@ -29,13 +31,22 @@ impl std::str::FromStr for FailOn {
         let mut out = FailOn {
             severity: Severity::Low,
             live: false,
+            confidence: ferret::finding::Confidence::Low,
         };
         for part in s.split([',', '+']).map(str::trim).filter(|p| !p.is_empty()) {
             if part.eq_ignore_ascii_case("live") {
                 out.live = true;
+            } else if let Some(level) = part
+                .strip_prefix("confidence=")
+                .or_else(|| part.strip_prefix("confidence:"))
+            {
+                out.confidence = level.parse()?;
             } else {
                 out.severity = part.parse().map_err(|e: String| {
-                    format!("{e}, or `live` (only findings verified live, with --verify)")
+                    format!(
+                        "{e}, or `live` (only findings verified live, with --verify), or \
+                         `confidence=LEVEL` (low, medium, high)"
+                    )
                 })?;
             }
         }

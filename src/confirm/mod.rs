@@ -23,6 +23,7 @@
 
 pub mod context;
 pub mod dedup;
+pub mod evidence;
 pub mod views;
 
 use std::sync::Arc;
@@ -81,7 +82,10 @@ pub fn confirm(
     if secret.is_empty() || placeholder::reason(secret).is_some() {
         return None;
     }
-    if rule.spec.generic && placeholder::lookalike(secret).is_some() {
+    if rule.spec.generic
+        && placeholder::lookalike(secret).is_some()
+        && !evidence::hex_under_secret_name(rule, hay, candidate)
+    {
         return None;
     }
     let entropy = entropy::shannon(secret);
@@ -98,6 +102,7 @@ pub fn confirm(
     if rule.spec.require_valid && validation == Validation::Failed {
         return None;
     }
+    let assessment = evidence::assess(rule, hay, candidate, origin, validation);
     let cut = Context::of(hay, candidate.secret.clone());
     if allow::is_inline_allowed(
         &hay[cut.line_before..candidate.secret.start],
@@ -130,6 +135,8 @@ pub fn confirm(
         verification: None,
         paired: rule.paired_values(hay, candidate.secret.clone()),
         history: None,
+        confidence: assessment.confidence,
+        reasons: assessment.reasons,
     })
 }
 

@@ -25,6 +25,7 @@ use std::sync::Arc;
 use serde::{Deserialize, Serialize};
 
 use crate::blob::Origin;
+pub use crate::confirm::evidence::{Confidence, ReportPolicy};
 use crate::rules::Rule;
 pub use location::LineColumn;
 
@@ -127,6 +128,10 @@ pub struct Finding {
     /// For a finding in git history: the other commits the same secret is in at the same
     /// path (`ferret git` collapses them into this one finding); `None` otherwise.
     pub history: Option<history::History>,
+    /// How sure the finding is ([`crate::confirm::evidence`]).
+    pub confidence: Confidence,
+    /// The evidence weighed for [`Finding::confidence`].
+    pub reasons: Vec<String>,
 }
 
 impl Finding {

@@ -63,6 +63,7 @@ const MARKERS: &[&str] = &[
     "not_a_real",
     "not-a-real",
     "notarealkey",
+    "unique phrase",
     "&lt;",
     "&gt;",
     "####",
@@ -87,6 +88,15 @@ pub const KNOWN_EXAMPLES: &[&str] = &[
     "ghp_16C7e42F292c6912E7710c838347Ae178B4a",
     // Mailgun's documentation.
     "key-3ax6xnjp29jd6fds4gc373sgvjxteol0",
+    // RFC 6749 (OAuth 2.0) examples: access token, refresh token, code, client secret, and
+    // the Basic credentials of client s6BhdRkqt3; RFC 7617's Aladdin:open sesame.
+    "2YotnFZFEjr1zCsicMWpAA",
+    "tGzv3JOkF0XG5Qx2TlKWIA",
+    "SplxlOBeZQQYbYS6WxSbIA",
+    "7Fjfp0ZBr1KtDRbnfVdmIw",
+    "czZCaGRSa3F0MzpnWDFmQmF0M2JW",
+    "gX1fBat3bV",
+    "QWxhZGRpbjpvcGVuIHNlc2FtZQ==",
     // Google's API-key documentation.
     "AIzaSyDaGmWKa4JsXZ-HjGw7ISLn_3namBGewQe",
 ];

@@ -62,6 +62,8 @@ pub fn finding_json(f: &Finding, opts: &ReportOptions) -> Value {
         "context": opts.shown_context(f),
         "entropy": (f.entropy * 100.0).round() / 100.0,
         "validation": f.validation,
+        "confidence": f.confidence,
+        "reasons": f.reasons,
         "decoded": f.decoded,
         "remediation": f.rule.spec.remediation,
         "references": f.rule.spec.references,

@@ -152,6 +152,8 @@ impl SarifReporter {
                 "fingerprint": f.fingerprint,
                 "origin": f.origin,
                 "validation": f.validation,
+                "confidence": f.confidence,
+                "reasons": f.reasons,
                 "decoded": f.decoded,
                 "entropy": (f.entropy * 100.0).round() / 100.0,
             },

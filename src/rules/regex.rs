@@ -40,13 +40,17 @@ pub const MAX_BOUNDED_LEN: usize = 64 * 1024;
 #[derive(Debug)]
 pub struct RuleRegex {
     re: Regex,
-    secret_group: usize,
+    /// The `secret` group, then `secret2`, `secret3`…: alternatives of one rule each name
+    /// their own (a regex cannot name two groups alike); the first that took part is the
+    /// secret.
+    secret_groups: Vec<usize>,
     /// The longest match in bytes, or `None` when unbounded (or above [`MAX_BOUNDED_LEN`]).
     pub max_len: Option<usize>,
 }
 
 impl RuleRegex {
-    /// Compiles `pattern`, which must have a capture group named `secret`.
+    /// Compiles `pattern`, which must have a capture group named `secret` (and may have
+    /// `secret2` … `secret9` in other alternatives).
     pub fn new(pattern: &str) -> Result<RuleRegex, String> {
         let max_len = max_len(pattern)?;
         let re = Regex::builder()
@@ -58,13 +62,19 @@ impl RuleRegex {
             )
             .build(pattern)
             .map_err(|e| e.to_string())?;
-        let secret_group = re
-            .group_info()
+        let info = re.group_info();
+        let first = info
             .to_index(regex_automata::PatternID::ZERO, "secret")
             .ok_or_else(|| "regex has no capture group named `secret`".to_string())?;
+        let mut secret_groups = vec![first];
+        secret_groups.extend(
+            (2..10).filter_map(|i| {
+                info.to_index(regex_automata::PatternID::ZERO, &format!("secret{i}"))
+            }),
+        );
         Ok(RuleRegex {
             re,
-            secret_group,
+            secret_groups,
             max_len,
         })
     }
@@ -88,8 +98,10 @@ impl RuleRegex {
         loop {
             self.re.search_captures_with(cache, &input, caps);
             let Some(m) = caps.get_match() else { break };
-            let secret = caps
-                .get_group(self.secret_group)
+            let secret = self
+                .secret_groups
+                .iter()
+                .find_map(|&g| caps.get_group(g))
                 .map(|s| s.range())
                 .unwrap_or(m.range());
             f(m.range(), secret);

@@ -1,0 +1,928 @@
+//! How sure a finding is: the evidence a reviewer weighs, turned into a [`Confidence`] and the
+//! reasons for it.
+//!
+//! Provider rules keep their own logic: a token in a provider's format is `high`, a
+//! checksum-valid one whatever its place, and one that fails its validator `low`. Findings of
+//! `generic` rules (a value given to something called a password, a URL's userinfo, a
+//! command line's `-p`) are weighed on four kinds of evidence:
+//!
+//! - **the name** the value is given to, split into its parts (`dbPassword`, `DB_PASSWORD`,
+//!   `db-password`, `spring.datasource.password`) and matched against a lexicon of
+//!   secret-bearing names as whole parts: `password`, `secret`, `token`, `salt`, `api key`,
+//!   `access key`, `client secret`, `secret_key_base` are secret names; `tokenizer`,
+//!   `_token_start`, `secret_len`, `max_tokens`, `password_file` are not;
+//! - **the value**: a literal, or an expression (`node.brace_token,`, `take_while;`, a call, a
+//!   type name, the key's own name in capitals, a template); its length, character classes and
+//!   entropy; whether it is made of words (`doesnotexist`, `rest-of-my-password`);
+//! - **the syntax**: an unquoted value in a source file is an expression, not a literal;
+//! - **the place**: tests, examples, fixtures and documentation hold test values; minified
+//!   bundles and lockfiles hold generated text.
+//!
+//! The evidence adds up to a score: 2 is where a generic finding starts (`medium`), 3 and more is
+//! `high`, 0 and less is `low`. Low findings are not reported unless asked (`--confidence low`).
+
+use std::str::FromStr;
+
+use serde::{Deserialize, Serialize};
+
+use crate::blob::Origin;
+use crate::finding::Validation;
+use crate::matcher::{Candidate, placeholder};
+use crate::rules::Rule;
+
+/// How sure a finding is.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, Default,
+)]
+#[serde(rename_all = "lowercase")]
+pub enum Confidence {
+    /// Probably not a credential (a test value, an expression, a word): reported only with
+    /// `--confidence low`.
+    Low,
+    /// Looks like a credential; the evidence is not conclusive.
+    #[default]
+    Medium,
+    /// A provider's format (checksum-valid where it has one), or a strong literal under a
+    /// secret's name.
+    High,
+}
+
+impl Confidence {
+    /// `low`, `medium` or `high`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Confidence::Low => "low",
+            Confidence::Medium => "medium",
+            Confidence::High => "high",
+        }
+    }
+}
+
+impl std::fmt::Display for Confidence {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for Confidence {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Confidence, String> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "low" => Ok(Confidence::Low),
+            "medium" => Ok(Confidence::Medium),
+            "high" => Ok(Confidence::High),
+            other => Err(format!(
+                "unknown confidence {other:?} (low, medium or high)"
+            )),
+        }
+    }
+}
+
+/// Which findings are reported: those at or above a confidence, and those whose validator
+/// failed only when asked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ReportPolicy {
+    /// The lowest confidence reported (default `medium`).
+    pub min_confidence: Confidence,
+    /// Report tokens whose checksum or structure check fails (default: no, no such token can
+    /// be live).
+    pub show_invalid: bool,
+}
+
+impl Default for ReportPolicy {
+    fn default() -> ReportPolicy {
+        ReportPolicy {
+            min_confidence: Confidence::Medium,
+            show_invalid: false,
+        }
+    }
+}
+
+impl ReportPolicy {
+    /// Whether a finding of this confidence and validation is reported.
+    /// A token that fails its checksum is `low`, but `--show-invalid` shows it whatever the
+    /// confidence asked for.
+    pub fn admits(&self, confidence: Confidence, validation: Validation) -> bool {
+        if is_invalid(confidence, validation) {
+            return self.show_invalid;
+        }
+        confidence >= self.min_confidence
+    }
+}
+
+/// Whether a finding is a token its validator proved not live (a failed checksum: `low`).
+pub fn is_invalid(confidence: Confidence, validation: Validation) -> bool {
+    validation == Validation::Failed && confidence == Confidence::Low
+}
+
+/// Validators whose failure proves a token is not live: checksums, and a PEM body that does
+/// not decode to a key.
+const PROVING_VALIDATORS: &[&str] = &[
+    "github-crc32",
+    "npm-crc32",
+    "grafana-crc32",
+    "pgp-crc24",
+    "age-bech32",
+    "pem",
+];
+
+/// The confidence of a finding and the evidence for it.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Assessment {
+    /// The verdict.
+    pub confidence: Confidence,
+    /// What was weighed, most telling first (`"secret name: db_password"`, `"in a test
+    /// folder"`).
+    pub reasons: Vec<String>,
+}
+
+/// Rules whose match starts at the name the value is given to.
+const NAMED_RULES: &[&str] = &[
+    "generic.password-assignment",
+    "generic.secret-assignment",
+    "generic.env-assignment",
+    "generic.unquoted-assignment",
+    "generic.unquoted-password",
+];
+
+/// Rules whose match is a credential by its syntax: command lines, `define()`, `.pgpass`.
+const SYNTAX_RULES: &[&str] = &[
+    "generic.cli-login",
+    "generic.cli-password",
+    "generic.curl-user",
+    "generic.php-define",
+    "generic.pgpass",
+    "generic.xml-pass-element",
+];
+
+/// Weighs the evidence for a candidate of `rule` found in `hay` at `origin`.
+pub fn assess(
+    rule: &Rule,
+    hay: &[u8],
+    candidate: &Candidate,
+    origin: &Origin,
+    validation: Validation,
+) -> Assessment {
+    let path = origin.name();
+    let place = place(path);
+    let mut reasons = Vec::new();
+    let id = rule.id();
+    let prefixless = rule.spec.generic || id.starts_with("database.") || id == "netrc.credentials";
+    if id == "http.basic-auth"
+        && let Some(why) = basic_auth_placeholder(&hay[candidate.secret.clone()])
+    {
+        reasons.push(why.to_string());
+        return Assessment {
+            confidence: Confidence::Low,
+            reasons,
+        };
+    }
+    if !prefixless {
+        let confidence = match validation {
+            Validation::Passed => {
+                reasons.push("checksum or structure valid".to_string());
+                Confidence::High
+            }
+            Validation::Failed => {
+                // A checksum that fails, or a PEM body that is not a key, proves the token is
+                // not live; other structure checks (an AWS key id's account digits) may fail
+                // on real-looking values, so those stay reported, marked.
+                let v = rule.spec.validator.as_deref().unwrap_or_default();
+                if PROVING_VALIDATORS.contains(&v) {
+                    reasons.push(format!("{v} check failed: cannot be a live token"));
+                    Confidence::Low
+                } else {
+                    reasons.push(format!("{v} check failed"));
+                    Confidence::Medium
+                }
+            }
+            Validation::None => {
+                reasons.push("provider format".to_string());
+                match place {
+                    Some((why, _)) => {
+                        reasons.push(why.to_string());
+                        Confidence::Medium
+                    }
+                    None => Confidence::High,
+                }
+            }
+        };
+        return Assessment {
+            confidence,
+            reasons,
+        };
+    }
+    let secret = &hay[candidate.secret.clone()];
+    let mut score: i32 = 2;
+    let named = NAMED_RULES.contains(&id);
+    let quoted = candidate
+        .secret
+        .start
+        .checked_sub(1)
+        .is_some_and(|i| matches!(hay[i], b'"' | b'\'' | b'`'));
+    let mut name_words = Vec::new();
+    if named {
+        let name = key_name(hay, candidate.span.start, candidate.secret.start);
+        name_words = words(last_component(name));
+        let shown = String::from_utf8_lossy(name);
+        if name_words.is_empty() {
+        } else if secret_name(&name_words) {
+            reasons.push(format!("secret name: {shown}"));
+        } else {
+            score -= 3;
+            reasons.push(format!("`{shown}` is not a secret's name"));
+        }
+    }
+    if let Some(why) = not_a_literal(secret, quoted, named && is_code(path), &name_words) {
+        score -= 3;
+        reasons.push(why.to_string());
+    }
+    if id == "generic.url-credentials" || (id.starts_with("database.") && id.ends_with("-uri")) {
+        score += url_evidence(hay, candidate, &mut reasons);
+    }
+    let code = is_code(path);
+    // Twice: `p%2540ss` is `p%40ss` in a URL that is itself escaped.
+    let once = percent_decoded(secret);
+    let value = percent_decoded(&once).into_owned();
+    let (value_score, why) = value_strength(&value);
+    score += value_score;
+    reasons.push(why.to_string());
+    if code && value_score < 0 && words_only(&value) {
+        // `passwd='geheim$parole'` in a docstring: people's words in code are examples.
+        score -= 1;
+        reasons.push("words in source code".to_string());
+    }
+    if let Some((why, penalty)) = place {
+        // Tests hold test values: only a generated-looking one stays worth a look.
+        score -= if value_score > 0 {
+            penalty
+        } else {
+            penalty + 1
+        };
+        reasons.push(why.to_string());
+    }
+    let confidence = match score {
+        i32::MIN..=0 => Confidence::Low,
+        1 | 2 => Confidence::Medium,
+        _ => Confidence::High,
+    };
+    Assessment {
+        confidence,
+        reasons,
+    }
+}
+
+/// Whether a generic rule's value that [`placeholder::lookalike`] takes for a digest is a
+/// secret all the same: hex under a secret's name (`SESSION_SECRET=<64 hex>`,
+/// `secret_key_base: <128 hex>`: secrets are made with `openssl rand -hex`).
+pub fn hex_under_secret_name(rule: &Rule, hay: &[u8], candidate: &Candidate) -> bool {
+    let secret = &hay[candidate.secret.clone()];
+    if !secret.iter().all(u8::is_ascii_hexdigit) {
+        return false;
+    }
+    // Rules whose syntax says the value is a credential (`wandb login KEY`, `-pPASS`).
+    if SYNTAX_RULES.contains(&rule.id()) {
+        return true;
+    }
+    if !NAMED_RULES.contains(&rule.id()) {
+        return false;
+    }
+    let name = key_name(hay, candidate.span.start, candidate.secret.start);
+    let w = words(last_component(name));
+    secret_name(&w)
+        && !w
+            .iter()
+            .any(|p| matches!(p.as_str(), "hash" | "sha" | "digest" | "checksum"))
+}
+
+/// The name the value is given to: the name bytes around the start of the match, up to the
+/// secret.
+fn key_name(hay: &[u8], span_start: usize, secret_start: usize) -> &[u8] {
+    let name_byte = |b: u8| b.is_ascii_alphanumeric() || b"_-.".contains(&b);
+    let mut start = span_start;
+    while start > 0 && span_start - start < 64 && name_byte(hay[start - 1]) {
+        start -= 1;
+    }
+    let mut end = span_start;
+    while end < secret_start && name_byte(hay[end]) {
+        end += 1;
+    }
+    &hay[start..end]
+}
+
+/// The last dotted part of a name (`self.config.password` → `password`).
+fn last_component(name: &[u8]) -> &[u8] {
+    let name = name
+        .strip_suffix(b".")
+        .unwrap_or(name)
+        .strip_prefix(b"-")
+        .unwrap_or(name);
+    match name.iter().rposition(|&b| b == b'.') {
+        Some(i) => &name[i + 1..],
+        None => name,
+    }
+}
+
+/// The parts of a name, lowercase: split at `_`, `-` and case changes (`APIKey` → `api`,
+/// `key`; `dbPassword` → `db`, `password`).
+pub fn words(name: &[u8]) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    let mut cur = String::new();
+    for (i, &b) in name.iter().enumerate() {
+        if !b.is_ascii_alphanumeric() {
+            if !cur.is_empty() {
+                out.push(std::mem::take(&mut cur));
+            }
+            continue;
+        }
+        let prev = i.checked_sub(1).map(|j| name[j]);
+        let next = name.get(i + 1).copied();
+        let boundary = b.is_ascii_uppercase()
+            && prev.is_some_and(|p| {
+                p.is_ascii_lowercase()
+                    || (p.is_ascii_uppercase() && next.is_some_and(|n| n.is_ascii_lowercase()))
+            });
+        if boundary && !cur.is_empty() {
+            out.push(std::mem::take(&mut cur));
+        }
+        cur.push(b.to_ascii_lowercase() as char);
+    }
+    if !cur.is_empty() {
+        out.push(cur);
+    }
+    out
+}
+
+/// Words that name a secret by themselves.
+const SECRET_WORDS: &[&str] = &[
+    "password",
+    "passwd",
+    "pwd",
+    "pass",
+    "passphrase",
+    "passcode",
+    "passwort",
+    "contrasena",
+    "senha",
+    "motdepasse",
+    "mdp",
+    "wachtwoord",
+    "secret",
+    "token",
+    "apikey",
+    "secretkey",
+    "accesskey",
+    "privatekey",
+    "authkey",
+    "credential",
+    "credentials",
+    "creds",
+    "salt",
+    "pepper",
+];
+
+/// Words that make `key` a secret's name when they come before it (`api key`, `signing key`).
+const KEY_QUALIFIERS: &[&str] = &[
+    "api",
+    "access",
+    "secret",
+    "private",
+    "auth",
+    "signing",
+    "sign",
+    "encryption",
+    "encrypt",
+    "crypt",
+    "master",
+    "client",
+    "app",
+    "account",
+    "service",
+    "shared",
+    "session",
+    "license",
+    "consumer",
+    "hmac",
+    "jwt",
+    "storage",
+    "subscription",
+    "logged",
+    "in",
+    "nonce",
+    "secure",
+    "admin",
+    "root",
+    "write",
+    "read",
+    "ingest",
+    "deploy",
+];
+
+/// Words after a secret's name that still name the secret (`password_value`, `token_b64`).
+const TRAILING: &[&str] = &[
+    "value",
+    "str",
+    "string",
+    "b64",
+    "base64",
+    "hex",
+    "plain",
+    "plaintext",
+    "raw",
+    "default",
+    "prod",
+    "dev",
+];
+
+/// Whether the parts of a name name a secret (see the module docs).
+pub fn secret_name(parts: &[String]) -> bool {
+    let mut parts = parts;
+    while let [rest @ .., last] = parts {
+        if rest.is_empty() || !TRAILING.contains(&last.as_str()) {
+            break;
+        }
+        parts = rest;
+    }
+    match parts {
+        [] => false,
+        [.., a, b, c] if a == "secret" && b == "key" && c == "base" => true,
+        [.., q, k] if k == "key" => KEY_QUALIFIERS.contains(&q.as_str()),
+        [.., last] => SECRET_WORDS.contains(&last.as_str()),
+    }
+}
+
+/// Why the value is not a literal secret, or `None`.
+fn not_a_literal(
+    secret: &[u8],
+    quoted: bool,
+    code: bool,
+    name_words: &[String],
+) -> Option<&'static str> {
+    let last = secret.last().copied().unwrap_or(b' ');
+    if !quoted && code {
+        return Some("unquoted value in source code: an expression");
+    }
+    if secret.windows(2).any(|w| w == b"::" || w == b"->")
+        || secret.contains(&b'(')
+        || (!quoted && matches!(last, b',' | b';' | b')'))
+    {
+        return Some("code, not a value");
+    }
+    if has_template(secret) {
+        return Some("a template");
+    }
+    let norm = |s: &[u8]| -> Vec<u8> {
+        s.iter()
+            .filter(|b| b.is_ascii_alphanumeric())
+            .map(u8::to_ascii_lowercase)
+            .collect()
+    };
+    if !name_words.is_empty() && norm(secret) == name_words.concat().into_bytes() {
+        return Some("the key's own name");
+    }
+    let ident = secret
+        .first()
+        .is_some_and(|b| b.is_ascii_alphabetic() || *b == b'_')
+        && secret
+            .iter()
+            .all(|b| b.is_ascii_alphanumeric() || b"_.".contains(b));
+    if ident {
+        // `OPENAI_API_KEY`, `CLIENT_HANDSHAKE_TRAFFIC_SECRET`: a constant's or a variable's name.
+        let upper_snake = secret.contains(&b'_')
+            && secret
+                .iter()
+                .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || *b == b'_');
+        if upper_snake {
+            return Some("a constant's name");
+        }
+        // `self.password`, `config.db.secret`: an attribute.
+        if secret.contains(&b'.') && secret.split(|&b| b == b'.').all(is_word_ident) {
+            return Some("an attribute path");
+        }
+        // `sim_auth`, `ParseResults`: an identifier or a type name, not a generated value.
+        if is_word_ident(secret) && secret.contains(&b'_') {
+            return Some("an identifier");
+        }
+    }
+    None
+}
+
+/// An identifier made of words: letters and `_`, digits only at the end.
+fn is_word_ident(s: &[u8]) -> bool {
+    let body = s
+        .iter()
+        .rposition(|b| !b.is_ascii_digit())
+        .map_or(&s[..0], |i| &s[..=i]);
+    !body.is_empty()
+        && body[0].is_ascii_alphabetic()
+        && body.iter().all(|b| b.is_ascii_alphabetic() || *b == b'_')
+}
+
+/// `{name}`, `{0}`, `{password!r}`, `%s`: a format string's hole.
+fn has_template(s: &[u8]) -> bool {
+    let brace = s.iter().enumerate().any(|(i, &b)| {
+        b == b'{' && {
+            let rest = &s[i + 1..];
+            let n = rest
+                .iter()
+                .take_while(|b| b.is_ascii_alphanumeric() || b"_.!:".contains(b))
+                .count();
+            rest.get(n) == Some(&b'}')
+        }
+    });
+    brace
+        || s.windows(2).enumerate().any(|(i, w)| {
+            w[0] == b'%'
+                && matches!(w[1], b's' | b'd' | b'r' | b'v')
+                && s.get(i + 2).is_none_or(|b| !b.is_ascii_alphanumeric())
+        })
+}
+
+/// How much the value itself looks generated: letters, digits and symbols mixed, length,
+/// entropy; words lower it.
+fn value_strength(secret: &[u8]) -> (i32, &'static str) {
+    let letters = secret.iter().filter(|b| b.is_ascii_alphabetic()).count();
+    let digits = secret.iter().filter(|b| b.is_ascii_digit()).count();
+    let other = secret.len() - letters - digits;
+    let classes = [letters > 0, digits > 0, other > 0]
+        .iter()
+        .filter(|&&c| c)
+        .count();
+    let entropy = crate::matcher::entropy::shannon(secret);
+    let words = digits == 0 && words_only(secret);
+    if secret.len() < 8 {
+        return (if words { -2 } else { -1 }, "short value");
+    }
+    if words {
+        return (-1, "made of words, not generated");
+    }
+    if secret.len() >= 16 && classes >= 2 && entropy >= 3.5 {
+        return (1, "long random-looking value");
+    }
+    (0, "value of a password's shape")
+}
+
+/// `pass%20pass` → `pass pass`: the value as the application sees it.
+fn percent_decoded(s: &[u8]) -> std::borrow::Cow<'_, [u8]> {
+    let hex = |b: u8| (b as char).to_digit(16);
+    if !s.contains(&b'%') {
+        return std::borrow::Cow::Borrowed(s);
+    }
+    let mut out = Vec::with_capacity(s.len());
+    let mut i = 0;
+    while i < s.len() {
+        if s[i] == b'%'
+            && let (Some(h), Some(l)) = (
+                s.get(i + 1).and_then(|&b| hex(b)),
+                s.get(i + 2).and_then(|&b| hex(b)),
+            )
+        {
+            out.push((h * 16 + l) as u8);
+            i += 3;
+        } else {
+            out.push(s[i]);
+            i += 1;
+        }
+    }
+    std::borrow::Cow::Owned(out)
+}
+
+/// Whether each run of letters is a word as people write them: lower case, upper case, or
+/// capitalised (`rest-of-my-password`, `Incorrect`, `geheim$parole`), not `jufqUbAYLE`.
+fn words_only(secret: &[u8]) -> bool {
+    secret
+        .split(|b| !b.is_ascii_alphabetic())
+        .filter(|w| !w.is_empty())
+        .all(|w| {
+            let rest = &w[1..];
+            rest.iter().all(u8::is_ascii_lowercase) || w.iter().all(u8::is_ascii_uppercase)
+        })
+}
+
+/// Why the `user:password` a Basic header encodes is a placeholder (`user:pass`,
+/// `martin:secret`, an empty user with a common password), or `None`.
+fn basic_auth_placeholder(b64: &[u8]) -> Option<&'static str> {
+    use base64::Engine as _;
+    let decoded = base64::engine::general_purpose::STANDARD.decode(b64).ok()?;
+    let (user, pass) = decoded.split_at(decoded.iter().position(|&b| b == b':')?);
+    let pass = &pass[1..];
+    if pass.is_empty()
+        || placeholder::reason(pass).is_some()
+        || pass.eq_ignore_ascii_case(user)
+        || PLACEHOLDER_PAIRS
+            .iter()
+            .any(|(u, p)| user.eq_ignore_ascii_case(u.as_bytes()) && pass == p.as_bytes())
+        || (pass.len() < 8 && pass.iter().all(u8::is_ascii_alphabetic))
+    {
+        return Some("Basic credentials are a placeholder pair");
+    }
+    None
+}
+
+/// Evidence from a URL's userinfo and host: example hosts and placeholder pairs lower it.
+fn url_evidence(hay: &[u8], candidate: &Candidate, reasons: &mut Vec<String>) -> i32 {
+    let secret = &hay[candidate.secret.clone()];
+    let user_start = hay[..candidate.secret.start.saturating_sub(1)]
+        .iter()
+        .rposition(|&b| b == b'/')
+        .map_or(candidate.span.start, |i| i + 1);
+    let user = &hay[user_start..candidate.secret.start.saturating_sub(1)];
+    let host_start = (candidate.secret.end + 1).min(hay.len());
+    let host_end = hay[host_start..]
+        .iter()
+        .position(|&b| !(b.is_ascii_alphanumeric() || b"-._[]".contains(&b)))
+        .map_or(hay.len(), |i| host_start + i);
+    let host = String::from_utf8_lossy(&hay[host_start..host_end]).to_ascii_lowercase();
+    let mut score = 0;
+    if example_host(&host) {
+        // Documentation names (RFC 2606) weigh more than a developer's own machine (a local
+        // database's password is still a password).
+        let documented =
+            !host.contains("localhost") && host.contains('.') && !host.starts_with("127.");
+        score -= if documented { 3 } else { 1 };
+        reasons.push(format!("example host {host}"));
+    }
+    let pair = |u: &str, p: &str| user.eq_ignore_ascii_case(u.as_bytes()) && secret == p.as_bytes();
+    if secret.eq_ignore_ascii_case(user)
+        || PLACEHOLDER_PAIRS.iter().any(|(u, p)| pair(u, p))
+        || placeholder::reason(user).is_some() && words_only(secret) && secret.len() <= 12
+    {
+        score -= 3;
+        reasons.push("placeholder user and password".to_string());
+    }
+    score
+}
+
+/// `user:password` pairs of documentation.
+const PLACEHOLDER_PAIRS: &[(&str, &str)] = &[
+    ("user", "pass"),
+    ("user", "password"),
+    ("username", "password"),
+    ("foo", "bar"),
+    ("admin", "admin"),
+    ("aladdin", "opensesame"),
+    ("aladdin", "open sesame"),
+    ("john", "pass"),
+    ("user", "secret"),
+];
+
+/// Hosts of examples and tests: RFC 2606 / 6761 names, `localhost`, loopback, single labels.
+pub fn example_host(host: &str) -> bool {
+    let host = host.trim_end_matches('.');
+    let host = host.split(':').next().unwrap_or(host);
+    if host.is_empty() || !host.contains('.') {
+        return true;
+    }
+    if host.starts_with("127.") || host == "[::1]" || host == "0.0.0.0" {
+        return true;
+    }
+    const NAMES: &[&str] = &["example.com", "example.org", "example.net", "localhost"];
+    const SUFFIXES: &[&str] = &[
+        ".example",
+        ".test",
+        ".invalid",
+        ".localhost",
+        ".example.com",
+        ".example.org",
+        ".example.net",
+    ];
+    NAMES.contains(&host) || SUFFIXES.iter().any(|s| host.ends_with(s))
+}
+
+/// Extensions of source code: an unquoted value there is an expression.
+const CODE_EXTENSIONS: &[&str] = &[
+    "rs", "py", "pyi", "pyx", "js", "mjs", "cjs", "jsx", "ts", "tsx", "go", "java", "kt", "kts",
+    "scala", "c", "h", "cc", "cpp", "cxx", "hpp", "hh", "cs", "rb", "php", "swift", "m", "mm",
+    "pl", "pm", "lua", "jl", "dart", "ex", "exs", "erl", "hs", "ml", "fs", "vb", "groovy", "zig",
+    "nim", "v", "d", "r",
+];
+
+/// Whether `path` is a source file.
+pub fn is_code(path: &str) -> bool {
+    let name = path.rsplit(['/', '\\']).next().unwrap_or(path);
+    match name.rsplit_once('.') {
+        Some((stem, ext)) if !stem.is_empty() => {
+            CODE_EXTENSIONS.contains(&ext.to_ascii_lowercase().as_str())
+        }
+        _ => false,
+    }
+}
+
+/// Where a path is, if that lowers confidence: tests, examples, fixtures, documentation (by 1),
+/// minified bundles and lockfiles (by 2).
+pub fn place(path: &str) -> Option<(&'static str, i32)> {
+    if path.is_empty() {
+        return None;
+    }
+    let lower = path.to_ascii_lowercase();
+    let name = lower.rsplit(['/', '\\']).next().unwrap_or(&lower);
+    const LOCKFILES: &[&str] = &[
+        "package-lock.json",
+        "npm-shrinkwrap.json",
+        "yarn.lock",
+        "pnpm-lock.yaml",
+        "cargo.lock",
+        "poetry.lock",
+        "pipfile.lock",
+        "gemfile.lock",
+        "composer.lock",
+        "go.sum",
+        "uv.lock",
+    ];
+    if LOCKFILES.contains(&name) {
+        return Some(("in a lockfile", 2));
+    }
+    if name.ends_with(".min.js")
+        || name.ends_with(".min.css")
+        || name.ends_with(".bundle.js")
+        || name.ends_with(".js.map")
+    {
+        return Some(("in a minified bundle", 2));
+    }
+    const TEST_DIRS: &[&str] = &[
+        "test",
+        "tests",
+        "testing",
+        "testdata",
+        "test_data",
+        "test-data",
+        "__tests__",
+        "spec",
+        "specs",
+        "fixture",
+        "fixtures",
+        "example",
+        "examples",
+        "sample",
+        "samples",
+        "mock",
+        "mocks",
+        "__mocks__",
+        "testsuite",
+        "unittests",
+        "certdata",
+    ];
+    let dirs: Vec<&str> = lower.split(['/', '\\']).collect();
+    let in_dirs = |set: &[&str]| {
+        dirs.iter()
+            .take(dirs.len().saturating_sub(1))
+            .any(|d| set.contains(d))
+    };
+    let stem = name.split('.').next().unwrap_or(name);
+    if in_dirs(TEST_DIRS)
+        || stem.starts_with("test_")
+        || stem.ends_with("_test")
+        || stem.ends_with("_tests")
+        || stem.ends_with("-test")
+        || name.contains(".test.")
+        || name.contains(".spec.")
+        || stem == "conftest"
+        || stem == "tests"
+    {
+        return Some(("in tests or examples", 1));
+    }
+    const DOC_DIRS: &[&str] = &["doc", "docs", "documentation", "man"];
+    let doc_ext = [".md", ".rst", ".adoc", ".txt"]
+        .iter()
+        .any(|e| name.ends_with(e));
+    if in_dirs(DOC_DIRS) || (doc_ext && (stem.starts_with("readme") || in_dirs(DOC_DIRS))) {
+        return Some(("in documentation", 1));
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn w(s: &str) -> Vec<String> {
+        words(s.as_bytes())
+    }
+
+    #[test]
+    fn names_split_into_parts() {
+        assert_eq!(w("dbPassword"), ["db", "password"]);
+        assert_eq!(w("APIKey"), ["api", "key"]);
+        assert_eq!(w("DB_PASSWORD"), ["db", "password"]);
+        assert_eq!(w("client-secret"), ["client", "secret"]);
+        assert_eq!(
+            w("ClientHandshakeTrafficSecret"),
+            ["client", "handshake", "traffic", "secret"]
+        );
+    }
+
+    #[test]
+    fn secret_names_are_whole_parts() {
+        for yes in [
+            "password",
+            "DB_PASSWORD",
+            "dbPassword",
+            "api_key",
+            "apiKey",
+            "AWS_SECRET_ACCESS_KEY",
+            "client_secret",
+            "secret_key_base",
+            "SESSION_SECRET",
+            "JWT_SIGNING_KEY",
+            "auth_token",
+            "NONCE_SALT",
+            "LOGGED_IN_KEY",
+            "password_value",
+            "oauth_token",
+        ] {
+            assert!(secret_name(&w(yes)), "{yes}");
+        }
+        for no in [
+            "tokenizer",
+            "_token_start",
+            "secret_len",
+            "max_tokens",
+            "password_file",
+            "PASSWORD_MIN_LENGTH",
+            "token_url",
+            "secret_name",
+            "primary_key",
+            "sort_key",
+            "passwordless",
+        ] {
+            assert!(!secret_name(&w(no)), "{no}");
+        }
+    }
+
+    #[test]
+    fn expressions_are_not_literals() {
+        let name = w("brace_token");
+        assert!(not_a_literal(b"node.brace_token,", false, false, &name).is_some());
+        assert!(not_a_literal(b"take_while;", false, false, &name).is_some());
+        assert!(not_a_literal(b"Tok", false, true, &name).is_some());
+        assert!(not_a_literal(b"get_secret()", true, false, &name).is_some());
+        assert!(not_a_literal(b"OPENAI_API_KEY_PROD", false, false, &name).is_some());
+        assert!(not_a_literal(b"BRACE_TOKEN", true, false, &name).is_some());
+        assert!(not_a_literal(b"self.config.password", false, false, &name).is_some());
+        assert!(not_a_literal(b"{password}", true, false, &name).is_some());
+        assert!(not_a_literal(b"user:%s", true, false, &name).is_some());
+        assert!(not_a_literal(b"sim_auth", false, false, &name).is_some());
+        // Generated values are literals.
+        assert!(not_a_literal(b"8zSl3Np1b0i9buEvz63OMEUz1ftOkyd3", false, false, &name).is_none());
+        assert!(not_a_literal(b"FU9uLdvT34IPW4#TzS", false, false, &name).is_none());
+        assert!(not_a_literal(b"Zp8kQ2vN7xLr4TbW9mHc", true, true, &name).is_none());
+    }
+
+    #[test]
+    fn words_are_weak_values() {
+        assert_eq!(value_strength(b"doesnotexist").0, -1);
+        assert_eq!(value_strength(b"rest-of-my-password").0, -1);
+        assert_eq!(value_strength(b"geheim$parole").0, -1);
+        assert_eq!(value_strength(b"Incorrect").0, -1);
+        assert_eq!(value_strength(b"jufqUbAYLE*eAY").0, 0);
+        assert_eq!(
+            value_strength(b"lacxtqjkKvOupRqOrU1CuczAUZ5uzhdW6VvHDwcp").0,
+            1
+        );
+    }
+
+    #[test]
+    fn places() {
+        assert!(place("src/url/tests/unit.rs").is_some());
+        assert!(place("pkg/foo_test.go").is_some());
+        assert!(place("Lib/test/test_smtplib.py").is_some());
+        assert!(place("app/static/app.min.js").is_some());
+        assert!(place("Cargo.lock").is_some());
+        assert!(place("docs/setup.md").is_some());
+        assert!(place("deploy/prod.env").is_none());
+        assert!(place("src/config.py").is_none());
+        assert!(place("test").is_none());
+    }
+
+    #[test]
+    fn example_hosts() {
+        for h in [
+            "example.com",
+            "db.example.org",
+            "localhost",
+            "servo",
+            "x.test",
+            "127.0.0.1",
+        ] {
+            assert!(example_host(h), "{h}");
+        }
+        for h in ["db.acme-ml.net", "github.com", "10.0.3.4"] {
+            assert!(!example_host(h), "{h}");
+        }
+    }
+
+    #[test]
+    fn policy() {
+        let p = ReportPolicy::default();
+        assert!(p.admits(Confidence::Medium, Validation::None));
+        assert!(!p.admits(Confidence::Low, Validation::None));
+        assert!(!p.admits(Confidence::Low, Validation::Failed));
+        assert!(p.admits(Confidence::Medium, Validation::Failed));
+        let all = ReportPolicy {
+            min_confidence: Confidence::Low,
+            show_invalid: true,
+        };
+        assert!(all.admits(Confidence::Low, Validation::Failed));
+    }
+}
