@@ -128,7 +128,7 @@ pub struct ScanArgs {
     pub sweep: Box<super::sweep::SweepArgs>,
     /// Verification (opt-in).
     #[command(flatten)]
-    pub verify: super::verify::VerifyArgs,
+    pub verify: super::flags::VerifyArgs,
 }
 
 /// `ferret git`: exactly one of `--staged`, `--since REV`, `--all` or `REV..REV`.
@@ -167,7 +167,7 @@ pub struct GitArgs {
     pub gate: GateArgs,
     /// Verification (opt-in).
     #[command(flatten)]
-    pub verify: super::verify::VerifyArgs,
+    pub verify: super::flags::VerifyArgs,
 }
 
 /// `ferret baseline …`.

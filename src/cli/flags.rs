@@ -12,6 +12,7 @@
 use std::path::PathBuf;
 
 use clap::{Args, ValueEnum};
+use ferret::Severity;
 use ferret::blob::chunk::DEFAULT_CHUNK_SIZE;
 use ferret::blob::load::{LoadOptions, MmapChoice};
 use ferret::expand::Budget;
@@ -277,7 +278,7 @@ pub struct GateArgs {
     /// `confidence=LEVEL` fails only on findings at least that sure: `--fail-on
     /// high,confidence=high`.
     #[arg(long, value_name = "SEVERITY")]
-    pub fail_on: Option<super::verify::FailOn>,
+    pub fail_on: Option<FailOn>,
     /// Report findings of this confidence and above (low, medium, high; default medium). Low
     /// findings are test values, expressions and words under a secret's name.
     #[arg(long, value_name = "LEVEL")]
@@ -303,6 +304,84 @@ impl GateArgs {
 /// Parses `123`, `64K`, `10M`, `2G` (powers of 1024; a trailing `B` or `iB` is accepted).
 pub fn parse_size(s: &str) -> Result<u64, String> {
     ferret::config::parse_size(s)
+}
+
+/// `--fail-on SEVERITY`, `--fail-on live` or `--fail-on live,SEVERITY`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FailOn {
+    /// The lowest severity that fails.
+    pub severity: Severity,
+    /// Only findings verified live fail.
+    pub live: bool,
+    /// Only findings at least this sure fail (`confidence=LEVEL`).
+    pub confidence: ferret::finding::Confidence,
+}
+
+impl std::str::FromStr for FailOn {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<FailOn, String> {
+        let mut out = FailOn {
+            severity: Severity::Low,
+            live: false,
+            confidence: ferret::finding::Confidence::Low,
+        };
+        for part in s.split([',', '+']).map(str::trim).filter(|p| !p.is_empty()) {
+            if part.eq_ignore_ascii_case("live") {
+                out.live = true;
+            } else if let Some(level) = part
+                .strip_prefix("confidence=")
+                .or_else(|| part.strip_prefix("confidence:"))
+            {
+                out.confidence = level.parse()?;
+            } else {
+                out.severity = part.parse().map_err(|e: String| {
+                    format!(
+                        "{e}, or `live` (only findings verified live, with --verify), or \
+                         `confidence=LEVEL` (low, medium, high)"
+                    )
+                })?;
+            }
+        }
+        Ok(out)
+    }
+}
+
+/// Verification flags.
+#[derive(Debug, Args, Clone, Default)]
+#[command(next_help_heading = "Verification (opt-in: asks each secret's own service)")]
+pub struct VerifyArgs {
+    /// Ask each secret's service whether it works (one request per distinct secret, only to
+    /// the host its rule declares). Off by default: ferret stays offline.
+    #[arg(long)]
+    pub verify: bool,
+    /// Print what would be sent where (without the secrets) and send nothing.
+    #[arg(long)]
+    pub verify_dry_run: bool,
+    /// Allow credentials that carry their own host (database URIs, SSH targets) to be sent to
+    /// hosts matching PATTERN: a name (`db.example.com`, `*.example.com`) for public addresses,
+    /// an address or network (`10.0.0.0/8`, `127.0.0.1`) for exactly those (repeatable).
+    #[arg(long, value_name = "PATTERN")]
+    pub verify_host: Vec<String>,
+    /// Offer SSH private keys to USER@HOST[:PORT] (repeatable; the host must also be allowed
+    /// by --verify-host).
+    #[arg(long, value_name = "USER@HOST")]
+    pub verify_ssh: Vec<String>,
+    /// Remember verdicts in FILE (mode 0600, no secrets) and reuse them for 24 hours.
+    #[arg(long, value_name = "FILE")]
+    pub verify_cache: Option<PathBuf>,
+    /// Requests in flight at once.
+    #[arg(long, value_name = "N", default_value_t = 8)]
+    pub verify_concurrency: usize,
+    /// Requests per second to one host.
+    #[arg(long, value_name = "N", default_value_t = 4.0)]
+    pub verify_rate: f64,
+    /// Seconds allowed for one request.
+    #[arg(long, value_name = "SECS", default_value_t = 10)]
+    pub verify_timeout: u64,
+    /// Seconds allowed for all verification; what is left is `unknown` (timeout).
+    #[arg(long, value_name = "SECS", default_value_t = 300)]
+    pub verify_deadline: u64,
 }
 
 #[cfg(test)]

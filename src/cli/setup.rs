@@ -45,7 +45,7 @@ pub struct Flags {
     /// Object stores, incremental state, sharding (`scan` only).
     pub sweep: Option<Box<SweepArgs>>,
     /// `--verify` and its settings (`scan`, `git`).
-    pub verify: super::verify::VerifyArgs,
+    pub verify: super::flags::VerifyArgs,
     /// The only input is a live stream (stdin): text is printed as found, not sorted at the end.
     pub live: bool,
 }

@@ -12,6 +12,7 @@
 pub mod allow;
 pub mod artifact;
 pub mod baseline;
+pub mod confidence;
 pub mod fingerprint;
 pub mod history;
 pub mod location;
@@ -25,8 +26,8 @@ use std::sync::Arc;
 use serde::{Deserialize, Serialize};
 
 use crate::blob::Origin;
-pub use crate::confirm::evidence::{Confidence, ReportPolicy};
 use crate::rules::Rule;
+pub use confidence::{Confidence, ReportPolicy};
 pub use location::LineColumn;
 
 /// The outcome of a rule's validator on a finding.
@@ -127,7 +128,7 @@ pub struct Finding {
     pub paired: Vec<(String, String)>,
     /// For a finding in git history: the other commits the same secret is in at the same
     /// path (`ferret git` collapses them into this one finding); `None` otherwise.
-    pub history: Option<history::History>,
+    pub history: Option<Box<history::History>>,
     /// How sure the finding is ([`crate::confirm::evidence`]).
     pub confidence: Confidence,
     /// The evidence weighed for [`Finding::confidence`].
