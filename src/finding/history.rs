@@ -109,12 +109,12 @@ pub fn collapse(findings: Vec<Finding>) -> Vec<Finding> {
             commits.sort_by(|a, b| when(a).cmp(&when(b)).then_with(|| a.id.cmp(&b.id)));
             let first = commits[0].clone();
             let last = commits[commits.len() - 1].clone();
-            f.history = Some(History {
+            f.history = Some(Box::new(History {
                 first,
                 last,
                 count: commits.len(),
                 commits,
-            });
+            }));
         }
         out.push(f);
     }
