@@ -31,7 +31,7 @@ fn every_builtin_rule_passes_its_examples() {
 #[test]
 fn builtin_rules_are_complete() {
     let rules = RuleSet::builtin().unwrap();
-    assert!(rules.len() >= 150, "only {} rules", rules.len());
+    assert!(rules.len() >= 450, "only {} rules", rules.len());
     for r in rules.iter() {
         let s = &r.spec;
         assert!(
@@ -86,6 +86,20 @@ fn builtin_rules_are_complete() {
         "jwt",
         "database.postgres-uri",
         "generic.password-assignment",
+        // Variants of issue 17, item 1.
+        "azure.cosmos-key",
+        "azure.function-key",
+        "azure.messaging-key",
+        "aws.credentials-csv",
+        "aws.bedrock-api-key.short-term",
+        "cloudflare.api-token.scannable",
+        "cloudflare.global-api-key.scannable",
+        "consul.acl-token",
+        "mongodb.atlas-service-account-secret",
+        "mongodb.atlas-private-key",
+        "github.oauth-client-secret",
+        "gitlab.session-cookie",
+        "google.fcm-server-key",
     ] {
         assert!(rules.get(id).is_some(), "missing rule {id}");
     }
