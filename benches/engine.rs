@@ -3,6 +3,10 @@
 //! keyword prefilter alone on three of them.
 //!
 //! Run with `cargo bench --bench engine`; criterion prints MB/s (throughput in bytes).
+//!
+//! `FERRET_BENCH_RULES=DIR` measures the rule files of `DIR` instead of the built-in rules, so
+//! that two rule sets (say, `git archive main rules` unpacked somewhere, and the working tree's)
+//! are compared with one build.
 
 #![allow(missing_docs)]
 
@@ -125,8 +129,22 @@ fn base64_json() -> Vec<u8> {
     s.into_bytes()
 }
 
+/// The rules measured: the built-ins, or the files of `$FERRET_BENCH_RULES`.
+fn rules() -> RuleSet {
+    match std::env::var_os("FERRET_BENCH_RULES") {
+        Some(dir) => {
+            let mut set = RuleSet::new();
+            set.load_path(std::path::Path::new(&dir))
+                .expect("FERRET_BENCH_RULES");
+            eprintln!("{} rules from {}", set.len(), dir.to_string_lossy());
+            set
+        }
+        None => RuleSet::builtin().expect("rules"),
+    }
+}
+
 fn bench(c: &mut Criterion) {
-    let matcher = Matcher::new(&RuleSet::builtin().expect("rules")).expect("matcher");
+    let matcher = Matcher::new(&rules()).expect("matcher");
     let mut group = c.benchmark_group("matcher");
     group.sample_size(10);
     for (name, bytes) in [
@@ -167,11 +185,7 @@ fn bench(c: &mut Criterion) {
 
     // The keyword prefilter alone (the stage that reads every byte), with the loop this CPU
     // runs (see `ferret::matcher::prefilter`).
-    let mut keywords: Vec<Vec<String>> = RuleSet::builtin()
-        .expect("rules")
-        .iter()
-        .map(|r| r.spec.keywords.clone())
-        .collect();
+    let mut keywords: Vec<Vec<String>> = rules().iter().map(|r| r.spec.keywords.clone()).collect();
     keywords.extend(
         ferret::matcher::triggers::trigger_rules()
             .into_iter()

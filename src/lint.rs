@@ -6,6 +6,9 @@
 //! every regex, requires a bounded match length (so the prefiltered search is exact), runs
 //! every example and counterexample through the real matcher and confirmation, and checks the
 //! keyword contract: every match of the regex on the examples contains one of the keywords.
+//! A rule must also meet the bar of [`RuleSpec::gaps`]: two examples, a counterexample, a
+//! documentation link and a remediation line (rules translated from gitleaks files, which
+//! cannot carry them, are warned instead).
 
 use crate::confirm;
 use crate::error::Result;
@@ -57,10 +60,12 @@ pub fn check_rules(rules: &RuleSet) -> Result<Vec<RuleCheck>> {
             )),
             Ok(_) => {}
         }
-        if spec.examples.is_empty() {
-            check
-                .warnings
-                .push("no examples: nothing shows the rule works".into());
+        for gap in spec.gaps() {
+            if rule.from_gitleaks {
+                check.warnings.push(gap);
+            } else {
+                check.errors.push(gap);
+            }
         }
         let found_by_rule = |text: &str, scratch: &mut _| {
             let mut candidates = Vec::new();

@@ -2,7 +2,11 @@
 //!
 //! Two rules can find the same secret: a generic rule (`password = …`) and a specific one (a
 //! GitHub token assigned to `password`); a view can find again what the scan found as written.
-//! The specific finding, and the finding as written, are the ones a person acts on.
+//! The specific finding, and the finding as written, are the ones a person acts on. Two
+//! specific rules can also find the same value: a PlanetScale password in a `mysql://` URL, a
+//! Netlify `nfp_` token assigned to `NETLIFY_AUTH_TOKEN`. The rule whose keyword is part of the
+//! secret itself (the token names its provider) explains it better than a rule that knows it
+//! only from the context around it ([`prefer_self_identifying`]).
 
 use crate::finding::Finding;
 
@@ -11,6 +15,7 @@ use crate::finding::Finding;
 /// specific rule's finding. `findings` must be sorted by offset.
 pub fn suppress_generic(findings: &mut Vec<Finding>) {
     dedupe(findings);
+    prefer_self_identifying(findings);
     if !findings.iter().any(|f| f.rule.spec.generic) {
         return;
     }
@@ -31,6 +36,59 @@ pub fn suppress_generic(findings: &mut Vec<Finding>) {
         }
         let upto = specific.partition_point(|&(s, _)| s < f.end_offset);
         upto == 0 || specific[upto - 1].1 <= f.offset
+    });
+}
+
+/// Where specific rules report the very same secret (same span, same decoding), keeps the
+/// findings of rules with one of their keywords inside the secret (`pscale_pw_…`, `nfp_…`)
+/// and drops those of rules that matched only the context (`mysql://user:…@`,
+/// `NETLIFY_AUTH_TOKEN=…`). When none or all of them carry a keyword, all are kept. Generic
+/// findings are left to [`suppress_generic`]. `findings` must be sorted by offset.
+pub fn prefer_self_identifying(findings: &mut Vec<Finding>) {
+    let same = |a: &Finding, b: &Finding| {
+        a.offset == b.offset && a.end_offset == b.end_offset && a.decoded == b.decoded
+    };
+    let carries_keyword = |f: &Finding| {
+        let secret = f.secret.to_ascii_lowercase();
+        f.rule
+            .spec
+            .keywords
+            .iter()
+            .any(|k| secret.contains(&k.to_ascii_lowercase()))
+    };
+    let mut drop = vec![false; findings.len()];
+    let mut i = 0;
+    while i < findings.len() {
+        // Findings with one offset are adjacent; those with the same span among them.
+        let mut j = i + 1;
+        while j < findings.len() && findings[j].offset == findings[i].offset {
+            j += 1;
+        }
+        for a in i..j {
+            if findings[a].rule.spec.generic || !carries_keyword(&findings[a]) {
+                continue;
+            }
+            for b in i..j {
+                let other = &findings[b];
+                if b != a
+                    && !other.rule.spec.generic
+                    && other.rule.id() != findings[a].rule.id()
+                    && same(&findings[a], other)
+                    && !carries_keyword(other)
+                {
+                    drop[b] = true;
+                }
+            }
+        }
+        i = j;
+    }
+    if !drop.contains(&true) {
+        return;
+    }
+    let mut k = 0;
+    findings.retain(|_| {
+        k += 1;
+        !drop[k - 1]
     });
 }
 

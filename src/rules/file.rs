@@ -311,6 +311,42 @@ impl RuleSpec {
     }
 }
 
+impl RuleSpec {
+    /// What the rule lacks of the bar every shipped rule meets, one line each (empty when it
+    /// meets it): at least two examples and one counterexample (so that `rules check` shows it
+    /// finds what it should and skips what it should not), a documentation link (`https://…`,
+    /// where the provider describes the token's format; a `generic` rule describes a shape, not
+    /// a provider's format, and needs none) and a remediation line. `ferret rules check` fails
+    /// a rule with a gap; loading does not, so a rule file being written still scans.
+    pub fn gaps(&self) -> Vec<String> {
+        let mut gaps = Vec::new();
+        if self.examples.len() < 2 {
+            gaps.push(format!(
+                "{} example(s): at least two show what the rule finds",
+                self.examples.len()
+            ));
+        }
+        if self.counterexamples.is_empty() {
+            gaps.push("no counterexample: at least one shows what the rule must not find".into());
+        }
+        let documented = self
+            .references
+            .iter()
+            .any(|r| r.starts_with("https://") || r.starts_with("http://"));
+        if !documented && !self.generic {
+            gaps.push(
+                "no documentation link in `references`: link the provider's description of the \
+                 token's format"
+                    .into(),
+            );
+        }
+        if self.remediation.trim().is_empty() {
+            gaps.push("no remediation: say where to revoke or rotate".into());
+        }
+        gaps
+    }
+}
+
 /// An allowlist pattern of a rule.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]

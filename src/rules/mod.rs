@@ -89,6 +89,9 @@ pub struct Rule {
     pub spec: RuleSpec,
     /// `builtin:github.toml` or the user's file path.
     pub source: String,
+    /// Translated from a gitleaks-format file, which has no place for examples or links:
+    /// `ferret rules check` warns of the gaps ([`RuleSpec::gaps`]) instead of failing.
+    pub from_gitleaks: bool,
     /// The allowlist patterns, compiled on first use (a pattern that does not compile is left
     /// out; `ferret rules check` reports it).
     allow: OnceLock<Vec<(AllowTarget, regex_automata::meta::Regex)>>,
@@ -102,6 +105,7 @@ impl Rule {
         Rule {
             spec,
             source: source.into(),
+            from_gitleaks: false,
             allow: OnceLock::new(),
             pairs: OnceLock::new(),
         }
@@ -222,7 +226,11 @@ impl RuleSet {
             self.warnings.extend(t.warnings);
             for spec in t.rules {
                 let id = spec.id.clone();
-                if let Err(e) = self.add(Rule::new(spec, origin)) {
+                let rule = Rule {
+                    from_gitleaks: true,
+                    ..Rule::new(spec, origin)
+                };
+                if let Err(e) = self.add(rule) {
                     self.warnings
                         .push(format!("{origin}: rule {id}: {e}; skipped"));
                 }
