@@ -12,7 +12,7 @@ use crate::common::{Run, TestDir, run_stdin};
 
 /// Runs `ferret scan -f json ARGS` in `t`, killing it after `limit` (a hang). Output is read
 /// while it runs, so a large report cannot block it on a full pipe.
-fn scan(t: &TestDir, args: &[&str], limit: Duration) -> (Run, serde_json::Value) {
+pub fn scan(t: &TestDir, args: &[&str], limit: Duration) -> (Run, serde_json::Value) {
     let child = t
         .ferret()
         .args(["scan", "-f", "json"])

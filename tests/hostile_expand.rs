@@ -7,39 +7,10 @@
 use std::io::Write;
 use std::time::Duration;
 
+use crate::common::TestDir;
 use crate::common::make;
 use crate::common::secrets::Gen;
-use crate::common::{Run, TestDir};
-
-/// Runs `ferret scan -f json ARGS` in `t`, killing it after `limit` (a hang).
-fn scan(t: &TestDir, args: &[&str], limit: Duration) -> (Run, serde_json::Value) {
-    let child = t
-        .ferret()
-        .args(["scan", "-f", "json"])
-        .args(args)
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    let pid = child.id();
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        let _ = tx.send(child.wait_with_output());
-    });
-    let out = match rx.recv_timeout(limit) {
-        Ok(out) => out.unwrap(),
-        Err(_) => {
-            let _ = std::process::Command::new("kill")
-                .arg(pid.to_string())
-                .status();
-            panic!("ferret hung on {args:?}");
-        }
-    };
-    let r: Run = out.into();
-    assert!(!r.stderr.contains("panicked"), "{}", r.stderr);
-    let doc = r.json();
-    (r, doc)
-}
+use crate::hostile::scan;
 
 /// A clean file with one known secret, scanned beside each hostile input.
 fn witness(t: &TestDir) {
