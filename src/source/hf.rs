@@ -10,7 +10,7 @@
 //! ```
 //!
 //! A walk does not follow the links, so it meets the blobs, named by hashes that tell a
-//! responder nothing. [`Hub::origin`] names a blob by the place that links it:
+//! responder nothing. [`Hub::place`] names a blob by the place that links it:
 //! `hf://ORG/NAME@COMMIT/PATH` (`hf://datasets/…`, `hf://spaces/…`), as a [`Segment::Hub`] that
 //! also keeps the blob's path on disk and the other revisions that link the same bytes. The
 //! revision a ref points to (`main` first) names it when there is one. A blob is scanned once

@@ -79,7 +79,7 @@ pub const MAX_IMAGES: usize = 1000;
 ///
 /// Each document is walked once: a digest listed again (anywhere in the walk) is not followed
 /// again, a document that lists itself or one of the indexes above it is a cycle, and at most
-/// [`MAX_IMAGES`] images are named. `stopped` is asked at every entry (an interrupt).
+/// `MAX_IMAGES` images are named. `stopped` is asked at every entry (an interrupt).
 pub fn images_of(
     blobs: &dyn Blobs,
     doc: &Value,
