@@ -6,6 +6,7 @@
 
 use std::collections::BTreeSet;
 use std::net::TcpListener;
+use std::os::unix::process::CommandExt as _;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -14,16 +15,25 @@ use crate::common::TestDir;
 use crate::common::secrets::Gen;
 use crate::stores::{located, python, scan_json, secrets};
 
-/// The server, stopped when dropped.
+/// The server, stopped when dropped. It runs in its own process group: `mlflow server` starts
+/// uvicorn and job-queue consumers that outlive their parent, so the whole group is killed.
 struct Server {
     child: Child,
     port: u16,
 }
 
-impl Drop for Server {
-    fn drop(&mut self) {
+impl Server {
+    fn stop(&mut self) {
+        let group = format!("-{}", self.child.id());
+        let _ = Command::new("kill").args(["-KILL", "--", &group]).status();
         let _ = self.child.kill();
         let _ = self.child.wait();
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        self.stop();
     }
 }
 
@@ -51,6 +61,7 @@ fn start(dir: &Path) -> Option<Server> {
         .arg("--default-artifact-root")
         .arg(dir.join("artifacts"))
         .current_dir(dir)
+        .process_group(0)
         .stdin(Stdio::null())
         .stdout(log.try_clone().ok()?)
         .stderr(log)
@@ -67,7 +78,7 @@ fn start(dir: &Path) -> Option<Server> {
         }
         std::thread::sleep(Duration::from_millis(500));
     }
-    let _ = server.child.kill();
+    server.stop();
     None
 }
 
