@@ -71,7 +71,8 @@ pub fn collapse(findings: Vec<Finding>) -> Vec<Finding> {
     // Key: rule, fingerprint, and the origin below the commit (path and any segments inside
     // the file) — not the line: a secret that moves within the file is the same place.
     let mut groups: HashMap<(String, String, String), usize> = HashMap::new();
-    let mut members: Vec<(Finding, Vec<CommitRef>)> = Vec::new();
+    // The finding that represents each group, its commit's time, and the group's commits.
+    let mut members: Vec<(Finding, i64, Vec<CommitRef>)> = Vec::new();
     for f in findings {
         let Some((at, commit)) = commit_of(&f) else {
             out.push(f);
@@ -88,23 +89,25 @@ pub fn collapse(findings: Vec<Finding>) -> Vec<Finding> {
         );
         match groups.get(&key) {
             Some(&i) => {
-                let (kept, commits) = &mut members[i];
+                let (kept, kept_when, commits) = &mut members[i];
+                let t = when(&commit);
                 if !commits.contains(&commit) {
-                    commits.push(commit.clone());
+                    commits.push(commit);
                 }
                 // The earliest commit's finding represents the group.
-                let kept_when = commit_of(kept).map_or(i64::MAX, |(_, c)| when(&c));
-                if when(&commit) < kept_when {
+                if t < *kept_when {
                     *kept = f;
+                    *kept_when = t;
                 }
             }
             None => {
                 groups.insert(key, members.len());
-                members.push((f, vec![commit]));
+                let t = when(&commit);
+                members.push((f, t, vec![commit]));
             }
         }
     }
-    for (mut f, mut commits) in members {
+    for (mut f, _, mut commits) in members {
         if commits.len() > 1 {
             commits.sort_by(|a, b| when(a).cmp(&when(b)).then_with(|| a.id.cmp(&b.id)));
             let first = commits[0].clone();
