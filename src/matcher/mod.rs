@@ -118,6 +118,20 @@ struct Shape {
     /// For a rule with an anchor keyword ([`regex::anchor`]): how its matches begin at the
     /// anchor, exactly. A hit where none of them does anchors no match.
     gate: Option<Gate>,
+    /// For an anchored rule: the bytes that may follow each of its keywords at the anchor
+    /// ([`regex::Follow`]). A hit followed by any other byte anchors no match.
+    follows: Vec<regex::Follow>,
+}
+
+impl Shape {
+    /// Whether a hit of `keyword` (lowercased) followed by `next` (the rest of the input) may
+    /// anchor a match.
+    fn admits_next(&self, keyword: &[u8], next: &[u8]) -> bool {
+        self.follows
+            .iter()
+            .find(|f| f.keyword == keyword)
+            .is_none_or(|f| f.admits(next))
+    }
 }
 
 /// The first four bytes of each of a rule's anchor texts, exactly (case included).
@@ -164,6 +178,7 @@ impl MatcherRule {
                     after: a.reach.after.max(self.min_reach),
                 },
                 gate: a.literals.as_deref().and_then(Gate::new),
+                follows: a.follows,
             }
         })
     }
@@ -343,6 +358,14 @@ impl Matcher {
                 let shape = self.rules[rule.get()].shape();
                 if let Some(gate) = &shape.gate
                     && !gate.admits(hay, hit.start)
+                {
+                    continue;
+                }
+                if !shape.follows.is_empty()
+                    && !shape.admits_next(
+                        self.prefilter.pattern(hit.pattern),
+                        hay.get(hit.end..).unwrap_or_default(),
+                    )
                 {
                     continue;
                 }

@@ -189,6 +189,54 @@ pub struct Anchor {
     /// they are matched (case included). Every match's anchor hit starts where one of them
     /// does, so a hit where none begins anchors no match, and its window can be left out.
     pub literals: Option<Vec<Vec<u8>>>,
+    /// When the rule has an anchor: for keywords whose next byte at the anchor the regex pins
+    /// down, the bytes that may come next. `tokenizer` starts no match of a rule whose name
+    /// must be followed by `=`, `:`, a quote or a space; the hit at its `token` can be left out.
+    pub follows: Vec<Follow>,
+}
+
+/// The bytes that may follow a keyword where it anchors a match ([`Anchor::follows`]): the
+/// first byte after it, and for each first byte, the second.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Follow {
+    /// The keyword, ASCII-lowercased.
+    pub keyword: Vec<u8>,
+    /// Bit `b` set: byte `b` may come first after the keyword.
+    pub first: ByteSet,
+    /// For a first byte, the bytes that may come second; sorted, and any second byte may
+    /// follow a first byte that is not listed.
+    pub second: Vec<(u8, ByteSet)>,
+}
+
+/// A set of bytes.
+pub type ByteSet = [u64; 4];
+
+fn set_has(set: &ByteSet, b: u8) -> bool {
+    set[usize::from(b >> 6)] >> (b & 63) & 1 == 1
+}
+
+fn set_add(set: &mut ByteSet, b: u8) {
+    set[usize::from(b >> 6)] |= 1 << (b & 63);
+}
+
+impl Follow {
+    /// Whether `next` (the bytes after a hit of the keyword; fewer at the end of the input)
+    /// may follow it where it anchors a match.
+    pub fn admits(&self, next: &[u8]) -> bool {
+        let Some(&b0) = next.first() else {
+            return true;
+        };
+        if !set_has(&self.first, b0) {
+            return false;
+        }
+        match (
+            next.get(1),
+            self.second.binary_search_by_key(&b0, |(b, _)| *b),
+        ) {
+            (Some(&b1), Ok(i)) => set_has(&self.second[i].1, b1),
+            _ => true,
+        }
+    }
 }
 
 impl Anchor {
@@ -199,6 +247,7 @@ impl Anchor {
             after: UNBOUNDED_RADIUS,
         },
         literals: None,
+        follows: Vec::new(),
     };
 }
 
@@ -215,6 +264,7 @@ pub fn anchor(pattern: &str, keywords: &[String]) -> Result<Anchor, String> {
             after: m,
         },
         literals: None,
+        follows: Vec::new(),
     };
     let keywords: Vec<Vec<u8>> = keywords
         .iter()
@@ -253,6 +303,7 @@ pub fn anchor(pattern: &str, keywords: &[String]) -> Result<Anchor, String> {
                 literals: seq
                     .literals()
                     .map(|lits| lits.iter().map(|l| l.as_bytes().to_vec()).collect()),
+                follows: follows(&rest, &keywords),
             });
         }
         match bounded(&children[i]) {
@@ -261,6 +312,65 @@ pub fn anchor(pattern: &str, keywords: &[String]) -> Result<Anchor, String> {
         }
     }
     Ok(symmetric)
+}
+
+/// For each keyword, the bytes that may follow it where it begins a match of `rest` (an
+/// anchored tail, see [`anchor`]): the first two bytes after the keyword in `rest`'s prefix
+/// literals. Sound because every match of `rest` begins with one of the literals
+/// (`regex-syntax` guarantees it for a finite set): a literal that begins with the keyword shows
+/// the bytes after it as far as it goes and leaves the rest open; one that is no longer than the
+/// keyword and a prefix of it (cut short by the extractor's limits, or a match that may end
+/// there) leaves everything open, and so does an infinite set. Keywords with nothing pinned
+/// down are left out.
+fn follows(rest: &Hir, keywords: &[Vec<u8>]) -> Vec<Follow> {
+    const ALL: ByteSet = [u64::MAX; 4];
+    let mut lens: Vec<usize> = keywords.iter().map(Vec::len).collect();
+    lens.sort_unstable();
+    lens.dedup();
+    let mut out = Vec::new();
+    for len in lens {
+        let seq = Extractor::new()
+            .kind(ExtractKind::Prefix)
+            .limit_class(256)
+            .limit_repeat(4)
+            .limit_literal_len(len + 2)
+            .limit_total(200_000)
+            .extract(rest);
+        let Some(lits) = seq.literals() else { continue };
+        'keyword: for k in keywords.iter().filter(|k| k.len() == len) {
+            let mut first = [0u64; 4];
+            let mut second = std::collections::BTreeMap::<u8, ByteSet>::new();
+            for lit in lits.iter().map(|l| l.as_bytes()) {
+                let lower = lit.to_ascii_lowercase();
+                if lower.len() <= len {
+                    if k.starts_with(&lower) {
+                        continue 'keyword;
+                    }
+                } else if lower.starts_with(k) {
+                    let b0 = lit[len];
+                    set_add(&mut first, b0);
+                    let set = second.entry(b0).or_insert([0; 4]);
+                    match lit.get(len + 1) {
+                        Some(&b1) => set_add(set, b1),
+                        None => *set = ALL,
+                    }
+                }
+            }
+            if first == [0; 4] {
+                continue;
+            }
+            let second: Vec<(u8, ByteSet)> =
+                second.into_iter().filter(|(_, s)| *s != ALL).collect();
+            if first != ALL || !second.is_empty() {
+                out.push(Follow {
+                    keyword: k.clone(),
+                    first,
+                    second,
+                });
+            }
+        }
+    }
+    out
 }
 
 /// A rule's regex, compiled on first use. Compilation errors are kept and reported once.
@@ -375,5 +485,68 @@ mod tests {
         );
         // No anchor (the keyword may sit anywhere): no texts.
         assert!(lits(r"(?P<secret>[a-z]{1,10}T3BlbkFJ)", &["t3blbkfj"]).is_empty());
+    }
+
+    #[test]
+    fn follows_name_the_bytes_a_match_can_have_after_its_keyword() {
+        let follows = |pattern: &str, keywords: &[&str]| {
+            anchor(pattern, &kw(keywords))
+                .unwrap()
+                .follows
+                .into_iter()
+                .map(|f| {
+                    let next: String = (0..=255u8)
+                        .filter(|&b| f.admits(&[b]))
+                        .map(char::from)
+                        .collect();
+                    (String::from_utf8(f.keyword).unwrap(), next)
+                })
+                .collect::<Vec<_>>()
+        };
+        // After the name: an optional `_key` suffix, a quote, spaces or the operator.
+        assert_eq!(
+            follows(
+                r#"(?:[Tt]oken|TOKEN)(?:_(?i:key))?["']?[ \t]{0,2}[=:]\s{0,4}(?P<secret>\w{8})"#,
+                &["token"]
+            ),
+            [("token".to_string(), "\t \"':=_".to_string())]
+        );
+        // `tokenizer` may begin a match: letters may follow `token`, upper case and digits not.
+        assert_eq!(
+            follows(r"token[a-z]{0,8}=(?P<secret>\w{8})", &["token"])[0].1,
+            "=abcdefghijklmnopqrstuvwxyz"
+        );
+        // A match may end right after the keyword: the next byte is open.
+        assert!(follows(r"(?P<secret>ghp_(?:[a-z]{8})?)", &["ghp_"]).is_empty());
+        // The keyword is not the anchor: nothing.
+        assert!(follows(r"(?P<secret>[a-z]{1,10}T3BlbkFJ[a-z]{1,10})", &["t3blbkfj"]).is_empty());
+        // Only the keywords that are pinned down get a set; a wide class after the keyword
+        // is kept whole.
+        assert_eq!(
+            follows(r"://[^\s:@/]{1,64}:(?P<secret>[^\s@]{3,8})@", &["://"])[0]
+                .1
+                .chars()
+                .count(),
+            256 - 6 - 3
+        );
+    }
+
+    #[test]
+    fn follows_look_two_bytes_past_the_keyword() {
+        // After a quote, a space or a tab must come: not a colon.
+        let a = anchor(
+            r#"(?:[Aa]uthorization|AUTHORIZATION)["']?[ \t]{1,8}["']?[Bb]asic (?P<secret>[A-Za-z0-9+/]{8,64})"#,
+            &kw(&["authorization"]),
+        )
+        .unwrap();
+        let f = &a.follows[0];
+        assert!(f.admits(b"\" "));
+        assert!(f.admits(b" B"));
+        assert!(f.admits(b" \t"));
+        // JSON's `"Authorization": …` cannot begin this rule's match.
+        assert!(!f.admits(b"\":"));
+        assert!(!f.admits(b":"));
+        // The input ends after one byte: only that one is known.
+        assert!(f.admits(b"\""));
     }
 }

@@ -182,6 +182,11 @@ impl Prefilter {
         })
     }
 
+    /// Keyword `pattern`, ASCII-lowercased.
+    pub fn pattern(&self, pattern: u32) -> &[u8] {
+        &self.patterns[pattern as usize]
+    }
+
     /// The rules that listed keyword `pattern`.
     pub fn rules_of(&self, pattern: u32) -> &[RuleIndex] {
         &self.pattern_rules[pattern as usize]
