@@ -156,10 +156,15 @@ pub fn assess(
     // Twice: `p%2540ss` is `p%40ss` in a URL that is itself escaped.
     let once = percent_decoded(secret);
     let value = percent_decoded(&once).into_owned();
-    let (value_score, why) = value_strength(&value);
+    let echo = names_a_secret(&value, &name_words);
+    let (value_score, why) = if echo {
+        (-1, "the value repeats its name's word: a stand-in")
+    } else {
+        value_strength(&value)
+    };
     score += value_score;
     reasons.push(why.to_string());
-    if code && value_score < 0 && (words_only(&value) || names_a_secret(&value)) {
+    if code && value_score < 0 && (words_only(&value) || echo) {
         // `passwd='geheim$parole'` in a docstring: people's words in code are examples.
         score -= 1;
         reasons.push("words in source code".to_string());
@@ -474,9 +479,6 @@ fn value_strength(secret: &[u8]) -> (i32, &'static str) {
         .count();
     let entropy = crate::matcher::entropy::shannon(secret);
     let words = digits == 0 && words_only(secret);
-    if names_a_secret(secret) {
-        return (-1, "the value names a secret: a stand-in");
-    }
     if secret.len() < 8 {
         return (if words { -2 } else { -1 }, "short value");
     }
@@ -514,12 +516,20 @@ fn percent_decoded(s: &[u8]) -> std::borrow::Cow<'_, [u8]> {
     std::borrow::Cow::Owned(out)
 }
 
-/// Whether the value holds the word of a secret's name (`ClientPassword`, `my-secret-value`,
-/// `TH1SISMYT0KEN…`, also spelled with digits for letters): what people write in place of a
-/// secret. Only words of five letters or more: a random 40-character base62 token holds one of
-/// them with probability ~10⁻⁵.
-fn names_a_secret(secret: &[u8]) -> bool {
-    const WORDS: &[&[u8]] = &[b"password", b"passwd", b"secret", b"token"];
+/// Whether the value repeats the secret word of the name it is assigned to
+/// (`x_auth_password="ClientPassword"`, `token='TH1SISMYT0KEN…'`, also spelled with digits for
+/// letters): what people write in place of a secret. Only words of five letters or more: a
+/// random 40-character base62 token holds one of them with probability ~10⁻⁵.
+fn names_a_secret(secret: &[u8], name_words: &[String]) -> bool {
+    const WORDS: &[&str] = &["password", "passwd", "secret", "token"];
+    let words: Vec<&[u8]> = WORDS
+        .iter()
+        .filter(|w| name_words.iter().any(|n| n == *w))
+        .map(|w| w.as_bytes())
+        .collect();
+    if words.is_empty() {
+        return false;
+    }
     // Read as a person does: `T0KEN`, `p4ssw0rd`, `S3CR3T` are the words too.
     let plain: Vec<u8> = secret
         .iter()
@@ -533,7 +543,7 @@ fn names_a_secret(secret: &[u8]) -> bool {
             _ => b.to_ascii_lowercase(),
         })
         .collect();
-    WORDS
+    words
         .iter()
         .any(|w| plain.windows(w.len()).any(|x| x == *w))
 }
@@ -844,14 +854,27 @@ mod tests {
         assert_eq!(value_strength(b"geheim$parole").0, -1);
         assert_eq!(value_strength(b"Incorrect").0, -1);
         assert_eq!(value_strength(b"jufqUbAYLE*eAY").0, 0);
-        // The word of a secret's name in the value: a stand-in, digits or not.
-        assert_eq!(value_strength(b"ClientPassword").0, -1);
-        assert_eq!(value_strength(b"TH1SISMYT0KENFR0MTHEPORTAL2024").0, -1);
-        assert_eq!(value_strength(b"my-s3cret-Secret-v2").0, -1);
         assert_eq!(
             value_strength(b"lacxtqjkKvOupRqOrU1CuczAUZ5uzhdW6VvHDwcp").0,
             1
         );
+    }
+
+    #[test]
+    fn values_that_repeat_their_names_word() {
+        assert!(names_a_secret(b"ClientPassword", &w("x_auth_password")));
+        assert!(names_a_secret(
+            b"TH1SISMYT0KENFR0MTHEPORTAL2024",
+            &w("token")
+        ));
+        assert!(names_a_secret(b"my-s3cret-v2", &w("clientSecret")));
+        // Another word, or no name: the value stands as it is.
+        assert!(!names_a_secret(b"Not-the-Password-99", &w("token")));
+        assert!(!names_a_secret(b"Not-the-Password-99", &[]));
+        assert!(!names_a_secret(
+            b"lacxtqjkKvOupRqOrU1CuczAUZ5uzhdW6VvHDwcp",
+            &w("api_token")
+        ));
     }
 
     #[test]
