@@ -261,6 +261,19 @@ fn names_that_are_not_secret_names() {
         ),
         ("app.py", "    print(f\"password={password!r}\")\n"),
         ("README.md", "Use `--password options` to pass it.\n"),
+        // Anti-forgery tokens are made per form or session: not credentials.
+        (
+            "src/test/resources/edit.html",
+            "<form data-wiki-form-token=\"Zq81bV0xTq2mWd7kLpR4sA\" data-user=\"Admin\">\n",
+        ),
+        (
+            "app/views/edit.html",
+            "<input type=\"hidden\" name=\"csrf_token\" value=\"Zq81bV0xTq2mWd7kLpR4sA9e\">\n",
+        ),
+        (
+            "saved.json",
+            "{\"authenticity_token\": \"Zq81bV0xTq2mWd7kLpR4sA9eF3hJ\"}\n",
+        ),
     ] {
         assert_quiet(path, text);
     }
@@ -320,6 +333,26 @@ fn test_values_words_and_examples_are_not_reported() {
         (
             "wp-config.php",
             "define('AUTH_KEY', 'put your unique phrase here');\n".to_string(),
+        ),
+        // Filler where the real value goes.
+        (
+            "examples/oauth_mail.php",
+            "$mail->oauthClientSecret = \"RANDOMCHARS-----Hq2vL9sKxTq\";\n".to_string(),
+        ),
+        (
+            "get_token.php",
+            "    'clientSecret' => 'Hq2vL9sKxTqW----',\n".to_string(),
+        ),
+        // The word of the name in the value: a stand-in, here in a test project's assertion
+        // and in a docstring's example call.
+        (
+            "Client.Tests/OAuthHeaderTests.cs",
+            "    Assert.IsTrue(v.Contains(\"x_auth_password=\\\"ClientPassword\\\"\"));\n"
+                .to_string(),
+        ),
+        (
+            "lib/contrib/chat.py",
+            "    ...     token='TH1SISMYT0KENFR0MTHEPORTAL2024',\n".to_string(),
         ),
     ] {
         assert_quiet(path, &text);
@@ -427,4 +460,196 @@ fn confidence_flag_and_fail_on() {
         ".",
     ]));
     assert_eq!(r.code, 0, "{}", r.stderr);
+}
+
+/// `text` in UTF-16, little- or big-endian, with or without a byte-order mark.
+fn utf16(text: &str, big_endian: bool, bom: bool) -> Vec<u8> {
+    let mut out = Vec::new();
+    let mut put = |u: u16| {
+        out.extend_from_slice(&if big_endian {
+            u.to_be_bytes()
+        } else {
+            u.to_le_bytes()
+        })
+    };
+    if bom {
+        put(0xFEFF);
+    }
+    for u in text.encode_utf16() {
+        put(u);
+    }
+    out
+}
+
+/// Every reported secret in `files` (scanned with the CLI, which reads UTF-16 as text), each
+/// with the bytes of the file its offsets point at.
+fn reported_in_files(files: &[(&str, Vec<u8>)]) -> Vec<(String, String, Vec<u8>)> {
+    let d = TestDir::new();
+    for (name, bytes) in files {
+        d.write(name, bytes);
+    }
+    let r = run(d
+        .ferret()
+        .args(["scan", "-f", "json", "--show-secrets", "--no-config", "."]));
+    assert!(r.code == 0 || r.code == 1, "{}", r.stderr);
+    let doc = r.json();
+    doc["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            let path = f["path"].as_str().unwrap().to_string();
+            let (s, e) = (
+                f["offset"].as_u64().unwrap() as usize,
+                f["end_offset"].as_u64().unwrap() as usize,
+            );
+            let bytes = files
+                .iter()
+                .find(|(n, _)| path.ends_with(n))
+                .map(|(_, b)| b[s..e].to_vec())
+                .unwrap_or_default();
+            (path, f["secret"].as_str().unwrap().to_string(), bytes)
+        })
+        .collect()
+}
+
+#[test]
+fn secrets_in_utf16_text() {
+    let mut g = Gen::new(23);
+    let (p1, p2, p3, p4) = (pw(&mut g), pw(&mut g), pw(&mut g), pw(&mut g));
+    let pat = g.github_pat();
+    let reg = format!(
+        "Windows Registry Editor Version 5.00\r\n\r\n[HKEY_CURRENT_USER\\Software\\Acme\\Sync]\r\n\
+         \"Server\"=\"sync.acme-ml.net\"\r\n\"Password\"=\"{p1}\"\r\n"
+    );
+    let transcript = format!(
+        "**********************\r\nWindows PowerShell transcript start\r\nStart time: 20250301101500\r\n\
+         Username: ACME\\deploy\r\n**********************\r\nPS C:\\deploy> $env:GITHUB_TOKEN = \"{pat}\"\r\n\
+         PS C:\\deploy> mysql -h db.acme-ml.net -u etl -p{p2} mlmeta\r\n"
+    );
+    let config = format!(
+        "<?xml version=\"1.0\" encoding=\"utf-16\"?>\r\n<configuration>\r\n  <connectionStrings>\r\n\
+         <add name=\"Main\" connectionString=\"Server=sql.acme-ml.net;Database=app;User Id=app;Password={p3};\" />\r\n\
+         </connectionStrings>\r\n</configuration>\r\n"
+    );
+    let log = format!("2025-03-01 10:15:00 INFO connecting\r\nDB_PASSWORD={p4}\r\n");
+    let files = [
+        ("sync.reg", utf16(&reg, false, true)),
+        ("transcript.txt", utf16(&transcript, false, true)),
+        ("web.config", utf16(&config, false, false)),
+        (
+            "app-be.config",
+            utf16(&config.replace(&p3, &p1), true, true),
+        ),
+        ("service.log", utf16(&log, true, false)),
+    ];
+    let found = reported_in_files(&files);
+    for (file, secret) in [
+        ("sync.reg", &p1),
+        ("transcript.txt", &pat),
+        ("transcript.txt", &p2),
+        ("web.config", &p3),
+        ("app-be.config", &p1),
+        ("service.log", &p4),
+    ] {
+        let hit = found
+            .iter()
+            .find(|(path, s, _)| path.ends_with(file) && s.contains(secret.as_str()));
+        let Some((_, s, bytes)) = hit else {
+            panic!("{file}: {secret:?} not reported; found {found:?}");
+        };
+        // The offsets point at the secret's UTF-16 bytes in the file.
+        let big_endian = file == "app-be.config" || file == "service.log";
+        assert_eq!(
+            bytes,
+            &utf16(s, big_endian, false),
+            "{file}: offsets of {s:?}"
+        );
+    }
+}
+
+#[test]
+fn esmtprc_passwords() {
+    let mut g = Gen::new(24);
+    let p = pw(&mut g);
+    assert_found(
+        ".esmtprc",
+        &format!(
+            "identity = deploy@acme-ml.net\n\thostname = smtp.acme-ml.net:587\n\tusername = \"deploy@acme-ml.net\"\n\tpassword = \"{p}\"\n\tstarttls = required\n"
+        ),
+        &p,
+    );
+    let p = pw(&mut g);
+    assert_found(
+        "home/etl/.esmtprc",
+        &format!("hostname = mail.acme-ml.net:25\nusername = etl\npassword = {p}\n"),
+        &p,
+    );
+}
+
+/// A DER-shaped private key (a SEQUENCE of random bytes) as base64 lines of 64 characters.
+fn pem_lines(g: &mut Gen) -> Vec<String> {
+    let mut der = vec![
+        0x30, 0x82, 0x02, 0x5c, 0x02, 0x01, 0x00, 0x02, 0x81, 0x81, 0x00,
+    ];
+    der.extend((0..600).map(|_| g.next() as u8));
+    let b64 = base64::engine::general_purpose::STANDARD.encode(der);
+    b64.as_bytes()
+        .chunks(64)
+        .map(|c| String::from_utf8_lossy(c).into_owned())
+        .collect()
+}
+
+#[test]
+fn pem_keys_indented_inside_string_literals() {
+    let mut g = Gen::new(25);
+    let lines = pem_lines(&mut g);
+    let indented = |indent: &str| {
+        let mut s = format!("{indent}-----BEGIN RSA PRIVATE KEY-----\n");
+        for l in &lines {
+            s.push_str(&format!("{indent}{l}\n"));
+        }
+        s.push_str(&format!("{indent}-----END RSA PRIVATE KEY-----\n"));
+        s
+    };
+    // A test key in a Python triple-quoted string, dedented at run time.
+    let py = format!(
+        "import textwrap\n\nclass KeyTests(TestCase):\n    TEST_KEY = textwrap.dedent(\"\"\"\\\n{}        \"\"\")\n",
+        indented("        ")
+    );
+    assert_found("tests/test_keys.py", &py, &lines[3]);
+    // Tabs, and a string that starts on the key's first line.
+    let body = indented("\t\t");
+    let py = format!("KEY = \"\"\"{}\"\"\"\n", body.trim_start());
+    assert_found("fixtures.py", &py, &lines[5]);
+    // A JavaScript template literal.
+    let js = format!("const key = `\n{}`;\n", indented("  "));
+    assert_found("test/sign.test.js", &js, &lines[2]);
+}
+
+#[test]
+fn kubernetes_secret_manifests() {
+    let mut g = Gen::new(26);
+    let b64 = |s: &str| base64::engine::general_purpose::STANDARD.encode(s);
+    let (p, t) = (pw(&mut g), g.string(PW, 40));
+    let manifest = format!(
+        "apiVersion: v1\nkind: Secret\nmetadata:\n  name: etl-credentials\n  namespace: ml\ntype: Opaque\ndata:\n  DB_USER: {}\n  DB_PASSWORD: {}\n  api-token: {}\n",
+        b64("etl"),
+        b64(&p),
+        b64(&t)
+    );
+    assert_found("k8s/etl-secret.yaml", &manifest, &b64(&p));
+    assert_found("k8s/etl-secret.yaml", &manifest, &b64(&t));
+    // The user name is not a secret.
+    assert!(
+        !reported("k8s/etl-secret.yaml", &manifest).contains(&b64("etl")),
+        "{:?}",
+        all("k8s/etl-secret.yaml", &manifest)
+    );
+    // In a List, more deeply indented, in JSON.
+    let json = format!(
+        "{{\"apiVersion\": \"v1\", \"kind\": \"Secret\", \"type\": \"Opaque\", \"data\": {{\"client-secret\": \"{}\"}}}}\n",
+        b64(&t)
+    );
+    assert_found("secret.json", &json, &b64(&t));
 }

@@ -12,13 +12,8 @@ fn every_builtin_rule_passes_its_examples() {
     let rules = RuleSet::builtin().unwrap();
     let results = lint::check_rules(&rules).unwrap();
     let mut failures = Vec::new();
-    for (r, rule) in results.iter().zip(rules.iter()) {
+    for r in &results {
         for e in &r.errors {
-            if PENDING_FILES.contains(&rule.source.as_str())
-                && e.starts_with("no documentation link")
-            {
-                continue;
-            }
             failures.push(format!("{}: {e}", r.id));
         }
         if !r.warnings.is_empty() {
@@ -133,10 +128,6 @@ fn builtin_examples_pass_their_validators() {
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
 
-/// Rule files whose owner is reworking them elsewhere (issue 16 rewrites the generic rules):
-/// their keywords and documentation links are held to the bar once that lands.
-const PENDING_FILES: &[&str] = &["builtin:generic.toml"];
-
 /// Every keyword of a rule is hit by one of its own examples: a keyword no example shows is
 /// either dead weight for the prefilter (every hit costs a regex run) or an untested variant.
 #[test]
@@ -144,9 +135,6 @@ fn every_keyword_is_hit_by_an_example() {
     let rules = RuleSet::builtin().unwrap();
     let mut failures = Vec::new();
     for r in rules.iter() {
-        if PENDING_FILES.contains(&r.source.as_str()) {
-            continue;
-        }
         let examples: Vec<String> = r
             .spec
             .examples
@@ -167,8 +155,9 @@ fn every_keyword_is_hit_by_an_example() {
 /// through the engine (which already drops a generic finding that a specific one explains),
 /// no two findings of different rules overlap. Where two specific rules could both match,
 /// the less specific one's regex must leave the secret to the other, or the engine resolves it
-/// (a rule whose keyword is in the secret beats one that knows it from context). Two generic
-/// rules may still both report a value (issue 16 reworks them).
+/// (a rule whose keyword is in the secret beats one that knows it from context). Where two
+/// generic rules read one value (`SECRET=…` as an environment line and as an unquoted
+/// assignment), the engine keeps the more confident finding.
 #[test]
 fn no_two_rules_report_the_same_secret() {
     use ferret::blob::{Data, Origin};
@@ -192,8 +181,7 @@ fn no_two_rules_report_the_same_secret() {
             for (i, a) in f.iter().enumerate() {
                 for b in &f[i + 1..] {
                     let overlap = a.offset < b.end_offset && b.offset < a.end_offset;
-                    let both_generic = a.rule.spec.generic && b.rule.spec.generic;
-                    if overlap && a.rule.id() != b.rule.id() && !both_generic {
+                    if overlap && a.rule.id() != b.rule.id() {
                         let (x, y) = if a.rule.id() < b.rule.id() {
                             (a.rule.id(), b.rule.id())
                         } else {

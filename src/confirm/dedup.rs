@@ -37,6 +37,44 @@ pub fn suppress_generic(findings: &mut Vec<Finding>) {
         let upto = specific.partition_point(|&(s, _)| s < f.end_offset);
         upto == 0 || specific[upto - 1].1 <= f.offset
     });
+    one_generic_per_secret(findings);
+}
+
+/// Where several generic rules report overlapping secrets (`password: "…"` read both as an
+/// assignment and as an unquoted value, `SECRET=…` both as an environment line and as a
+/// secret assignment), keeps one finding: the most confident, then the earliest.
+/// `findings` must be sorted by offset.
+pub fn one_generic_per_secret(findings: &mut Vec<Finding>) {
+    let generic: Vec<usize> = (0..findings.len())
+        .filter(|&i| findings[i].rule.spec.generic)
+        .collect();
+    if generic.len() < 2 {
+        return;
+    }
+    let mut drop = vec![false; findings.len()];
+    for (n, &i) in generic.iter().enumerate() {
+        for &j in &generic[n + 1..] {
+            let (a, b) = (&findings[i], &findings[j]);
+            if b.offset >= a.end_offset {
+                break;
+            }
+            if drop[i] || drop[j] || a.decoded != b.decoded {
+                continue;
+            }
+            // `b` starts inside `a`: the same secret. The less confident goes; on a tie the
+            // one that starts later.
+            let keep_a = a.confidence >= b.confidence;
+            drop[if keep_a { j } else { i }] = true;
+        }
+    }
+    if !drop.contains(&true) {
+        return;
+    }
+    let mut k = 0;
+    findings.retain(|_| {
+        k += 1;
+        !drop[k - 1]
+    });
 }
 
 /// Where specific rules report the very same secret (same span, same decoding), keeps the

@@ -156,10 +156,15 @@ pub fn assess(
     // Twice: `p%2540ss` is `p%40ss` in a URL that is itself escaped.
     let once = percent_decoded(secret);
     let value = percent_decoded(&once).into_owned();
-    let (value_score, why) = value_strength(&value);
+    let echo = names_a_secret(&value, &name_words);
+    let (value_score, why) = if echo {
+        (-1, "the value repeats its name's word: a stand-in")
+    } else {
+        value_strength(&value)
+    };
     score += value_score;
     reasons.push(why.to_string());
-    if code && value_score < 0 && words_only(&value) {
+    if code && value_score < 0 && (words_only(&value) || echo) {
         // `passwd='geheim$parole'` in a docstring: people's words in code are examples.
         score -= 1;
         reasons.push("words in source code".to_string());
@@ -346,8 +351,20 @@ const TRAILING: &[&str] = &[
     "dev",
 ];
 
+/// Words that make a name a token's that is no credential: anti-forgery tokens are made per
+/// form or session and checked against the session (`csrf_token`, `authenticity_token`,
+/// `data-xwiki-form-token`, `__RequestVerificationToken`'s `antiforgery` cookie).
+const NOT_CREDENTIAL_WORDS: &[&str] = &["csrf", "xsrf", "authenticity", "antiforgery"];
+
 /// Whether the parts of a name name a secret (see the module docs).
 pub fn secret_name(parts: &[String]) -> bool {
+    if parts
+        .iter()
+        .any(|p| NOT_CREDENTIAL_WORDS.contains(&p.as_str()))
+        || parts.windows(2).any(|w| w[0] == "form" && w[1] == "token")
+    {
+        return false;
+    }
     let mut parts = parts;
     while let [rest @ .., last] = parts {
         if rest.is_empty() || !TRAILING.contains(&last.as_str()) {
@@ -497,6 +514,38 @@ fn percent_decoded(s: &[u8]) -> std::borrow::Cow<'_, [u8]> {
         }
     }
     std::borrow::Cow::Owned(out)
+}
+
+/// Whether the value repeats the secret word of the name it is assigned to
+/// (`x_auth_password="ClientPassword"`, `token='TH1SISMYT0KEN…'`, also spelled with digits for
+/// letters): what people write in place of a secret. Only words of five letters or more: a
+/// random 40-character base62 token holds one of them with probability ~10⁻⁵.
+fn names_a_secret(secret: &[u8], name_words: &[String]) -> bool {
+    const WORDS: &[&str] = &["password", "passwd", "secret", "token"];
+    let words: Vec<&[u8]> = WORDS
+        .iter()
+        .filter(|w| name_words.iter().any(|n| n == *w))
+        .map(|w| w.as_bytes())
+        .collect();
+    if words.is_empty() {
+        return false;
+    }
+    // Read as a person does: `T0KEN`, `p4ssw0rd`, `S3CR3T` are the words too.
+    let plain: Vec<u8> = secret
+        .iter()
+        .map(|&b| match b {
+            b'0' => b'o',
+            b'1' => b'i',
+            b'3' => b'e',
+            b'4' | b'@' => b'a',
+            b'5' | b'$' => b's',
+            b'7' => b't',
+            _ => b.to_ascii_lowercase(),
+        })
+        .collect();
+    words
+        .iter()
+        .any(|w| plain.windows(w.len()).any(|x| x == *w))
 }
 
 /// Whether each run of letters is a word as people write them: lower case, upper case, or
@@ -681,7 +730,21 @@ pub fn place(path: &str) -> Option<(&'static str, i32)> {
             .any(|d| set.contains(d))
     };
     let stem = name.split('.').next().unwrap_or(name);
+    // .NET and Java name test projects and classes in CamelCase: `RestSharp.Tests/`,
+    // `App.IntegrationTests/`, `OAuth1SignatureTests.cs`, `ParserTest.java`, `ClientSpec.scala`.
+    let camel_test = path.split(['/', '\\']).any(|part| {
+        let base = match part.rsplit_once('.') {
+            Some((b, ext)) if CODE_EXTENSIONS.contains(&ext.to_ascii_lowercase().as_str()) => b,
+            _ => part,
+        };
+        ["Tests", "Test", "Spec", "Specs"].iter().any(|suffix| {
+            base.strip_suffix(suffix).is_some_and(|head| {
+                head.ends_with(|c: char| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '.')
+            })
+        })
+    });
     if in_dirs(TEST_DIRS)
+        || camel_test
         || stem.starts_with("test_")
         || stem.ends_with("_test")
         || stem.ends_with("_tests")
@@ -756,6 +819,10 @@ mod tests {
             "primary_key",
             "sort_key",
             "passwordless",
+            "csrf_token",
+            "authenticity_token",
+            "data-xwiki-form-token",
+            "XSRF-TOKEN",
         ] {
             assert!(!secret_name(&w(no)), "{no}");
         }
@@ -794,6 +861,23 @@ mod tests {
     }
 
     #[test]
+    fn values_that_repeat_their_names_word() {
+        assert!(names_a_secret(b"ClientPassword", &w("x_auth_password")));
+        assert!(names_a_secret(
+            b"TH1SISMYT0KENFR0MTHEPORTAL2024",
+            &w("token")
+        ));
+        assert!(names_a_secret(b"my-s3cret-v2", &w("clientSecret")));
+        // Another word, or no name: the value stands as it is.
+        assert!(!names_a_secret(b"Not-the-Password-99", &w("token")));
+        assert!(!names_a_secret(b"Not-the-Password-99", &[]));
+        assert!(!names_a_secret(
+            b"lacxtqjkKvOupRqOrU1CuczAUZ5uzhdW6VvHDwcp",
+            &w("api_token")
+        ));
+    }
+
+    #[test]
     fn places() {
         assert!(place("src/url/tests/unit.rs").is_some());
         assert!(place("pkg/foo_test.go").is_some());
@@ -804,6 +888,13 @@ mod tests {
         assert!(place("deploy/prod.env").is_none());
         assert!(place("src/config.py").is_none());
         assert!(place("test").is_none());
+        // .NET and Java test projects and classes.
+        assert!(place("RestSharp.Tests/OAuthTests.cs").is_some());
+        assert!(place("App.IntegrationTests/Client.cs").is_some());
+        assert!(place("src/main/OAuth1SignatureTests.cs").is_some());
+        assert!(place("src/ParserTest.java").is_some());
+        assert!(place("src/Latest.java").is_none());
+        assert!(place("src/Contest/Main.cs").is_none());
     }
 
     #[test]

@@ -12,7 +12,8 @@
 //! [`gguf`], [`onnx`]). Their many small texts are scanned together ([`texts`]).
 //!
 //! Leaves are scanned by the engine. Text that holds ANSI escape codes is scanned with the
-//! codes removed ([`crate::view::ansi`]), offsets still pointing at the original bytes. The
+//! codes removed ([`crate::view::ansi`]), UTF-16 text as UTF-8 ([`crate::view::utf16`]),
+//! offsets still pointing at the original bytes. The
 //! stream of `ferret scan -` reports each finding as soon as its line has arrived: when stdin
 //! has nothing more to read for the moment, the complete lines received are scanned at once
 //! ([`StreamScanner::flush_lines`]).
@@ -49,7 +50,7 @@ use crate::engine::{self, StreamScanner};
 use crate::finding::Finding;
 use crate::matcher::{Matcher, Scratch};
 use crate::summary::WarningKind;
-use crate::view::ansi;
+use crate::view::{Remap, ansi, utf16};
 pub use limits::{Budget, Limit, Tracker};
 
 /// What a blob is, as far as expansion cares.
@@ -470,6 +471,9 @@ impl<'a> Expander<'a> {
         };
         let mut buf = Vec::new();
         let head = match data.range(0..probe, &mut buf) {
+            Ok(h) if len <= self.budget.max_in_memory && utf16::detect(h).is_some() => {
+                return self.leaf_utf16(data, origin, from);
+            }
             Ok(h) if ansi::is_coloured_text(h) => h,
             _ => return self.scan_leaf(data, origin, None, from),
         };
@@ -500,9 +504,26 @@ impl<'a> Expander<'a> {
         }
     }
 
+    /// Scans UTF-16 text (no larger than the in-memory budget) read as UTF-8, positions in
+    /// the UTF-16 bytes ([`utf16`]).
+    fn leaf_utf16(&self, data: &Data, origin: &Origin, from: u64) {
+        let mut whole = Vec::new();
+        let transcoded = match data.range(0..data.len(), &mut whole) {
+            Ok(all) => utf16::detect(all).map(|how| utf16::transcode(all, how)),
+            Err(_) => None,
+        };
+        match transcoded {
+            Some(t) => {
+                let text = Data::Owned(t.text);
+                self.scan_leaf(&text, origin, Some(&t.map), from);
+            }
+            None => self.scan_leaf(data, origin, None, from),
+        }
+    }
+
     /// Scans `data`; `map` turns its offsets back into those of the original bytes; findings
     /// before `from` are dropped.
-    fn scan_leaf(&self, data: &Data, origin: &Origin, map: Option<&ansi::OffsetMap>, from: u64) {
+    fn scan_leaf(&self, data: &Data, origin: &Origin, map: Option<&dyn Remap>, from: u64) {
         let result = self.pool.with(self.matcher, |scratch, buf| {
             engine::scan_data_until(
                 self.matcher,
@@ -644,10 +665,8 @@ const ANSI_PROBE: u64 = 1 << 20;
 
 /// Moves a finding made in ANSI-stripped text back onto the original bytes. Lines are the
 /// same in both; columns stay those of the text a person sees.
-fn unstrip(f: &mut Finding, map: &ansi::OffsetMap) {
-    let end = f.end_offset.max(f.offset + 1);
-    f.offset = map.original(f.offset);
-    f.end_offset = map.original(end - 1) + 1;
+fn unstrip(f: &mut Finding, map: &dyn Remap) {
+    (f.offset, f.end_offset) = map.original(f.offset, f.end_offset);
 }
 
 /// Whether stdin has bytes ready to read now (or is not something that can be waited on, such

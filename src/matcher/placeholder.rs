@@ -73,6 +73,11 @@ const MARKERS: &[&str] = &[
 /// 40-character token in about 25,000, four lowercase ones in about 400,000.
 const EXACT_MARKERS: &[&str] = &["xxxx", "XXXX", "0000000000"];
 
+/// Four dashes in a row are filler (`RANDOMCHARS-----lGyj…`, a value cut short with `----`)
+/// outside armour (`-----BEGIN …`): in a random base64url token of 40 characters they occur
+/// about once in 450,000.
+const DASHES: &[u8] = b"----";
+
 /// Keys and tokens published in providers' documentation and tutorials.
 pub const KNOWN_EXAMPLES: &[&str] = &[
     // Azurite / Azure Storage Emulator's well-known account key.
@@ -164,6 +169,9 @@ pub fn reason(secret: &[u8]) -> Option<&'static str> {
             if memchr::memmem::find(secret, marker.as_bytes()).is_some() {
                 return Some(marker);
             }
+        }
+        if memchr::memmem::find(secret, DASHES).is_some() && !secret.starts_with(b"-----BEGIN") {
+            return Some("----");
         }
     }
     // `$API_KEY`, `%API_KEY%`: a variable, not a value.
@@ -394,6 +402,8 @@ mod tests {
             "sbp_abcd1234efgh5678ijkl9012mnop3456qrst7890",
             "a1b2c3d4-e5f6-g7h8-i9j0-k1l2m3n4o5p6",
             "password=######",
+            "RANDOMCHARS-----lGyjPcRtvQ",
+            "Xq7vR2mK----",
         ] {
             assert!(
                 reason(p.as_bytes()).is_some(),
@@ -409,6 +419,8 @@ mod tests {
             "AKIA4QGJ7W2ZBXN5KD3M",
             "hf_kPzRtYvWmQnXbLcJdHsFgAeUiOpTrEwQyZxC",
             "p4ssW0rd-Kz9!q",
+            "Kz9-q7vR--2mX_bLcJ-dHsF",
+            "-----BEGIN PRIVATE KEY-----\nMC4CAQAwBQYDK2VwBCIEIH7qZ3vR9pLm2Xk8Tw4Nb6Jc1Fd5Gs0Hy3Ua7Qe2Vz9K\n-----END PRIVATE KEY-----",
         ] {
             assert_eq!(reason(s.as_bytes()), None, "{s} should pass");
         }

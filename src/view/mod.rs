@@ -4,8 +4,9 @@
 //! A secret can sit in a file in a form no rule matches as written: base64 in a Kubernetes
 //! Secret's `data:`, in a Docker `config.json` `auth`, in an HTTP `Basic` header; escaped in a
 //! JSON string (`\/`, `\u002B`); percent-encoded inside another URL's query string; wrapped in
-//! ANSI colour codes in a terminal log. This module holds the decoders ([`json_string`],
-//! [`base64`], [`percent`], [`ansi`]): each turns encoded bytes into [`Decoded`] text that keeps,
+//! ANSI colour codes in a terminal log; in UTF-16 (Windows configuration, `.reg` exports,
+//! PowerShell transcripts). This module holds the decoders ([`json_string`], [`base64`],
+//! [`percent`], [`ansi`], [`utf16`]): each turns encoded bytes into [`Decoded`] text that keeps,
 //! for every decoded byte, the range of encoded bytes it came from, so a secret found in the
 //! decoded text can be pointed at in the file.
 //!
@@ -18,6 +19,7 @@ pub mod ansi;
 pub mod base64;
 pub mod json_string;
 pub mod percent;
+pub mod utf16;
 
 use std::ops::Range;
 
@@ -29,6 +31,23 @@ pub fn decode(encoding: Encoding, raw: &[u8]) -> Option<Decoded> {
         Encoding::Json => Some(json_string::decode(raw)),
         Encoding::Percent => Some(percent::decode(raw)),
         Encoding::Base64 => base64::decode(raw).filter(|d| base64::is_text(&d.bytes)),
+    }
+}
+
+/// Offsets in text read another way (ANSI codes removed, UTF-16 read as UTF-8) back to the
+/// original bytes, for whole-blob views: a finding keeps pointing at the bytes of the file.
+pub trait Remap {
+    /// The original bytes of text bytes `start..end`.
+    fn original(&self, start: u64, end: u64) -> (u64, u64);
+}
+
+impl Remap for ansi::OffsetMap {
+    fn original(&self, start: u64, end: u64) -> (u64, u64) {
+        let end = end.max(start + 1);
+        (
+            ansi::OffsetMap::original(self, start),
+            ansi::OffsetMap::original(self, end - 1) + 1,
+        )
     }
 }
 
