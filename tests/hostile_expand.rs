@@ -633,3 +633,79 @@ fn xz_with_dictionary(bytes: &[u8], code: u8) -> Vec<u8> {
     xz[crc_at..crc_at + 4].copy_from_slice(&crc.sum().to_le_bytes());
     xz
 }
+
+// ---------------------------------------------------------------------------------------------
+// Item 11: parsers that expand their input.
+
+/// `n` bytes of JSON arrays nested in one array: `[[],[],…]`.
+fn empty_arrays(n: usize) -> String {
+    let mut s = String::with_capacity(n + 2);
+    s.push('[');
+    while s.len() < n {
+        s.push_str("[],");
+    }
+    s.push_str("[[]]]");
+    s
+}
+
+/// A notebook whose metadata and a safetensors header whose metadata and tensor shapes are
+/// megabytes of `[]` (a `Value` tree is 17 times that) are parsed as streams: the strings
+/// beside and after the nesting are scanned, and so is JSON kept in a metadata string.
+#[test]
+fn notebook_and_safetensors_json_of_empty_arrays_is_streamed() {
+    let t = TestDir::new();
+    witness(&t);
+    let mut g = Gen::new(1101);
+    let (cell, meta, hub, nested) = (
+        g.huggingface(),
+        g.huggingface(),
+        g.huggingface(),
+        g.huggingface(),
+    );
+    let bomb = empty_arrays(8 << 20);
+    let nb = format!(
+        concat!(
+            r#"{{"nbformat": 4, "nbformat_minor": 5, "metadata": {{"x": {bomb}, "#,
+            r#""papermill": {{"parameters": {{"hf": "{meta}"}}}}}}, "cells": [{{"cell_type": "code", "#,
+            r#""metadata": {{"y": {bomb}}}, "outputs": [{{"output_type": "display_data", "#,
+            r#""data": {{"application/json": {bomb}}}}}], "source": ["login(token=\"{cell}\")\n"]}}]}}"#
+        ),
+        bomb = bomb,
+        meta = meta,
+        cell = cell
+    );
+    t.write("bomb.ipynb", nb);
+    // The nested JSON escapes its underscore (`\u005f`), as some writers do.
+    let inner = serde_json::json!({"token": nested.replacen('_', "\\u005f", 1)}).to_string();
+    let header = format!(
+        concat!(
+            r#"{{"__metadata__": {{"x": {bomb}, "hub_token": "{hub}", "cfg": {cfg}}}, "#,
+            r#""w": {{"dtype": "F32", "shape": {bomb}, "data_offsets": [0, 4]}}}}"#
+        ),
+        bomb = bomb,
+        hub = hub,
+        cfg = serde_json::to_string(&inner).unwrap()
+    );
+    let mut st = (header.len() as u64).to_le_bytes().to_vec();
+    st.extend_from_slice(header.as_bytes());
+    st.extend_from_slice(&[0; 4]);
+    t.write("bomb.safetensors", st);
+    let (r, doc) = scan(&t, &["."], 5 * MINUTE);
+    assert_witness(&doc);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert!(!r.stderr.contains("scanned as bytes"), "{}", r.stderr);
+    let mut found = locations(&doc, HF);
+    found.sort();
+    assert_eq!(
+        found,
+        [
+            "bomb.ipynb › cells[0].source:1:14",
+            // `{ "x": [], "papermill": { "parameters": { "hf": "…`, indented.
+            "bomb.ipynb › ipynb:metadata:5:14",
+            "bomb.safetensors › safetensors:__metadata__.cfg:1:11",
+            "bomb.safetensors › safetensors:__metadata__.hub_token:1:1",
+        ],
+        "{}",
+        r.stderr
+    );
+}
