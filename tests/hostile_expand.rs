@@ -590,19 +590,37 @@ fn a_gzip_with_a_long_name_and_an_xz_with_a_large_dictionary_are_read() {
         r.stderr
     );
     assert_eq!(r.code, 1, "{}", r.stderr);
-    // Below what the stream needs, the budget refuses it and says which flag to raise.
-    let (r, _) = scan(
+    // The window grows with the output: a large dictionary with little output fits a small
+    // budget. A stream whose window passes the budget alone stops there, with a warning
+    // naming the flag, its findings before the stop kept.
+    let (r, doc) = scan(
         &t,
-        &["big-dict.log.xz", "--max-decoder-memory", "64MiB"],
+        &["big-dict.log.xz", "--max-decoder-memory", "1MiB"],
+        MINUTE,
+    );
+    assert_eq!(locations(&doc, HF).len(), 1, "{}", r.stderr);
+    let mut text = format!("HF_TOKEN={b}\n").into_bytes();
+    text.resize(4 << 20, b'.');
+    t.write("big-out.log.xz", xz_with_dictionary(&text, 32));
+    let (r, doc) = scan(
+        &t,
+        &[
+            "big-out.log.xz",
+            "--max-decoder-memory",
+            "1MiB",
+            "--max-ratio",
+            "100000",
+        ],
         MINUTE,
     );
     assert!(
         r.stderr.contains(
-            "big-dict.log.xz: the xz dictionary needs more than --max-decoder-memory 67108864"
+            "big-out.log.xz › (xz): the xz window needs more than --max-decoder-memory 1048576"
         ),
         "{}",
         r.stderr
     );
+    assert_eq!(locations(&doc, HF).len(), 1, "{}", r.stderr);
 }
 
 /// An xz of `bytes` whose block header asks for the dictionary of LZMA2 code `code` (32:
@@ -708,4 +726,53 @@ fn notebook_and_safetensors_json_of_empty_arrays_is_streamed() {
         "{}",
         r.stderr
     );
+}
+
+// ---------------------------------------------------------------------------------------------
+// Item 12: the decoders of all threads share one memory budget.
+
+/// Four xz streams with a 256 MiB dictionary and 24 MiB of output each, at `-j 4`, under a
+/// 64 MiB budget that holds one window at a time (a decoder counts its window as up to twice
+/// its output, 52 MiB at the end): the decoders take turns, none is refused, every secret is
+/// found.
+#[test]
+fn xz_decoders_share_one_memory_budget_across_threads() {
+    let t = TestDir::new();
+    witness(&t);
+    let mut g = Gen::new(1201);
+    let tokens: Vec<String> = (0..4).map(|_| g.huggingface()).collect();
+    for (i, token) in tokens.iter().enumerate() {
+        let mut text = vec![b'.'; 24 << 20];
+        let line = format!("\nHF_TOKEN={token}\n");
+        let at = text.len() - line.len();
+        text[at..].copy_from_slice(line.as_bytes());
+        t.write(&format!("big{i}.log.xz"), xz_with_dictionary(&text, 32));
+    }
+    let (r, doc) = scan(
+        &t,
+        // (Dots compress a thousandfold: the ratio budget is lifted.)
+        &[
+            ".",
+            "-j",
+            "4",
+            "--max-decoder-memory",
+            "64MiB",
+            "--max-ratio",
+            "100000",
+        ],
+        5 * MINUTE,
+    );
+    assert_witness(&doc);
+    assert!(!r.stderr.contains("--max-decoder-memory"), "{}", r.stderr);
+    let mut found = locations(&doc, HF);
+    found.sort();
+    assert_eq!(
+        found,
+        (0..4)
+            .map(|i| format!("big{i}.log.xz › (xz):2:10"))
+            .collect::<Vec<_>>(),
+        "{}",
+        r.stderr
+    );
+    assert_eq!(r.code, 1, "{}", r.stderr);
 }
