@@ -86,6 +86,13 @@ def main():
                          "w": {"dtype": "F32", "shape": [2, 2], "data_offsets": [0, 16]}}).encode()
     put("safetensors", "framed", b"\x00" + header)
     put("safetensors", "whole", b"\x01" + struct.pack("<Q", len(header)) + header + b"\x00" * 16)
+    # nested empty arrays (no text) beside strings, and JSON kept in a metadata string
+    nest = "[" + ",".join(["[]", "[[],[1]]", "[[\"x\"]]"] * 50) + "]"
+    header = ('{"__metadata__": {"x": %s, "cfg": %s, "hub_token": "%s"}, "w": {"shape": %s}}'
+              % (nest, json.dumps(json.dumps({"token": HF})), HF, nest)).encode()
+    put("safetensors", "nested", b"\x00" + header)
+    put("notebook", "nested.ipynb", ('{"nbformat": 4, "metadata": {"x": %s, "k": "%s"}, "cells": '
+                                     '[{"source": "x", "metadata": {"y": %s}}]}' % (nest, HF, nest)).encode())
     # gguf (v3): two string key/values, an array, one tensor description
     def s(x):
         x = x.encode() if isinstance(x, str) else x

@@ -590,19 +590,37 @@ fn a_gzip_with_a_long_name_and_an_xz_with_a_large_dictionary_are_read() {
         r.stderr
     );
     assert_eq!(r.code, 1, "{}", r.stderr);
-    // Below what the stream needs, the budget refuses it and says which flag to raise.
-    let (r, _) = scan(
+    // The window grows with the output: a large dictionary with little output fits a small
+    // budget. A stream whose window passes the budget alone stops there, with a warning
+    // naming the flag, its findings before the stop kept.
+    let (r, doc) = scan(
         &t,
-        &["big-dict.log.xz", "--max-decoder-memory", "64MiB"],
+        &["big-dict.log.xz", "--max-decoder-memory", "1MiB"],
+        MINUTE,
+    );
+    assert_eq!(locations(&doc, HF).len(), 1, "{}", r.stderr);
+    let mut text = format!("HF_TOKEN={b}\n").into_bytes();
+    text.resize(4 << 20, b'.');
+    t.write("big-out.log.xz", xz_with_dictionary(&text, 32));
+    let (r, doc) = scan(
+        &t,
+        &[
+            "big-out.log.xz",
+            "--max-decoder-memory",
+            "1MiB",
+            "--max-ratio",
+            "100000",
+        ],
         MINUTE,
     );
     assert!(
         r.stderr.contains(
-            "big-dict.log.xz: the xz dictionary needs more than --max-decoder-memory 67108864"
+            "big-out.log.xz › (xz): the xz window needs more than --max-decoder-memory 1048576"
         ),
         "{}",
         r.stderr
     );
+    assert_eq!(locations(&doc, HF).len(), 1, "{}", r.stderr);
 }
 
 /// An xz of `bytes` whose block header asks for the dictionary of LZMA2 code `code` (32:
@@ -632,4 +650,129 @@ fn xz_with_dictionary(bytes: &[u8], code: u8) -> Vec<u8> {
     crc.update(&xz[start..crc_at]);
     xz[crc_at..crc_at + 4].copy_from_slice(&crc.sum().to_le_bytes());
     xz
+}
+
+// ---------------------------------------------------------------------------------------------
+// Item 11: parsers that expand their input.
+
+/// `n` bytes of JSON arrays nested in one array: `[[],[],…]`.
+fn empty_arrays(n: usize) -> String {
+    let mut s = String::with_capacity(n + 2);
+    s.push('[');
+    while s.len() < n {
+        s.push_str("[],");
+    }
+    s.push_str("[[]]]");
+    s
+}
+
+/// A notebook whose metadata and a safetensors header whose metadata and tensor shapes are
+/// megabytes of `[]` (a `Value` tree is 17 times that) are parsed as streams: the strings
+/// beside and after the nesting are scanned, and so is JSON kept in a metadata string.
+#[test]
+fn notebook_and_safetensors_json_of_empty_arrays_is_streamed() {
+    let t = TestDir::new();
+    witness(&t);
+    let mut g = Gen::new(1101);
+    let (cell, meta, hub, nested) = (
+        g.huggingface(),
+        g.huggingface(),
+        g.huggingface(),
+        g.huggingface(),
+    );
+    let bomb = empty_arrays(8 << 20);
+    let nb = format!(
+        concat!(
+            r#"{{"nbformat": 4, "nbformat_minor": 5, "metadata": {{"x": {bomb}, "#,
+            r#""papermill": {{"parameters": {{"hf": "{meta}"}}}}}}, "cells": [{{"cell_type": "code", "#,
+            r#""metadata": {{"y": {bomb}}}, "outputs": [{{"output_type": "display_data", "#,
+            r#""data": {{"application/json": {bomb}}}}}], "source": ["login(token=\"{cell}\")\n"]}}]}}"#
+        ),
+        bomb = bomb,
+        meta = meta,
+        cell = cell
+    );
+    t.write("bomb.ipynb", nb);
+    // The nested JSON escapes its underscore (`\u005f`), as some writers do.
+    let inner = serde_json::json!({"token": nested.replacen('_', "\\u005f", 1)}).to_string();
+    let header = format!(
+        concat!(
+            r#"{{"__metadata__": {{"x": {bomb}, "hub_token": "{hub}", "cfg": {cfg}}}, "#,
+            r#""w": {{"dtype": "F32", "shape": {bomb}, "data_offsets": [0, 4]}}}}"#
+        ),
+        bomb = bomb,
+        hub = hub,
+        cfg = serde_json::to_string(&inner).unwrap()
+    );
+    let mut st = (header.len() as u64).to_le_bytes().to_vec();
+    st.extend_from_slice(header.as_bytes());
+    st.extend_from_slice(&[0; 4]);
+    t.write("bomb.safetensors", st);
+    let (r, doc) = scan(&t, &["."], 5 * MINUTE);
+    assert_witness(&doc);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert!(!r.stderr.contains("scanned as bytes"), "{}", r.stderr);
+    let mut found = locations(&doc, HF);
+    found.sort();
+    assert_eq!(
+        found,
+        [
+            "bomb.ipynb › cells[0].source:1:14",
+            // `{ "x": [], "papermill": { "parameters": { "hf": "…`, indented.
+            "bomb.ipynb › ipynb:metadata:5:14",
+            "bomb.safetensors › safetensors:__metadata__.cfg:1:11",
+            "bomb.safetensors › safetensors:__metadata__.hub_token:1:1",
+        ],
+        "{}",
+        r.stderr
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
+// Item 12: the decoders of all threads share one memory budget.
+
+/// Four xz streams with a 256 MiB dictionary and 24 MiB of output each, at `-j 4`, under a
+/// 64 MiB budget that holds one window at a time (a decoder counts its window as up to twice
+/// its output, 52 MiB at the end): the decoders take turns, none is refused, every secret is
+/// found.
+#[test]
+fn xz_decoders_share_one_memory_budget_across_threads() {
+    let t = TestDir::new();
+    witness(&t);
+    let mut g = Gen::new(1201);
+    let tokens: Vec<String> = (0..4).map(|_| g.huggingface()).collect();
+    for (i, token) in tokens.iter().enumerate() {
+        let mut text = vec![b'.'; 24 << 20];
+        let line = format!("\nHF_TOKEN={token}\n");
+        let at = text.len() - line.len();
+        text[at..].copy_from_slice(line.as_bytes());
+        t.write(&format!("big{i}.log.xz"), xz_with_dictionary(&text, 32));
+    }
+    let (r, doc) = scan(
+        &t,
+        // (Dots compress a thousandfold: the ratio budget is lifted.)
+        &[
+            ".",
+            "-j",
+            "4",
+            "--max-decoder-memory",
+            "64MiB",
+            "--max-ratio",
+            "100000",
+        ],
+        5 * MINUTE,
+    );
+    assert_witness(&doc);
+    assert!(!r.stderr.contains("--max-decoder-memory"), "{}", r.stderr);
+    let mut found = locations(&doc, HF);
+    found.sort();
+    assert_eq!(
+        found,
+        (0..4)
+            .map(|i| format!("big{i}.log.xz › (xz):2:10"))
+            .collect::<Vec<_>>(),
+        "{}",
+        r.stderr
+    );
+    assert_eq!(r.code, 1, "{}", r.stderr);
 }

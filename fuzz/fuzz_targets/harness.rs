@@ -213,6 +213,53 @@ pub fn matcher(data: &[u8]) {
 /// The notebook expansion on arbitrary bytes named `fuzz.ipynb`: no panic, no hang, bounded memory.
 pub fn notebook(data: &[u8]) {
     expand(data, "fuzz.ipynb");
+    json_text(data);
+}
+
+/// The streamed JSON text of notebook and safetensors metadata: for any JSON value, the text is
+/// valid JSON (or empty), at most 3 times the input beyond its indentation (a number is
+/// rewritten: `9e15` becomes `9000000000000000.0`), and keeps every non-empty string and key of
+/// the input.
+pub fn json_text(data: &[u8]) {
+    use ferret::expand::json_text::JsonText;
+    let Ok(value) = serde_json::from_slice::<serde_json::Value>(data) else {
+        return;
+    };
+    for pretty in [0, 64] {
+        let mut d = serde_json::Deserializer::from_slice(data);
+        let text = JsonText::read(pretty, &mut d).expect("parsed once already");
+        if text.is_empty() {
+            continue;
+        }
+        let back: serde_json::Value = serde_json::from_str(&text).expect("the text is JSON");
+        assert!(
+            text.len() <= 3 * data.len() + 64 + 2 * 128 + 2,
+            "{} bytes of text for {} of JSON",
+            text.len(),
+            data.len()
+        );
+        // (A `Value` keeps the last of duplicate keys; the text keeps them all.)
+        let mut strings = Vec::new();
+        collect_strings(&value, &mut strings);
+        let mut kept = Vec::new();
+        collect_strings(&back, &mut kept);
+        let kept: std::collections::HashSet<String> = kept.into_iter().collect();
+        if let Some(lost) = strings.iter().find(|s| !s.is_empty() && !kept.contains(*s)) {
+            panic!("the string {lost:?} is not in the text {text:?}");
+        }
+    }
+}
+
+fn collect_strings(v: &serde_json::Value, out: &mut Vec<String>) {
+    match v {
+        serde_json::Value::String(s) => out.push(s.clone()),
+        serde_json::Value::Array(a) => a.iter().for_each(|v| collect_strings(v, out)),
+        serde_json::Value::Object(m) => m.iter().for_each(|(k, v)| {
+            out.push(k.clone());
+            collect_strings(v, out);
+        }),
+        _ => {}
+    }
 }
 
 /// The pickle expansion on arbitrary bytes named `fuzz.pkl`: no panic, no hang, bounded memory.
@@ -233,6 +280,7 @@ pub fn safetensors(data: &[u8]) {
     } else {
         expand(rest, "fuzz.safetensors");
     }
+    json_text(rest);
 }
 
 /// GGUF metadata parsing: arbitrary bytes after the magic (version, counts, key/values).

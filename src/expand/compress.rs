@@ -2,10 +2,12 @@
 //!
 //! gzip (members and headers read by [`GzMembers`], deflate by flate2 over zlib-rs), zstd (the
 //! reference library), bzip2 (`bzip2` over libbz2-rs-sys, a Rust port of libbzip2) and xz
-//! (`lzma-rust2`, pure Rust). An xz dictionary may be as large as the format allows (1.5 GiB);
-//! what a stream may ask for is the `--max-decoder-memory` budget, and a stream over it is
-//! skipped with a warning naming the flag. (The decoder's window grows with the output, not
-//! with the size the header declares.)
+//! (`lzma-rust2`, pure Rust). An xz dictionary may be as large as the format allows (1.5 GiB).
+//! The decoder's window grows with the output, not with the size the header declares, and the
+//! windows of all threads' decoders share one budget, `--max-decoder-memory`
+//! ([`DecoderMemory`]): a decoder whose window would pass what the others leave waits for them
+//! (a bounded time), and one that would pass the budget alone stops with a warning naming the
+//! flag (what was decompressed before is scanned).
 //!
 //! A gzip member's name and comment fields are scanned as text (`x.gz › gzip:name`).
 //!
@@ -20,7 +22,7 @@ use std::sync::{Arc, Mutex};
 
 use bzip2::read::MultiBzDecoder;
 
-use super::limits::{Budget, Counting, Guard, Limit, Tracker};
+use super::limits::{Budget, Counting, DECODERS, DecoderMemory, Guard, Limit, Tracker};
 use super::{Expander, Format, decompressed, sniff};
 use crate::blob::reader::DataReader;
 use crate::blob::{Data, Origin};
@@ -68,12 +70,23 @@ fn open<'a>(
             "bzip2",
         ),
         Format::Xz => {
-            let kib = u32::try_from(budget.max_decoder_memory >> 10).unwrap_or(u32::MAX - 1);
-            let xz = lzma_rust2::XzReader::new_mem_limit(io::BufReader::new(counting), true, kib);
+            // The first block header says the dictionary: the window never grows past it. A
+            // later block asking for more than this is refused by the decoder's own limit.
+            let mut counting = counting;
+            let mut head = Vec::with_capacity(XZ_HEAD);
+            (&mut counting)
+                .take(XZ_HEAD as u64)
+                .read_to_end(&mut head)?;
+            let dict = xz_dictionary(&head).unwrap_or(XZ_MAX_DICT);
+            let kib = u32::try_from((dict + XZ_OVERHEAD) >> 10).unwrap_or(u32::MAX);
+            let input = io::Cursor::new(head).chain(counting);
+            let xz = lzma_rust2::XzReader::new_mem_limit(io::BufReader::new(input), true, kib);
             (
-                Box::new(DecoderMemory {
+                Box::new(XzWindow {
                     inner: xz,
-                    limit: budget.max_decoder_memory,
+                    memory: DecoderMemory::new(&DECODERS, budget.max_decoder_memory),
+                    dict,
+                    produced: 0,
                 }),
                 "xz",
             )
@@ -84,22 +97,95 @@ fn open<'a>(
     Ok(Some((Box::new(guard), name)))
 }
 
-/// Turns the xz decoder's refusal of a dictionary over its memory limit into the budget's
-/// [`Limit::DecoderMemory`], so that the warning names the flag.
-struct DecoderMemory<R> {
-    inner: R,
-    limit: u64,
+/// The first bytes of an xz stream read to find its dictionary: the stream header and the
+/// largest block header.
+const XZ_HEAD: usize = 12 + 1024;
+
+/// The largest dictionary the xz format allows (1.5 GiB).
+const XZ_MAX_DICT: u64 = 1536 << 20;
+
+/// What an xz decoder holds beside its window (the decoder's own estimate, rounded up).
+const XZ_OVERHEAD: u64 = 256 << 10;
+
+/// The LZMA2 dictionary size of the first block of the xz stream starting with `head`; `None`
+/// when `head` is not shaped like one (the decoder then says what is wrong).
+pub fn xz_dictionary(head: &[u8]) -> Option<u64> {
+    if !head.starts_with(&[0xfd, b'7', b'z', b'X', b'Z', 0x00]) {
+        return None;
+    }
+    let size = (usize::from(*head.get(12)?) + 1) * 4;
+    let block = head.get(12..12 + size)?;
+    let flags = *block.get(1)?;
+    let mut at = 2;
+    let varint = |at: &mut usize| -> Option<u64> {
+        let mut v = 0u64;
+        for i in 0..9 {
+            let b = *block.get(*at)?;
+            *at += 1;
+            v |= u64::from(b & 0x7f) << (7 * i);
+            if b & 0x80 == 0 {
+                return Some(v);
+            }
+        }
+        None
+    };
+    for bit in [0x40, 0x80] {
+        if flags & bit != 0 {
+            varint(&mut at)?;
+        }
+    }
+    for _ in 0..=(flags & 0x03) {
+        let id = varint(&mut at)?;
+        let len = usize::try_from(varint(&mut at)?).ok()?;
+        let props = block.get(at..at.checked_add(len)?)?;
+        at += len;
+        if id == 0x21 {
+            let code = u32::from(*props.first()?);
+            return match code {
+                0..40 => Some(u64::from(2 | (code & 1)) << (code / 2 + 11)),
+                40 => Some(u64::from(u32::MAX)),
+                _ => None,
+            };
+        }
+    }
+    None
 }
 
-impl<R: Read> Read for DecoderMemory<R> {
+/// An xz decoder under the decoders' shared memory budget. At its first read it takes its
+/// dictionary's worth (at most the whole budget), waiting for other threads' decoders if they
+/// hold it; a decoder whose dictionary is larger than the budget grows its share with its
+/// window (which doubles as the output grows) and stops when the window would pass the
+/// budget. A refusal of the decoder itself (a block asking for more than the first) is the
+/// same budget.
+struct XzWindow<R> {
+    inner: R,
+    memory: DecoderMemory,
+    dict: u64,
+    produced: u64,
+}
+
+impl<R: Read> Read for XzWindow<R> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        self.inner.read(buf).map_err(|e| {
+        // One read decodes at most one LZMA2 chunk (2 MiB of output); the window grows to what
+        // it needs, at least doubling: under twice the output so far with that chunk.
+        let chunk = (buf.len() as u64).min(2 << 20);
+        let reach = (self.produced + chunk).saturating_mul(2).max(64 << 10);
+        let limit = self.memory.limit();
+        // The whole window it may need is taken at the first read (at most the budget): a
+        // decoder that waits holds nothing, so decoders never wait for each other in a circle.
+        let whole = (self.dict + XZ_OVERHEAD).min(limit);
+        self.memory
+            .grow((reach.min(self.dict) + XZ_OVERHEAD).max(whole))
+            .map_err(Limit::into_io)?;
+        let n = self.inner.read(buf).map_err(|e| {
             if e.kind() == io::ErrorKind::OutOfMemory {
-                Limit::DecoderMemory(self.limit).into_io()
+                Limit::DecoderMemory(limit).into_io()
             } else {
                 e
             }
-        })
+        })?;
+        self.produced += n as u64;
+        Ok(n)
     }
 }
 

@@ -6,11 +6,13 @@
 //! (a warning naming the item and the budget) and the rest of the scan goes on: what was found
 //! before is kept. Defaults are on the fields and in README.md.
 
+use std::cell::Cell;
 use std::collections::HashSet;
 use std::fmt;
 use std::io::{self, Read};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 /// Limits on expansion, per top-level input.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -29,8 +31,12 @@ pub struct Budget {
     /// Entries up to this size are decompressed into memory and scanned in parallel; larger
     /// ones are scanned as a stream. Default 64 MiB.
     pub max_in_memory: u64,
-    /// Memory one decoder may ask for (an xz dictionary). Default 2 GiB: every dictionary the
-    /// xz format allows (up to 1.5 GiB) fits, and the window only grows with the output.
+    /// Memory the decoders' windows (xz dictionaries) may hold together, all threads of the
+    /// process at once ([`DecoderMemory`]). Default 512 MiB. A decoder takes its dictionary's
+    /// worth before it starts (at most the whole budget), waiting for other threads' decoders
+    /// when they hold it (at most [`DECODER_WAIT`]); a dictionary larger than the budget is
+    /// still read while its window, which grows with the output, fits the budget, and the
+    /// stream stops with a warning naming the flag when it would not.
     pub max_decoder_memory: u64,
 }
 
@@ -43,7 +49,7 @@ impl Default for Budget {
             max_ratio: 100,
             max_entries: 1_000_000,
             max_in_memory: 64 << 20,
-            max_decoder_memory: 2 << 30,
+            max_decoder_memory: 512 << 20,
         }
     }
 }
@@ -84,7 +90,7 @@ impl fmt::Display for Limit {
             Limit::Entries(n) => write!(f, "more than --max-entries {n} entries: the rest skipped"),
             Limit::DecoderMemory(n) => write!(
                 f,
-                "the xz dictionary needs more than --max-decoder-memory {n}: not decompressed"
+                "the xz window needs more than --max-decoder-memory {n} (shared by all decoders): decompression stopped"
             ),
         }
     }
@@ -153,6 +159,106 @@ impl Tracker {
     /// Decompressed bytes so far.
     pub fn total(&self) -> u64 {
         self.total.load(Ordering::Relaxed)
+    }
+}
+
+/// Bytes the decoders' windows hold now, all threads together.
+#[derive(Debug, Default)]
+pub struct DecoderPool {
+    used: AtomicU64,
+}
+
+impl DecoderPool {
+    /// An empty pool.
+    pub const fn new() -> DecoderPool {
+        DecoderPool {
+            used: AtomicU64::new(0),
+        }
+    }
+
+    /// Bytes held now.
+    pub fn in_use(&self) -> u64 {
+        self.used.load(Ordering::Relaxed)
+    }
+}
+
+/// The process's decoders.
+pub static DECODERS: DecoderPool = DecoderPool::new();
+
+thread_local! {
+    /// Bytes held by the decoders of this thread.
+    static HELD_HERE: Cell<u64> = const { Cell::new(0) };
+}
+
+/// How long a decoder waits for memory other threads' decoders hold before it stops (10 s).
+pub const DECODER_WAIT: Duration = Duration::from_secs(10);
+
+/// One decoder's share of the `--max-decoder-memory` budget, which all threads share. It
+/// grows as the decoder's window grows ([`DecoderMemory::grow`]) and is given back when
+/// dropped.
+///
+/// Growing never blocks for long: when other threads hold the rest of the budget the decoder
+/// waits for them (sleeping, at most [`DECODER_WAIT`]); when nothing it could wait for is held
+/// elsewhere (it alone, or with decoders of its own thread, would pass the budget) it stops at
+/// once. A rayon worker could otherwise wait for memory held by a task waiting on it.
+#[derive(Debug)]
+pub struct DecoderMemory {
+    pool: &'static DecoderPool,
+    held: u64,
+    limit: u64,
+}
+
+impl DecoderMemory {
+    /// A share of nothing yet of `pool` ([`DECODERS`]), under a budget of `limit` bytes.
+    pub fn new(pool: &'static DecoderPool, limit: u64) -> DecoderMemory {
+        DecoderMemory {
+            pool,
+            held: 0,
+            limit,
+        }
+    }
+
+    /// The budget, in bytes.
+    pub fn limit(&self) -> u64 {
+        self.limit
+    }
+
+    /// Grows the share to `want` bytes; `Err` (the budget) when it cannot.
+    pub fn grow(&mut self, want: u64) -> Result<(), Limit> {
+        if want <= self.held {
+            return Ok(());
+        }
+        let more = want - self.held;
+        let start = Instant::now();
+        loop {
+            let used = self.pool.used.load(Ordering::Acquire);
+            if used.saturating_add(more) <= self.limit {
+                if self
+                    .pool
+                    .used
+                    .compare_exchange(used, used + more, Ordering::AcqRel, Ordering::Acquire)
+                    .is_ok()
+                {
+                    self.held = want;
+                    HELD_HERE.with(|h| h.set(h.get().saturating_add(more)));
+                    return Ok(());
+                }
+                continue;
+            }
+            let elsewhere = used.saturating_sub(HELD_HERE.with(Cell::get));
+            if elsewhere == 0 || start.elapsed() >= DECODER_WAIT {
+                return Err(Limit::DecoderMemory(self.limit));
+            }
+            std::thread::sleep(Duration::from_millis(2));
+        }
+    }
+}
+
+impl Drop for DecoderMemory {
+    fn drop(&mut self) {
+        self.pool.used.fetch_sub(self.held, Ordering::AcqRel);
+        let held = self.held;
+        HELD_HERE.with(|h| h.set(h.get().saturating_sub(held)));
     }
 }
 
@@ -263,6 +369,30 @@ mod tests {
         let err = g.read_to_end(&mut out).unwrap_err();
         assert_eq!(Limit::from_io(&err), Some(Limit::EntryBytes(4096)));
         assert_eq!(out.len(), 4096, "what fit in the budget was read");
+    }
+
+    #[test]
+    fn decoders_share_one_memory_budget() {
+        static POOL: DecoderPool = DecoderPool::new();
+        let mut a = DecoderMemory::new(&POOL, 1500);
+        a.grow(1000).unwrap();
+        assert_eq!(POOL.in_use(), 1000);
+        let mut b = DecoderMemory::new(&POOL, 1500);
+        // The rest is held by this thread: waiting could never end, so it stops at once.
+        assert_eq!(b.grow(600), Err(Limit::DecoderMemory(1500)));
+        b.grow(400).unwrap();
+        drop(a);
+        assert_eq!(POOL.in_use(), 400);
+        b.grow(1400).unwrap();
+        // Held by another thread: waited for until it is given back.
+        let c = std::thread::spawn(move || {
+            let mut c = DecoderMemory::new(&POOL, 1500);
+            c.grow(1000).map(|_| POOL.in_use())
+        });
+        std::thread::sleep(Duration::from_millis(50));
+        drop(b);
+        assert_eq!(c.join().unwrap(), Ok(1000));
+        assert_eq!(POOL.in_use(), 0);
     }
 
     #[test]

@@ -30,6 +30,7 @@ pub mod compress;
 pub mod cursor;
 pub mod gguf;
 pub mod image;
+pub mod json_text;
 pub mod limits;
 pub mod notebook;
 pub mod onnx;

@@ -11,7 +11,9 @@
 //! `eda.ipynb › cells[4].outputs[0]:1:12`, `cells[4].outputs[1][text/html]` for one MIME type of
 //! a bundle. Lines and columns count inside that text. Tracebacks are scanned with their ANSI
 //! codes removed. Notebook and cell `metadata` (papermill parameters live there) are scanned as
-//! JSON text.
+//! JSON text, written while the notebook is parsed ([`super::json_text`]): no `Value` tree is
+//! built, and nesting that holds no string (`[[],[],…]`) is left out, so a notebook costs about
+//! its size however its metadata is shaped.
 //!
 //! nbformat 4 is the format Jupyter writes; the cells of nbformat 3 (`worksheets`, `input`)
 //! are read too. A file that does not parse as a notebook is scanned as bytes, with a warning
@@ -25,6 +27,7 @@ use serde::Deserialize;
 use serde::de::{self, IgnoredAny, MapAccess, SeqAccess, Visitor};
 
 use super::Expander;
+use super::json_text::{JsonText, PRETTY_BYTES};
 use super::texts::{Texts, line_column};
 use crate::blob::{CellPart, Data, Origin, Segment};
 use crate::finding::{Finding, LineColumn, location};
@@ -103,12 +106,12 @@ fn scan(ex: &Expander<'_>, nb: Notebook, origin: &Origin, raw: Option<&[u8]>) {
         }
     };
     let mut texts = Texts::new(ex).placing(&place);
-    if let Some(meta) = json_text(nb.metadata.as_ref()) {
+    if let Some(meta) = nb.metadata.as_ref().filter(|m| !m.0.is_empty()) {
         let o = origin.child(Segment::Metadata {
             format: "ipynb".into(),
             key: "metadata".into(),
         });
-        texts.push(o, b"", meta.as_bytes(), b"");
+        texts.push(o, b"", meta.0.as_bytes(), b"");
     }
     let cells = nb
         .cells
@@ -126,8 +129,8 @@ fn scan(ex: &Expander<'_>, nb: Notebook, origin: &Origin, raw: Option<&[u8]>) {
                 texts.push(o, b"", text.as_bytes(), b"");
             }
         }
-        if let Some(meta) = json_text(cell.metadata.as_ref()) {
-            texts.push(part(CellPart::Metadata), b"", meta.as_bytes(), b"");
+        if let Some(meta) = cell.metadata.as_ref().filter(|m| !m.0.is_empty()) {
+            texts.push(part(CellPart::Metadata), b"", meta.0.as_bytes(), b"");
         }
     }
     texts.finish();
@@ -264,12 +267,13 @@ fn skip_value(raw: &[u8], start: usize) -> Option<usize> {
     (depth == 0 && !in_string).then_some(raw.len())
 }
 
-/// Non-empty JSON as pretty text.
-fn json_text(v: Option<&serde_json::Value>) -> Option<String> {
-    match v? {
-        serde_json::Value::Null => None,
-        serde_json::Value::Object(m) if m.is_empty() => None,
-        v => serde_json::to_string_pretty(v).ok(),
+/// A JSON value (metadata) as the text scanned, written while it is parsed ([`JsonText`]):
+/// empty when it holds no text.
+struct Json(String);
+
+impl<'de> Deserialize<'de> for Json {
+    fn deserialize<D: de::Deserializer<'de>>(d: D) -> Result<Json, D::Error> {
+        JsonText::read(PRETTY_BYTES, d).map(Json)
     }
 }
 
@@ -280,7 +284,7 @@ struct Notebook {
     #[serde(default)]
     worksheets: Vec<Worksheet>,
     #[serde(default)]
-    metadata: Option<serde_json::Value>,
+    metadata: Option<Json>,
     #[serde(default)]
     nbformat: Option<IgnoredAny>,
 }
@@ -301,7 +305,7 @@ struct Cell {
     #[serde(default)]
     outputs: Vec<Output>,
     #[serde(default)]
-    metadata: Option<serde_json::Value>,
+    metadata: Option<Json>,
 }
 
 #[derive(Deserialize)]
@@ -418,22 +422,128 @@ impl<'de> Deserialize<'de> for Bundle {
                         map.next_value::<IgnoredAny>()?;
                         continue;
                     }
-                    let text = match map.next_value::<serde_json::Value>()? {
-                        serde_json::Value::String(s) => s,
-                        serde_json::Value::Array(a) if a.iter().all(|v| v.is_string()) => a
-                            .iter()
-                            .filter_map(|v| v.as_str())
-                            .collect::<Vec<_>>()
-                            .concat(),
-                        serde_json::Value::Null => continue,
-                        other => serde_json::to_string_pretty(&other).unwrap_or_default(),
-                    };
-                    out.push((mime, text));
+                    if let Some(text) = map.next_value::<MimeText>()?.0.filter(|t| !t.is_empty()) {
+                        out.push((mime, text));
+                    }
                 }
                 Ok(Bundle(out))
             }
         }
         d.deserialize_map(V)
+    }
+}
+
+/// The text of one MIME type of a bundle: a string, a list of lines (joined), or other JSON
+/// (`application/json`) as text; `None` for `null`.
+struct MimeText(Option<String>);
+
+impl<'de> Deserialize<'de> for MimeText {
+    fn deserialize<D: de::Deserializer<'de>>(d: D) -> Result<MimeText, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = MimeText;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a MIME bundle value")
+            }
+            fn visit_str<E: de::Error>(self, s: &str) -> Result<MimeText, E> {
+                Ok(MimeText(Some(s.to_string())))
+            }
+            fn visit_string<E: de::Error>(self, s: String) -> Result<MimeText, E> {
+                Ok(MimeText(Some(s)))
+            }
+            fn visit_unit<E: de::Error>(self) -> Result<MimeText, E> {
+                Ok(MimeText(None))
+            }
+            fn visit_bool<E: de::Error>(self, v: bool) -> Result<MimeText, E> {
+                Ok(MimeText(Some(v.to_string())))
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<MimeText, E> {
+                Ok(MimeText(Some(v.to_string())))
+            }
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<MimeText, E> {
+                Ok(MimeText(Some(v.to_string())))
+            }
+            fn visit_f64<E: de::Error>(self, v: f64) -> Result<MimeText, E> {
+                Ok(MimeText(serde_json::to_string(&v).ok()))
+            }
+            /// Lines are joined; a list that also holds other JSON is written as JSON text.
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<MimeText, A::Error> {
+                let mut lines = String::new();
+                let mut json: Vec<String> = Vec::new();
+                while let Some(part) = seq.next_element::<Part>()? {
+                    match part {
+                        Part::Line(s) if json.is_empty() => lines.push_str(&s),
+                        Part::Line(s) => json.push(serde_json::to_string(&s).unwrap_or_default()),
+                        Part::Json(j) => {
+                            if json.is_empty() && !lines.is_empty() {
+                                json.push(serde_json::to_string(&lines).unwrap_or_default());
+                                lines.clear();
+                            }
+                            if !j.is_empty() {
+                                json.push(j);
+                            }
+                        }
+                    }
+                }
+                if json.is_empty() {
+                    return Ok(MimeText(Some(lines)));
+                }
+                Ok(MimeText(Some(format!("[\n{}\n]", json.join(",\n")))))
+            }
+            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<MimeText, A::Error> {
+                let d = de::value::MapAccessDeserializer::new(map);
+                JsonText::read(PRETTY_BYTES, d).map(|t| MimeText(Some(t)))
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+/// An element of a list in a MIME bundle: a line, or other JSON as text.
+enum Part {
+    Line(String),
+    Json(String),
+}
+
+impl<'de> Deserialize<'de> for Part {
+    fn deserialize<D: de::Deserializer<'de>>(d: D) -> Result<Part, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = Part;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a line or JSON")
+            }
+            fn visit_str<E: de::Error>(self, s: &str) -> Result<Part, E> {
+                Ok(Part::Line(s.to_string()))
+            }
+            fn visit_string<E: de::Error>(self, s: String) -> Result<Part, E> {
+                Ok(Part::Line(s))
+            }
+            fn visit_unit<E: de::Error>(self) -> Result<Part, E> {
+                Ok(Part::Json(String::new()))
+            }
+            fn visit_bool<E: de::Error>(self, _: bool) -> Result<Part, E> {
+                Ok(Part::Json(String::new()))
+            }
+            fn visit_i64<E: de::Error>(self, _: i64) -> Result<Part, E> {
+                Ok(Part::Json(String::new()))
+            }
+            fn visit_u64<E: de::Error>(self, _: u64) -> Result<Part, E> {
+                Ok(Part::Json(String::new()))
+            }
+            fn visit_f64<E: de::Error>(self, _: f64) -> Result<Part, E> {
+                Ok(Part::Json(String::new()))
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Part, A::Error> {
+                let d = de::value::SeqAccessDeserializer::new(seq);
+                JsonText::read(0, d).map(Part::Json)
+            }
+            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Part, A::Error> {
+                let d = de::value::MapAccessDeserializer::new(map);
+                JsonText::read(0, d).map(Part::Json)
+            }
+        }
+        d.deserialize_any(V)
     }
 }
 

@@ -9,18 +9,29 @@
 //!
 //! A safetensors header is parsed ([`safetensors_header`]): each `__metadata__` value is
 //! scanned as `__metadata__.key = "value"` with a [`Segment::Metadata`] naming its key
-//! (`safetensors:__metadata__.hub_token`), and each tensor name as `(key)`. A header that is
-//! not valid JSON is scanned as bytes, with a warning.
+//! (`safetensors:__metadata__.hub_token`), and each tensor name as `(key)`. A string value is
+//! scanned as it is, so JSON kept in it (a config dumped as a string) is scanned as JSON text; a
+//! value that is not a string is scanned as compact JSON text. The header is parsed as a stream
+//! (tensor entries skipped unstored, no `Value` tree: [`super::json_text`]), so a 100 MB header
+//! of nested empty arrays costs about its size, not 17 times it. A header that is not valid
+//! JSON is scanned as bytes, with a warning.
+
+use std::borrow::Cow;
+use std::fmt;
+
+use serde::Deserializer as _;
+use serde::de::{self, Deserialize, DeserializeSeed, IgnoredAny, MapAccess, SeqAccess, Visitor};
 
 use super::Expander;
 use super::Format;
+use super::json_text::JsonText;
 use super::texts::Texts;
 use crate::blob::{Origin, Segment};
 
 /// Scans a safetensors JSON header (the bytes after the length prefix).
 pub fn safetensors_header(ex: &Expander<'_>, header: &[u8], origin: &Origin) {
-    let map: serde_json::Map<String, serde_json::Value> = match serde_json::from_slice(header) {
-        Ok(m) => m,
+    let pieces = match parse_header(header) {
+        Ok(p) => p,
         Err(e) => {
             ex.sink.error(
                 origin,
@@ -30,34 +41,146 @@ pub fn safetensors_header(ex: &Expander<'_>, header: &[u8], origin: &Origin) {
         }
     };
     let mut texts = Texts::new(ex);
-    let mut push = |key: String, value: &[u8]| {
+    for (key, value) in pieces {
         let label = format!("{key} = \"");
         let child = origin.child(Segment::Metadata {
             format: "safetensors".into(),
             key,
         });
-        texts.push(child, label.as_bytes(), value, b"\"");
-    };
-    for (name, value) in &map {
-        if name == "__metadata__" {
-            let Some(meta) = value.as_object() else {
-                push("__metadata__".into(), value.to_string().as_bytes());
-                continue;
-            };
-            for (k, v) in meta {
-                let mut key = "__metadata__".to_string();
-                super::pickle::push_name(&mut key, k);
-                push("__metadata__.(key)".into(), k.as_bytes());
-                match v {
-                    serde_json::Value::String(s) => push(key, s.as_bytes()),
-                    other => push(key, other.to_string().as_bytes()),
-                }
-            }
-        } else {
-            push("(key)".into(), name.as_bytes());
-        }
+        texts.push(child, label.as_bytes(), value.as_bytes(), b"\"");
     }
     texts.finish();
+}
+
+/// The pieces of text of a safetensors header, in file order: `(key, text)`. Parsed as a
+/// stream: tensor entries are skipped unstored, and a non-string metadata value is written
+/// as compact JSON text while it is parsed ([`JsonText`]), so a header of nested empty arrays
+/// costs no more than its bytes.
+fn parse_header(header: &[u8]) -> serde_json::Result<Vec<(String, String)>> {
+    struct Header;
+    impl<'de> Visitor<'de> for Header {
+        type Value = Vec<(String, String)>;
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("a safetensors header (a JSON object)")
+        }
+        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+            let mut out = Vec::new();
+            while let Some(name) = map.next_key::<Cow<'de, str>>()? {
+                if name == "__metadata__" {
+                    map.next_value_seed(Metadata(&mut out))?;
+                } else {
+                    out.push(("(key)".into(), name.into_owned()));
+                    map.next_value::<IgnoredAny>()?;
+                }
+            }
+            Ok(out)
+        }
+    }
+
+    /// `__metadata__`: a map of strings (others written as JSON text), or any JSON.
+    struct Metadata<'o>(&'o mut Vec<(String, String)>);
+    impl<'de> DeserializeSeed<'de> for Metadata<'_> {
+        type Value = ();
+        fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+            d.deserialize_any(self)
+        }
+    }
+    impl<'de> Visitor<'de> for Metadata<'_> {
+        type Value = ();
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("safetensors metadata")
+        }
+        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+            while let Some(k) = map.next_key::<Cow<'de, str>>()? {
+                let mut key = "__metadata__".to_string();
+                super::pickle::push_name(&mut key, &k);
+                self.0.push(("__metadata__.(key)".into(), k.into_owned()));
+                let text = map.next_value::<MetaValue>()?.0;
+                self.0.push((key, text));
+            }
+            Ok(())
+        }
+        fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<(), A::Error> {
+            let text = JsonText::read(0, de::value::SeqAccessDeserializer::new(seq))?;
+            self.0.push(("__metadata__".into(), text));
+            Ok(())
+        }
+        fn visit_str<E: de::Error>(self, s: &str) -> Result<(), E> {
+            let text = serde_json::to_string(s).map_err(E::custom)?;
+            self.0.push(("__metadata__".into(), text));
+            Ok(())
+        }
+        fn visit_unit<E: de::Error>(self) -> Result<(), E> {
+            self.0.push(("__metadata__".into(), "null".into()));
+            Ok(())
+        }
+        fn visit_bool<E: de::Error>(self, v: bool) -> Result<(), E> {
+            self.0.push(("__metadata__".into(), v.to_string()));
+            Ok(())
+        }
+        fn visit_i64<E: de::Error>(self, v: i64) -> Result<(), E> {
+            self.0.push(("__metadata__".into(), v.to_string()));
+            Ok(())
+        }
+        fn visit_u64<E: de::Error>(self, v: u64) -> Result<(), E> {
+            self.0.push(("__metadata__".into(), v.to_string()));
+            Ok(())
+        }
+        fn visit_f64<E: de::Error>(self, v: f64) -> Result<(), E> {
+            self.0.push(("__metadata__".into(), v.to_string()));
+            Ok(())
+        }
+    }
+
+    /// A metadata value: a string as it is (JSON kept in a string is text like any other),
+    /// anything else as compact JSON text.
+    struct MetaValue(String);
+    impl<'de> Deserialize<'de> for MetaValue {
+        fn deserialize<D: de::Deserializer<'de>>(d: D) -> Result<MetaValue, D::Error> {
+            d.deserialize_any(MetaVisitor)
+        }
+    }
+    struct MetaVisitor;
+    impl<'de> Visitor<'de> for MetaVisitor {
+        type Value = MetaValue;
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("a metadata value")
+        }
+        fn visit_str<E: de::Error>(self, s: &str) -> Result<MetaValue, E> {
+            Ok(MetaValue(s.to_string()))
+        }
+        fn visit_string<E: de::Error>(self, s: String) -> Result<MetaValue, E> {
+            Ok(MetaValue(s))
+        }
+        fn visit_unit<E: de::Error>(self) -> Result<MetaValue, E> {
+            Ok(MetaValue("null".into()))
+        }
+        fn visit_bool<E: de::Error>(self, v: bool) -> Result<MetaValue, E> {
+            Ok(MetaValue(v.to_string()))
+        }
+        fn visit_i64<E: de::Error>(self, v: i64) -> Result<MetaValue, E> {
+            Ok(MetaValue(v.to_string()))
+        }
+        fn visit_u64<E: de::Error>(self, v: u64) -> Result<MetaValue, E> {
+            Ok(MetaValue(v.to_string()))
+        }
+        fn visit_f64<E: de::Error>(self, v: f64) -> Result<MetaValue, E> {
+            Ok(MetaValue(serde_json::to_string(&v).unwrap_or_default()))
+        }
+        fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<MetaValue, A::Error> {
+            let text = JsonText::read(0, de::value::SeqAccessDeserializer::new(seq))?;
+            Ok(MetaValue(if text.is_empty() { "[]".into() } else { text }))
+        }
+        fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<MetaValue, A::Error> {
+            let text = JsonText::read(0, de::value::MapAccessDeserializer::new(map))?;
+            Ok(MetaValue(if text.is_empty() { "{}".into() } else { text }))
+        }
+    }
+
+    let mut d = serde_json::Deserializer::from_slice(header);
+    let out = d.deserialize_map(Header)?;
+    d.end()?;
+    Ok(out)
 }
 
 /// The largest header length believed (larger values are corrupt or hostile).
