@@ -303,7 +303,7 @@ pub fn anchor(pattern: &str, keywords: &[String]) -> Result<Anchor, String> {
                 literals: seq
                     .literals()
                     .map(|lits| lits.iter().map(|l| l.as_bytes().to_vec()).collect()),
-                follows: follows(&rest, &keywords),
+                follows: follows(&children[i..], &keywords),
             });
         }
         match bounded(&children[i]) {
@@ -314,60 +314,103 @@ pub fn anchor(pattern: &str, keywords: &[String]) -> Result<Anchor, String> {
     Ok(symmetric)
 }
 
-/// For each keyword, the bytes that may follow it where it begins a match of `rest` (an
-/// anchored tail, see [`anchor`]): the first two bytes after the keyword in `rest`'s prefix
-/// literals. Sound because every match of `rest` begins with one of the literals
-/// (`regex-syntax` guarantees it for a finite set): a literal that begins with the keyword shows
-/// the bytes after it as far as it goes and leaves the rest open; one that is no longer than the
-/// keyword and a prefix of it (cut short by the extractor's limits, or a match that may end
-/// there) leaves everything open, and so does an infinite set. Keywords with nothing pinned
-/// down are left out.
-fn follows(rest: &Hir, keywords: &[Vec<u8>]) -> Vec<Follow> {
+/// For each keyword, the bytes that may follow it where it begins a match of the anchored
+/// tail `children` (see [`anchor`]). The tail's first part (after any look-around) must be a
+/// finite set of texts that `regex-syntax` lists exactly, such as `(?:[Tt]oken|TOKEN)` or
+/// `://`; the bytes after a keyword that begins one of them are that text's rest, then the
+/// first two bytes of what follows it (its prefix literals, cut at two bytes). Sound because
+/// every match of the tail begins with one of the texts and continues with a match of the rest:
+/// where the extractor cannot say (an infinite set, a literal shorter than two bytes, a text
+/// shorter than the keyword), the position is left open. Keywords with nothing pinned down are
+/// left out. Two small extractions per rule: this runs once per rule, on its first hit.
+fn follows(children: &[Hir], keywords: &[Vec<u8>]) -> Vec<Follow> {
     const ALL: ByteSet = [u64::MAX; 4];
-    let mut lens: Vec<usize> = keywords.iter().map(Vec::len).collect();
-    lens.sort_unstable();
-    lens.dedup();
-    let mut out = Vec::new();
-    for len in lens {
+    let exact = |hir: &Hir| {
         let seq = Extractor::new()
             .kind(ExtractKind::Prefix)
-            .limit_class(256)
-            .limit_repeat(4)
-            .limit_literal_len(len + 2)
-            .limit_total(200_000)
-            .extract(rest);
-        let Some(lits) = seq.literals() else { continue };
-        'keyword: for k in keywords.iter().filter(|k| k.len() == len) {
-            let mut first = [0u64; 4];
-            let mut second = std::collections::BTreeMap::<u8, ByteSet>::new();
-            for lit in lits.iter().map(|l| l.as_bytes()) {
-                let lower = lit.to_ascii_lowercase();
-                if lower.len() <= len {
-                    if k.starts_with(&lower) {
-                        continue 'keyword;
-                    }
-                } else if lower.starts_with(k) {
-                    let b0 = lit[len];
-                    set_add(&mut first, b0);
-                    let set = second.entry(b0).or_insert([0; 4]);
-                    match lit.get(len + 1) {
-                        Some(&b1) => set_add(set, b1),
-                        None => *set = ALL,
-                    }
-                }
+            .limit_class(4)
+            .limit_literal_len(64)
+            .limit_total(4096)
+            .extract(hir);
+        seq.literals()
+            .filter(|lits| lits.iter().all(|l| l.is_exact()))
+            .map(|lits| {
+                lits.iter()
+                    .map(|l| l.as_bytes().to_vec())
+                    .collect::<Vec<_>>()
+            })
+    };
+    // The first part that is text, not an assertion (`\b`, `^`).
+    let mut at = 0;
+    let texts = loop {
+        let Some(child) = children.get(at) else {
+            return Vec::new();
+        };
+        match exact(child) {
+            Some(t) if t.iter().all(Vec::is_empty) => at += 1,
+            Some(t) => break t,
+            None => return Vec::new(),
+        }
+    };
+    let next = Extractor::new()
+        .kind(ExtractKind::Prefix)
+        .limit_class(256)
+        .limit_literal_len(2)
+        .limit_total(20_000)
+        .extract(&Hir::concat(children[at + 1..].to_vec()));
+    let next: Option<Vec<&[u8]>> = next
+        .literals()
+        .map(|lits| lits.iter().map(|l| l.as_bytes()).collect());
+    let mut out = Vec::new();
+    'keyword: for k in keywords {
+        let mut first = [0u64; 4];
+        let mut second = std::collections::BTreeMap::<u8, ByteSet>::new();
+        let mut pair = |b0: u8, b1: Option<u8>| {
+            set_add(&mut first, b0);
+            let set = second.entry(b0).or_insert([0; 4]);
+            match b1 {
+                Some(b1) => set_add(set, b1),
+                None => *set = ALL,
             }
-            if first == [0; 4] {
+        };
+        for text in &texts {
+            let lower = text.to_ascii_lowercase();
+            if !lower.starts_with(k) {
+                if k.starts_with(&lower) {
+                    // The keyword runs past this text: what follows it is not known here.
+                    continue 'keyword;
+                }
                 continue;
             }
-            let second: Vec<(u8, ByteSet)> =
-                second.into_iter().filter(|(_, s)| *s != ALL).collect();
-            if first != ALL || !second.is_empty() {
-                out.push(Follow {
-                    keyword: k.clone(),
-                    first,
-                    second,
-                });
+            match (&text[k.len()..], &next) {
+                ([b0, b1, ..], _) => pair(*b0, Some(*b1)),
+                ([b0], Some(next)) => {
+                    for n in next {
+                        pair(*b0, n.first().copied());
+                    }
+                }
+                ([b0], None) => pair(*b0, None),
+                ([], Some(next)) => {
+                    for n in next {
+                        match n {
+                            [b0, rest @ ..] => pair(*b0, rest.first().copied()),
+                            [] => continue 'keyword,
+                        }
+                    }
+                }
+                ([], None) => continue 'keyword,
             }
+        }
+        if first == [0; 4] {
+            continue;
+        }
+        let second: Vec<(u8, ByteSet)> = second.into_iter().filter(|(_, s)| *s != ALL).collect();
+        if first != ALL || !second.is_empty() {
+            out.push(Follow {
+                keyword: k.clone(),
+                first,
+                second,
+            });
         }
     }
     out
