@@ -527,6 +527,40 @@ print(strings + sum(len(v) for v in table.schema.metadata.values()))
     assert!(r.stderr.contains("record batch 1"), "{}", r.stderr);
 }
 
+/// A Parquet file that makes the `parquet` crate panic (a pyarrow-written file with a few bytes
+/// changed: `assertion failed: size <= src.len()` in its bit reader, found by mutating files):
+/// the panic is that column chunk's warning, printed without the panic hook's "internal error",
+/// and the other columns are still read. Before, the whole scan ended with exit 2.
+#[test]
+fn a_parquet_decoder_panic_is_a_warning_on_its_column_chunk() {
+    let t = TestDir::new();
+    let bytes = std::fs::read(
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/data/fuzz/parquet/panic-bit-reader.parquet"),
+    )
+    .unwrap();
+    t.write("panic.parquet", &bytes);
+    let (r, doc) = scan_json(t.path(), &["panic.parquet", "--show-invalid"]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert!(!r.stderr.contains("internal error"), "{}", r.stderr);
+    assert!(!r.stderr.contains("panicked"), "{}", r.stderr);
+    assert!(
+        r.stderr.contains(
+            "panic.parquet › row group 2 › tags: column chunk unreadable from here on: the \
+             decoder failed on malformed data (assertion failed: size <= src.len())"
+        ),
+        "{}",
+        r.stderr
+    );
+    assert_eq!(
+        located(&doc),
+        set(&[(
+            "panic.parquet › row group 0 › messages.content › row 9:1:1",
+            "github.pat.classic"
+        )])
+    );
+}
+
 /// A Hugging Face cache in the layout `huggingface_hub` writes (its own `_create_symlink` and
 /// folder naming; `scan_cache_dir` must read it back): two revisions of a model linking the
 /// same blob, a dataset, and the stored login token.

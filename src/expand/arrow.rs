@@ -403,10 +403,10 @@ fn read_full(r: &mut dyn Read, buf: &mut [u8]) -> io::Result<usize> {
     Ok(n)
 }
 
-/// `len` bytes, allocated as they arrive (a length the file lies about costs a short read, not
-/// the allocation it asks for).
+/// `len` bytes; past 64 MiB, allocated as they arrive (a length the file lies about costs a
+/// short read, not the allocation it asks for).
 fn read_exact_vec(r: &mut dyn Read, len: u64) -> Result<Vec<u8>, String> {
-    let mut out = Vec::new();
+    let mut out = Vec::with_capacity(usize::try_from(len.min(64 << 20)).unwrap_or(0));
     match r.take(len).read_to_end(&mut out) {
         Ok(n) if n as u64 == len => Ok(out),
         Ok(n) => Err(format!("cut: {n} of {len} bytes")),
