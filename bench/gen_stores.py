@@ -6,6 +6,7 @@
                                           directly, as wandb-core writes it)
   gen_stores.py tfevents OUT MB           a TensorBoard event file: scalars and text summaries
   gen_stores.py parquet OUT.parquet MB    a Parquet file of chat messages (zstd), MB of strings
+  gen_stores.py arrow OUT.feather MB      the same chat messages as Feather v2 (Arrow IPC, zstd)
 
 Synthetic text only, no secrets: the figures are throughput and memory."""
 import json
@@ -111,6 +112,35 @@ def tfevents(out, mb):
             step += 1
 
 
+def chats(mb):
+    """Tables of 20,000 rows of chat messages until MB of strings, and their string bytes."""
+    import pyarrow as pa
+    rng = random.Random(3)
+    rows = 20000
+    sentences = [sentence(rng, 25) for _ in range(1000)]
+    total = 0
+    i = 0
+    while total < mb << 20:
+        msgs = [[{"role": "user", "content": sentences[(i + j) % 1000]},
+                 {"role": "assistant", "content": sentences[(i + 7 * j) % 1000]}] for j in range(rows)]
+        yield pa.table({"id": pa.array(range(i, i + rows), pa.int64()),
+                        "score": pa.array([0.5] * rows),
+                        "messages": msgs})
+        total += sum(len(m["content"]) + len(m["role"]) for r in msgs for m in r)
+        i += rows
+    print("strings MB", total / 1e6)
+
+
+def arrow(out, mb):
+    import pyarrow.ipc as ipc
+    writer = None
+    for t in chats(mb):
+        if writer is None:
+            writer = ipc.new_file(out, t.schema, options=ipc.IpcWriteOptions(compression="zstd"))
+        writer.write_table(t)
+    writer.close()
+
+
 def parquet(out, mb):
     import pyarrow as pa
     import pyarrow.parquet as pq
@@ -137,4 +167,4 @@ def parquet(out, mb):
 
 if __name__ == "__main__":
     kind, out, mb = sys.argv[1], sys.argv[2], int(sys.argv[3])
-    {"wandb": wandb, "tfevents": tfevents, "parquet": parquet}[kind](out, mb)
+    {"wandb": wandb, "tfevents": tfevents, "parquet": parquet, "arrow": arrow}[kind](out, mb)

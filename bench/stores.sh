@@ -8,7 +8,8 @@
 # - TensorBoard: a 200 MB event file (scalars and text summaries) vs the same bytes behind one
 #   extra byte (the TFRecord checksum no longer matches, so scanned as plain bytes);
 # - Parquet: a file of chat messages (zstd) with MB of strings given by PARQUET_MB (default
-#   2000): wall time, MB/s of decompressed strings (the summary's scanned_bytes) and peak RSS.
+#   2000): wall time, MB/s of decompressed strings (the summary's scanned_bytes) and peak RSS;
+#   the same messages as Feather v2 (Arrow IPC, zstd).
 # Best of 3, warm cache. Nothing here is committed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -21,6 +22,9 @@ tail -c +2 "$dir/run.wandb" > "$dir/run.wandb.bytes"
 { printf 'x'; cat "$dir/events.out.tfevents.1.bench"; } > "$dir/tfevents.bytes"
 if [ ! -f "$dir/chats.parquet" ] && python3 -c "import pyarrow" 2>/dev/null; then
     python3 bench/gen_stores.py parquet "$dir/chats.parquet" "${PARQUET_MB:-2000}"
+fi
+if [ ! -f "$dir/chats.feather" ] && python3 -c "import pyarrow" 2>/dev/null; then
+    python3 bench/gen_stores.py arrow "$dir/chats.feather" "${PARQUET_MB:-2000}"
 fi
 best() {  # best wall seconds of 3 runs, and the last run's summary
     local b=999999
@@ -39,10 +43,11 @@ for f in run.wandb run.wandb.bytes events.out.tfevents.1.bench tfevents.bytes; d
     mb=$(python3 -c "import os; print(round(os.path.getsize('$dir/$f') / 1e6 / $secs, 1))")
     echo "$f: $secs s, $mb MB/s of file"
 done
-if [ -f "$dir/chats.parquet" ]; then
-    /usr/bin/time -f "parquet: wall %e s, user %U s, max RSS %M KB" \
-        "$ferret" scan "$dir/chats.parquet" -f json -o "$dir/parquet.json" -q --no-config || true
+for kind in parquet feather; do
+    [ -f "$dir/chats.$kind" ] || continue
+    /usr/bin/time -f "$kind: wall %e s, user %U s, sys %S s, max RSS %M KB" \
+        "$ferret" scan "$dir/chats.$kind" -f json -o "$dir/$kind.json" -q --no-config || true
     python3 -c "
-import json; s = json.load(open('$dir/parquet.json'))['summary']
-print('parquet: %.0f MB of strings scanned, %.0f MB/s' % (s['scanned_bytes'] / 1e6, s['scanned_bytes'] / 1e6 / s['elapsed_seconds']))"
-fi
+import json; s = json.load(open('$dir/$kind.json'))['summary']
+print('$kind: %.0f MB of strings scanned, %.0f MB/s' % (s['scanned_bytes'] / 1e6, s['scanned_bytes'] / 1e6 / s['elapsed_seconds']))"
+done

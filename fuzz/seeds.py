@@ -185,7 +185,7 @@ def wandb_log(records):
 
 
 def stores():
-    """Seeds for the W&B, TensorBoard and Parquet readers."""
+    """Seeds for the W&B, TensorBoard, Parquet and Arrow IPC readers."""
     def item(key, value):
         return field(1, key.encode()) + field(16, json.dumps(value).encode())
     config = field(5, field(1, item("hf_token", HF)) + field(1, item("lr", 0.1)))
@@ -205,7 +205,7 @@ def stores():
         import pyarrow as pa
         import pyarrow.parquet as pq
     except ImportError:
-        print("no pyarrow: no Parquet seeds", file=sys.stderr)
+        print("no pyarrow: no Parquet or Arrow seeds", file=sys.stderr)
         return
     table = pa.table({
         "id": list(range(50)),
@@ -220,6 +220,19 @@ def stores():
     buf = io.BytesIO()
     pq.write_table(table, buf, row_group_size=20, compression="none", data_page_version="2.0", use_dictionary=False)
     put("parquet", "v2-plain", buf.getvalue())
+    # Arrow IPC: Feather v2 files (each codec) and a stream, with a dictionary column and
+    # several record batches; the harness feeds an input starting with ARROW1 as a file.
+    import pyarrow.feather as feather
+    import pyarrow.ipc as ipc
+    arrow_table = table.append_column("source", pa.array(["web", "api"] * 25).dictionary_encode())
+    for codec in ["lz4", "zstd", "uncompressed"]:
+        buf = io.BytesIO()
+        feather.write_feather(arrow_table, buf, compression=codec, chunksize=20)
+        put("arrow", "feather-" + codec, buf.getvalue())
+    buf = io.BytesIO()
+    with ipc.new_stream(buf, arrow_table.schema) as w:
+        w.write_table(arrow_table, max_chunksize=20)
+    put("arrow", "stream", buf.getvalue())
 
 
 if __name__ == "__main__":

@@ -399,6 +399,168 @@ print(strings + sum(len(v) for v in meta.values()))
     );
 }
 
+/// Arrow IPC written by pyarrow: Feather v2 files with LZ4, zstd and no compression, and an IPC
+/// stream, holding strings with nulls, a list of structs (chat messages), a map, binary, a
+/// string view, dictionary-encoded strings (a secret in two rows), schema metadata and several
+/// record batches; numeric columns are never decoded. A cut file is read up to the cut and a
+/// damaged batch is a warning naming it, the others still read.
+#[test]
+fn arrow_ipc_values_are_named_by_column_and_row() {
+    let t = TestDir::new();
+    let mut g = Gen::new(193);
+    let (hf, ant, gh, slack, gl, oai, goog) = (
+        g.huggingface(),
+        g.anthropic(),
+        g.github_pat(),
+        g.slack_bot(),
+        g.gitlab(),
+        g.openai(),
+        g.google(),
+    );
+    let script = format!(
+        r#"
+import pyarrow as pa, pyarrow.feather as feather, pyarrow.ipc as ipc
+n = 30_000
+text = ["row %d says hello" % i for i in range(n)]
+text[5] = None
+text[7] = "token " + {hf:?}
+msgs = [[{{"role": "user", "content": "hi %d" % i}}, {{"role": "assistant", "content": "ok"}}] for i in range(n)]
+msgs[21872][1]["content"] = "here you go: " + {ant:?}
+headers = [[("x-trace", "abc")] for _ in range(n)]
+headers[123] = [("authorization", "token " + {gh:?})]
+blobs = [b"\x00\x01" for _ in range(n)]
+blobs[29_999] = b"\x00SLACK=" + {slack:?}.encode()
+source = ["web" if i % 2 else "api" for i in range(n)]
+source[11] = source[13] = "key " + {oai:?}
+view = ["v%d" % i for i in range(n)]
+view[15_000] = "google " + {goog:?}
+table = pa.table({{
+    "id": pa.array(range(n), pa.int64()),
+    "score": pa.array([i * 0.5 for i in range(n)], pa.float64()),
+    "text": pa.array(text, pa.large_string()),
+    "messages": msgs,
+    "headers": pa.array(headers, pa.map_(pa.string(), pa.string())),
+    "blob": pa.array(blobs, pa.binary()),
+    "source": pa.array(source).dictionary_encode(),
+    "view": pa.array(view, pa.string_view()),
+}}).replace_schema_metadata({{"notes": "uploaded with " + {gl:?}}})
+for codec in ["lz4", "zstd", "uncompressed"]:
+    feather.write_feather(table, "train-%s.feather" % codec, compression=codec, chunksize=10_000)
+with ipc.new_stream("train.arrows", table.schema) as w:
+    w.write_table(table, max_chunksize=10_000)
+# The bytes of text a file holds: every non-empty string and binary value (a dictionary's value
+# in each row that holds it), and the schema's metadata values.
+strings = sum(len(s.encode()) for s in text if s) + sum(len(s) for s in blobs)
+strings += sum(len(m["role"]) + len(m["content"]) for row in msgs for m in row)
+strings += sum(len(k) + len(v) for row in headers for k, v in row) + sum(len(s) for s in source)
+strings += sum(len(s) for s in view)
+print(strings + sum(len(v) for v in table.schema.metadata.values()))
+"#
+    );
+    let Some(out) = python(t.path(), &script, "python3 with pyarrow") else {
+        return;
+    };
+    let text_bytes: u64 = out.trim().parse().unwrap();
+    let (r, doc) = scan_json(t.path(), &["."]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    let mut expected = BTreeSet::new();
+    for f in [
+        "train-lz4.feather",
+        "train-zstd.feather",
+        "train-uncompressed.feather",
+        "train.arrows",
+    ] {
+        for (place, rule) in [
+            ("text › row 7:1:7", "huggingface.token"),
+            ("messages.content › row 21872:1:14", "anthropic.api-key"),
+            ("headers.value › row 123:1:7", "github.pat.classic"),
+            ("blob › row 29999:1:8", "slack.bot-token"),
+            ("source › row 11:1:5", "openai.api-key.project"),
+            ("source › row 13:1:5", "openai.api-key.project"),
+            ("view › row 15000:1:8", "google.api-key"),
+            ("metadata › notes:1:15", "gitlab.pat"),
+        ] {
+            expected.insert((format!("{f} › {place}"), rule.to_string()));
+        }
+    }
+    assert_eq!(located(&doc), expected, "{}", r.stderr);
+    assert_eq!(doc["summary"]["errors"], 0, "{}", r.stderr);
+    // Exactly the text was scanned: no number (0.5 MB a file) was decoded.
+    assert_eq!(doc["summary"]["scanned_bytes"], 4 * text_bytes);
+
+    // A cut file: the batches before the cut are read, with a warning.
+    let whole = std::fs::read(t.path().join("train-uncompressed.feather")).unwrap();
+    t.write("cut/a.feather", &whole[..whole.len() / 2]);
+    let (r, doc) = scan_json(t.path(), &["cut"]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert!(r.stderr.contains("no footer"), "{}", r.stderr);
+    assert!(
+        located(&doc).contains(&(
+            "cut/a.feather › text › row 7:1:7".to_string(),
+            "huggingface.token".to_string()
+        )),
+        "{:?}",
+        located(&doc)
+    );
+    // A damaged batch (its offsets overwritten) is a warning naming it; the others are read.
+    let mut bad = whole.clone();
+    // The last copy of row 10000's text starts batch 1's values; the batch's large_string
+    // offsets are just before them.
+    let at = memchr::memmem::rfind(&bad, b"row 10000 says hello").unwrap();
+    bad[at - 4000..at - 8].fill(0x7f);
+    t.write("bad/b.feather", &bad);
+    let (r, doc) = scan_json(t.path(), &["bad"]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert!(
+        located(&doc).contains(&(
+            "bad/b.feather › text › row 7:1:7".to_string(),
+            "huggingface.token".to_string()
+        )),
+        "{:?}",
+        located(&doc)
+    );
+    assert!(
+        doc["summary"]["errors"].as_u64().unwrap() >= 1,
+        "{}",
+        r.stderr
+    );
+    assert!(r.stderr.contains("record batch 1"), "{}", r.stderr);
+}
+
+/// A Parquet file that makes the `parquet` crate panic (a pyarrow-written file with a few bytes
+/// changed: `assertion failed: size <= src.len()` in its bit reader, found by mutating files):
+/// the panic is that column chunk's warning, printed without the panic hook's "internal error",
+/// and the other columns are still read. Before, the whole scan ended with exit 2.
+#[test]
+fn a_parquet_decoder_panic_is_a_warning_on_its_column_chunk() {
+    let t = TestDir::new();
+    let bytes = std::fs::read(
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/data/fuzz/parquet/panic-bit-reader.parquet"),
+    )
+    .unwrap();
+    t.write("panic.parquet", &bytes);
+    let (r, doc) = scan_json(t.path(), &["panic.parquet", "--show-invalid"]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert!(!r.stderr.contains("internal error"), "{}", r.stderr);
+    assert!(!r.stderr.contains("panicked"), "{}", r.stderr);
+    assert!(
+        r.stderr.contains(
+            "panic.parquet › row group 2 › tags: column chunk unreadable from here on: the \
+             decoder failed on malformed data (assertion failed: size <= src.len())"
+        ),
+        "{}",
+        r.stderr
+    );
+    assert_eq!(
+        located(&doc),
+        set(&[(
+            "panic.parquet › row group 0 › messages.content › row 9:1:1",
+            "github.pat.classic"
+        )])
+    );
+}
+
 /// A Hugging Face cache in the layout `huggingface_hub` writes (its own `_create_symlink` and
 /// folder naming; `scan_cache_dir` must read it back): two revisions of a model linking the
 /// same blob, a dataset, and the stored login token.

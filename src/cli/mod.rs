@@ -107,11 +107,17 @@ fn broken_pipe(e: &anyhow::Error) -> bool {
 
 /// A panic's message can hold whatever the code was looking at, which in a scanner is a secret:
 /// the hook prints where the panic happened and, only with `FERRET_DEBUG=1`, what it said. A
-/// panic is a failure: the process exits with 2 at once (no report would be trustworthy).
+/// panic is a failure: the process exits with 2 at once (no report would be trustworthy),
+/// except a panic contained by [`ferret::expand::contain`] (a decoder's, on one item).
 fn quiet_panics() {
     let debug = std::env::var_os("FERRET_DEBUG").is_some_and(|v| v == "1");
     let default = std::panic::take_hook();
     std::panic::set_hook(Box::new(move |info| {
+        // A third-party decoder's panic on a malformed file, caught and turned into a
+        // warning for that item (`expand::contain`): nothing to print, the scan goes on.
+        if ferret::expand::contain::is_contained() {
+            return;
+        }
         if debug {
             default(info);
         } else {

@@ -26,7 +26,9 @@
 //! [`Sink`], and what was found before is kept.
 
 pub mod archive;
+pub mod arrow;
 pub mod compress;
+pub mod contain;
 pub mod cursor;
 pub mod gguf;
 pub mod image;
@@ -89,6 +91,8 @@ pub enum Format {
     TfEvents,
     /// A Parquet file (`PAR1`): row groups of compressed column pages.
     Parquet,
+    /// An Arrow IPC file (`ARROW1`, Feather v2) or stream: record batches of columns.
+    Arrow,
     /// Anything else: scanned as bytes.
     Other,
 }
@@ -128,6 +132,9 @@ pub fn sniff(head: &[u8], name: &str) -> Format {
     }
     if parquet::is_parquet(head) {
         return Format::Parquet;
+    }
+    if arrow::is_arrow(head, name) {
+        return Format::Arrow;
     }
     if wandb::is_wandb(head) {
         return Format::Wandb;
@@ -307,6 +314,7 @@ impl<'a> Expander<'a> {
             Format::Wandb => wandb::wandb_blob(self, data, origin),
             Format::TfEvents => tfevents::tfevents_blob(self, data, origin),
             Format::Parquet => parquet::parquet_blob(self, data, origin),
+            Format::Arrow => arrow::arrow_blob(self, data, origin),
             Format::Other => self.leaf(&data, &origin),
         }
     }
@@ -396,7 +404,8 @@ impl<'a> Expander<'a> {
             | Format::Onnx
             | Format::Wandb
             | Format::TfEvents
-            | Format::Parquet => {
+            | Format::Parquet
+            | Format::Arrow => {
                 // A zip's directory is at its end, and these formats are parsed from random
                 // access: buffer the stream (within budget) and expand it as data.
                 let limit = self.budget.max_in_memory;
@@ -413,6 +422,7 @@ impl<'a> Expander<'a> {
                             Format::Wandb => "W&B run file",
                             Format::TfEvents => "TensorBoard event file",
                             Format::Parquet => "Parquet file",
+                            Format::Arrow => "Arrow IPC file",
                             _ => "ONNX model",
                         };
                         self.sink.skipped(

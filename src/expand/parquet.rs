@@ -26,7 +26,9 @@
 //! the scan's document ([`super::rows::FLUSH_BYTES`]); a 10 GB file streams through in
 //! constant memory. The footer may be at most [`MAX_FOOTER`] bytes. A file that does not open
 //! as Parquet is scanned as bytes with a warning; a column chunk that breaks mid-way is a
-//! warning naming it, and the other columns go on.
+//! warning naming it, and the other columns go on. The crate's decoders are not hardened
+//! against hostile files (some assert): each column chunk is read under
+//! [`super::contain::contained`], so that a panic is that chunk's warning, not the scan's end.
 
 use std::io::{self, Read};
 use std::sync::Arc;
@@ -38,6 +40,7 @@ use parquet::column::reader::ColumnReader;
 use parquet::file::reader::{ChunkReader, FileReader, Length, SerializedFileReader};
 
 use super::Expander;
+use super::contain::contained;
 use super::rows::Rows;
 use super::texts::Texts;
 use crate::blob::{Data, Origin, Segment};
@@ -129,7 +132,9 @@ pub fn parquet_blob(ex: &Expander<'_>, data: Arc<Data>, origin: Origin) {
         );
         return ex.leaf(&data, &origin);
     }
-    let reader = match SerializedFileReader::new(Source(Arc::clone(&data))) {
+    let opened = contained(|| SerializedFileReader::new(Source(Arc::clone(&data))))
+        .unwrap_or_else(|p| Err(parquet::errors::ParquetError::General(p.to_string())));
+    let reader = match opened {
         Ok(r) => r,
         Err(e) => {
             ex.sink.error(
@@ -165,7 +170,9 @@ pub fn parquet_blob(ex: &Expander<'_>, data: Arc<Data>, origin: Origin) {
     for g in 0..meta.num_row_groups() {
         let rows_in_group = u64::try_from(meta.row_group(g).num_rows()).unwrap_or(0);
         let group_origin = origin.child(Segment::RowGroup { index: g });
-        let group = match reader.get_row_group(g) {
+        let group = contained(|| reader.get_row_group(g))
+            .unwrap_or_else(|p| Err(parquet::errors::ParquetError::General(p.to_string())));
+        let group = match group {
             Ok(r) => r,
             Err(e) => {
                 ex.sink.error(&group_origin, e.to_string());
@@ -189,40 +196,44 @@ pub fn parquet_blob(ex: &Expander<'_>, data: Arc<Data>, origin: Origin) {
                 );
                 continue;
             }
-            let reader = match group.get_column_page_reader(*i) {
-                Ok(pages) => parquet::column::reader::get_column_reader(
+            // The crate's decoders assert on some malformed pages: a panic is contained to
+            // this column chunk, and the values read before it are still scanned.
+            let mut rows = Rows::new(ex, column_origin.clone());
+            let result = contained(|| {
+                let pages = group.get_column_page_reader(*i)?;
+                let reader = parquet::column::reader::get_column_reader(
                     schema.column(*i),
                     Box::new(Guard {
                         pages,
                         dictionary: false,
                     }),
-                ),
-                Err(e) => {
-                    ex.sink.error(&column_origin, e.to_string());
-                    continue;
+                );
+                let max_def = schema.column(*i).max_def_level();
+                match reader {
+                    ColumnReader::ByteArrayColumnReader(mut r) => {
+                        read_column(&mut rows, first_row, max_def, |d, rep, v: &mut Vec<_>| {
+                            r.read_records(BATCH, Some(d), Some(rep), v)
+                        })
+                    }
+                    ColumnReader::FixedLenByteArrayColumnReader(mut r) => {
+                        read_column(&mut rows, first_row, max_def, |d, rep, v: &mut Vec<_>| {
+                            r.read_records(BATCH, Some(d), Some(rep), v)
+                        })
+                    }
+                    _ => Ok(()),
                 }
-            };
-            let mut rows = Rows::new(ex, column_origin.clone());
-            let max_def = schema.column(*i).max_def_level();
-            let result = match reader {
-                ColumnReader::ByteArrayColumnReader(mut r) => {
-                    read_column(&mut rows, first_row, max_def, |d, rep, v: &mut Vec<_>| {
-                        r.read_records(BATCH, Some(d), Some(rep), v)
-                    })
-                }
-                ColumnReader::FixedLenByteArrayColumnReader(mut r) => {
-                    read_column(&mut rows, first_row, max_def, |d, rep, v: &mut Vec<_>| {
-                        r.read_records(BATCH, Some(d), Some(rep), v)
-                    })
-                }
-                _ => Ok(()),
-            };
+            });
             rows.finish();
-            if let Err(e) = result {
-                ex.sink.error(
+            match result {
+                Ok(Ok(())) => {}
+                Ok(Err(e)) => ex.sink.error(
                     &column_origin,
                     format!("column chunk unreadable from here on: {e}"),
-                );
+                ),
+                Err(p) => ex.sink.error(
+                    &column_origin,
+                    format!("column chunk unreadable from here on: {p}"),
+                ),
             }
         }
         first_row += rows_in_group;

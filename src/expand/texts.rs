@@ -17,7 +17,7 @@
 //!
 //! Memory: the document is scanned and cleared whenever it passes [`FLUSH_BYTES`].
 
-use crate::blob::{Data, Origin};
+use crate::blob::{Data, Origin, Segment};
 use crate::engine;
 use crate::finding::{Finding, LineColumn, location};
 
@@ -31,10 +31,49 @@ const SEPARATOR: &[u8] = b"\n\0\n";
 
 #[derive(Debug)]
 struct Piece {
-    origin: Origin,
+    origin: PieceOrigin,
     start: usize,
     end: usize,
     base: Base,
+}
+
+/// A piece's origin: built by the caller, or described ([`Place`] and a key, kept in
+/// [`Texts`]' name arena) and built only when the piece has a finding.
+#[derive(Debug)]
+enum PieceOrigin {
+    Built(Origin),
+    Lazy {
+        parent: Origin,
+        /// A record segment: its name's range in the arena, and its step.
+        record: Option<(std::ops::Range<usize>, Option<i64>)>,
+        /// A key segment: its path's range in the arena.
+        key: Option<std::ops::Range<usize>>,
+    },
+}
+
+/// Where pieces of one record are, without building an [`Origin`] for each: the record's
+/// parent, and the record's name and step (`› history step 12`). Formats with millions of small
+/// values (W&B history rows, TensorBoard summaries) push with [`Texts::push_in`], so that the
+/// origin is built only for a piece that has a finding.
+#[derive(Debug, Clone, Copy)]
+pub struct Place<'p> {
+    /// The origin the record is in (the file).
+    pub parent: &'p Origin,
+    /// The record's name and step, when the pieces are in a record.
+    pub record: Option<(&'p str, Option<i64>)>,
+}
+
+impl Place<'_> {
+    /// The record's origin (or the parent's), built now.
+    pub fn origin(&self) -> Origin {
+        match self.record {
+            Some((name, step)) => self.parent.child(Segment::Record {
+                name: name.to_string(),
+                step,
+            }),
+            None => self.parent.clone(),
+        }
+    }
 }
 
 /// Where a piece starts in a longer text it continues (console output cut into pieces): its
@@ -56,6 +95,8 @@ pub struct Texts<'e, 'a> {
     place: Option<&'e Placer<'e>>,
     doc: Vec<u8>,
     pieces: Vec<Piece>,
+    /// Record names and key paths of lazily named pieces.
+    names: String,
     stopped: bool,
 }
 
@@ -67,6 +108,7 @@ impl<'e, 'a> Texts<'e, 'a> {
             place: None,
             doc: Vec::new(),
             pieces: Vec::new(),
+            names: String::new(),
             stopped: false,
         }
     }
@@ -102,7 +144,7 @@ impl<'e, 'a> Texts<'e, 'a> {
         let start = self.doc.len();
         self.doc.extend_from_slice(text);
         self.pieces.push(Piece {
-            origin,
+            origin: PieceOrigin::Built(origin),
             start,
             end: self.doc.len(),
             base,
@@ -110,6 +152,70 @@ impl<'e, 'a> Texts<'e, 'a> {
         self.doc.extend_from_slice(suffix);
         if self.doc.len() >= FLUSH_BYTES {
             self.flush();
+        }
+    }
+
+    /// Adds `text`, found in `place` under `key` (`place › key`, or `place` itself without a
+    /// key), with the parts of `label` before it as context. No origin is built unless the
+    /// text has a finding.
+    pub fn push_in(&mut self, place: Place<'_>, key: Option<&str>, label: &[&[u8]], text: &[u8]) {
+        if self.stopped {
+            return;
+        }
+        if !self.doc.is_empty() {
+            self.doc.extend_from_slice(SEPARATOR);
+        }
+        for part in label {
+            self.doc.extend_from_slice(part);
+        }
+        let start = self.doc.len();
+        self.doc.extend_from_slice(text);
+        let mut name = |s: &str| {
+            let at = self.names.len();
+            self.names.push_str(s);
+            at..self.names.len()
+        };
+        let record = place.record.map(|(n, step)| (name(n), step));
+        let key = key.map(name);
+        self.pieces.push(Piece {
+            origin: PieceOrigin::Lazy {
+                parent: place.parent.clone(),
+                record,
+                key,
+            },
+            start,
+            end: self.doc.len(),
+            base: Base::default(),
+        });
+        if self.doc.len() >= FLUSH_BYTES {
+            self.flush();
+        }
+    }
+
+    /// The origin of a piece, built now.
+    fn origin_of(&self, piece: &Piece) -> Origin {
+        match &piece.origin {
+            PieceOrigin::Built(o) => o.clone(),
+            PieceOrigin::Lazy {
+                parent,
+                record,
+                key,
+            } => {
+                let name = |r: &std::ops::Range<usize>| {
+                    self.names.get(r.clone()).unwrap_or_default().to_string()
+                };
+                let mut o = parent.clone();
+                if let Some((r, step)) = record {
+                    o = o.child(Segment::Record {
+                        name: name(r),
+                        step: *step,
+                    });
+                }
+                if let Some(k) = key {
+                    o = o.child(Segment::Key { path: name(k) });
+                }
+                o
+            }
         }
     }
 
@@ -130,7 +236,7 @@ impl<'e, 'a> Texts<'e, 'a> {
         }
         let ex = self.ex;
         let data = Data::Owned(std::mem::take(&mut self.doc));
-        let origin = self.pieces[0].origin.clone();
+        let origin = self.origin_of(&self.pieces[0]);
         let result = ex.pool.with(ex.matcher, |scratch, buf| {
             engine::scan_data_until(
                 ex.matcher,
@@ -163,7 +269,7 @@ impl<'e, 'a> Texts<'e, 'a> {
             f.end.line += piece.base.lines;
             f.end_offset = f.end_offset - piece.start as u64 + piece.base.bytes;
             f.offset = rel as u64 + piece.base.bytes;
-            f.origin = piece.origin.clone();
+            f.origin = self.origin_of(piece);
             if let Some(place) = self.place {
                 place(&mut f);
             }
@@ -176,6 +282,7 @@ impl<'e, 'a> Texts<'e, 'a> {
             ex.sink.error(&origin, e.to_string());
         }
         self.pieces.clear();
+        self.names.clear();
         // Reuse the allocation for the next batch.
         if let Data::Owned(mut v) = data {
             v.clear();

@@ -25,7 +25,7 @@ use std::sync::Arc;
 
 use super::Expander;
 use super::protobuf::{self, Fields, Value};
-use super::texts::Texts;
+use super::texts::{Place, Texts};
 use crate::blob::{Data, Origin, Segment};
 
 /// The largest record decoded in memory (64 MiB); larger ones are scanned as bytes.
@@ -160,7 +160,14 @@ pub fn decode_event(texts: &mut Texts<'_, '_>, origin: &Origin, event: &[u8]) {
         };
         let Value::Bytes(body) = value else { continue };
         match number {
-            5 => summary(texts, &record("summary"), body),
+            5 => summary(
+                texts,
+                Place {
+                    parent: origin,
+                    record: Some(("summary", step)),
+                },
+                body,
+            ),
             4 => generic(texts, &record("graph"), body, ""),
             9 => generic(texts, &record("meta_graph"), body, ""),
             6 => named(texts, &record("log_message"), body, &[(2, "message")]),
@@ -210,8 +217,9 @@ fn generic(texts: &mut Texts<'_, '_>, origin: &Origin, body: &[u8], prefix: &str
 
 /// A `Summary`: its `value`s (1), each `Summary.Value` with `tag` (1), `metadata` (9), a
 /// `tensor` (8); `simple_value` (2), `histo` (5), `image` (4), `audio` (6) and the old
-/// histogram (3) hold no text.
-fn summary(texts: &mut Texts<'_, '_>, origin: &Origin, body: &[u8]) {
+/// histogram (3) hold no text. Origins (`› summary step 3 › notes`) are built only for findings
+/// ([`Texts::push_in`]): a run writes millions of values.
+fn summary(texts: &mut Texts<'_, '_>, place: Place<'_>, body: &[u8]) {
     for (number, value) in Fields::new(body).flatten() {
         let (1, Value::Bytes(v)) = (number, value) else {
             continue;
@@ -226,27 +234,27 @@ fn summary(texts: &mut Texts<'_, '_>, origin: &Origin, body: &[u8]) {
             }
         }
         let tag = if tag.is_empty() { node } else { tag };
-        let tag = String::from_utf8_lossy(tag).into_owned();
-        let key = |suffix: &str| {
-            origin.child(Segment::Key {
-                path: format!("{tag}{suffix}"),
+        let tag = String::from_utf8_lossy(tag);
+        let key = || {
+            place.origin().child(Segment::Key {
+                path: tag.to_string(),
             })
         };
         if !tag
             .bytes()
             .all(|b| b.is_ascii_alphanumeric() || b"_-./ ".contains(&b))
         {
-            texts.push(key(""), b"", tag.as_bytes(), b"");
+            texts.push_in(place, Some(&tag), &[], tag.as_bytes());
         }
         for (n, f) in Fields::new(v).flatten() {
             let Value::Bytes(b) = f else { continue };
             match n {
-                8 => tensor_strings(texts, &key(""), b),
-                9 => metadata(texts, &tag, origin, b),
+                8 => tensor_strings(texts, place, &tag, b),
+                9 => metadata(texts, &tag, &place.origin(), b),
                 // tag, node_name (above); old histogram, image, histogram, audio: numbers and
                 // encoded media.
                 1 | 7 | 3..=6 => {}
-                other => generic(texts, &key(""), b, &format!("#{other}")),
+                other => generic(texts, &key(), b, &format!("#{other}")),
             }
         }
     }
@@ -254,12 +262,12 @@ fn summary(texts: &mut Texts<'_, '_>, origin: &Origin, body: &[u8]) {
 
 /// A `TensorProto`'s `string_val` (8): the text of a text summary. Numbers (`tensor_content`
 /// and the typed value lists) are skipped.
-fn tensor_strings(texts: &mut Texts<'_, '_>, origin: &Origin, tensor: &[u8]) {
+fn tensor_strings(texts: &mut Texts<'_, '_>, place: Place<'_>, tag: &str, tensor: &[u8]) {
     for (n, f) in Fields::new(tensor).flatten() {
         if let (8, Value::Bytes(s)) = (n, f)
             && !s.is_empty()
         {
-            texts.push(origin.clone(), b"", s, b"");
+            texts.push_in(place, Some(tag), &[], s);
         }
     }
 }

@@ -31,13 +31,14 @@
 //! fragment or block. A record larger than [`MAX_RECORD`] is scanned as bytes, piece by piece,
 //! without being held whole.
 
+use std::borrow::Cow;
 use std::collections::HashSet;
 use std::hash::{Hash, Hasher};
 use std::sync::Arc;
 
 use super::Expander;
 use super::protobuf::{self, Fields, Value};
-use super::texts::{Base, Texts};
+use super::texts::{Base, Place, Texts};
 use crate::blob::{Data, Origin, Segment};
 use crate::view::ansi;
 
@@ -363,17 +364,21 @@ impl<'e, 'a> Run<'e, 'a> {
     /// `ConfigRecord`, `SummaryRecord`: items in field 1 (`update`); removals (field 2) name
     /// keys only and are skipped.
     fn items(&mut self, name: &'static str, body: &[u8]) {
-        let origin = self.record_origin(name);
+        let place = Place {
+            parent: self.origin,
+            record: Some((name, None)),
+        };
         for (number, value) in Fields::new(body).flatten() {
             if let (1, Value::Bytes(item)) = (number, value) {
-                self.item(&origin, name, item, true);
+                self.item(place, item, true);
             }
         }
     }
 
     /// One `ConfigItem`/`SummaryItem`/`HistoryItem`: `key` (1), `nested_key` (2, repeated),
-    /// `value_json` (16).
-    fn item(&mut self, record: &Origin, name: &str, item: &[u8], dedup: bool) {
+    /// `value_json` (16). Its origin (`› history step 12 › prompt`) is built only for a
+    /// finding ([`Texts::push_in`]): a run logs millions of them.
+    fn item(&mut self, place: Place<'_>, item: &[u8], dedup: bool) {
         let mut key: &[u8] = b"";
         let mut nested: Vec<&[u8]> = Vec::new();
         let mut value: &[u8] = b"";
@@ -385,36 +390,37 @@ impl<'e, 'a> Run<'e, 'a> {
                 _ => {}
             }
         }
-        let path = if nested.is_empty() {
-            String::from_utf8_lossy(key).into_owned()
+        let path: Cow<'_, str> = if nested.is_empty() {
+            String::from_utf8_lossy(key)
         } else {
-            nested
-                .iter()
-                .map(|k| String::from_utf8_lossy(k))
-                .collect::<Vec<_>>()
-                .join(".")
+            Cow::Owned(
+                nested
+                    .iter()
+                    .map(|k| String::from_utf8_lossy(k))
+                    .collect::<Vec<_>>()
+                    .join("."),
+            )
         };
         if is_plain_json_scalar(value) {
             // The key alone could still hold text worth a look (a dict keyed by tokens).
             if !path.is_empty() && !is_identifier(&path) {
-                let o = record.child(Segment::Key { path: path.clone() });
-                self.texts.push(o, b"", path.as_bytes(), b"");
+                self.texts
+                    .push_in(place, Some(&*path), &[], path.as_bytes());
             }
             return;
         }
         if dedup {
             let mut h = std::collections::hash_map::DefaultHasher::new();
-            (name, &path, value).hash(&mut h);
+            (place.record.map(|r| r.0), &*path, value).hash(&mut h);
             if !self.seen.insert(h.finish()) {
                 return;
             }
         }
-        let o = record.child(Segment::Key { path: path.clone() });
-        let label = format!("{path} = ");
-        self.texts.push(o, label.as_bytes(), value, b"");
+        self.texts
+            .push_in(place, Some(&*path), &[path.as_bytes(), b" = "], value);
         if !is_identifier(&path) {
-            let o = record.child(Segment::Key { path: path.clone() });
-            self.texts.push(o, b"", path.as_bytes(), b"");
+            self.texts
+                .push_in(place, Some(&*path), &[], path.as_bytes());
         }
     }
 
@@ -431,13 +437,13 @@ impl<'e, 'a> Run<'e, 'a> {
                 }
             }
         }
-        let origin = self.origin.child(Segment::Record {
-            name: "history".into(),
-            step,
-        });
+        let place = Place {
+            parent: self.origin,
+            record: Some(("history", step)),
+        };
         for (number, value) in Fields::new(body).flatten() {
             if let (1, Value::Bytes(item)) = (number, value) {
-                self.item(&origin, "history", item, false);
+                self.item(place, item, false);
             }
         }
     }
