@@ -67,14 +67,7 @@ pub fn one_generic_per_secret(findings: &mut Vec<Finding>) {
             drop[if keep_a { j } else { i }] = true;
         }
     }
-    if !drop.contains(&true) {
-        return;
-    }
-    let mut k = 0;
-    findings.retain(|_| {
-        k += 1;
-        !drop[k - 1]
-    });
+    remove_marked(findings, &drop);
 }
 
 /// Where specific rules report the very same secret (same span, same decoding), keeps the
@@ -120,14 +113,7 @@ pub fn prefer_self_identifying(findings: &mut Vec<Finding>) {
         }
         i = j;
     }
-    if !drop.contains(&true) {
-        return;
-    }
-    let mut k = 0;
-    findings.retain(|_| {
-        k += 1;
-        !drop[k - 1]
-    });
+    remove_marked(findings, &drop);
 }
 
 /// Drops findings that repeat another finding of the same rule at an overlapping place with a
@@ -159,6 +145,14 @@ pub fn dedupe(findings: &mut Vec<Finding>) {
                 break;
             }
         }
+    }
+    remove_marked(findings, &drop);
+}
+
+/// Removes the findings whose `drop` flag is set (`drop` is indexed like `findings`).
+fn remove_marked(findings: &mut Vec<Finding>, drop: &[bool]) {
+    if !drop.contains(&true) {
+        return;
     }
     let mut k = 0;
     findings.retain(|_| {

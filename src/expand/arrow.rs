@@ -34,7 +34,7 @@ use std::sync::Arc;
 
 use arrow_array::cast::AsArray;
 use arrow_array::types::{Int16Type, Int32Type, Int64Type};
-use arrow_array::{Array, ArrayRef};
+use arrow_array::{Array, ArrayRef, GenericListViewArray, OffsetSizeTrait};
 use arrow_buffer::Buffer;
 use arrow_ipc::{MessageHeader, MetadataVersion};
 use arrow_schema::{DataType, Field, Schema, SchemaRef};
@@ -563,20 +563,12 @@ impl<'w, 'e> Columns<'w, 'e> {
             }
             DataType::ListView(_) => {
                 let a = array.as_list_view::<i32>();
-                let ranges = a.offsets().iter().zip(a.sizes().iter()).map(|(&o, &s)| {
-                    let o = usize::try_from(o).unwrap_or(0);
-                    o..o.saturating_add(usize::try_from(s).unwrap_or(0))
-                });
-                let child = spread(a, map, ranges);
+                let child = spread(a, map, view_ranges(a));
                 self.walk(a.values().as_ref(), Some(&child), path);
             }
             DataType::LargeListView(_) => {
                 let a = array.as_list_view::<i64>();
-                let ranges = a.offsets().iter().zip(a.sizes().iter()).map(|(&o, &s)| {
-                    let o = usize::try_from(o).unwrap_or(0);
-                    o..o.saturating_add(usize::try_from(s).unwrap_or(0))
-                });
-                let child = spread(a, map, ranges);
+                let child = spread(a, map, view_ranges(a));
                 self.walk(a.values().as_ref(), Some(&child), path);
             }
             DataType::FixedSizeList(_, size) => {
@@ -788,6 +780,16 @@ fn is_bytes(dt: &DataType) -> bool {
 
 fn range32(w: &[i32]) -> std::ops::Range<usize> {
     usize::try_from(w[0]).unwrap_or(0)..usize::try_from(w[1]).unwrap_or(0)
+}
+
+/// The element ranges of a list view's rows (offset, size); a negative one reads as empty.
+fn view_ranges<O: OffsetSizeTrait>(
+    a: &GenericListViewArray<O>,
+) -> impl Iterator<Item = std::ops::Range<usize>> + '_ {
+    a.offsets().iter().zip(a.sizes().iter()).map(|(o, s)| {
+        let o = o.to_usize().unwrap_or(0);
+        o..o.saturating_add(s.to_usize().unwrap_or(0))
+    })
 }
 
 fn range64(w: &[i64]) -> std::ops::Range<usize> {
