@@ -32,7 +32,11 @@
 //! keyword is dense (`://` in an access log). Where a rule has an anchor, a hit opens its
 //! window only if one of the texts the regex can match from the anchor on begins there, in the
 //! exact case ([`regex::Anchor`]): every match's anchor still does, so its window stays, while
-//! a lower-case `token` no longer opens windows for a rule that wants `TOKEN`. The test
+//! a lower-case `token` no longer opens windows for a rule that wants `TOKEN`. Where every match
+//! begins at its anchor keyword (`ghp_…`, `[Tt]oken…=`, `://…@`), a window is searched only
+//! from the starts of its hits, each an anchored search that stops where the regex can no longer
+//! match ([`RuleRegex::for_each_match_at`]): the leftmost match in the window begins at one of
+//! them, so the same matches are found without scanning the bytes between. The test
 //! `properties::prefilter_equals_brute_force` checks this on generated inputs, comparing with
 //! [`Matcher::scan_unfiltered`].
 //!
@@ -119,15 +123,20 @@ struct Shape {
     /// anchor, exactly. A hit where none of them does anchors no match.
     gate: Option<Gate>,
     /// For an anchored rule: the bytes that may follow each of its keywords at the anchor
-    /// ([`regex::Follow`]). A hit followed by any other byte anchors no match.
-    follows: Vec<regex::Follow>,
+    /// ([`regex::Follow`]). A hit followed by any other byte anchors no match. Worked out on
+    /// the rule's first hit that passes the gate ([`regex::follows_of`]).
+    follows: OnceLock<Vec<regex::Follow>>,
+    /// Every match begins where its anchor keyword's hit does ([`regex::Anchor::lead`] 0):
+    /// a window is searched from its hits' starts only ([`RuleRegex::for_each_match_at`]).
+    at_hits: bool,
 }
 
 impl Shape {
     /// Whether a hit of `keyword` (lowercased) followed by `next` (the rest of the input) may
     /// anchor a match.
-    fn admits_next(&self, keyword: &[u8], next: &[u8]) -> bool {
+    fn admits_next(&self, rule: &Rule, keyword: &[u8], next: &[u8]) -> bool {
         self.follows
+            .get_or_init(|| regex::follows_of(&rule.spec.regex, &rule.spec.keywords))
             .iter()
             .find(|f| f.keyword == keyword)
             .is_none_or(|f| f.admits(next))
@@ -178,7 +187,8 @@ impl MatcherRule {
                     after: a.reach.after.max(self.min_reach),
                 },
                 gate: a.literals.as_deref().and_then(Gate::new),
-                follows: a.follows,
+                follows: OnceLock::new(),
+                at_hits: a.lead == Some(0),
             }
         })
     }
@@ -205,6 +215,9 @@ pub struct Scratch {
     caches: Vec<Option<RegexCache>>,
     open: Vec<Option<(usize, usize)>>,
     open_rules: Vec<RuleIndex>,
+    /// For each rule searched at its hits ([`Shape::at_hits`]), the starts of the hits in its
+    /// open window.
+    starts: Vec<Vec<usize>>,
 }
 
 impl Matcher {
@@ -322,6 +335,7 @@ impl Matcher {
             caches: (0..self.rules.len()).map(|_| None).collect(),
             open: vec![None; self.rules.len()],
             open_rules: Vec::new(),
+            starts: vec![Vec::new(); self.rules.len()],
         }
     }
 
@@ -352,6 +366,7 @@ impl Matcher {
             caches,
             open,
             open_rules,
+            starts: hit_starts,
         } = scratch;
         self.prefilter.for_each_hit(hay, starts, |hit| {
             for &rule in self.prefilter.rules_of(hit.pattern) {
@@ -361,12 +376,11 @@ impl Matcher {
                 {
                     continue;
                 }
-                if !shape.follows.is_empty()
-                    && !shape.admits_next(
-                        self.prefilter.pattern(hit.pattern),
-                        hay.get(hit.end..).unwrap_or_default(),
-                    )
-                {
+                if !shape.admits_next(
+                    &self.rules[rule.get()].rule,
+                    self.prefilter.pattern(hit.pattern),
+                    hay.get(hit.end..).unwrap_or_default(),
+                ) {
                     continue;
                 }
                 let reach = shape.reach;
@@ -380,18 +394,21 @@ impl Matcher {
                     Some(o) if w.0 <= o.1.saturating_add(window::JOIN_GAP) => o.1 = o.1.max(w.1),
                     slot @ Some(_) => {
                         let done = slot.replace(w).unwrap_or(w);
-                        self.close(hay, rule, done, seams, caches, out, deferred);
+                        self.close(hay, rule, done, seams, caches, hit_starts, out, deferred);
                     }
                     slot @ None => {
                         *slot = Some(w);
                         open_rules.push(rule);
                     }
                 }
+                if shape.at_hits {
+                    hit_starts[rule.get()].push(hit.start);
+                }
             }
         });
         for rule in open_rules.drain(..) {
             if let Some(w) = open[rule.get()].take() {
-                self.close(hay, rule, w, seams, caches, out, deferred);
+                self.close(hay, rule, w, seams, caches, hit_starts, out, deferred);
             }
         }
     }
@@ -429,14 +446,28 @@ impl Matcher {
         (start, end): (usize, usize),
         seams: Seams,
         caches: &mut [Option<RegexCache>],
+        hit_starts: &mut [Vec<usize>],
         out: &mut Vec<Candidate>,
         deferred: &mut Vec<RuleWindow>,
     ) {
+        let starts = &mut hit_starts[rule.get()];
         if seams.must_defer(start, end, self.rules[rule.get()].reach().span()) {
             deferred.push(RuleWindow { rule, start, end });
+        } else if self.rules[rule.get()].shape().at_hits {
+            // Hits arrive by end offset: a shorter keyword may end later yet start later too,
+            // but not always, so sort.
+            starts.sort_unstable();
+            starts.dedup();
+            if let Some(re) = self.rules[rule.get()].regex() {
+                let cache = caches[rule.get()].get_or_insert_with(|| re.create_cache());
+                re.for_each_match_at(hay, starts, end, cache, |span, secret| {
+                    out.push(Candidate { rule, span, secret });
+                });
+            }
         } else {
             self.search(hay, rule, start..end, caches, out);
         }
+        starts.clear();
     }
 
     fn search(

@@ -114,6 +114,45 @@ impl RuleRegex {
     }
 }
 
+impl RuleRegex {
+    /// Reports the leftmost-first, non-overlapping matches that begin at one of `starts`
+    /// (sorted) and end by `end`, as [`RuleRegex::for_each_match`] does. For a rule whose
+    /// every match begins at a keyword hit ([`Anchor::lead`] 0), searching the window of those
+    /// hits from its first byte finds exactly these: the leftmost match at or after a position
+    /// begins at the first hit from there where one begins, and is the match an anchored search
+    /// there finds. Each search walks only as far as the regex can still match from its start,
+    /// where a search of the window scans all of it.
+    pub fn for_each_match_at(
+        &self,
+        hay: &[u8],
+        starts: &[usize],
+        end: usize,
+        cache: &mut (Cache, Captures),
+        mut f: impl FnMut(std::ops::Range<usize>, std::ops::Range<usize>),
+    ) {
+        let (cache, caps) = cache;
+        let mut next = 0;
+        for &start in starts {
+            if start < next || start > end {
+                continue;
+            }
+            let input = regex_automata::Input::new(hay)
+                .range(start..end)
+                .anchored(regex_automata::Anchored::Yes);
+            self.re.search_captures_with(cache, &input, caps);
+            let Some(m) = caps.get_match() else { continue };
+            let secret = self
+                .secret_groups
+                .iter()
+                .find_map(|&g| caps.get_group(g))
+                .map(|s| s.range())
+                .unwrap_or(m.range());
+            f(m.range(), secret);
+            next = if m.is_empty() { m.end() + 1 } else { m.end() };
+        }
+    }
+}
+
 /// Compiles `pattern` with the settings rule regexes use (bytes, no Unicode), for patterns that
 /// need no `secret` group (allowlists).
 pub fn compile_plain(pattern: &str) -> Result<Regex, String> {
@@ -186,13 +225,12 @@ pub struct Anchor {
     /// The window around a hit.
     pub reach: Reach,
     /// When the rule has an anchor: the regex's prefix literals from the anchor on, exactly as
-    /// they are matched (case included). Every match's anchor hit starts where one of them
+    /// they are matched (case included), cut after four bytes. Every match's anchor hit starts where one of them
     /// does, so a hit where none begins anchors no match, and its window can be left out.
     pub literals: Option<Vec<Vec<u8>>>,
-    /// When the rule has an anchor: for keywords whose next byte at the anchor the regex pins
-    /// down, the bytes that may come next. `tokenizer` starts no match of a rule whose name
-    /// must be followed by `=`, `:`, a quote or a space; the hit at its `token` can be left out.
-    pub follows: Vec<Follow>,
+    /// When the rule has an anchor: the longest the part of the regex before it can be. At 0
+    /// every match begins where its anchor keyword does ([`RuleRegex::for_each_match_at`]).
+    pub lead: Option<usize>,
 }
 
 /// The bytes that may follow a keyword where it anchors a match ([`Anchor::follows`]): the
@@ -247,16 +285,36 @@ impl Anchor {
             after: UNBOUNDED_RADIUS,
         },
         literals: None,
-        follows: Vec::new(),
+        lead: None,
     };
 }
 
 /// [`reach`], with the anchor's literals.
 pub fn anchor(pattern: &str, keywords: &[String]) -> Result<Anchor, String> {
+    Ok(locate(pattern, keywords, false)?.0)
+}
+
+/// When the rule has an anchor: for keywords whose next byte at the anchor the regex pins
+/// down, the bytes that may come next. `tokenizer` starts no match of a rule whose name must be
+/// followed by `=`, `:`, a quote or a space; the hit at its `token` can be left out. Apart from
+/// [`anchor`] because it costs more (two literal extractions): the matcher asks for it on a
+/// rule's first hit, [`anchor`] for every rule when a scan starts.
+pub fn follows_of(pattern: &str, keywords: &[String]) -> Vec<Follow> {
+    locate(pattern, keywords, true)
+        .map(|(_, follows)| follows)
+        .unwrap_or_default()
+}
+
+/// [`anchor`], and with `with_follows` [`follows_of`].
+fn locate(
+    pattern: &str,
+    keywords: &[String],
+    with_follows: bool,
+) -> Result<(Anchor, Vec<Follow>), String> {
     let hir = parse(pattern)?;
     let kmax = keywords.iter().map(String::len).max().unwrap_or(0);
     let Some(m) = bounded(&hir) else {
-        return Ok(Anchor::UNBOUNDED);
+        return Ok((Anchor::UNBOUNDED, Vec::new()));
     };
     let symmetric = Anchor {
         reach: Reach {
@@ -264,7 +322,7 @@ pub fn anchor(pattern: &str, keywords: &[String]) -> Result<Anchor, String> {
             after: m,
         },
         literals: None,
-        follows: Vec::new(),
+        lead: None,
     };
     let keywords: Vec<Vec<u8>> = keywords
         .iter()
@@ -274,28 +332,41 @@ pub fn anchor(pattern: &str, keywords: &[String]) -> Result<Anchor, String> {
         HirKind::Concat(children) => children.clone(),
         _ => vec![hir.clone()],
     };
+    // Keywords match in any case, so whether a part begins with one is asked of the regex with
+    // its letters folded to lower case: `(?i)gradle\.publish\.secret` is one text there, where
+    // as written it is 2^18 (more than the extractor lists, so it would have no anchor).
+    let folded: Vec<Hir> = children.iter().map(fold_case).collect();
     let mut before = 0;
     for i in 0..children.len() {
         let rest = Hir::concat(children[i..].to_vec());
-        let seq = Extractor::new()
+        // Cut at the longest keyword: whether every text starts with a keyword is known by
+        // then, and longer texts only multiply the work.
+        let anchored = Extractor::new()
             .kind(ExtractKind::Prefix)
             .limit_class(4)
-            .limit_literal_len(64)
+            .limit_literal_len(kmax)
             .limit_total(4096)
-            .extract(&rest);
-        let anchored = seq.literals().is_some_and(|lits| {
-            !lits.is_empty()
-                && lits.iter().all(|lit| {
-                    let lower = lit.as_bytes().to_ascii_lowercase();
-                    keywords.iter().any(|k| lower.starts_with(k))
-                })
-        });
+            .extract(&Hir::concat(folded[i..].to_vec()))
+            .literals()
+            .is_some_and(|lits| {
+                !lits.is_empty()
+                    && lits
+                        .iter()
+                        .all(|lit| keywords.iter().any(|k| lit.as_bytes().starts_with(k)))
+            });
         if anchored {
             let Some(after) = bounded(&rest) else { break };
+            // The texts as written, for the gate (cut at four bytes: all it reads).
+            let seq = Extractor::new()
+                .kind(ExtractKind::Prefix)
+                .limit_class(4)
+                .limit_literal_len(4)
+                .limit_total(4096)
+                .extract(&rest);
             // A match starts at most `before` bytes before its anchor keyword, which starts at
             // most `kmax` bytes before the hit's end; it ends at most `after` bytes after the
             // keyword's start, so before the hit's end plus `after`.
-            return Ok(Anchor {
+            let anchor = Anchor {
                 reach: Reach {
                     before: before + kmax,
                     after,
@@ -303,15 +374,54 @@ pub fn anchor(pattern: &str, keywords: &[String]) -> Result<Anchor, String> {
                 literals: seq
                     .literals()
                     .map(|lits| lits.iter().map(|l| l.as_bytes().to_vec()).collect()),
-                follows: follows(&children[i..], &keywords),
-            });
+                lead: Some(before),
+            };
+            let follows = if with_follows {
+                follows(&children[i..], &keywords)
+            } else {
+                Vec::new()
+            };
+            return Ok((anchor, follows));
         }
         match bounded(&children[i]) {
             Some(n) => before += n,
             None => break,
         }
     }
-    Ok(symmetric)
+    Ok((symmetric, Vec::new()))
+}
+
+/// `hir` with every ASCII letter it can match folded to lower case: it matches the lower-case
+/// form of every text `hir` matches.
+fn fold_case(hir: &Hir) -> Hir {
+    use regex_syntax::hir::{Capture, Class, ClassBytes, ClassBytesRange, Repetition};
+    match hir.kind() {
+        HirKind::Empty | HirKind::Look(_) => hir.clone(),
+        HirKind::Literal(lit) => Hir::literal(lit.0.to_ascii_lowercase()),
+        HirKind::Class(Class::Bytes(class)) => {
+            let mut set = [false; 256];
+            for r in class.iter() {
+                for b in r.start()..=r.end() {
+                    set[usize::from(b.to_ascii_lowercase())] = true;
+                }
+            }
+            let ranges = (0..=255u8)
+                .filter(|&b| set[usize::from(b)])
+                .map(|b| ClassBytesRange::new(b, b));
+            Hir::class(Class::Bytes(ClassBytes::new(ranges)))
+        }
+        HirKind::Class(Class::Unicode(_)) => hir.clone(),
+        HirKind::Repetition(rep) => Hir::repetition(Repetition {
+            sub: Box::new(fold_case(&rep.sub)),
+            ..rep.clone()
+        }),
+        HirKind::Capture(cap) => Hir::capture(Capture {
+            sub: Box::new(fold_case(&cap.sub)),
+            ..cap.clone()
+        }),
+        HirKind::Concat(subs) => Hir::concat(subs.iter().map(fold_case).collect()),
+        HirKind::Alternation(subs) => Hir::alternation(subs.iter().map(fold_case).collect()),
+    }
 }
 
 /// For each keyword, the bytes that may follow it where it begins a match of the anchored
@@ -358,21 +468,34 @@ fn follows(children: &[Hir], keywords: &[Vec<u8>]) -> Vec<Follow> {
         .limit_literal_len(2)
         .limit_total(20_000)
         .extract(&Hir::concat(children[at + 1..].to_vec()));
-    let next: Option<Vec<&[u8]>> = next
-        .literals()
-        .map(|lits| lits.iter().map(|l| l.as_bytes()).collect());
+    // What may begin the rest, as byte pairs: every literal is summed up once here, not once
+    // per text and keyword (a wide class gives thousands).
+    let next = next.literals().map(|lits| {
+        let mut heads = Heads {
+            first: [0; 4],
+            second: Box::new([[0; 4]; 256]),
+            empty: false,
+            any: !lits.is_empty(),
+        };
+        for l in lits {
+            match l.as_bytes() {
+                [] => heads.empty = true,
+                [b0] => {
+                    set_add(&mut heads.first, *b0);
+                    heads.second[usize::from(*b0)] = ALL;
+                }
+                [b0, b1, ..] => {
+                    set_add(&mut heads.first, *b0);
+                    set_add(&mut heads.second[usize::from(*b0)], *b1);
+                }
+            }
+        }
+        heads
+    });
     let mut out = Vec::new();
     'keyword: for k in keywords {
         let mut first = [0u64; 4];
-        let mut second = std::collections::BTreeMap::<u8, ByteSet>::new();
-        let mut pair = |b0: u8, b1: Option<u8>| {
-            set_add(&mut first, b0);
-            let set = second.entry(b0).or_insert([0; 4]);
-            match b1 {
-                Some(b1) => set_add(set, b1),
-                None => *set = ALL,
-            }
-        };
+        let mut second = [[0u64; 4]; 256];
         for text in &texts {
             let lower = text.to_ascii_lowercase();
             if !lower.starts_with(k) {
@@ -383,19 +506,32 @@ fn follows(children: &[Hir], keywords: &[Vec<u8>]) -> Vec<Follow> {
                 continue;
             }
             match (&text[k.len()..], &next) {
-                ([b0, b1, ..], _) => pair(*b0, Some(*b1)),
+                ([b0, b1, ..], _) => {
+                    set_add(&mut first, *b0);
+                    set_add(&mut second[usize::from(*b0)], *b1);
+                }
                 ([b0], Some(next)) => {
-                    for n in next {
-                        pair(*b0, n.first().copied());
+                    if next.any {
+                        set_add(&mut first, *b0);
+                        let set = &mut second[usize::from(*b0)];
+                        *set = if next.empty {
+                            ALL
+                        } else {
+                            set_union(set, &next.first)
+                        };
                     }
                 }
-                ([b0], None) => pair(*b0, None),
+                ([b0], None) => {
+                    set_add(&mut first, *b0);
+                    second[usize::from(*b0)] = ALL;
+                }
                 ([], Some(next)) => {
-                    for n in next {
-                        match n {
-                            [b0, rest @ ..] => pair(*b0, rest.first().copied()),
-                            [] => continue 'keyword,
-                        }
+                    if next.empty {
+                        continue 'keyword;
+                    }
+                    first = set_union(&first, &next.first);
+                    for (set, more) in second.iter_mut().zip(next.second.iter()) {
+                        *set = set_union(set, more);
                     }
                 }
                 ([], None) => continue 'keyword,
@@ -404,7 +540,10 @@ fn follows(children: &[Hir], keywords: &[Vec<u8>]) -> Vec<Follow> {
         if first == [0; 4] {
             continue;
         }
-        let second: Vec<(u8, ByteSet)> = second.into_iter().filter(|(_, s)| *s != ALL).collect();
+        let second: Vec<(u8, ByteSet)> = (0..=255u8)
+            .filter(|&b| set_has(&first, b) && second[usize::from(b)] != ALL)
+            .map(|b| (b, second[usize::from(b)]))
+            .collect();
         if first != ALL || !second.is_empty() {
             out.push(Follow {
                 keyword: k.clone(),
@@ -414,6 +553,22 @@ fn follows(children: &[Hir], keywords: &[Vec<u8>]) -> Vec<Follow> {
         }
     }
     out
+}
+
+/// The first two bytes of a set of literals ([`follows`]).
+struct Heads {
+    /// The first bytes of the literals that have one.
+    first: ByteSet,
+    /// For a first byte, the second bytes (all of them when a literal ends after the first).
+    second: Box<[ByteSet; 256]>,
+    /// Whether a literal is empty: then nothing is known of the next byte.
+    empty: bool,
+    /// Whether there is any literal (none: the rest matches nothing).
+    any: bool,
+}
+
+fn set_union(a: &ByteSet, b: &ByteSet) -> ByteSet {
+    std::array::from_fn(|i| a[i] | b[i])
 }
 
 /// A rule's regex, compiled on first use. Compilation errors are kept and reported once.
@@ -519,13 +674,14 @@ mod tests {
                 r"(?:TOKEN|SECRET)[A-Z_]{0,8}=(?P<secret>\w{8})",
                 &["token", "secret"]
             ),
-            ["SECRET", "TOKEN"]
+            ["SECR", "TOKE"]
         );
-        // The texts run past the keyword as far as the regex pins them down.
+        // The texts' first four bytes.
         assert_eq!(
             lits(r"[Bb]earer (?P<secret>\w{8})", &["bearer"]),
-            ["Bearer ", "bearer "]
+            ["Bear", "bear"]
         );
+        assert_eq!(lits(r"[Ss]k-(?P<secret>\w{8})", &["sk-"]), ["Sk-", "sk-"]);
         // No anchor (the keyword may sit anywhere): no texts.
         assert!(lits(r"(?P<secret>[a-z]{1,10}T3BlbkFJ)", &["t3blbkfj"]).is_empty());
     }
@@ -533,9 +689,7 @@ mod tests {
     #[test]
     fn follows_name_the_bytes_a_match_can_have_after_its_keyword() {
         let follows = |pattern: &str, keywords: &[&str]| {
-            anchor(pattern, &kw(keywords))
-                .unwrap()
-                .follows
+            follows_of(pattern, &kw(keywords))
                 .into_iter()
                 .map(|f| {
                     let next: String = (0..=255u8)
@@ -577,12 +731,11 @@ mod tests {
     #[test]
     fn follows_look_two_bytes_past_the_keyword() {
         // After a quote, a space or a tab must come: not a colon.
-        let a = anchor(
+        let follows = follows_of(
             r#"(?:[Aa]uthorization|AUTHORIZATION)["']?[ \t]{1,8}["']?[Bb]asic (?P<secret>[A-Za-z0-9+/]{8,64})"#,
             &kw(&["authorization"]),
-        )
-        .unwrap();
-        let f = &a.follows[0];
+        );
+        let f = &follows[0];
         assert!(f.admits(b"\" "));
         assert!(f.admits(b" B"));
         assert!(f.admits(b" \t"));
@@ -591,5 +744,53 @@ mod tests {
         assert!(!f.admits(b":"));
         // The input ends after one byte: only that one is known.
         assert!(f.admits(b"\""));
+    }
+
+    #[test]
+    fn a_case_insensitive_name_is_an_anchor_at_the_start() {
+        // As written, `(?i)` makes 2^15 texts of the keyword's part; folded, it is one. The
+        // match begins with `gradle`, six bytes before the keyword.
+        let a = anchor(
+            r"(?i)gradle\.publish\.secret\s{0,4}[=:]\s{0,4}(?P<secret>(?-i:[A-Za-z0-9]{32}))\b",
+            &kw(&[".publish.secret"]),
+        )
+        .unwrap();
+        assert_eq!(a.lead, Some(6));
+        assert_eq!(a.reach.before, 6 + 15);
+        let a = anchor(
+            r"(?i)gradle\.publish\.secret\s{0,4}[=:]\s{0,4}(?P<secret>(?-i:[A-Za-z0-9]{32}))\b",
+            &kw(&["gradle.publish"]),
+        )
+        .unwrap();
+        assert_eq!(a.lead, Some(0));
+        // A part before the keyword: matches begin before it.
+        let a = anchor(r"(?:^|\W)(?P<secret>hf_[A-Za-z]{34})", &kw(&["hf_"])).unwrap();
+        assert_eq!(a.lead, Some(1));
+        // A text that does not begin with a keyword in any case: no anchor.
+        let a = anchor(r"(?i)(?:token|bearer)=(?P<secret>\w{8})", &kw(&["token"])).unwrap();
+        assert_eq!(a.lead, None);
+    }
+
+    #[test]
+    fn searches_at_hit_starts_find_what_a_window_search_finds() {
+        let re = RuleRegex::new(
+            r"(?:[Tt]oken|TOKEN)[a-z_]{0,8}\s{0,2}[=:]\s{0,2}(?P<secret>[A-Za-z0-9]{8,16})",
+        )
+        .unwrap();
+        let hay = b"x token=abcdefgh1 Token_id: ABCDEFGH99 tokens=short token=tokenABCDEFGH2 TOKEN tokentoken=zz1234567";
+        let mut cache = re.create_cache();
+        let mut window = Vec::new();
+        re.for_each_match(hay, 0..hay.len(), &mut cache, |m, s| window.push((m, s)));
+        // Every case-insensitive `token`, as the prefilter reports them (overlaps included).
+        let lower = hay.to_ascii_lowercase();
+        let starts: Vec<usize> = (0..hay.len())
+            .filter(|&i| lower[i..].starts_with(b"token"))
+            .collect();
+        let mut at = Vec::new();
+        re.for_each_match_at(hay, &starts, hay.len(), &mut cache, |m, s| at.push((m, s)));
+        assert_eq!(at, window);
+        // `token=tokenABCDEFGH2` holds a second `token` inside the first match: not reported
+        // on its own, as the window search does not.
+        assert_eq!(window.len(), 4, "{window:?}");
     }
 }
