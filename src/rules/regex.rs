@@ -233,7 +233,7 @@ pub struct Anchor {
     pub lead: Option<usize>,
 }
 
-/// The bytes that may follow a keyword where it anchors a match ([`Anchor::follows`]): the
+/// The bytes that may follow a keyword where it anchors a match ([`follows_of`]): the
 /// first byte after it, and for each first byte, the second.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Follow {

@@ -34,7 +34,7 @@ pub struct Utf16 {
 pub const PROBE: usize = 4096;
 
 /// Fewest code units a head without a byte-order mark must hold to be taken for UTF-16.
-const MIN_UNITS: usize = 8;
+pub const MIN_UNITS: usize = 8;
 
 /// Whether `head` (the first bytes of a blob) is UTF-16 text, and how.
 ///
