@@ -653,3 +653,113 @@ fn kubernetes_secret_manifests() {
     );
     assert_found("secret.json", &json, &b64(&t));
 }
+
+const HEX: &[u8] = b"0123456789abcdef";
+const ALNUM: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+
+/// A documentation page shows a value to show how it is set: the output of the generator it
+/// tells the reader to run, in a code sample. A prefix-less value there is an example (found
+/// at low confidence, not reported by default); the same value in a configuration file is a
+/// secret; a provider's token in a documentation page is still reported.
+#[test]
+fn generic_values_in_documentation_are_examples() {
+    let mut g = Gen::new(161);
+    let key = g.string(HEX, 64);
+    let page = format!(
+        "Configure the Secret Key\n------------------------\n\n\
+         Use the following command to output a random secret key::\n\n    \
+         $ python -c 'import secrets; print(secrets.token_hex())'\n    '{key}'\n\n\
+         Copy it into ``config.py``::\n\n    SECRET_KEY = '{key}'\n"
+    );
+    for path in ["docs/config.rst", "docs/tutorial/deploy.rst", "README.md"] {
+        assert_quiet(path, &page);
+        assert!(
+            all(path, &page)
+                .iter()
+                .any(|(_, s, c, _)| *s == key && *c == Confidence::Low),
+            "{path}: found at low confidence: {:?}",
+            all(path, &page)
+        );
+    }
+    // A Python bytes literal (an `os.urandom` repr) in a sample is not a finding either.
+    assert_quiet(
+        "docs/quickstart.rst",
+        "    # Set the secret key to some random bytes.\n    app.secret_key = b'\\x9c\\xf1Lq\\x03@\\xe2\\x8b]\\x1f'\n",
+    );
+    // The same value in configuration is a secret.
+    assert_found("config.py", &format!("SECRET_KEY = '{key}'\n"), &key);
+    assert_found(
+        "instance/config.py",
+        &format!("SECRET_KEY = '{key}'\n"),
+        &key,
+    );
+    assert_found(".env", &format!("SECRET_KEY={key}\n"), &key);
+    let pw = format!("{}{}", g.string(ALNUM, 20), "#2x");
+    assert_found(
+        "deploy/settings.yaml",
+        &format!("database:\n  password: \"{pw}\"\n"),
+        &pw,
+    );
+    assert_quiet(
+        "docs/deploy.md",
+        &format!("```yaml\ndatabase:\n  password: \"{pw}\"\n```\n"),
+    );
+    // A provider's token format is reported wherever it is.
+    let token = g.github_pat();
+    assert_found(
+        "docs/ci.md",
+        &format!("```sh\nexport GITHUB_TOKEN={token}\n```\n"),
+        &token,
+    );
+}
+
+/// A signature test reproduces a published walkthrough: it fixes the nonce and the timestamp
+/// and signs with the walkthrough's credentials, so its credentials are not reported (they
+/// are found at low confidence). A credential in a test that signs with a real clock and a
+/// fresh nonce (an integration test against the live API) is, and so is the same value in
+/// configuration.
+#[test]
+fn signature_test_vectors_are_not_reported() {
+    let mut g = Gen::new(162);
+    let secret = g.string(ALNUM, 43);
+    let token_secret = g.string(ALNUM, 41);
+    let vector = format!(
+        "public class OAuth1SignatureTests {{\n\
+         \x20   readonly OAuthWorkflow _workflow = new() {{\n\
+         \x20       TokenSecret    = \"{token_secret}\",\n\
+         \x20       ConsumerSecret = \"{secret}\",\n\
+         \x20       GetNonce       = () => \"{}\",\n\
+         \x20       GetTimestamp   = () => \"1318622958\"\n\
+         \x20   }};\n}}\n",
+        g.string(ALNUM, 42)
+    );
+    assert_quiet("test/Client.Tests/Auth/OAuth1SignatureTests.cs", &vector);
+    assert!(
+        all("test/Client.Tests/Auth/OAuth1SignatureTests.cs", &vector)
+            .iter()
+            .any(|(_, s, c, _)| *s == secret && *c == Confidence::Low),
+        "found at low confidence"
+    );
+    let python = format!(
+        "def test_signature():\n    consumer_secret = \"{secret}\"\n    \
+         oauth_nonce = \"{}\"\n    oauth_timestamp = \"137131201\"\n    \
+         assert sign(consumer_secret, oauth_nonce, oauth_timestamp) == EXPECTED\n",
+        g.string(ALNUM, 11)
+    );
+    assert_quiet("tests/test_oauth1.py", &python);
+    // Live: the clock and the nonce are the library's.
+    let live = format!(
+        "public class OAuth1Tests {{\n\
+         \x20   const string consumerSecret = \"{secret}\";\n\
+         \x20   var workflow = new OAuthWorkflow {{ ConsumerSecret = consumerSecret, \
+         GetNonce = () => OAuthTools.GetNonce(), GetTimestamp = () => OAuthTools.GetTimestamp() }};\n}}\n"
+    );
+    assert_found("Client.IntegrationTests/OAuth1Tests.cs", &live, &secret);
+    // Outside a test the same lines are configuration, whatever is beside them.
+    assert_found("src/TwitterClient.cs", &vector, &secret);
+    assert_found(
+        "config.py",
+        &format!("CONSUMER_SECRET = \"{secret}\"\n"),
+        &secret,
+    );
+}

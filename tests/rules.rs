@@ -217,6 +217,91 @@ fn a_self_identifying_token_beats_a_context_rule() {
     assert_eq!(ids, ["netlify.token", "planetscale.token"]);
 }
 
+/// A GCP service-account key file is one finding: the private key (the PEM in the JSON string,
+/// with its `\n` escapes), as the service account's, with the account's email and the key id
+/// as metadata; the private-key rule, which finds the same PEM, does not report it again. So
+/// in the file, printed in a notebook's output, and escaped again inside a JSON log line.
+/// Without a `client_email` beside it the PEM is only a private key.
+#[test]
+fn a_service_account_key_file_is_one_finding_the_private_key() {
+    let t = TestDir::new();
+    let out = std::process::Command::new("openssl")
+        .args([
+            "genpkey",
+            "-algorithm",
+            "RSA",
+            "-pkeyopt",
+            "rsa_keygen_bits:2048",
+        ])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "openssl genpkey");
+    let pem = String::from_utf8(out.stdout).unwrap();
+    let email = "batch-scorer@vision-prod-3917.iam.gserviceaccount.com";
+    let key_id = "7c41e0d9a3b5f2c8e6a1d4b7f0c3e9a2d5b8f1c4";
+    let key_file = serde_json::to_string_pretty(&serde_json::json!({
+        "type": "service_account", "project_id": "vision-prod-3917",
+        "private_key_id": key_id, "private_key": pem, "client_email": email,
+        "client_id": "110293847561029384756",
+        "auth_uri": "https://accounts.google.com/o/oauth2/auth",
+        "token_uri": "https://oauth2.googleapis.com/token",
+    }))
+    .unwrap();
+    t.write("keys/vision-prod.json", &key_file);
+    let lines: Vec<String> = key_file.lines().map(|l| format!("{l}\n")).collect();
+    t.write(
+        "explore.ipynb",
+        serde_json::json!({
+            "cells": [{"cell_type": "code", "execution_count": 3, "metadata": {},
+                "source": ["print(open('keys/vision-prod.json').read())"],
+                "outputs": [{"name": "stdout", "output_type": "stream", "text": lines}]}],
+            "metadata": {}, "nbformat": 4, "nbformat_minor": 5,
+        })
+        .to_string(),
+    );
+    let compact =
+        serde_json::to_string(&serde_json::from_str::<serde_json::Value>(&key_file).unwrap())
+            .unwrap();
+    t.write(
+        "worker.log",
+        format!(
+            "2026-03-02T10:11:12Z INFO credentials loaded {{\"event\":\"auth\",\"payload\":{}}}\n",
+            serde_json::Value::String(compact)
+        ),
+    );
+    let want = pem.trim_end().replace('\n', "\\n");
+    for file in ["keys/vision-prod.json", "explore.ipynb", "worker.log"] {
+        let (r, doc) = t.scan_json(&[file, "--show-secrets"]);
+        assert_eq!(r.code, 1, "{file}: {}", r.stderr);
+        let findings = doc["findings"].as_array().unwrap();
+        assert_eq!(findings.len(), 1, "{file}: {findings:#?}");
+        let f = &findings[0];
+        assert_eq!(f["rule_id"], "gcp.service-account-key", "{file}");
+        assert_eq!(f["validation"], "passed", "{file}");
+        assert_eq!(f["metadata"]["email"], email, "{file}");
+        assert_eq!(f["metadata"]["key_id"], key_id, "{file}");
+        // The span is the key: in the log it is escaped twice (`\\n`).
+        let secret = f["secret"].as_str().unwrap();
+        assert_eq!(secret.replace("\\\\n", "\\n"), want, "{file}");
+        // Without --show-secrets the key is masked and the metadata still shown.
+        let (_, masked) = t.scan_json(&[file]);
+        let m = &masked["findings"][0];
+        assert!(
+            !masked.to_string().contains("MII"),
+            "{file}: the key is masked"
+        );
+        assert_eq!(m["metadata"]["email"], email, "{file}");
+    }
+    // The same PEM with no service account beside it is a private key.
+    t.write(
+        "other.json",
+        serde_json::json!({"name": "signer", "private_key": pem}).to_string(),
+    );
+    let (r, doc) = t.scan_json(&["other.json"]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert_eq!(crate::common::rule_ids(&doc), ["private-key.pem"]);
+}
+
 /// `ferret rules check` fails a rule below the bar: fewer than two examples, no
 /// counterexample, no documentation link.
 #[test]

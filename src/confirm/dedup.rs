@@ -71,21 +71,34 @@ pub fn one_generic_per_secret(findings: &mut Vec<Finding>) {
 }
 
 /// Where specific rules report the very same secret (same span, same decoding), keeps the
-/// findings of rules with one of their keywords inside the secret (`pscale_pw_…`, `nfp_…`)
-/// and drops those of rules that matched only the context (`mysql://user:…@`,
-/// `NETLIFY_AUTH_TOKEN=…`). When none or all of them carry a keyword, all are kept. Generic
+/// findings that explain it best and drops the others. A rule that found the values it
+/// requires beside the secret (`[[rule.verify.pair]] required`: a PEM key is a GCP service
+/// account's when the account's `client_email` is beside it) explains it best; then a rule
+/// with one of its keywords inside the secret (`pscale_pw_…`, `nfp_…`, `-----BEGIN … PRIVATE
+/// KEY-----`) explains it better than one that matched only the context (`mysql://user:…@`,
+/// `NETLIFY_AUTH_TOKEN=…`). Findings that explain it equally well are all kept. Generic
 /// findings are left to [`suppress_generic`]. `findings` must be sorted by offset.
 pub fn prefer_self_identifying(findings: &mut Vec<Finding>) {
     let same = |a: &Finding, b: &Finding| {
         a.offset == b.offset && a.end_offset == b.end_offset && a.decoded == b.decoded
     };
-    let carries_keyword = |f: &Finding| {
+    let rank = |f: &Finding| {
         let secret = f.secret.to_ascii_lowercase();
-        f.rule
+        let keyword = f
+            .rule
             .spec
             .keywords
             .iter()
-            .any(|k| secret.contains(&k.to_ascii_lowercase()))
+            .any(|k| secret.contains(&k.to_ascii_lowercase()));
+        // A finding exists only where its required values were found (see
+        // `confirm::confirm`), so a rule that requires one always had its context.
+        let context = f
+            .rule
+            .spec
+            .verify
+            .as_ref()
+            .is_some_and(|v| v.pair.iter().any(|p| p.required));
+        u8::from(context) * 2 + u8::from(keyword)
     };
     let mut drop = vec![false; findings.len()];
     let mut i = 0;
@@ -96,7 +109,8 @@ pub fn prefer_self_identifying(findings: &mut Vec<Finding>) {
             j += 1;
         }
         for a in i..j {
-            if findings[a].rule.spec.generic || !carries_keyword(&findings[a]) {
+            let best = rank(&findings[a]);
+            if findings[a].rule.spec.generic || best == 0 {
                 continue;
             }
             for b in i..j {
@@ -105,7 +119,7 @@ pub fn prefer_self_identifying(findings: &mut Vec<Finding>) {
                     && !other.rule.spec.generic
                     && other.rule.id() != findings[a].rule.id()
                     && same(&findings[a], other)
-                    && !carries_keyword(other)
+                    && rank(other) < best
                 {
                     drop[b] = true;
                 }

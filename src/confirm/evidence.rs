@@ -178,15 +178,88 @@ pub fn assess(
         };
         reasons.push(why.to_string());
     }
-    let confidence = match score {
+    let mut confidence = match score {
         i32::MIN..=0 => Confidence::Low,
         1 | 2 => Confidence::Medium,
         _ => Confidence::High,
     };
+    match place {
+        // A documentation page shows how a value is set, with a value to show it: the
+        // output of the generator it tells you to run, the one its walkthrough uses. A
+        // prefix-less value there is an example whatever it looks like (a provider's token
+        // format keeps its own confidence above).
+        Some((DOCUMENTATION, _)) => confidence = Confidence::Low,
+        // A signature test fixes every input of the computation it checks, the clock and
+        // the nonce included, and takes the credential from the walkthrough it reproduces
+        // (OAuth 1's, a cloud's request-signing examples): a live credential in a test is
+        // used with a real clock and a fresh nonce.
+        Some(_) if pinned_signing_inputs(hay, candidate.secret.clone()) => {
+            confidence = Confidence::Low;
+            reasons.push("beside a fixed nonce or timestamp: a signature test vector".into());
+        }
+        _ => {}
+    }
     Assessment {
         confidence,
         reasons,
     }
+}
+
+/// The reason [`place`] gives for documentation.
+const DOCUMENTATION: &str = "in documentation";
+
+/// How far from a secret [`pinned_signing_inputs`] looks, in bytes on each side.
+const SIGNING_INPUTS_REACH: usize = 1024;
+
+/// Whether a literal nonce or timestamp is set near `secret` in `hay` (`GetNonce = () =>
+/// "kYjz…"`, `oauth_timestamp="1318622958"`, `nonce: 'a9f3c2'`): the fixed inputs of a
+/// signature computed in a test.
+pub fn pinned_signing_inputs(hay: &[u8], secret: std::ops::Range<usize>) -> bool {
+    let start = secret.start.saturating_sub(SIGNING_INPUTS_REACH);
+    let end = secret
+        .end
+        .saturating_add(SIGNING_INPUTS_REACH)
+        .min(hay.len());
+    let window = &hay[start..end];
+    let lower = window.to_ascii_lowercase();
+    for word in [&b"nonce"[..], b"timestamp"] {
+        let mut from = 0;
+        while let Some(i) = memchr::memmem::find(&lower[from..], word) {
+            let after = from + i + word.len();
+            from = after;
+            // The rest of the name (`_value`, `Provider`), then what it is set to, on the
+            // same line.
+            let line_end =
+                memchr::memchr(b'\n', &window[after..]).map_or(window.len(), |j| after + j);
+            let rest = &window[after..line_end.min(after + 48)];
+            if literal_after_assignment(rest) {
+                return true;
+            }
+        }
+    }
+    false
+}
+
+/// Whether `rest` (what follows a name on its line) sets it to a literal: an assignment or
+/// a `() =>` / `return` form, then a quoted run of at least six letters or digits, or nine
+/// digits or more (a Unix time).
+fn literal_after_assignment(rest: &[u8]) -> bool {
+    let Some(op) = rest.iter().position(|&b| b == b'=' || b == b':') else {
+        return false;
+    };
+    let value = &rest[op + 1..];
+    let mut i = 0;
+    // `=> `, `() => `, spaces, a quote: what may come between the operator and the value.
+    while i < value.len() && b" \t=>()\"'`".contains(&value[i]) {
+        i += 1;
+    }
+    let run = value[i..]
+        .iter()
+        .take_while(|b| b.is_ascii_alphanumeric())
+        .count();
+    let digits = value[i..].iter().take_while(|b| b.is_ascii_digit()).count();
+    let quoted = i > 0 && matches!(value[i - 1], b'"' | b'\'' | b'`');
+    (quoted && run >= 6) || digits >= 9
 }
 
 /// Whether a generic rule's value that [`placeholder::lookalike`] takes for a digest is a
@@ -761,7 +834,7 @@ pub fn place(path: &str) -> Option<(&'static str, i32)> {
         .iter()
         .any(|e| name.ends_with(e));
     if in_dirs(DOC_DIRS) || (doc_ext && (stem.starts_with("readme") || in_dirs(DOC_DIRS))) {
-        return Some(("in documentation", 1));
+        return Some((DOCUMENTATION, 1));
     }
     None
 }
@@ -895,6 +968,31 @@ mod tests {
         assert!(place("src/ParserTest.java").is_some());
         assert!(place("src/Latest.java").is_none());
         assert!(place("src/Contest/Main.cs").is_none());
+    }
+
+    #[test]
+    fn signing_inputs() {
+        let pinned = |text: &str| {
+            let at = text.find("SECRET").unwrap();
+            pinned_signing_inputs(text.as_bytes(), at..at + 6)
+        };
+        for text in [
+            "ConsumerSecret = \"SECRET\",\n GetNonce = () => \"kYjzVBB8Y0ZFab\",\n",
+            "oauth_timestamp=\"1318622958\"&consumer_secret=SECRET",
+            "let secret = \"SECRET\";\nlet timestamp = 1318622958;\n",
+            "nonce: 'a9f3c2e1', secret: 'SECRET'",
+        ] {
+            assert!(pinned(text), "{text}");
+        }
+        for text in [
+            "ConsumerSecret = \"SECRET\",\n GetNonce = () => OAuthTools.GetNonce(),\n",
+            "timestamp = time.time()\nsecret = 'SECRET'",
+            "let nonce = random_nonce();\nsecret = \"SECRET\"",
+            "secret = 'SECRET'  # rotated with the timestamp of the deploy",
+            "timestamp = 42\nsecret = 'SECRET'",
+        ] {
+            assert!(!pinned(text), "{text}");
+        }
     }
 
     #[test]

@@ -96,10 +96,15 @@ pub fn confirm(
         return None;
     }
     let validation = match &rule.spec.validator {
+        Some(name) if name == "pem" => validator::validate(name, &single_escapes(secret)),
         Some(name) => validator::validate(name, secret),
         None => Validation::None,
     };
     if rule.spec.require_valid && validation == Validation::Failed {
+        return None;
+    }
+    let paired = rule.paired_values(hay, candidate.secret.clone());
+    if lacks_required_pair(rule, &paired) {
         return None;
     }
     let assessment = evidence::assess(rule, hay, candidate, origin, validation);
@@ -133,10 +138,36 @@ pub fn confirm(
         encoded_extent: None,
         file_region: None,
         verification: None,
-        paired: rule.paired_values(hay, candidate.secret.clone()),
+        paired,
         history: None,
         confidence: assessment.confidence,
         reasons: assessment.reasons,
+    })
+}
+
+/// `bytes` with every run of backslashes shortened to one: a PEM block from a JSON document
+/// logged inside another (`\\n` for a newline) as the validator reads a JSON string (`\n`).
+fn single_escapes(bytes: &[u8]) -> std::borrow::Cow<'_, [u8]> {
+    if !bytes.windows(2).any(|w| w == b"\\\\") {
+        return std::borrow::Cow::Borrowed(bytes);
+    }
+    let mut out = Vec::with_capacity(bytes.len());
+    for (i, &b) in bytes.iter().enumerate() {
+        if !(b == b'\\' && i > 0 && bytes[i - 1] == b'\\') {
+            out.push(b);
+        }
+    }
+    std::borrow::Cow::Owned(out)
+}
+
+/// Whether a value the rule requires beside its secret (`[[rule.verify.pair]] required`) was
+/// not found near it: the match is then not this rule's (a PEM key in JSON is a GCP
+/// service account's only with the account's `client_email` beside it).
+fn lacks_required_pair(rule: &Rule, paired: &[(String, String)]) -> bool {
+    rule.spec.verify.as_ref().is_some_and(|v| {
+        v.pair
+            .iter()
+            .any(|p| p.required && !paired.iter().any(|(n, _)| *n == p.name))
     })
 }
 

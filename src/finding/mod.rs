@@ -145,6 +145,20 @@ impl Finding {
         )
     }
 
+    /// The paired values that are not secret material (`[[rule.verify.pair]] metadata`: a
+    /// service account's email, a key id), by name: what reports show beside the masked
+    /// secret so that a responder knows what to rotate.
+    pub fn metadata(&self) -> serde_json::Map<String, serde_json::Value> {
+        let Some(verify) = &self.rule.spec.verify else {
+            return serde_json::Map::new();
+        };
+        self.paired
+            .iter()
+            .filter(|(name, _)| verify.pair.iter().any(|p| p.metadata && p.name == *name))
+            .map(|(k, v)| (k.clone(), serde_json::Value::String(v.clone())))
+            .collect()
+    }
+
     /// Records the encoded bytes a decoded secret was found in (for its end position).
     pub fn set_encoded_extent(&mut self, encoded: &[u8]) {
         let newlines = memchr::memchr_iter(b'\n', encoded).count() as u64;

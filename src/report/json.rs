@@ -19,11 +19,12 @@
 //! With `--group secret` the JSON document also has `"secrets": […]`, one object per secret
 //! (its blast radius: `count`, `artifacts` by kind, `earliest`, `latest`, `places`), most
 //! urgent first. Fields added since version 1 first shipped (`provider`, `references`,
-//! `artifact`, `seen`, `secrets`, `verification`, `paired`, `history`) are additions: readers of version
+//! `artifact`, `seen`, `secrets`, `verification`, `paired`, `history`, `metadata`) are additions: readers of version
 //! 1 can ignore them. With `--verify`, each finding has `verification` (`status`, `reason`,
 //! `detail`, `checked_at`, `host`, `identity`) and the summary has `verification` (counts and
 //! requests per host); `paired` (values a verifier pairs with the secret) is written only
-//! with `--show-secrets`. A finding of `ferret git` that stands for the same secret at the same
+//! with `--show-secrets`; `metadata` holds those of them that are not secret material (a
+//! service account's `email`, a `key_id`) and is always written. A finding of `ferret git` that stands for the same secret at the same
 //! path in several commits has `history` (`first` and `last` commit, `count`, every `commits`
 //! entry with `id` and `date`), and the summary counts the folded findings in `echoes`.
 
@@ -82,6 +83,12 @@ pub fn finding_json(f: &Finding, opts: &ReportOptions) -> Value {
         if let Some((start, _)) = f.file_region {
             obj.insert("file_line".into(), json!(start.line));
             obj.insert("file_column".into(), json!(start.column));
+        }
+        // Values beside the secret that say what it belongs to (a service account's email):
+        // not secret material, so always shown.
+        let metadata = f.metadata();
+        if !metadata.is_empty() {
+            obj.insert("metadata".into(), Value::Object(metadata));
         }
         if let Some(v) = &f.verification {
             obj.insert("verification".into(), json!(v));

@@ -170,6 +170,12 @@ impl SarifReporter {
         {
             props.insert("history".into(), json!(h));
         }
+        let metadata = f.metadata();
+        if !metadata.is_empty()
+            && let Some(props) = obj.get_mut("properties").and_then(Value::as_object_mut)
+        {
+            props.insert("metadata".into(), Value::Object(metadata));
+        }
         let segments = f.origin.segments();
         if segments.len() > 1
             && let Some(props) = obj.get_mut("properties").and_then(Value::as_object_mut)

@@ -150,6 +150,16 @@ pub struct PairSpec {
     /// How far from the secret to look, in bytes on each side (default 512).
     #[serde(default = "default_within")]
     pub within: usize,
+    /// The secret is this rule's only with this value near it (a key is a GCP service
+    /// account's when the account's `client_email` is beside it): a match without it is not
+    /// this rule's finding, and is left to a less specific rule.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub required: bool,
+    /// The value is not secret material (an account name, a key id) and tells a responder
+    /// what to rotate: reports show it as the finding's `metadata` even without
+    /// `--show-secrets`.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub metadata: bool,
 }
 
 fn default_within() -> usize {

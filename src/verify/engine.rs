@@ -227,7 +227,12 @@ pub fn plan(job: &Job, opts: &VerifyOptions) -> Result<Call, Verification> {
         }),
         "gcp-jwt" => Ok(Call::Gcp {
             email: need("email")?,
-            key: need("key")?.replace("\\n", "\n"),
+            // The secret is the key; results saved before it was (the key id was) pair it.
+            key: super::gcp::unescape_pem(&if job.secret.contains("-----BEGIN") {
+                job.secret.clone()
+            } else {
+                need("key")?
+            }),
             token_uri: super::gcp::TOKEN_URI.to_string(),
         }),
         "azure-storage" => Ok(Call::Azure {

@@ -24,6 +24,35 @@ fn b64url(b: &[u8]) -> String {
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(b)
 }
 
+/// A PEM block as found in a key file's JSON string, escaped once (`\n`) or more (`\\n`, a
+/// key file logged inside another JSON document; `\/` as PHP writes it), with its newlines
+/// back.
+pub fn unescape_pem(escaped: &str) -> String {
+    let mut out = String::with_capacity(escaped.len());
+    let mut rest = escaped;
+    while let Some(i) = rest.find('\\') {
+        out.push_str(&rest[..i]);
+        let run = rest[i..].bytes().take_while(|&b| b == b'\\').count();
+        match rest.as_bytes().get(i + run) {
+            Some(b'n') => {
+                out.push('\n');
+                rest = &rest[i + run + 1..];
+            }
+            Some(b'r') => rest = &rest[i + run + 1..],
+            Some(b'/') => {
+                out.push('/');
+                rest = &rest[i + run + 1..];
+            }
+            _ => {
+                out.push_str(&rest[i..i + run]);
+                rest = &rest[i + run..];
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
 /// The DER inside a PEM block (`-----BEGIN …-----`), whatever its label.
 pub fn pem_der(pem: &str) -> Option<Vec<u8>> {
     let start = pem.find("-----BEGIN")?;
@@ -123,5 +152,21 @@ pub fn verify(ctx: &Ctx, email: &str, key_pem: &str, token_uri: &str) -> Attempt
             }
         }
         s => Attempt::Done(verdict(Status::Unknown, &host, format!("HTTP {s}"))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn pem_escapes_are_undone_at_any_depth() {
+        let want = "-----BEGIN PRIVATE KEY-----\nMIIB/x+A\n-----END PRIVATE KEY-----\n";
+        for escaped in [
+            r"-----BEGIN PRIVATE KEY-----\nMIIB/x+A\n-----END PRIVATE KEY-----\n",
+            r"-----BEGIN PRIVATE KEY-----\\nMIIB\\/x+A\\n-----END PRIVATE KEY-----\\n",
+            r"-----BEGIN PRIVATE KEY-----\r\nMIIB/x+A\r\n-----END PRIVATE KEY-----\r\n",
+            want,
+        ] {
+            assert_eq!(super::unescape_pem(escaped), want, "{escaped}");
+        }
     }
 }
