@@ -322,6 +322,27 @@ fn a_layer_that_does_not_match_its_digest_is_reported() {
     assert!(w.contains("does not match its digest"), "{w}");
 }
 
+/// A manifest over 4 MiB (the OCI distribution spec's limit) is refused with a warning, after
+/// 4 MiB are read, not read whole.
+#[test]
+fn a_manifest_over_four_mebibytes_is_refused() {
+    let t = TestDir::new();
+    let mut s = site(make::tar(&[("a.txt", b"a".as_slice())]), 2048, None, false);
+    // The same document, padded with spaces (still JSON) past 4 MiB.
+    s.manifest.extend(std::iter::repeat_n(b' ', 5 << 20));
+    let port = server(registry, s);
+    let url = format!("oci://127.0.0.1:{port}/demo/app:latest");
+    let mut args = FAST.to_vec();
+    args.push(&url);
+    let r = scan(&t, &args);
+    let w = warnings(&r.json());
+    assert_eq!(r.code, 2, "{w}");
+    assert!(
+        w.contains("more than 4194304 bytes: a manifest may not be that large"),
+        "{w}"
+    );
+}
+
 /// SIGTERM ends a scan blocked on a silent server at once, with a partial report, though its
 /// read timeout is ten minutes: the hang detector (a minute) would fire if it waited.
 #[test]

@@ -172,16 +172,6 @@ impl<R: std::io::Read> std::io::Read for Declared<R> {
     }
 }
 
-/// Whether an I/O error is the one a shut-down agent gives (the scan was stopped).
-pub fn is_shutdown(e: &std::io::Error) -> bool {
-    matches!(
-        e.kind(),
-        std::io::ErrorKind::NotConnected
-            | std::io::ErrorKind::ConnectionAborted
-            | std::io::ErrorKind::BrokenPipe
-    )
-}
-
 /// Parses a duration: a number with a unit, `ms`, `s`, `m` or `h` (`500ms`, `10s`, `2m`); a
 /// bare number is seconds. Zero is refused (it would mean no deadline at all, or none left).
 pub fn parse_duration(s: &str) -> Result<Duration, String> {

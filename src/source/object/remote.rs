@@ -64,11 +64,14 @@ pub struct ObjectRef {
 const STOP_POLL: std::time::Duration = std::time::Duration::from_millis(50);
 
 /// Runs `work` unless the stop flag is set first (then `None`, and `work` is dropped: its
-/// request is abandoned).
+/// request is abandoned). A stopped scan starts no work.
 pub async fn unless_stopped<T>(
     stop: &Arc<AtomicBool>,
     work: impl std::future::Future<Output = T>,
 ) -> Option<T> {
+    if stop.load(Ordering::Relaxed) {
+        return None;
+    }
     let flag = Arc::clone(stop);
     let stopped = async move {
         while !flag.load(Ordering::Relaxed) {
@@ -443,6 +446,35 @@ mod tests {
         let mut reader = r.stream_from(0, 1000);
         let err = std::io::copy(&mut reader, &mut std::io::sink()).unwrap_err();
         assert!(err.to_string().contains("changed"), "{err}");
+    }
+
+    #[test]
+    fn a_body_longer_than_listed_stops_at_the_listed_size() {
+        let (_rt, r, bytes) = object(300_000);
+        let mut reader = r.stream_from(0, 100_000);
+        let mut out = Vec::new();
+        let err = reader.read_to_end(&mut out).unwrap_err();
+        assert_eq!(out, bytes[..100_000], "the listed bytes are handed on");
+        assert!(
+            err.to_string().contains("runs past the 100000 bytes"),
+            "{err}"
+        );
+        assert_eq!(
+            reader.read(&mut [0u8; 8]).unwrap(),
+            0,
+            "then it reads as ended"
+        );
+    }
+
+    #[test]
+    fn a_stopped_scan_abandons_its_downloads() {
+        let (_rt, r, _) = object(1000);
+        r.stop.store(true, Ordering::Relaxed);
+        let err = r.get_range(0..10).unwrap_err();
+        assert!(err.to_string().contains("stopped"), "{err}");
+        let mut out = Vec::new();
+        let err = r.stream_from(0, 1000).read_to_end(&mut out).unwrap_err();
+        assert!(err.to_string().contains("stopped"), "{err}");
     }
 
     #[test]
