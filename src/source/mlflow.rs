@@ -102,6 +102,8 @@ pub struct MlflowSource {
     base: String,
     agent: ureq::Agent,
     auth: Option<String>,
+    /// A server that never answered and timed out once is not asked again.
+    silence: net::Silence,
 }
 
 impl MlflowSource {
@@ -128,6 +130,7 @@ impl MlflowSource {
             base,
             agent: limits.agent(),
             auth,
+            silence: net::Silence::default(),
         }
     }
 
@@ -152,6 +155,9 @@ impl MlflowSource {
 
     fn request(&self, method: &str, path: &str, body: Option<&Value>) -> Result<Value, String> {
         let url = format!("{}/{path}", self.base);
+        self.silence
+            .check(&self.url)
+            .map_err(|e| format!("{method} {url}: {e}"))?;
         let resp = match body {
             Some(b) => {
                 let mut req = self
@@ -170,8 +176,9 @@ impl MlflowSource {
                 }
                 req.call()
             }
-        }
-        .map_err(|e| format!("{method} {url}: {e}"))?;
+        };
+        self.silence.note(&resp);
+        let resp = resp.map_err(|e| format!("{method} {url}: {e}"))?;
         let status = resp.status().as_u16();
         let bytes = resp
             .into_body()
@@ -391,7 +398,13 @@ impl MlflowSource {
         if let Some(a) = &self.auth {
             req = req.header("Authorization", a);
         }
-        let resp = match req.call() {
+        if let Err(e) = self.silence.check(&self.url) {
+            ex.sink.error(origin, format!("GET {url}: {e}"));
+            return 0;
+        }
+        let resp = req.call();
+        self.silence.note(&resp);
+        let resp = match resp {
             Ok(r) => r,
             Err(e) => {
                 ex.sink.error(origin, format!("GET {url}: {e}"));

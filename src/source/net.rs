@@ -172,6 +172,37 @@ impl<R: std::io::Read> std::io::Read for Declared<R> {
     }
 }
 
+/// Whether a server ever answered. Once a request to a server that never answered has timed
+/// out, later requests to it are not sent: a silent host costs one read timeout, not one per
+/// listing. A server that answered once keeps being asked (a slow artifact is not a dead
+/// server).
+#[derive(Debug, Default)]
+pub struct Silence {
+    answered: AtomicBool,
+    silent: AtomicBool,
+}
+
+impl Silence {
+    /// `Err` (naming `server`) when requests to it are no longer sent.
+    pub fn check(&self, server: &str) -> Result<(), String> {
+        if self.silent.load(Ordering::Relaxed) && !self.answered.load(Ordering::Relaxed) {
+            return Err(format!(
+                "not sent: {server} did not answer an earlier request (timeout)"
+            ));
+        }
+        Ok(())
+    }
+
+    /// Notes how a request ended.
+    pub fn note<T>(&self, result: &Result<T, ureq::Error>) {
+        match result {
+            Ok(_) => self.answered.store(true, Ordering::Relaxed),
+            Err(ureq::Error::Timeout(_)) => self.silent.store(true, Ordering::Relaxed),
+            Err(_) => {}
+        }
+    }
+}
+
 /// Parses a duration: a number with a unit, `ms`, `s`, `m` or `h` (`500ms`, `10s`, `2m`); a
 /// bare number is seconds. Zero is refused (it would mean no deadline at all, or none left).
 pub fn parse_duration(s: &str) -> Result<Duration, String> {

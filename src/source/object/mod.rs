@@ -33,7 +33,7 @@
 //!
 //! Deadlines come from [`NetLimits`] (`--connect-timeout`, `--read-timeout`: how long a
 //! connection may take to open, and stay silent), and a failed request is retried at most
-//! [`MAX_RETRIES`] times, within twice the read timeout after the first attempt. Every wait on
+//! [`MAX_RETRIES`] times, none later than the read timeout after the first attempt. Every wait on
 //! the network (a listing page, a ranged read, a streaming body) also ends as soon as the
 //! scan's stop flag is set (SIGINT, SIGTERM): the request is dropped, not waited out.
 
@@ -332,7 +332,7 @@ impl ObjectSource {
                         let _ = tx
                             .send(Listed::Error {
                                 url: u.to_string(),
-                                message: e.to_string(),
+                                message: remote::describe(&e),
                             })
                             .await;
                         return;
@@ -355,7 +355,7 @@ impl ObjectSource {
                     }
                     Err(e) => Listed::Error {
                         url: u.to_string(),
-                        message: format!("listing failed: {e}"),
+                        message: format!("listing failed: {}", remote::describe(&e)),
                     },
                 })
                 // Excluded keys are dropped silently, as excluded paths are.
@@ -565,12 +565,12 @@ fn client_settings(limits: &NetLimits) -> [(ClientConfigKey, String); 3] {
     ]
 }
 
-/// Bounded retries: [`MAX_RETRIES`], none started later than twice the read timeout after the
-/// first attempt.
+/// Bounded retries: [`MAX_RETRIES`], none started later than the read timeout after the first
+/// attempt (so a silent server costs one read timeout, a failing one a few quick retries).
 fn retry_config(limits: &NetLimits) -> object_store::RetryConfig {
     object_store::RetryConfig {
         max_retries: MAX_RETRIES,
-        retry_timeout: limits.read_timeout.saturating_mul(2),
+        retry_timeout: limits.read_timeout,
         ..object_store::RetryConfig::default()
     }
 }

@@ -171,7 +171,26 @@ pub fn to_io(e: object_store::Error) -> io::Error {
         }
         _ => io::ErrorKind::Other,
     };
-    io::Error::new(kind, e.to_string())
+    io::Error::new(kind, describe(&e))
+}
+
+/// An `object_store` error's message with its innermost cause (`… error sending request:
+/// operation timed out`), which its own message leaves out.
+pub fn describe(e: &object_store::Error) -> String {
+    let mut message = e.to_string();
+    let mut cause: Option<&dyn std::error::Error> = std::error::Error::source(e);
+    let mut last = None;
+    while let Some(c) = cause {
+        last = Some(c.to_string());
+        cause = c.source();
+    }
+    if let Some(last) = last
+        && !message.contains(&last)
+    {
+        message.push_str(": ");
+        message.push_str(&last);
+    }
+    message
 }
 
 /// The body of a streaming GET, as a `Read`.
