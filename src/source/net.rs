@@ -89,6 +89,9 @@ pub fn cancellable<R>(
     stopped: &(dyn Fn() -> bool + Sync),
     work: impl FnOnce() -> R,
 ) -> R {
+    if agents.is_empty() {
+        return work();
+    }
     let done = AtomicBool::new(false);
     std::thread::scope(|s| {
         s.spawn(|| {

@@ -632,7 +632,11 @@ fn pull(
         )
         .and_then(|mut r| r.read_to_end(&mut body).map(|_| ()));
     if let Err(e) = read {
-        ex.sink.error(&origin, e.to_string());
+        // A stopped scan shut the connection down: the report says it is partial, and the
+        // error (a closed connection) says nothing about the registry.
+        if !ex.sink.stopped() {
+            ex.sink.error(&origin, e.to_string());
+        }
         return client.received.load(Ordering::Relaxed);
     }
     client
