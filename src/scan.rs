@@ -32,6 +32,7 @@ use crate::finding::allow::Allowlist;
 use crate::matcher::Matcher;
 use crate::progress::Progress;
 use crate::report::Reporter;
+use crate::source::net::{self, NetLimits};
 use crate::source::object::{Listed, ObjectItem, ObjectOptions, ObjectSource};
 use crate::source::registry::{self, RegistryOptions};
 use crate::source::shard::Shard;
@@ -67,6 +68,9 @@ pub struct ScanOptions {
     pub sweep: SweepOptions,
     /// Live counters for a progress display, bumped as items are opened. Default: none.
     pub progress: Option<Arc<Progress>>,
+    /// Deadlines of the network sources (registries, object stores, MLflow servers).
+    /// Default: connect within 10 s, silent at most 30 s.
+    pub net: NetLimits,
 }
 
 /// How a sweep over a large store runs.
@@ -94,6 +98,7 @@ impl Default for ScanOptions {
             registry: RegistryOptions::default(),
             sweep: SweepOptions::default(),
             progress: None,
+            net: NetLimits::default(),
         }
     }
 }
@@ -271,8 +276,14 @@ impl Scanner {
                 "--shard cannot split standard input: scan it in one worker".into(),
             ));
         }
+        let cancel = self.opts.cancel.clone();
+        let stop_flag = cancel.clone().unwrap_or_default();
         let objects = if inputs.iter().any(|i| matches!(i, Input::Object(_))) {
-            Some(ObjectSource::new(sweep.objects.clone())?)
+            Some(ObjectSource::new(
+                sweep.objects.clone(),
+                self.opts.net,
+                Arc::clone(&stop_flag),
+            )?)
         } else {
             None
         };
@@ -294,7 +305,9 @@ impl Scanner {
         let trackers: Vec<crate::source::mlflow::MlflowSource> = inputs
             .iter()
             .filter_map(|i| match i {
-                Input::Mlflow(u) => Some(crate::source::mlflow::MlflowSource::new(u)),
+                Input::Mlflow(u) => {
+                    Some(crate::source::mlflow::MlflowSource::new(u, &self.opts.net))
+                }
                 _ => None,
             })
             .collect();
@@ -321,14 +334,17 @@ impl Scanner {
             progress: self.opts.progress.clone(),
             ..Counters::default()
         };
-        let cancel = self.opts.cancel.clone();
-        let stop_flag = cancel.clone().unwrap_or_default();
         let stop = &*stop_flag;
         let (tx, rx) = sync_channel::<Event>(1024);
         let mut summary = Summary::default();
         let mut report_error = None;
         let mut recorder = sweep.state.as_ref().map(|s| s.recorder());
 
+        let tracker_agents: Vec<&ureq::Agent> = trackers
+            .iter()
+            .map(crate::source::mlflow::MlflowSource::agent)
+            .collect();
+        let tracker_agents = &tracker_agents[..];
         std::thread::scope(|s| {
             let counters = &counters;
             // Git history is walked on threads of their own, feeding the workers' items.
@@ -359,30 +375,36 @@ impl Scanner {
                 expander.budget = self.opts.budget;
                 expander.chunk_size = self.opts.chunk_size;
                 let expander = &expander;
-                pool.install(|| {
-                    if stdin {
-                        let read = Arc::new(AtomicU64::new(0));
-                        let mut input = crate::expand::limits::Counting::new(
-                            crate::source::stdin::Stdin::new(stop),
-                            Arc::clone(&read),
-                        );
-                        expander.input_stream(&mut input, Origin::stdin());
-                        counters.item(read.load(Ordering::Relaxed));
-                    }
-                    for url in &urls {
-                        let bytes = registry::scan(expander, url, &self.opts.registry);
-                        counters.item(bytes);
-                    }
-                    for dir in &layouts {
-                        let shown = walk::display(dir);
-                        let bytes = image::layout_dir(expander, dir, &shown, self.opts.load);
-                        counters.item(bytes);
-                    }
-                    events.par_bridge().for_each_init(Vec::new, |buf, work| {
-                        if !stop.load(Ordering::Relaxed) {
-                            handle(self, expander, sink, work, buf, sources);
+                // A stop shuts the MLflow clients down: requests blocked on a silent server
+                // return at once (registries and object stores do the same themselves).
+                let stopped = || stop.load(Ordering::Relaxed);
+                net::cancellable(tracker_agents, &stopped, || {
+                    pool.install(|| {
+                        if stdin {
+                            let read = Arc::new(AtomicU64::new(0));
+                            let mut input = crate::expand::limits::Counting::new(
+                                crate::source::stdin::Stdin::new(stop),
+                                Arc::clone(&read),
+                            );
+                            expander.input_stream(&mut input, Origin::stdin());
+                            counters.item(read.load(Ordering::Relaxed));
                         }
-                    });
+                        for url in &urls {
+                            let bytes =
+                                registry::scan(expander, url, &self.opts.registry, &self.opts.net);
+                            counters.item(bytes);
+                        }
+                        for dir in &layouts {
+                            let shown = walk::display(dir);
+                            let bytes = image::layout_dir(expander, dir, &shown, self.opts.load);
+                            counters.item(bytes);
+                        }
+                        events.par_bridge().for_each_init(Vec::new, |buf, work| {
+                            if !stop.load(Ordering::Relaxed) {
+                                handle(self, expander, sink, work, buf, sources);
+                            }
+                        });
+                    })
                 });
             });
             for event in rx {

@@ -44,6 +44,8 @@ mod logs;
 mod ml;
 /// A real MLflow tracking server swept: runs, artifacts, models, prompts, traces; state, shards.
 mod mlflow;
+/// Network sources against hostile servers: silent, dripping, endless, lying; SIGTERM.
+mod network;
 /// Real code nobody on this project wrote: every finding triaged (bench/noise).
 mod noise;
 /// Buckets on a real S3-compatible server (SeaweedFS): same findings as on disk, ranged reads,

@@ -114,6 +114,9 @@ pub struct ScanArgs {
     /// Registries.
     #[command(flatten)]
     pub registry: RegistryArgs,
+    /// Network deadlines.
+    #[command(flatten)]
+    pub net: super::flags::NetArgs,
     /// Rule selection.
     #[command(flatten)]
     pub rules: RuleArgs,

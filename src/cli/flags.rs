@@ -10,12 +10,14 @@
 //! gives when no flag is passed (a unit test checks it).
 
 use std::path::PathBuf;
+use std::time::Duration;
 
 use clap::{Args, ValueEnum};
 use ferret::Severity;
 use ferret::blob::chunk::DEFAULT_CHUNK_SIZE;
 use ferret::blob::load::{LoadOptions, MmapChoice};
 use ferret::expand::Budget;
+use ferret::source::net::NetLimits;
 use ferret::source::registry::RegistryOptions;
 
 /// When to colour text output.
@@ -241,6 +243,48 @@ impl RegistryArgs {
     }
 }
 
+/// Deadlines of the network sources: `oci://`, `s3://`/`gs://`/`az://`, `mlflow+http(s)://`
+/// (`scan`).
+#[derive(Debug, Args, Clone)]
+#[command(next_help_heading = "Network (oci://, s3://, gs://, az://, mlflow+http://)")]
+pub struct NetArgs {
+    /// The longest a connection may take to open (name lookup, TCP, TLS). A number with a unit:
+    /// 500ms, 10s, 2m.
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration, default_value = "10s")]
+    pub connect_timeout: Duration,
+    /// The longest a server may stay silent: to send a response's headers, and between any two
+    /// reads of a body (a download that keeps moving is never cut). SIGINT/SIGTERM end network
+    /// waits at once.
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration, default_value = "30s")]
+    pub read_timeout: Duration,
+}
+
+impl Default for NetArgs {
+    fn default() -> NetArgs {
+        let d = NetLimits::default();
+        NetArgs {
+            connect_timeout: d.connect_timeout,
+            read_timeout: d.read_timeout,
+        }
+    }
+}
+
+impl NetArgs {
+    /// The deadlines of network sources.
+    pub fn limits(&self) -> NetLimits {
+        NetLimits {
+            connect_timeout: self.connect_timeout,
+            read_timeout: self.read_timeout,
+        }
+    }
+}
+
+/// Parses `--connect-timeout` and `--read-timeout` (`500ms`, `10s`, `2m`; a bare number is
+/// seconds).
+pub fn parse_duration(s: &str) -> Result<Duration, String> {
+    ferret::source::net::parse_duration(s)
+}
+
 /// Which rules are loaded (every verb that scans, and `rules list`).
 #[derive(Debug, Args, Clone, Default)]
 #[command(next_help_heading = "Rules")]
@@ -423,5 +467,7 @@ mod tests {
             format!("{:?}", RegistryArgs::default())
         );
         assert_eq!(a.budgets.budget(), Budget::default());
+        assert_eq!(format!("{:?}", a.net), format!("{:?}", NetArgs::default()));
+        assert_eq!(a.net.limits(), NetLimits::default());
     }
 }

@@ -30,6 +30,7 @@ pub fn run(args: ScanArgs) -> anyhow::Result<ExitStatus> {
         files: args.files,
         budgets: args.budgets,
         registry: args.registry,
+        net: args.net,
         rules: args.rules,
         config: args.config,
         gate: args.gate,

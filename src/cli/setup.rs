@@ -36,6 +36,8 @@ pub struct Flags {
     pub budgets: BudgetArgs,
     /// How `oci://` images are pulled.
     pub registry: RegistryArgs,
+    /// Deadlines of network sources (`scan` only).
+    pub net: super::flags::NetArgs,
     /// Rule selection.
     pub rules: RuleArgs,
     /// Configuration file.
@@ -153,6 +155,7 @@ pub fn scanner(flags: &Flags, root: &Path, with_baseline: bool) -> anyhow::Resul
         allow: Arc::new(allow),
         policy: flags.gate.policy(),
         registry: flags.registry.options(),
+        net: flags.net.limits(),
         ..ScanOptions::default()
     };
     if let Some(sweep) = &flags.sweep {

@@ -32,7 +32,6 @@
 
 use std::collections::VecDeque;
 use std::io::Read;
-use std::time::Duration;
 
 use base64::Engine as _;
 use serde_json::{Value, json};
@@ -41,6 +40,7 @@ use sha2::{Digest as _, Sha256};
 use crate::blob::{Origin, Segment};
 use crate::expand::Expander;
 use crate::expand::texts::Texts;
+use crate::source::net::{self, NetLimits};
 
 /// Items asked for per page of a listing.
 const PAGE: usize = 1000;
@@ -102,20 +102,16 @@ pub struct MlflowSource {
     base: String,
     agent: ureq::Agent,
     auth: Option<String>,
+    /// A server that never answered and timed out once is not asked again.
+    silence: net::Silence,
 }
 
 impl MlflowSource {
-    /// A client for `url` with the credentials of the environment.
-    pub fn new(url: &str) -> MlflowSource {
+    /// A client for `url` with the credentials of the environment and the deadlines of
+    /// `limits`.
+    pub fn new(url: &str, limits: &NetLimits) -> MlflowSource {
         let url = url.trim_end_matches('/').to_string();
         let base = url.strip_prefix("mlflow+").unwrap_or(&url).to_string();
-        let config = ureq::Agent::config_builder()
-            .http_status_as_error(false)
-            .timeout_connect(Some(Duration::from_secs(30)))
-            .timeout_recv_response(Some(Duration::from_secs(300)))
-            .timeout_per_read(Some(Duration::from_secs(120)))
-            .user_agent(concat!("ferret/", env!("CARGO_PKG_VERSION")))
-            .build();
         let auth = match std::env::var("MLFLOW_TRACKING_TOKEN") {
             Ok(t) if !t.is_empty() => Some(format!("Bearer {t}")),
             _ => match (
@@ -132,9 +128,15 @@ impl MlflowSource {
         MlflowSource {
             url,
             base,
-            agent: config.into(),
+            agent: limits.agent(),
             auth,
+            silence: net::Silence::default(),
         }
+    }
+
+    /// The HTTP agent: [`net::cancellable`] shuts it down when the scan stops.
+    pub fn agent(&self) -> &ureq::Agent {
+        &self.agent
     }
 
     /// The item's origin root (see [`Segment::Tracker`]).
@@ -153,6 +155,9 @@ impl MlflowSource {
 
     fn request(&self, method: &str, path: &str, body: Option<&Value>) -> Result<Value, String> {
         let url = format!("{}/{path}", self.base);
+        self.silence
+            .check(&self.url)
+            .map_err(|e| format!("{method} {url}: {e}"))?;
         let resp = match body {
             Some(b) => {
                 let mut req = self
@@ -171,8 +176,9 @@ impl MlflowSource {
                 }
                 req.call()
             }
-        }
-        .map_err(|e| format!("{method} {url}: {e}"))?;
+        };
+        self.silence.note(&resp);
+        let resp = resp.map_err(|e| format!("{method} {url}: {e}"))?;
         let status = resp.status().as_u16();
         let bytes = resp
             .into_body()
@@ -365,14 +371,23 @@ impl MlflowSource {
                     return fetched;
                 }
                 let o = run.child(Segment::Artifact { path: path.clone() });
-                fetched += self.artifact(ex, &o, run_id, &path);
+                let size = f.get("file_size").and_then(Value::as_u64);
+                fetched += self.artifact(ex, &o, run_id, &path, size);
             }
         }
         fetched
     }
 
-    /// Streams one artifact through the server's proxy into the expander.
-    fn artifact(&self, ex: &Expander<'_>, origin: &Origin, run_id: &str, path: &str) -> u64 {
+    /// Streams one artifact through the server's proxy into the expander: at most the `size`
+    /// its listing declares, when it declares one.
+    fn artifact(
+        &self,
+        ex: &Expander<'_>,
+        origin: &Origin,
+        run_id: &str,
+        path: &str,
+        size: Option<u64>,
+    ) -> u64 {
         let url = format!(
             "{}/get-artifact?path={}&run_uuid={}",
             self.base,
@@ -383,7 +398,13 @@ impl MlflowSource {
         if let Some(a) = &self.auth {
             req = req.header("Authorization", a);
         }
-        let resp = match req.call() {
+        if let Err(e) = self.silence.check(&self.url) {
+            ex.sink.error(origin, format!("GET {url}: {e}"));
+            return 0;
+        }
+        let resp = req.call();
+        self.silence.note(&resp);
+        let resp = match resp {
             Ok(r) => r,
             Err(e) => {
                 ex.sink.error(origin, format!("GET {url}: {e}"));
@@ -395,13 +416,23 @@ impl MlflowSource {
             ex.sink.error(origin, format!("GET {url}: HTTP {status}"));
             return 0;
         }
-        let mut reader = Counted {
-            inner: resp.into_body().into_reader(),
-            n: 0,
+        let body: Box<dyn Read> = match size {
+            Some(n) => Box::new(net::Declared::new(
+                resp.into_body().into_reader(),
+                n,
+                "its listing",
+            )),
+            None => Box::new(resp.into_body().into_reader()),
         };
+        let mut reader = Counted { inner: body, n: 0 };
         ex.input_stream(&mut reader, origin.clone());
-        // Drain what the expander did not need, so the count is the whole artifact.
-        let _ = std::io::copy(&mut reader, &mut std::io::sink());
+        // Drain what the expander did not need (within the declared size), so the count is the
+        // whole artifact and a body longer than declared is reported.
+        if !ex.sink.stopped()
+            && let Err(e) = std::io::copy(&mut reader, &mut std::io::sink())
+        {
+            ex.sink.error(origin, e.to_string());
+        }
         reader.n
     }
 }
@@ -792,7 +823,7 @@ mod tests {
         assert!(is_mlflow_url("mlflow+http://127.0.0.1:5000"));
         assert!(is_mlflow_url("mlflow+https://mlflow.example"));
         assert!(!is_mlflow_url("http://127.0.0.1:5000"));
-        let s = MlflowSource::new("mlflow+http://127.0.0.1:5000/");
+        let s = MlflowSource::new("mlflow+http://127.0.0.1:5000/", &NetLimits::default());
         assert_eq!(s.url, "mlflow+http://127.0.0.1:5000");
         assert_eq!(s.base, "http://127.0.0.1:5000");
         assert_eq!(encode("name='a b'"), "name%3D%27a%20b%27");

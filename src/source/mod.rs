@@ -11,6 +11,7 @@
 pub mod git;
 pub mod hf;
 pub mod mlflow;
+pub mod net;
 pub mod object;
 pub mod registry;
 pub mod shard;

@@ -24,7 +24,6 @@ use std::io::{self, Read};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
 
 use base64::Engine as _;
 use serde_json::Value;
@@ -34,12 +33,17 @@ use crate::blob::{Origin, Segment};
 use crate::expand::Expander;
 use crate::expand::image::{self, Blobs, ImageSpec, LayerBytes};
 use crate::expand::limits::Tracker;
+use crate::source::net::{self, NetLimits};
 
 /// The media types asked for when fetching a manifest.
 const MANIFEST_TYPES: &str = "application/vnd.oci.image.index.v1+json, \
      application/vnd.oci.image.manifest.v1+json, \
      application/vnd.docker.distribution.manifest.list.v2+json, \
      application/vnd.docker.distribution.manifest.v2+json";
+
+/// The largest manifest or index read from a registry: 4 MiB, the limit the OCI distribution
+/// spec asks registries to accept at least (and what they commonly refuse above).
+pub const MAX_MANIFEST: u64 = 4 << 20;
 
 /// How images are pulled.
 #[derive(Debug, Clone)]
@@ -280,18 +284,11 @@ struct Client {
 }
 
 impl Client {
-    fn new(r: &Reference, opts: &RegistryOptions) -> Client {
+    fn new(r: &Reference, opts: &RegistryOptions, limits: &NetLimits) -> Client {
         let plain = is_loopback(&r.host) || opts.insecure.contains(&r.host);
         let scheme = if plain { "http" } else { "https" };
-        let config = ureq::Agent::config_builder()
-            .http_status_as_error(false)
-            .timeout_connect(Some(Duration::from_secs(30)))
-            .timeout_recv_response(Some(Duration::from_secs(120)))
-            .timeout_per_read(Some(Duration::from_secs(120)))
-            .user_agent(concat!("ferret/", env!("CARGO_PKG_VERSION")))
-            .build();
         Client {
-            agent: config.into(),
+            agent: limits.agent(),
             base: format!("{scheme}://{}", r.host),
             repo: r.repo.clone(),
             creds: load_credentials(opts, &r.host),
@@ -419,12 +416,13 @@ impl Client {
         }
     }
 
-    /// A manifest or blob body, checked against `digest` as it is read.
+    /// A manifest or blob body, checked against `digest` and `limit` as it is read.
     fn reader(
         &self,
         path: &str,
         accept: Option<&str>,
         digest: Option<&str>,
+        limit: Limit,
     ) -> io::Result<Verified> {
         let body = self.get(path, accept)?;
         Ok(Verified {
@@ -432,33 +430,117 @@ impl Client {
             hasher: digest
                 .filter(|d| d.starts_with("sha256:"))
                 .map(|d| (Sha256::new(), d.to_string())),
+            limit,
+            read: 0,
+            ended: false,
         })
     }
 }
 
-/// A body that checks its digest when it ends.
+/// How many bytes a body may have.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Limit {
+    /// Exactly this many: the size its descriptor declares (a manifest's `size` of a layer).
+    Declared(u64),
+    /// At most this many (a manifest, whose size is not declared to us).
+    AtMost(u64),
+    /// No limit known (the digest is still checked).
+    None,
+}
+
+/// A body checked as it streams: it stops with an error at the first byte past its declared
+/// size (or past the cap on a document), and checks its digest when it ends. Every byte it
+/// returned before an error was already handed on (and scanned); after an error it reads as
+/// ended, so the error is reported once.
 struct Verified {
     inner: Box<dyn Read + Send>,
     hasher: Option<(Sha256, String)>,
+    limit: Limit,
+    /// Bytes returned so far.
+    read: u64,
+    /// The body ended or failed: nothing more is read from the connection.
+    ended: bool,
+}
+
+impl Verified {
+    fn fail(&mut self, message: String) -> io::Error {
+        self.ended = true;
+        io::Error::new(io::ErrorKind::InvalidData, message)
+    }
+
+    /// The body ended after `self.read` bytes: checks its size and digest.
+    fn end(&mut self) -> io::Result<usize> {
+        if let Limit::Declared(size) = self.limit
+            && self.read < size
+        {
+            return Err(self.fail(format!(
+                "the download ended after {} of the {size} bytes its manifest declares",
+                self.read
+            )));
+        }
+        if let Some((h, expected)) = self.hasher.take() {
+            let got = format!("sha256:{}", hex(&h.finalize()));
+            if got != expected {
+                return Err(self.fail(format!(
+                    "content does not match its digest {expected} (got {got})"
+                )));
+            }
+        }
+        self.ended = true;
+        Ok(0)
+    }
 }
 
 impl Read for Verified {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        let n = self.inner.read(buf)?;
-        if let Some((h, expected)) = &mut self.hasher {
-            if n > 0 {
-                h.update(&buf[..n]);
-            } else {
-                let got = format!("sha256:{}", hex(&h.clone().finalize()));
-                if got != *expected {
-                    return Err(io::Error::new(
-                        io::ErrorKind::InvalidData,
-                        format!("content does not match its digest {expected} (got {got})"),
-                    ));
-                }
-                self.hasher = None;
-            }
+        if self.ended || buf.is_empty() {
+            return Ok(0);
         }
+        let cap = match self.limit {
+            Limit::Declared(n) | Limit::AtMost(n) => Some(n),
+            Limit::None => None,
+        };
+        let want = match cap {
+            Some(cap) if self.read >= cap => {
+                // At the limit: the body must end here.
+                let mut probe = [0u8; 1];
+                let n = match self.inner.read(&mut probe) {
+                    Ok(n) => n,
+                    Err(e) => {
+                        self.ended = true;
+                        return Err(e);
+                    }
+                };
+                if n == 0 {
+                    return self.end();
+                }
+                return Err(self.fail(match self.limit {
+                    Limit::Declared(_) => format!(
+                        "the download runs past the {cap} bytes its manifest declares: \
+                         stopped there (the bytes before were scanned)"
+                    ),
+                    _ => format!("more than {cap} bytes: a manifest may not be that large"),
+                }));
+            }
+            Some(cap) => buf
+                .len()
+                .min(usize::try_from(cap - self.read).unwrap_or(usize::MAX)),
+            None => buf.len(),
+        };
+        let n = match self.inner.read(&mut buf[..want]) {
+            Ok(n) => n,
+            Err(e) => {
+                self.ended = true;
+                return Err(e);
+            }
+        };
+        if n == 0 {
+            return self.end();
+        }
+        if let Some((h, _)) = &mut self.hasher {
+            h.update(&buf[..n]);
+        }
+        self.read += n as u64;
         Ok(n)
     }
 }
@@ -470,12 +552,16 @@ struct RegistryBlobs<'c> {
 
 impl Blobs for RegistryBlobs<'_> {
     fn open(&self, key: &str) -> io::Result<LayerBytes> {
-        let (accept, digest) = match key.split_once('/') {
-            Some(("manifests", d)) => (Some(MANIFEST_TYPES), d),
-            Some(("blobs", d)) => (None, d),
+        self.open_declared(key, None)
+    }
+
+    fn open_declared(&self, key: &str, size: Option<u64>) -> io::Result<LayerBytes> {
+        let (accept, digest, limit) = match key.split_once('/') {
+            Some(("manifests", d)) => (Some(MANIFEST_TYPES), d, Limit::AtMost(MAX_MANIFEST)),
+            Some(("blobs", d)) => (None, d, size.map_or(Limit::None, Limit::Declared)),
             _ => return Err(io::Error::other(format!("bad key {key}"))),
         };
-        let reader = self.client.reader(key, accept, Some(digest))?;
+        let reader = self.client.reader(key, accept, Some(digest), limit)?;
         Ok(LayerBytes::Stream(Box::new(Counted {
             inner: reader,
             received: Arc::clone(&self.client.received),
@@ -506,7 +592,7 @@ impl Read for Counted {
 
 /// Pulls and scans the image `url` names. Returns the bytes received. Failures are warnings on
 /// the `oci://` origin; what was found before them is kept.
-pub fn scan(ex: &Expander<'_>, url: &str, opts: &RegistryOptions) -> u64 {
+pub fn scan(ex: &Expander<'_>, url: &str, opts: &RegistryOptions, limits: &NetLimits) -> u64 {
     let origin = Origin::new(Segment::Registry {
         url: url.to_string(),
     });
@@ -517,19 +603,40 @@ pub fn scan(ex: &Expander<'_>, url: &str, opts: &RegistryOptions) -> u64 {
             return 0;
         }
     };
-    let client = Client::new(&reference, opts);
-    let blobs = RegistryBlobs { client: &client };
+    let client = Client::new(&reference, opts, limits);
+    // A signal (or a report that cannot be written) shuts the client's connections down: a
+    // read blocked on a silent server returns at once.
+    net::cancellable(&[&client.agent], &|| ex.sink.stopped(), || {
+        pull(ex, &origin, &client, &reference, opts)
+    })
+}
+
+/// Pulls and scans the image of `reference` with `client`.
+fn pull(
+    ex: &Expander<'_>,
+    origin: &Origin,
+    client: &Client,
+    reference: &Reference,
+    opts: &RegistryOptions,
+) -> u64 {
+    let origin = origin.clone();
+    let blobs = RegistryBlobs { client };
     let top = format!("manifests/{}", reference.manifest_ref());
     let mut body = Vec::new();
     let read = client
-        .reader(&top, Some(MANIFEST_TYPES), reference.digest.as_deref())
-        .and_then(|r| {
-            r.take(image::MAX_JSON + 1)
-                .read_to_end(&mut body)
-                .map(|_| ())
-        });
+        .reader(
+            &top,
+            Some(MANIFEST_TYPES),
+            reference.digest.as_deref(),
+            Limit::AtMost(MAX_MANIFEST),
+        )
+        .and_then(|mut r| r.read_to_end(&mut body).map(|_| ()));
     if let Err(e) = read {
-        ex.sink.error(&origin, e.to_string());
+        // A stopped scan shut the connection down: the report says it is partial, and the
+        // error (a closed connection) says nothing about the registry.
+        if !ex.sink.stopped() {
+            ex.sink.error(&origin, e.to_string());
+        }
         return client.received.load(Ordering::Relaxed);
     }
     client

@@ -41,6 +41,8 @@ pub struct LayerSpec {
     pub key: String,
     /// Its digest as stored (compressed), where known.
     pub digest: Option<String>,
+    /// Its size as the manifest declares it (`size`), where known.
+    pub size: Option<u64>,
 }
 
 /// `os/arch[/variant]` of an OCI platform object.
@@ -231,6 +233,7 @@ impl Walk<'_> {
                 Some(key) => spec.layers.push(LayerSpec {
                     key,
                     digest: Some(d.to_string()),
+                    size: layer.get("size").and_then(Value::as_u64),
                 }),
                 None => (self.warn)(format!("manifest {name}: unusable layer digest {d:?}")),
             }
@@ -278,6 +281,7 @@ pub fn docker_images(manifest: &[u8]) -> Result<Vec<ImageSpec>, String> {
             spec.layers.push(LayerSpec {
                 key: path.to_string(),
                 digest: digest_from_path(path),
+                size: None,
             });
         }
         out.push(spec);

@@ -252,7 +252,7 @@ fn scan_image_with(
                 false
             }
         };
-        match blobs.open(&l.key) {
+        match blobs.open_declared(&l.key, l.size) {
             Ok(bytes) => scan_layer(&inner, bytes, origin, &keep, tracker, depth),
             Err(e) => inner.sink.error(&origin, format!("layer {}: {e}", l.key)),
         }

@@ -32,6 +32,14 @@ pub trait Blobs: Sync {
     /// The bytes stored under `key`.
     fn open(&self, key: &str) -> io::Result<LayerBytes>;
 
+    /// The bytes stored under `key`, which its descriptor says are `size` bytes long: a store
+    /// that streams (a registry) stops with an error past that size instead of reading on.
+    /// Default: [`Blobs::open`].
+    fn open_declared(&self, key: &str, size: Option<u64>) -> io::Result<LayerBytes> {
+        let _ = size;
+        self.open(key)
+    }
+
     /// The key of the manifest or index with `digest`; `None` for an unusable digest.
     fn manifest_key(&self, digest: &str) -> Option<String> {
         blob_path(digest)

@@ -30,12 +30,18 @@
 //! principal or managed identity. An S3-compatible store (MinIO, SeaweedFS, Ceph, R2) is reached
 //! with `AWS_ENDPOINT_URL` or `--s3-endpoint`; plain `http://` is allowed for loopback
 //! endpoints, elsewhere only with `AWS_ALLOW_HTTP=true`.
+//!
+//! Deadlines come from [`NetLimits`] (`--connect-timeout`, `--read-timeout`: how long a
+//! connection may take to open, and stay silent), and a failed request is retried at most
+//! [`MAX_RETRIES`] times, none later than the read timeout after the first attempt. Every wait on
+//! the network (a listing page, a ranged read, a streaming body) also ends as soon as the
+//! scan's stop flag is set (SIGINT, SIGTERM): the request is dropped, not waited out.
 
 pub mod profile;
 pub mod remote;
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use futures_util::StreamExt;
@@ -48,6 +54,7 @@ use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use crate::blob::{Data, Origin};
 use crate::error::{Error, Result};
 use crate::expand::{Expander, Format, sniff};
+use crate::source::net::NetLimits;
 use crate::source::walk::{self, WalkOptions};
 use remote::{MIN_READAHEAD, ObjectRef, RemoteObject};
 
@@ -220,13 +227,21 @@ pub enum Listed {
 pub struct ObjectSource {
     runtime: Runtime,
     opts: ObjectOptions,
+    limits: NetLimits,
+    /// The scan's stop flag: set, every network wait ends.
+    stop: Arc<AtomicBool>,
     stores: Mutex<HashMap<(Provider, String), Arc<dyn ObjectStore>>>,
     fetched: Arc<AtomicU64>,
 }
 
 impl ObjectSource {
-    /// A source with its own runtime (two I/O threads: requests are waits, not work).
-    pub fn new(opts: ObjectOptions) -> Result<ObjectSource> {
+    /// A source with its own runtime (two I/O threads: requests are waits, not work), the
+    /// deadlines of `limits`, whose network waits end when `stop` is set.
+    pub fn new(
+        opts: ObjectOptions,
+        limits: NetLimits,
+        stop: Arc<AtomicBool>,
+    ) -> Result<ObjectSource> {
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
             .thread_name("ferret-io")
@@ -236,6 +251,8 @@ impl ObjectSource {
         Ok(ObjectSource {
             runtime,
             opts,
+            limits,
+            stop,
             stores: Mutex::new(HashMap::new()),
             fetched: Arc::new(AtomicU64::new(0)),
         })
@@ -256,7 +273,7 @@ impl ObjectSource {
         if let Some(s) = stores.get(&key) {
             return Ok(Arc::clone(s));
         }
-        let store = build_store(url, &self.opts).map_err(|e| Error::Object {
+        let store = build_store(url, &self.opts, &self.limits).map_err(|e| Error::Object {
             url: url.to_string(),
             message: e.to_string(),
         })?;
@@ -298,7 +315,8 @@ impl ObjectSource {
             fetched: Arc::clone(&self.fetched),
             wanted,
         };
-        self.runtime.spawn(async move {
+        let stop = Arc::clone(&self.stop);
+        let listing = async move {
             // A URL that names one object: that object, like a file named on the command line.
             if !u.prefix.is_empty() && !u.prefix.ends_with('/') {
                 match task_store.head(&Path::from(u.prefix.as_str())).await {
@@ -314,7 +332,7 @@ impl ObjectSource {
                         let _ = tx
                             .send(Listed::Error {
                                 url: u.to_string(),
-                                message: e.to_string(),
+                                message: remote::describe(&e),
                             })
                             .await;
                         return;
@@ -337,7 +355,7 @@ impl ObjectSource {
                     }
                     Err(e) => Listed::Error {
                         url: u.to_string(),
-                        message: format!("listing failed: {e}"),
+                        message: format!("listing failed: {}", remote::describe(&e)),
                     },
                 })
                 // Excluded keys are dropped silently, as excluded paths are.
@@ -357,6 +375,10 @@ impl ObjectSource {
                     return;
                 }
             }
+        };
+        // A stopped scan drops the listing (and its prefetches): the iterator ends.
+        self.runtime.spawn(async move {
+            remote::unless_stopped(&stop, listing).await;
         });
         Ok(Box::new(std::iter::from_fn(move || rx.blocking_recv())))
     }
@@ -370,6 +392,7 @@ impl ObjectSource {
             e_tag: item.meta.e_tag.clone(),
             handle: self.runtime.handle().clone(),
             fetched: Arc::clone(&self.fetched),
+            stop: Arc::clone(&self.stop),
         };
         let size = item.meta.size;
         if size == 0 {
@@ -528,14 +551,28 @@ impl Prefetch {
     }
 }
 
-/// Timeouts for every store: connecting must be quick, a streaming GET of a large object may
-/// take long but must keep moving.
-fn client_settings() -> [(ClientConfigKey, &'static str); 3] {
+/// Retries of a failed request, at most (object_store's default is 10 within 3 minutes).
+pub const MAX_RETRIES: usize = 3;
+
+/// Timeouts for every store: connecting within the connect timeout; a streaming GET of a large
+/// object may take long (12 hours) but must keep moving (the read timeout, between reads).
+fn client_settings(limits: &NetLimits) -> [(ClientConfigKey, String); 3] {
+    let ms = |d: std::time::Duration| format!("{}ms", d.as_millis().max(1));
     [
-        (ClientConfigKey::ConnectTimeout, "10s"),
-        (ClientConfigKey::Timeout, "12h"),
-        (ClientConfigKey::ReadTimeout, "60s"),
+        (ClientConfigKey::ConnectTimeout, ms(limits.connect_timeout)),
+        (ClientConfigKey::Timeout, "12h".to_string()),
+        (ClientConfigKey::ReadTimeout, ms(limits.read_timeout)),
     ]
+}
+
+/// Bounded retries: [`MAX_RETRIES`], none started later than the read timeout after the first
+/// attempt (so a silent server costs one read timeout, a failing one a few quick retries).
+fn retry_config(limits: &NetLimits) -> object_store::RetryConfig {
+    object_store::RetryConfig {
+        max_retries: MAX_RETRIES,
+        retry_timeout: limits.read_timeout,
+        ..object_store::RetryConfig::default()
+    }
 }
 
 fn is_loopback(endpoint: &str) -> bool {
@@ -562,15 +599,17 @@ fn is_loopback(endpoint: &str) -> bool {
 fn build_store(
     url: &ObjectUrl,
     opts: &ObjectOptions,
+    limits: &NetLimits,
 ) -> std::result::Result<Arc<dyn ObjectStore>, object_store::Error> {
     use object_store::limit::LimitStore;
     let store: Arc<dyn ObjectStore> = match url.provider {
         Provider::S3 => {
             use object_store::aws::{AmazonS3Builder, AmazonS3ConfigKey};
             let mut b = AmazonS3Builder::from_env().with_bucket_name(&url.bucket);
-            for (k, v) in client_settings() {
+            for (k, v) in client_settings(limits) {
                 b = b.with_config(AmazonS3ConfigKey::Client(k), v);
             }
+            b = b.with_retry(retry_config(limits));
             if std::env::var_os("AWS_ACCESS_KEY_ID").is_none() {
                 let p = profile::from_env();
                 if let (Some(id), Some(secret)) = (p.access_key_id, p.secret_access_key) {
@@ -603,17 +642,19 @@ fn build_store(
         Provider::Gcs => {
             use object_store::gcp::{GoogleCloudStorageBuilder, GoogleConfigKey};
             let mut b = GoogleCloudStorageBuilder::from_env().with_bucket_name(&url.bucket);
-            for (k, v) in client_settings() {
+            for (k, v) in client_settings(limits) {
                 b = b.with_config(GoogleConfigKey::Client(k), v);
             }
+            b = b.with_retry(retry_config(limits));
             Arc::new(LimitStore::new(b.build()?, opts.max_requests))
         }
         Provider::Azure => {
             use object_store::azure::{AzureConfigKey, MicrosoftAzureBuilder};
             let mut b = MicrosoftAzureBuilder::from_env().with_container_name(&url.bucket);
-            for (k, v) in client_settings() {
+            for (k, v) in client_settings(limits) {
                 b = b.with_config(AzureConfigKey::Client(k), v);
             }
+            b = b.with_retry(retry_config(limits));
             Arc::new(LimitStore::new(b.build()?, opts.max_requests))
         }
     };
@@ -664,10 +705,14 @@ mod tests {
     #[test]
     fn stores_build_without_network() {
         // Building a store contacts nothing; each provider is compiled in.
-        let src = ObjectSource::new(ObjectOptions {
-            s3_endpoint: Some("http://127.0.0.1:1".into()),
-            ..ObjectOptions::default()
-        })
+        let src = ObjectSource::new(
+            ObjectOptions {
+                s3_endpoint: Some("http://127.0.0.1:1".into()),
+                ..ObjectOptions::default()
+            },
+            NetLimits::default(),
+            Arc::default(),
+        )
         .unwrap();
         for url in ["s3://bucket/p", "gs://bucket/p"] {
             let u = ObjectUrl::parse(url).unwrap();

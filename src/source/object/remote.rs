@@ -7,6 +7,9 @@
 //! channel, which the worker drains through [`ObjectReader`]. Memory per object is bounded by
 //! the range cache ([`CACHE_BYTES`]) or the channel ([`STREAM_QUEUE`] pieces).
 //!
+//! Every wait on the network ends as soon as the scan's stop flag is set
+//! ([`unless_stopped`]): a ranged read returns an error, a streaming body ends with one.
+//!
 //! Every request carries `If-Match` with the ETag seen in the listing, so an object replaced in
 //! the middle of a scan fails loudly (and is rescanned next time) instead of mixing two
 //! versions' bytes.
@@ -14,7 +17,7 @@
 use std::collections::VecDeque;
 use std::io::{self, Read};
 use std::ops::Range;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use bytes::Bytes;
@@ -53,6 +56,39 @@ pub struct ObjectRef {
     pub handle: Handle,
     /// Bytes fetched, for the summary.
     pub fetched: Arc<AtomicU64>,
+    /// The scan's stop flag: set, requests in flight are dropped.
+    pub stop: Arc<AtomicBool>,
+}
+
+/// How often a wait on the network looks at the stop flag.
+const STOP_POLL: std::time::Duration = std::time::Duration::from_millis(50);
+
+/// Runs `work` unless the stop flag is set first (then `None`, and `work` is dropped: its
+/// request is abandoned). A stopped scan starts no work.
+pub async fn unless_stopped<T>(
+    stop: &Arc<AtomicBool>,
+    work: impl std::future::Future<Output = T>,
+) -> Option<T> {
+    if stop.load(Ordering::Relaxed) {
+        return None;
+    }
+    let flag = Arc::clone(stop);
+    let stopped = async move {
+        while !flag.load(Ordering::Relaxed) {
+            tokio::time::sleep(STOP_POLL).await;
+        }
+    };
+    let work = std::pin::pin!(work);
+    let stopped = std::pin::pin!(stopped);
+    match futures_util::future::select(work, stopped).await {
+        futures_util::future::Either::Left((v, _)) => Some(v),
+        futures_util::future::Either::Right(_) => None,
+    }
+}
+
+/// The error of a request dropped because the scan stopped.
+fn stopped() -> io::Error {
+    io::Error::other("the scan was stopped (signal): the download was abandoned")
 }
 
 impl ObjectRef {
@@ -69,10 +105,11 @@ impl ObjectRef {
         let opts = self.options(Some(GetRange::Bounded(range)));
         let bytes = self
             .handle
-            .block_on(async {
+            .block_on(unless_stopped(&self.stop, async {
                 let r = self.store.get_opts(&self.path, opts).await?;
                 r.bytes().await
-            })
+            }))
+            .ok_or_else(stopped)?
             .map_err(to_io)?;
         self.fetched
             .fetch_add(bytes.len() as u64, Ordering::Relaxed);
@@ -85,17 +122,28 @@ impl ObjectRef {
         let store = Arc::clone(&self.store);
         let path = self.path.clone();
         let opts = self.options((offset > 0).then_some(GetRange::Offset(offset)));
+        let stop = Arc::clone(&self.stop);
         self.handle.spawn(async move {
-            let mut body = match store.get_opts(&path, opts).await {
-                Ok(r) => r.into_stream(),
-                Err(e) => {
+            let mut body = match unless_stopped(&stop, store.get_opts(&path, opts)).await {
+                Some(Ok(r)) => r.into_stream(),
+                Some(Err(e)) => {
                     let _ = tx.send(Err(to_io(e))).await;
                     return;
                 }
+                None => {
+                    let _ = tx.send(Err(stopped())).await;
+                    return;
+                }
             };
-            while let Some(piece) = body.next().await {
+            loop {
+                let piece = match unless_stopped(&stop, body.next()).await {
+                    Some(Some(piece)) => piece.map_err(to_io),
+                    Some(None) => return,
+                    None => Err(stopped()),
+                };
+                let last = piece.is_err();
                 // The reader went away (the scan stopped, a budget was hit): stop downloading.
-                if tx.send(piece.map_err(to_io)).await.is_err() {
+                if tx.send(piece).await.is_err() || last {
                     return;
                 }
             }
@@ -107,6 +155,7 @@ impl ObjectRef {
             received: 0,
             fetched: Arc::clone(&self.fetched),
             done: false,
+            over: false,
         }
     }
 }
@@ -122,7 +171,26 @@ pub fn to_io(e: object_store::Error) -> io::Error {
         }
         _ => io::ErrorKind::Other,
     };
-    io::Error::new(kind, e.to_string())
+    io::Error::new(kind, describe(&e))
+}
+
+/// An `object_store` error's message with its innermost cause (`… error sending request:
+/// operation timed out`), which its own message leaves out.
+pub fn describe(e: &object_store::Error) -> String {
+    let mut message = e.to_string();
+    let mut cause: Option<&dyn std::error::Error> = std::error::Error::source(e);
+    let mut last = None;
+    while let Some(c) = cause {
+        last = Some(c.to_string());
+        cause = c.source();
+    }
+    if let Some(last) = last
+        && !message.contains(&last)
+    {
+        message.push_str(": ");
+        message.push_str(&last);
+    }
+    message
 }
 
 /// The body of a streaming GET, as a `Read`.
@@ -134,19 +202,40 @@ pub struct ObjectReader {
     received: u64,
     fetched: Arc<AtomicU64>,
     done: bool,
+    /// The body ran past the listed size: an error once the bytes before it are read.
+    over: bool,
 }
 
 impl Read for ObjectReader {
     fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
         while self.piece.is_empty() {
+            if self.over {
+                self.over = false;
+                return Err(io::Error::new(
+                    io::ErrorKind::InvalidData,
+                    format!(
+                        "the download runs past the {} bytes the listing gave: stopped there \
+                         (the bytes before were scanned)",
+                        self.expected
+                    ),
+                ));
+            }
             if self.done {
                 return Ok(0);
             }
             match self.rx.blocking_recv() {
-                Some(Ok(piece)) => {
-                    self.received += piece.len() as u64;
+                Some(Ok(mut piece)) => {
                     self.fetched
                         .fetch_add(piece.len() as u64, Ordering::Relaxed);
+                    let left = self.expected.saturating_sub(self.received);
+                    if piece.len() as u64 > left {
+                        piece.truncate(usize::try_from(left).unwrap_or(usize::MAX));
+                        self.over = true;
+                        self.done = true;
+                        // Dropping the receiver stops the download.
+                        self.rx.close();
+                    }
+                    self.received += piece.len() as u64;
                     self.piece = piece;
                 }
                 Some(Err(e)) => {
@@ -311,6 +400,7 @@ mod tests {
             e_tag: put.e_tag,
             handle: rt.handle().clone(),
             fetched: Arc::new(AtomicU64::new(0)),
+            stop: Arc::default(),
         };
         (rt, r, bytes)
     }
@@ -375,6 +465,35 @@ mod tests {
         let mut reader = r.stream_from(0, 1000);
         let err = std::io::copy(&mut reader, &mut std::io::sink()).unwrap_err();
         assert!(err.to_string().contains("changed"), "{err}");
+    }
+
+    #[test]
+    fn a_body_longer_than_listed_stops_at_the_listed_size() {
+        let (_rt, r, bytes) = object(300_000);
+        let mut reader = r.stream_from(0, 100_000);
+        let mut out = Vec::new();
+        let err = reader.read_to_end(&mut out).unwrap_err();
+        assert_eq!(out, bytes[..100_000], "the listed bytes are handed on");
+        assert!(
+            err.to_string().contains("runs past the 100000 bytes"),
+            "{err}"
+        );
+        assert_eq!(
+            reader.read(&mut [0u8; 8]).unwrap(),
+            0,
+            "then it reads as ended"
+        );
+    }
+
+    #[test]
+    fn a_stopped_scan_abandons_its_downloads() {
+        let (_rt, r, _) = object(1000);
+        r.stop.store(true, Ordering::Relaxed);
+        let err = r.get_range(0..10).unwrap_err();
+        assert!(err.to_string().contains("stopped"), "{err}");
+        let mut out = Vec::new();
+        let err = r.stream_from(0, 1000).read_to_end(&mut out).unwrap_err();
+        assert!(err.to_string().contains("stopped"), "{err}");
     }
 
     #[test]
