@@ -33,10 +33,11 @@
 //! window only if one of the texts the regex can match from the anchor on begins there, in the
 //! exact case ([`regex::Anchor`]): every match's anchor still does, so its window stays, while
 //! a lower-case `token` no longer opens windows for a rule that wants `TOKEN`. Where every match
-//! begins at its anchor keyword (`ghp_…`, `[Tt]oken…=`, `://…@`), a window is searched only
-//! from the starts of its hits, each an anchored search that stops where the regex can no longer
-//! match ([`RuleRegex::for_each_match_at`]): the leftmost match in the window begins at one of
-//! them, so the same matches are found without scanning the bytes between. The test
+//! begins at its anchor keyword (`ghp_…`, `[Tt]oken…=`, `://…@`), or at most a few bytes before
+//! it (`(?:aws_)?secret…`), a window is searched only from those positions, each an anchored
+//! search that stops where the regex can no longer match ([`RuleRegex::for_each_match_at`]):
+//! the leftmost match in the window begins at one of them, so the same matches are found
+//! without scanning the bytes between. The test
 //! `properties::prefilter_equals_brute_force` checks this on generated inputs, comparing with
 //! [`Matcher::scan_unfiltered`].
 //!
@@ -126,9 +127,10 @@ struct Shape {
     /// ([`regex::Follow`]). A hit followed by any other byte anchors no match. Worked out on
     /// the rule's first hit that passes the gate ([`regex::follows_of`]).
     follows: OnceLock<Vec<regex::Follow>>,
-    /// Every match begins where its anchor keyword's hit does ([`regex::Anchor::lead`] 0):
-    /// a window is searched from its hits' starts only ([`RuleRegex::for_each_match_at`]).
-    at_hits: bool,
+    /// Every match begins at most this many bytes before its anchor keyword's hit
+    /// ([`regex::Anchor::lead`], when at most [`MAX_LEAD`]): a window is searched only from
+    /// those positions before its hits ([`RuleRegex::for_each_match_at`]).
+    at_hits: Option<usize>,
 }
 
 impl Shape {
@@ -142,6 +144,11 @@ impl Shape {
             .is_none_or(|f| f.admits(next))
     }
 }
+
+/// The longest part before the anchor keyword for which a rule is searched from its hits
+/// ([`Shape::at_hits`]): each hit costs one anchored search per byte of it, most of them ending
+/// at their first byte (`aws_` before `secret`, a `\b` or `(?:^|\W)` before a prefix).
+const MAX_LEAD: usize = 8;
 
 /// The first four bytes of each of a rule's anchor texts, exactly (case included).
 #[derive(Debug)]
@@ -188,7 +195,7 @@ impl MatcherRule {
                 },
                 gate: a.literals.as_deref().and_then(Gate::new),
                 follows: OnceLock::new(),
-                at_hits: a.lead == Some(0),
+                at_hits: a.lead.filter(|&l| l <= MAX_LEAD),
             }
         })
     }
@@ -401,8 +408,9 @@ impl Matcher {
                         open_rules.push(rule);
                     }
                 }
-                if shape.at_hits {
-                    hit_starts[rule.get()].push(hit.start);
+                if let Some(lead) = shape.at_hits {
+                    let first = hit.start.saturating_sub(lead).max(w.0);
+                    hit_starts[rule.get()].extend(first..=hit.start);
                 }
             }
         });
@@ -453,7 +461,7 @@ impl Matcher {
         let starts = &mut hit_starts[rule.get()];
         if seams.must_defer(start, end, self.rules[rule.get()].reach().span()) {
             deferred.push(RuleWindow { rule, start, end });
-        } else if self.rules[rule.get()].shape().at_hits {
+        } else if self.rules[rule.get()].shape().at_hits.is_some() {
             // Hits arrive by end offset: a shorter keyword may end later yet start later too,
             // but not always, so sort.
             starts.sort_unstable();

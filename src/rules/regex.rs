@@ -117,10 +117,11 @@ impl RuleRegex {
 impl RuleRegex {
     /// Reports the leftmost-first, non-overlapping matches that begin at one of `starts`
     /// (sorted) and end by `end`, as [`RuleRegex::for_each_match`] does. For a rule whose
-    /// every match begins at a keyword hit ([`Anchor::lead`] 0), searching the window of those
-    /// hits from its first byte finds exactly these: the leftmost match at or after a position
-    /// begins at the first hit from there where one begins, and is the match an anchored search
-    /// there finds. Each search walks only as far as the regex can still match from its start,
+    /// every match begins at most [`Anchor::lead`] bytes before a keyword hit, searching the
+    /// window of those hits from its first byte finds exactly these when `starts` holds every
+    /// position up to that far before each hit: the leftmost match at or after a position
+    /// begins at the first of them from there where one begins, and is the match an anchored
+    /// search there finds. Each search walks only as far as the regex can still match from its start,
     /// where a search of the window scans all of it.
     pub fn for_each_match_at(
         &self,
