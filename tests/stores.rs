@@ -558,7 +558,12 @@ print(open("old.feather", "rb").read(4).decode())
     assert_eq!(r.code, 1, "{}", r.stderr);
     let rules: BTreeSet<(String, String)> = located(&doc)
         .into_iter()
-        .map(|(place, rule)| (place.split(':').next().unwrap_or_default().to_string(), rule))
+        .map(|(place, rule)| {
+            (
+                place.split(':').next().unwrap_or_default().to_string(),
+                rule,
+            )
+        })
         .collect();
     assert_eq!(
         rules,

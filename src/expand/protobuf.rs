@@ -55,8 +55,10 @@ impl<'a> Fields<'a> {
     }
 
     /// Reads a varint at the position, moving past it. One-byte varints (field keys, short
-    /// lengths: most of them) take the short path.
-    #[inline]
+    /// lengths: most of them) take the short path. Always inlined, like [`Fields::take`] and
+    /// [`Fields::field`]: they are the inner loop of every record, and the dev profile (tests,
+    /// opt-level 1) does not inline them otherwise.
+    #[inline(always)]
     fn varint(&mut self) -> Option<u64> {
         let first = *self.buf.get(self.pos)?;
         if first < 0x80 {
@@ -68,7 +70,7 @@ impl<'a> Fields<'a> {
         Some(v)
     }
 
-    #[inline]
+    #[inline(always)]
     fn take(&mut self, n: usize) -> Option<&'a [u8]> {
         let end = self.pos.checked_add(n)?;
         let out = self.buf.get(self.pos..end)?;
@@ -76,7 +78,7 @@ impl<'a> Fields<'a> {
         Some(out)
     }
 
-    #[inline]
+    #[inline(always)]
     fn field(&mut self) -> Option<(u64, Value<'a>)> {
         let key = self.varint()?;
         let number = key >> 3;
