@@ -527,6 +527,61 @@ print(strings + sum(len(v) for v in table.schema.metadata.values()))
     assert!(r.stderr.contains("record batch 1"), "{}", r.stderr);
 }
 
+/// Feather v1 (the format before Arrow IPC, `FEA1` at both ends: pyarrow 25 still writes it,
+/// deprecated): not parsed, scanned as bytes. Its string columns are an offsets buffer and the
+/// values end to end, uncompressed, so a secret in a value is found in the raw bytes (named by
+/// the file, not by column and row).
+#[test]
+fn feather_v1_strings_are_found_as_raw_bytes() {
+    let t = TestDir::new();
+    let mut g = Gen::new(194);
+    let (hf, gh) = (g.huggingface(), g.github_pat());
+    let script = format!(
+        r#"
+import warnings, pyarrow as pa, pyarrow.feather as feather
+warnings.simplefilter("ignore")
+n = 5_000
+text = ["row %d says hello; " % i for i in range(n)]
+text[7] = "token " + {hf:?} + "\n"
+notes = [None if i % 3 else "note %d; " % i for i in range(n)]
+notes[4_242] = "ghp " + {gh:?} + " "
+table = pa.table({{"id": pa.array(range(n), pa.int64()), "text": text, "notes": notes}})
+feather.write_feather(table, "old.feather", version=1)
+print(open("old.feather", "rb").read(4).decode())
+"#
+    );
+    let Some(out) = python(t.path(), &script, "python3 with pyarrow") else {
+        return;
+    };
+    assert_eq!(out.trim(), "FEA1");
+    let (r, doc) = scan_json(t.path(), &["old.feather"]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    let rules: BTreeSet<(String, String)> = located(&doc)
+        .into_iter()
+        .map(|(place, rule)| {
+            (
+                place.split(':').next().unwrap_or_default().to_string(),
+                rule,
+            )
+        })
+        .collect();
+    assert_eq!(
+        rules,
+        set(&[
+            ("old.feather", "huggingface.token"),
+            ("old.feather", "github.pat.classic")
+        ]),
+        "{}",
+        r.stderr
+    );
+    assert_eq!(
+        secrets(&doc),
+        [hf, gh].into_iter().collect::<BTreeSet<_>>(),
+        "{}",
+        r.stderr
+    );
+}
+
 /// A Parquet file that makes the `parquet` crate panic (a pyarrow-written file with a few bytes
 /// changed: `assertion failed: size <= src.len()` in its bit reader, found by mutating files):
 /// the panic is that column chunk's warning, printed without the panic hook's "internal error",

@@ -54,13 +54,23 @@ impl<'a> Fields<'a> {
         }
     }
 
-    /// Reads a varint at the position, moving past it.
+    /// Reads a varint at the position, moving past it. One-byte varints (field keys, short
+    /// lengths: most of them) take the short path. Always inlined, like [`Fields::take`] and
+    /// [`Fields::field`]: they are the inner loop of every record, and the dev profile (tests,
+    /// opt-level 1) does not inline them otherwise.
+    #[inline(always)]
     fn varint(&mut self) -> Option<u64> {
+        let first = *self.buf.get(self.pos)?;
+        if first < 0x80 {
+            self.pos += 1;
+            return Some(u64::from(first));
+        }
         let (v, n) = varint(self.buf.get(self.pos..)?)?;
         self.pos += n;
         Some(v)
     }
 
+    #[inline(always)]
     fn take(&mut self, n: usize) -> Option<&'a [u8]> {
         let end = self.pos.checked_add(n)?;
         let out = self.buf.get(self.pos..end)?;
@@ -68,6 +78,7 @@ impl<'a> Fields<'a> {
         Some(out)
     }
 
+    #[inline(always)]
     fn field(&mut self) -> Option<(u64, Value<'a>)> {
         let key = self.varint()?;
         let number = key >> 3;
@@ -92,6 +103,7 @@ impl<'a> Fields<'a> {
 impl<'a> Iterator for Fields<'a> {
     type Item = Result<(u64, Value<'a>), Malformed>;
 
+    #[inline]
     fn next(&mut self) -> Option<Self::Item> {
         if self.failed || self.pos >= self.buf.len() {
             return None;
@@ -108,6 +120,7 @@ impl<'a> Iterator for Fields<'a> {
 }
 
 /// A varint at the start of `buf` and its length in bytes (at most 10).
+#[inline]
 pub fn varint(buf: &[u8]) -> Option<(u64, usize)> {
     let mut v = 0u64;
     for (i, &b) in buf.iter().take(10).enumerate() {
@@ -117,6 +130,16 @@ pub fn varint(buf: &[u8]) -> Option<(u64, usize)> {
         }
     }
     None
+}
+
+/// `bytes` as text, replacing invalid UTF-8: [`String::from_utf8_lossy`] with the fast check
+/// first (tags and keys are nearly always valid, and the lossy walk is the slower one).
+#[inline]
+pub fn lossy(bytes: &[u8]) -> std::borrow::Cow<'_, str> {
+    match std::str::from_utf8(bytes) {
+        Ok(s) => std::borrow::Cow::Borrowed(s),
+        Err(_) => String::from_utf8_lossy(bytes),
+    }
 }
 
 /// Whether `buf` parses as a message to its last byte (every field well formed).

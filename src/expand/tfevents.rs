@@ -234,7 +234,7 @@ fn summary(texts: &mut Texts<'_, '_>, place: Place<'_>, body: &[u8]) {
             }
         }
         let tag = if tag.is_empty() { node } else { tag };
-        let tag = String::from_utf8_lossy(tag);
+        let tag = protobuf::lossy(tag);
         let key = || {
             place.origin().child(Segment::Key {
                 path: tag.to_string(),
@@ -336,7 +336,7 @@ fn hparams(texts: &mut Texts<'_, '_>, origin: &Origin, content: &[u8]) {
                             _ => {}
                         }
                     }
-                    let name = String::from_utf8_lossy(name);
+                    let name = protobuf::lossy(name);
                     let o = key(format!("hparams.{name}"));
                     // google.protobuf.Value: string_value (3); a struct or list (5, 6) walked.
                     for (vn, vf) in Fields::new(value).flatten() {
