@@ -436,6 +436,11 @@ struct Node {
 pub struct Origin(Arc<Node>);
 
 impl Origin {
+    /// Whether `other` is this very chain (not an equal one built apart).
+    pub fn is(&self, other: &Origin) -> bool {
+        Arc::ptr_eq(&self.0, &other.0)
+    }
+
     /// A chain of one segment.
     pub fn new(segment: Segment) -> Origin {
         Origin(Arc::new(Node {

@@ -16,6 +16,15 @@
 //! cross (no secret alphabet holds NUL).
 //!
 //! Memory: the document is scanned and cleared whenever it passes [`FLUSH_BYTES`].
+//!
+//! A decoder that is slower per byte than the scan (W&B logs, TensorBoard event files: every
+//! value is a protobuf field to walk) runs [`beside`] the scan: on a thread of its own, handing
+//! each full document to the calling thread, which scans it while the next one is decoded. At
+//! most two documents are held: the one being scanned and the one being filled.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::{SyncSender, sync_channel};
 
 use crate::blob::{Data, Origin, Segment};
 use crate::engine;
@@ -43,7 +52,8 @@ struct Piece {
 enum PieceOrigin {
     Built(Origin),
     Lazy {
-        parent: Origin,
+        /// Its index in the batch's `parents`.
+        parent: u32,
         /// A record segment: its name's range in the arena, and its step.
         record: Option<(std::ops::Range<usize>, Option<i64>)>,
         /// A key segment: its path's range in the arena.
@@ -93,11 +103,101 @@ pub type Placer<'p> = dyn Fn(&mut Finding) + Sync + 'p;
 pub struct Texts<'e, 'a> {
     ex: &'e Expander<'a>,
     place: Option<&'e Placer<'e>>,
+    batch: Batch,
+    stopped: bool,
+    /// When decoding [`beside`] the scan: where full documents go.
+    outbox: Option<Outbox>,
+}
+
+/// A document and the pieces it holds.
+#[derive(Debug, Default)]
+struct Batch {
     doc: Vec<u8>,
     pieces: Vec<Piece>,
     /// Record names and key paths of lazily named pieces.
     names: String,
-    stopped: bool,
+    /// The parents of lazily named pieces, each once per run of pieces that share it (one
+    /// reference count change per run, not per piece).
+    parents: Vec<Origin>,
+}
+
+/// Work a decoder running [`beside`] the scan hands to the scanning thread.
+enum Work {
+    /// A full document.
+    Batch(Batch),
+    /// Bytes to scan as a leaf (a damaged or oversized record).
+    Leaf(Data, Origin),
+}
+
+struct Outbox {
+    tx: SyncSender<Work>,
+    /// Scanned documents, emptied, to fill again (their allocations are reused).
+    empty: std::sync::mpsc::Receiver<Batch>,
+    /// Set by the scanning thread when the sink wants no more.
+    stop: Arc<AtomicBool>,
+}
+
+/// Runs `decode` on a thread of its own with a [`Texts`] whose documents are scanned on the
+/// calling thread as they fill, so that decoding and scanning overlap; `decode` hands the
+/// [`Texts`] back and what is left in it is scanned. The decoder must not
+/// scan anything itself ([`Texts::leaf`] hands bytes over instead): the calling thread may be
+/// one of the pool's workers, and the decoder's thread is not. With one worker, or when no
+/// thread can be started, `decode` runs here and each document is scanned when full.
+pub fn beside<'e, 'a, F>(ex: &'e Expander<'a>, decode: F)
+where
+    F: FnOnce(Texts<'e, 'a>) -> Texts<'e, 'a> + Send,
+{
+    let decode = std::sync::Mutex::new(Some(decode));
+    let run = |texts: Texts<'e, 'a>| {
+        let f = decode.lock().ok().and_then(|mut d| d.take());
+        match f {
+            Some(f) => f(texts),
+            None => texts,
+        }
+    };
+    if rayon::current_num_threads() < 2 {
+        return run(Texts::new(ex)).finish();
+    }
+    // One document may wait while another is scanned.
+    let (tx, rx) = sync_channel::<Work>(1);
+    let (give_back, empty) = sync_channel::<Batch>(2);
+    let stop = Arc::new(AtomicBool::new(false));
+    let outbox = Outbox {
+        tx,
+        empty,
+        stop: Arc::clone(&stop),
+    };
+    std::thread::scope(|s| {
+        let started = std::thread::Builder::new()
+            .name("ferret-decode".into())
+            .spawn_scoped(s, || {
+                let mut texts = Texts::new(ex);
+                texts.outbox = Some(outbox);
+                run(texts).finish();
+            });
+        let Ok(decoder) = started else {
+            // The outbox's sender went with the failed spawn; `decode` did not run.
+            return run(Texts::new(ex)).finish();
+        };
+        for work in rx {
+            if stop.load(Ordering::Relaxed) {
+                continue;
+            }
+            match work {
+                Work::Batch(mut batch) => {
+                    if !scan_batch(ex, None, &mut batch) {
+                        stop.store(true, Ordering::Relaxed);
+                    }
+                    batch.clear();
+                    let _ = give_back.try_send(batch);
+                }
+                Work::Leaf(data, origin) => ex.leaf(&data, &origin),
+            }
+        }
+        if let Err(panic) = decoder.join() {
+            std::panic::resume_unwind(panic);
+        }
+    });
 }
 
 impl<'e, 'a> Texts<'e, 'a> {
@@ -106,10 +206,9 @@ impl<'e, 'a> Texts<'e, 'a> {
         Texts {
             ex,
             place: None,
-            doc: Vec::new(),
-            pieces: Vec::new(),
-            names: String::new(),
+            batch: Batch::default(),
             stopped: false,
+            outbox: None,
         }
     }
 
@@ -125,6 +224,16 @@ impl<'e, 'a> Texts<'e, 'a> {
         self.push_at(origin, label, text, suffix, Base::default());
     }
 
+    /// Whether the scan wants no more pieces.
+    fn is_stopped(&mut self) -> bool {
+        if let Some(out) = &self.outbox
+            && out.stop.load(Ordering::Relaxed)
+        {
+            self.stopped = true;
+        }
+        self.stopped
+    }
+
     /// [`Texts::push`] for a piece that continues a longer text from `base`.
     pub fn push_at(
         &mut self,
@@ -134,23 +243,24 @@ impl<'e, 'a> Texts<'e, 'a> {
         suffix: &[u8],
         base: Base,
     ) {
-        if self.stopped {
+        if self.is_stopped() {
             return;
         }
-        if !self.doc.is_empty() {
-            self.doc.extend_from_slice(SEPARATOR);
+        let b = &mut self.batch;
+        if !b.doc.is_empty() {
+            b.doc.extend_from_slice(SEPARATOR);
         }
-        self.doc.extend_from_slice(label);
-        let start = self.doc.len();
-        self.doc.extend_from_slice(text);
-        self.pieces.push(Piece {
+        b.doc.extend_from_slice(label);
+        let start = b.doc.len();
+        b.doc.extend_from_slice(text);
+        b.pieces.push(Piece {
             origin: PieceOrigin::Built(origin),
             start,
-            end: self.doc.len(),
+            end: b.doc.len(),
             base,
         });
-        self.doc.extend_from_slice(suffix);
-        if self.doc.len() >= FLUSH_BYTES {
+        b.doc.extend_from_slice(suffix);
+        if b.doc.len() >= FLUSH_BYTES {
             self.flush();
         }
     }
@@ -159,37 +269,98 @@ impl<'e, 'a> Texts<'e, 'a> {
     /// key), with the parts of `label` before it as context. No origin is built unless the
     /// text has a finding.
     pub fn push_in(&mut self, place: Place<'_>, key: Option<&str>, label: &[&[u8]], text: &[u8]) {
-        if self.stopped {
+        if self.is_stopped() {
             return;
         }
-        if !self.doc.is_empty() {
-            self.doc.extend_from_slice(SEPARATOR);
+        let b = &mut self.batch;
+        if !b.doc.is_empty() {
+            b.doc.extend_from_slice(SEPARATOR);
         }
         for part in label {
-            self.doc.extend_from_slice(part);
+            b.doc.extend_from_slice(part);
         }
-        let start = self.doc.len();
-        self.doc.extend_from_slice(text);
+        let start = b.doc.len();
+        b.doc.extend_from_slice(text);
         let mut name = |s: &str| {
-            let at = self.names.len();
-            self.names.push_str(s);
-            at..self.names.len()
+            let at = b.names.len();
+            b.names.push_str(s);
+            at..b.names.len()
         };
         let record = place.record.map(|(n, step)| (name(n), step));
         let key = key.map(name);
-        self.pieces.push(Piece {
+        if !b.parents.last().is_some_and(|p| p.is(place.parent)) {
+            b.parents.push(place.parent.clone());
+        }
+        let parent = (b.parents.len() - 1) as u32;
+        b.pieces.push(Piece {
             origin: PieceOrigin::Lazy {
-                parent: place.parent.clone(),
+                parent,
                 record,
                 key,
             },
             start,
-            end: self.doc.len(),
+            end: b.doc.len(),
             base: Base::default(),
         });
-        if self.doc.len() >= FLUSH_BYTES {
+        if b.doc.len() >= FLUSH_BYTES {
             self.flush();
         }
+    }
+
+    /// Scans `data` as a leaf at `origin` (bytes that are not pieces: a damaged record). From a
+    /// decoder running [`beside`] the scan, the scanning thread does it.
+    pub fn leaf(&mut self, data: Data, origin: Origin) {
+        if self.is_stopped() {
+            return;
+        }
+        match &self.outbox {
+            Some(out) => {
+                if out.tx.send(Work::Leaf(data, origin)).is_err() {
+                    self.stopped = true;
+                }
+            }
+            None => self.ex.leaf(&data, &origin),
+        }
+    }
+
+    /// Whether nothing was pushed since the last scan.
+    pub fn is_empty(&self) -> bool {
+        self.batch.pieces.is_empty()
+    }
+
+    /// Scans what is left.
+    pub fn finish(mut self) {
+        self.flush();
+    }
+
+    fn flush(&mut self) {
+        if self.batch.pieces.is_empty() {
+            self.batch.doc.clear();
+            return;
+        }
+        if let Some(out) = &self.outbox {
+            // The scanning thread has it; the next document reuses one it scanned.
+            let next = out.empty.try_recv().unwrap_or_default();
+            let batch = std::mem::replace(&mut self.batch, next);
+            if out.tx.send(Work::Batch(batch)).is_err() {
+                self.stopped = true;
+            }
+            return;
+        }
+        if !scan_batch(self.ex, self.place, &mut self.batch) {
+            self.stopped = true;
+        }
+        // Reuse the allocations for the next batch.
+        self.batch.clear();
+    }
+}
+
+impl Batch {
+    fn clear(&mut self) {
+        self.doc.clear();
+        self.pieces.clear();
+        self.names.clear();
+        self.parents.clear();
     }
 
     /// The origin of a piece, built now.
@@ -204,7 +375,8 @@ impl<'e, 'a> Texts<'e, 'a> {
                 let name = |r: &std::ops::Range<usize>| {
                     self.names.get(r.clone()).unwrap_or_default().to_string()
                 };
-                let mut o = parent.clone();
+                // Every lazy piece's parent was pushed with it.
+                let mut o = self.parents[*parent as usize].clone();
                 if let Some((r, step)) = record {
                     o = o.child(Segment::Record {
                         name: name(r),
@@ -218,77 +390,65 @@ impl<'e, 'a> Texts<'e, 'a> {
             }
         }
     }
+}
 
-    /// Whether nothing was pushed since the last scan.
-    pub fn is_empty(&self) -> bool {
-        self.pieces.is_empty()
-    }
-
-    /// Scans what is left.
-    pub fn finish(mut self) {
-        self.flush();
-    }
-
-    fn flush(&mut self) {
-        if self.pieces.is_empty() {
-            self.doc.clear();
-            return;
+/// Scans a document and reports each finding at its piece. Returns false when the sink wants
+/// no more.
+fn scan_batch(ex: &Expander<'_>, place: Option<&Placer<'_>>, batch: &mut Batch) -> bool {
+    let Some(first) = batch.pieces.first() else {
+        return true;
+    };
+    let origin = batch.origin_of(first);
+    let data = Data::Owned(std::mem::take(&mut batch.doc));
+    let result = ex.pool.with(ex.matcher, |scratch, buf| {
+        engine::scan_data_until(
+            ex.matcher,
+            &data,
+            &origin,
+            ex.chunk_size,
+            scratch,
+            buf,
+            &|| ex.sink.stopped(),
+        )
+    });
+    let text_bytes: usize = batch.pieces.iter().map(|p| p.end - p.start).sum();
+    ex.sink.scanned(text_bytes as u64);
+    let doc = data.as_slice().unwrap_or_default();
+    let mut go_on = true;
+    for mut f in result.findings {
+        let at = f.offset as usize;
+        let i = batch.pieces.partition_point(|p| p.start <= at);
+        let Some(piece) = i.checked_sub(1).map(|i| &batch.pieces[i]) else {
+            continue;
+        };
+        if at >= piece.end {
+            // In a label or separator: the same text is also pushed as a piece.
+            continue;
         }
-        let ex = self.ex;
-        let data = Data::Owned(std::mem::take(&mut self.doc));
-        let origin = self.origin_of(&self.pieces[0]);
-        let result = ex.pool.with(ex.matcher, |scratch, buf| {
-            engine::scan_data_until(
-                ex.matcher,
-                &data,
-                &origin,
-                ex.chunk_size,
-                scratch,
-                buf,
-                &|| ex.sink.stopped(),
-            )
-        });
-        let text_bytes: usize = self.pieces.iter().map(|p| p.end - p.start).sum();
-        ex.sink.scanned(text_bytes as u64);
-        let doc = data.as_slice().unwrap_or_default();
-        for mut f in result.findings {
-            let at = f.offset as usize;
-            let i = self.pieces.partition_point(|p| p.start <= at);
-            let Some(piece) = i.checked_sub(1).map(|i| &self.pieces[i]) else {
-                continue;
-            };
-            if at >= piece.end {
-                // In a label or separator: the same text is also pushed as a piece.
-                continue;
-            }
-            let text = &doc[piece.start..piece.end];
-            let rel = at - piece.start;
-            f.start = line_column(&text[..rel]);
-            f.end = location::end_of(f.start, f.secret.as_bytes());
-            f.start.line += piece.base.lines;
-            f.end.line += piece.base.lines;
-            f.end_offset = f.end_offset - piece.start as u64 + piece.base.bytes;
-            f.offset = rel as u64 + piece.base.bytes;
-            f.origin = self.origin_of(piece);
-            if let Some(place) = self.place {
-                place(&mut f);
-            }
-            if !ex.sink.finding(f) {
-                self.stopped = true;
-                break;
-            }
+        let text = &doc[piece.start..piece.end];
+        let rel = at - piece.start;
+        f.start = line_column(&text[..rel]);
+        f.end = location::end_of(f.start, f.secret.as_bytes());
+        f.start.line += piece.base.lines;
+        f.end.line += piece.base.lines;
+        f.end_offset = f.end_offset - piece.start as u64 + piece.base.bytes;
+        f.offset = rel as u64 + piece.base.bytes;
+        f.origin = batch.origin_of(piece);
+        if let Some(place) = place {
+            place(&mut f);
         }
-        if let Some(e) = result.error {
-            ex.sink.error(&origin, e.to_string());
-        }
-        self.pieces.clear();
-        self.names.clear();
-        // Reuse the allocation for the next batch.
-        if let Data::Owned(mut v) = data {
-            v.clear();
-            self.doc = v;
+        if !ex.sink.finding(f) {
+            go_on = false;
+            break;
         }
     }
+    if let Some(e) = result.error {
+        ex.sink.error(&origin, e.to_string());
+    }
+    if let Data::Owned(v) = data {
+        batch.doc = v;
+    }
+    go_on
 }
 
 /// The line and column just past `before` (the bytes of a line-counted text before a point).
@@ -308,6 +468,118 @@ pub fn line_column(before: &[u8]) -> LineColumn {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::expand::{Sink, WarningKind};
+    use crate::{Matcher, RuleSet};
+    use std::sync::Mutex;
+
+    /// Keeps findings; says stop after `limit` of them.
+    struct Collect {
+        findings: Mutex<Vec<Finding>>,
+        limit: usize,
+    }
+
+    impl Sink for Collect {
+        fn finding(&self, finding: Finding) -> bool {
+            let mut f = self.findings.lock().unwrap();
+            f.push(finding);
+            f.len() < self.limit
+        }
+        fn warn(&self, _: &Origin, _: WarningKind, message: String) {
+            panic!("unexpected warning: {message}");
+        }
+        fn scanned(&self, _: u64) {}
+    }
+
+    /// A Hugging Face token made of letters drawn from `seed`.
+    fn hf_token(seed: u64) -> String {
+        let mut x = seed
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        let letters: String = (0..34)
+            .map(|_| {
+                x = x
+                    .wrapping_mul(6364136223846793005)
+                    .wrapping_add(1442695040888963407);
+                let c = (x >> 33) % 52;
+                char::from(if c < 26 {
+                    b'a' + c as u8
+                } else {
+                    b'A' + (c - 26) as u8
+                })
+            })
+            .collect();
+        format!("hf_{letters}")
+    }
+
+    /// Pushes 3.5 documents' worth of pieces with a token in the first, a middle and the last
+    /// piece, decoding beside the scan in a pool of `threads`; returns the findings' origins
+    /// and secrets, sorted.
+    fn decode_beside(threads: usize, limit: usize) -> (Vec<(String, String)>, Vec<String>) {
+        let matcher = Matcher::new(&RuleSet::builtin().unwrap()).unwrap();
+        let sink = Collect {
+            findings: Mutex::new(Vec::new()),
+            limit,
+        };
+        let ex = Expander::new(&matcher, &sink);
+        let parent = Origin::file("run.wandb");
+        let filler = "loss 0.25 step 12 the quick brown fox ".repeat(26);
+        let n = (FLUSH_BYTES * 7 / 2) / filler.len();
+        let secret_at = [0, n / 2, n - 1];
+        let tokens: Vec<String> = secret_at.iter().map(|&i| hf_token(i as u64)).collect();
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .unwrap();
+        pool.install(|| {
+            beside(&ex, |mut texts| {
+                for i in 0..n {
+                    let place = Place {
+                        parent: &parent,
+                        record: Some(("history", Some(i as i64))),
+                    };
+                    let value = match secret_at.iter().position(|&s| s == i) {
+                        Some(k) => format!("{filler} {}", tokens[k]),
+                        None => filler.clone(),
+                    };
+                    texts.push_in(place, Some("notes"), &[b"notes = "], value.as_bytes());
+                }
+                texts
+            })
+        });
+        let mut got: Vec<(String, String)> = sink
+            .findings
+            .into_inner()
+            .unwrap()
+            .into_iter()
+            .map(|f| (f.origin.to_string(), f.secret.to_string()))
+            .collect();
+        got.sort();
+        let mut want: Vec<String> = secret_at
+            .iter()
+            .map(|i| format!("run.wandb › history step {i} › notes"))
+            .collect();
+        want.sort();
+        (got, want)
+    }
+
+    #[test]
+    fn decoding_beside_the_scan_finds_what_decoding_in_line_finds() {
+        let (two, want) = decode_beside(2, usize::MAX);
+        let origins: Vec<String> = two.iter().map(|(o, _)| o.clone()).collect();
+        assert_eq!(origins, want);
+        assert!(
+            two.iter()
+                .all(|(_, s)| s.starts_with("hf_") && s.len() == 37)
+        );
+        let (one, _) = decode_beside(1, usize::MAX);
+        assert_eq!(one, two);
+    }
+
+    #[test]
+    fn decoding_beside_the_scan_stops_when_the_sink_does() {
+        let (got, _) = decode_beside(2, 1);
+        assert_eq!(got.len(), 1, "{got:?}");
+    }
 
     #[test]
     fn line_column_counts_in_the_piece() {

@@ -25,7 +25,7 @@ use std::sync::Arc;
 
 use super::Expander;
 use super::protobuf::{self, Fields, Value};
-use super::texts::{Place, Texts};
+use super::texts::{self, Place, Texts};
 use crate::blob::{Data, Origin, Segment};
 
 /// The largest record decoded in memory (64 MiB); larger ones are scanned as bytes.
@@ -45,8 +45,15 @@ pub fn is_tfrecord(head: &[u8]) -> bool {
 
 /// Scans a TFRecord file of `Event`s held in `data`.
 pub fn tfevents_blob(ex: &Expander<'_>, data: Arc<Data>, origin: Origin) {
+    // Events are decoded on a thread of their own while the scan reads what they hold.
+    texts::beside(ex, |mut texts| {
+        decode_records(ex, &data, &origin, &mut texts);
+        texts
+    });
+}
+
+fn decode_records(ex: &Expander<'_>, data: &Arc<Data>, origin: &Origin, texts: &mut Texts<'_, '_>) {
     let len = data.len();
-    let mut texts = Texts::new(ex);
     let mut pos = 0u64;
     let mut buf = Vec::new();
     let mut bad_data = 0u64;
@@ -54,20 +61,21 @@ pub fn tfevents_blob(ex: &Expander<'_>, data: Arc<Data>, origin: Origin) {
         let header = match data.range(pos..pos + 12, &mut buf) {
             Ok(h) => h,
             Err(e) => {
-                ex.read_error(&origin, &e);
+                ex.read_error(origin, &e);
                 break;
             }
         };
         if header.len() < 12 {
-            rest_as_bytes(ex, &data, &origin, pos, "a truncated record header");
+            rest_as_bytes(ex, texts, data, origin, pos, "a truncated record header");
             break;
         }
         let n = u64::from_le_bytes(header[..8].try_into().unwrap_or_default());
         if masked_crc(&header[..8]).to_le_bytes() != header[8..12] {
             rest_as_bytes(
                 ex,
-                &data,
-                &origin,
+                texts,
+                data,
+                origin,
                 pos,
                 "a record length fails its checksum",
             );
@@ -76,7 +84,7 @@ pub fn tfevents_blob(ex: &Expander<'_>, data: Arc<Data>, origin: Origin) {
         let body = pos + 12;
         let end = body.saturating_add(n).saturating_add(4);
         if end > len {
-            rest_as_bytes(ex, &data, &origin, pos, "a truncated record");
+            rest_as_bytes(ex, texts, data, origin, pos, "a truncated record");
             break;
         }
         if n > MAX_RECORD {
@@ -88,18 +96,18 @@ pub fn tfevents_blob(ex: &Expander<'_>, data: Arc<Data>, origin: Origin) {
                 &o,
                 format!("a record of {n} bytes is over {MAX_RECORD}: scanned as bytes"),
             );
-            ex.leaf(&data.slice(body..body + n), &o);
+            texts.leaf(data.slice(body..body + n), o);
             pos = end;
             continue;
         }
         let frame = match data.range(body..end, &mut buf) {
             Ok(f) if f.len() as u64 == n + 4 => f,
             Ok(_) => {
-                rest_as_bytes(ex, &data, &origin, pos, "a truncated record");
+                rest_as_bytes(ex, texts, data, origin, pos, "a truncated record");
                 break;
             }
             Err(e) => {
-                ex.read_error(&origin, &e);
+                ex.read_error(origin, &e);
                 break;
             }
         };
@@ -107,20 +115,26 @@ pub fn tfevents_blob(ex: &Expander<'_>, data: Arc<Data>, origin: Origin) {
         if masked_crc(event).to_le_bytes() != crc {
             bad_data += 1;
         }
-        decode_event(&mut texts, &origin, event);
+        decode_event(texts, origin, event);
         pos = end;
     }
-    texts.finish();
     if bad_data > 0 {
         ex.sink.error(
-            &origin,
+            origin,
             format!("{bad_data} record(s) fail their data checksum (decoded all the same)"),
         );
     }
 }
 
 /// Warns about damage at `at` and scans the file from there as bytes.
-fn rest_as_bytes(ex: &Expander<'_>, data: &Arc<Data>, origin: &Origin, at: u64, why: &str) {
+fn rest_as_bytes(
+    ex: &Expander<'_>,
+    texts: &mut Texts<'_, '_>,
+    data: &Arc<Data>,
+    origin: &Origin,
+    at: u64,
+    why: &str,
+) {
     let o = origin.child(Segment::Record {
         name: format!("damaged from byte {at}"),
         step: None,
@@ -129,7 +143,7 @@ fn rest_as_bytes(ex: &Expander<'_>, data: &Arc<Data>, origin: &Origin, at: u64, 
         origin,
         format!("{why} at byte {at}: the rest is scanned as bytes"),
     );
-    ex.leaf(&data.slice(at..data.len()), &o);
+    texts.leaf(data.slice(at..data.len()), o);
 }
 
 /// One `Event`: `step` (2), `summary` (5), `graph_def` (4), `log_message` (6), `session_log`

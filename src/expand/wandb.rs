@@ -38,7 +38,7 @@ use std::sync::Arc;
 
 use super::Expander;
 use super::protobuf::{self, Fields, Value};
-use super::texts::{Base, Place, Texts};
+use super::texts::{self, Base, Place, Texts};
 use crate::blob::{Data, Origin, Segment};
 use crate::view::ansi;
 
@@ -265,35 +265,38 @@ pub fn wandb_blob(ex: &Expander<'_>, data: Arc<Data>, origin: Origin) {
         }
         Err(e) => return ex.sink.error(&origin, e.to_string()),
     }
-    let mut run = Run::new(ex, &origin);
-    let mut damaged = 0u64;
-    let mut first_damage = None;
-    let result = Log::new(&data).for_each(&mut |event| match event {
-        Event::Record(_, record) => run.record(record),
-        Event::Damaged(at, bytes, why) => {
-            damaged += 1;
-            if first_damage.is_none() {
-                first_damage = Some(format!("byte {at}: {why}"));
+    // Records are decoded on a thread of their own while the scan reads what they hold.
+    texts::beside(ex, |texts| {
+        let mut run = Run::new(texts, &origin);
+        let mut damaged = 0u64;
+        let mut first_damage = None;
+        let result = Log::new(&data).for_each(&mut |event| match event {
+            Event::Record(_, record) => run.record(record),
+            Event::Damaged(at, bytes, why) => {
+                damaged += 1;
+                if first_damage.is_none() {
+                    first_damage = Some(format!("byte {at}: {why}"));
+                }
+                if !bytes.is_empty() {
+                    let o = origin.child(Segment::Record {
+                        name: format!("damaged record at byte {at}"),
+                        step: None,
+                    });
+                    run.texts.push(o, b"", bytes, b"");
+                }
             }
-            if !bytes.is_empty() {
-                let o = origin.child(Segment::Record {
-                    name: format!("damaged record at byte {at}"),
-                    step: None,
-                });
-                run.texts.push(o, b"", bytes, b"");
-            }
+        });
+        if let Some(first) = first_damage {
+            ex.sink.error(
+                &origin,
+                format!("{damaged} damaged part(s) of the log scanned as bytes (first at {first})"),
+            );
         }
+        if let Err(e) = result {
+            ex.read_error(&origin, &e);
+        }
+        run.into_texts()
     });
-    run.finish();
-    if let Some(first) = first_damage {
-        ex.sink.error(
-            &origin,
-            format!("{damaged} damaged part(s) of the log scanned as bytes (first at {first})"),
-        );
-    }
-    if let Err(e) = result {
-        ex.read_error(&origin, &e);
-    }
 }
 
 /// Console output being joined into one text.
@@ -315,9 +318,9 @@ struct Run<'e, 'a> {
 }
 
 impl<'e, 'a> Run<'e, 'a> {
-    fn new(ex: &'e Expander<'a>, origin: &'e Origin) -> Run<'e, 'a> {
+    fn new(texts: Texts<'e, 'a>, origin: &'e Origin) -> Run<'e, 'a> {
         Run {
-            texts: Texts::new(ex),
+            texts,
             origin,
             seen: HashSet::new(),
             output: None,
@@ -560,14 +563,15 @@ impl<'e, 'a> Run<'e, 'a> {
         });
     }
 
-    fn finish(mut self) {
+    /// Hands over what is left: the console output being joined, then the document.
+    fn into_texts(mut self) -> Texts<'e, 'a> {
         for console in [self.output.take(), self.output_raw.take()]
             .into_iter()
             .flatten()
         {
             push_console(&mut self.texts, &console.origin, &console.buf, console.base);
         }
-        self.texts.finish();
+        self.texts
     }
 }
 
