@@ -106,13 +106,7 @@ impl RuleRegex {
         loop {
             self.re.search_captures_with(cache, &input, caps);
             let Some(m) = caps.get_match() else { break };
-            let secret = self
-                .secret_groups
-                .iter()
-                .find_map(|&g| caps.get_group(g))
-                .map(|s| s.range())
-                .unwrap_or(m.range());
-            f(m.range(), secret);
+            f(m.range(), self.secret_span(caps, m.range()));
             let next = if m.is_empty() { m.end() + 1 } else { m.end() };
             if next > range.end {
                 break;
@@ -120,9 +114,21 @@ impl RuleRegex {
             input.set_start(next);
         }
     }
-}
 
-impl RuleRegex {
+    /// The span of a match's secret: its first `secret` group that took part, else the whole
+    /// match.
+    fn secret_span(
+        &self,
+        caps: &Captures,
+        whole: std::ops::Range<usize>,
+    ) -> std::ops::Range<usize> {
+        self.secret_groups
+            .iter()
+            .find_map(|&g| caps.get_group(g))
+            .map(|s| s.range())
+            .unwrap_or(whole)
+    }
+
     /// Reports the leftmost-first, non-overlapping matches that begin at one of `starts`
     /// (sorted) and end by `end`, as [`RuleRegex::for_each_match`] does. For a rule whose
     /// every match begins at most [`Anchor::lead`] bytes before a keyword hit, searching the
@@ -150,13 +156,7 @@ impl RuleRegex {
                 .anchored(regex_automata::Anchored::Yes);
             self.re.search_captures_with(cache, &input, caps);
             let Some(m) = caps.get_match() else { continue };
-            let secret = self
-                .secret_groups
-                .iter()
-                .find_map(|&g| caps.get_group(g))
-                .map(|s| s.range())
-                .unwrap_or(m.range());
-            f(m.range(), secret);
+            f(m.range(), self.secret_span(caps, m.range()));
             next = if m.is_empty() { m.end() + 1 } else { m.end() };
         }
     }
