@@ -463,6 +463,11 @@ struct Verified {
 }
 
 impl Verified {
+    /// A read of the body; an error ends it.
+    fn read_inner(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        self.inner.read(buf).inspect_err(|_| self.ended = true)
+    }
+
     fn fail(&mut self, message: String) -> io::Error {
         self.ended = true;
         io::Error::new(io::ErrorKind::InvalidData, message)
@@ -504,14 +509,7 @@ impl Read for Verified {
             Some(cap) if self.read >= cap => {
                 // At the limit: the body must end here.
                 let mut probe = [0u8; 1];
-                let n = match self.inner.read(&mut probe) {
-                    Ok(n) => n,
-                    Err(e) => {
-                        self.ended = true;
-                        return Err(e);
-                    }
-                };
-                if n == 0 {
+                if self.read_inner(&mut probe)? == 0 {
                     return self.end();
                 }
                 return Err(self.fail(match self.limit {
@@ -527,13 +525,7 @@ impl Read for Verified {
                 .min(usize::try_from(cap - self.read).unwrap_or(usize::MAX)),
             None => buf.len(),
         };
-        let n = match self.inner.read(&mut buf[..want]) {
-            Ok(n) => n,
-            Err(e) => {
-                self.ended = true;
-                return Err(e);
-            }
-        };
+        let n = self.read_inner(&mut buf[..want])?;
         if n == 0 {
             return self.end();
         }
