@@ -240,11 +240,21 @@ pub(crate) fn write_pretty_streamed(
         out.write_all(head.as_bytes())?;
         if let Some(items) = items.take() {
             let mut first = true;
+            // Each item is written indented one level deeper than the placeholder's line,
+            // in one pass into a buffer handed to `out` whole (not made into text, then cut
+            // into lines each written apart: a report of a few hundred thousand findings, an
+            // interrupted scan's included, has to be written fast).
+            let depth = indent.len() / 2 + 1;
+            let mut buf = Vec::new();
             for item in items {
-                out.write_all(if first { b"[\n" } else { b",\n" })?;
+                buf.clear();
+                buf.extend_from_slice(if first { b"[\n" } else { b",\n" });
                 first = false;
-                let pretty = serde_json::to_string_pretty(&item)?;
-                write_indented(out, &pretty, &format!("{indent}  "))?;
+                buf.extend_from_slice(indent.as_bytes());
+                buf.extend_from_slice(b"  ");
+                let mut ser = serde_json::Serializer::with_formatter(&mut buf, Indented::at(depth));
+                serde::Serialize::serialize(&item, &mut ser)?;
+                out.write_all(&buf)?;
             }
             if first {
                 out.write_all(b"[]")?;
@@ -266,16 +276,91 @@ pub(crate) fn write_pretty_streamed(
     out.write_all(rest.as_bytes())
 }
 
-fn write_indented(out: &mut dyn Write, text: &str, indent: &str) -> io::Result<()> {
-    // Every line of the item, its first included: it starts a line of its own in the array.
-    for (i, line) in text.split('\n').enumerate() {
-        if i > 0 {
-            out.write_all(b"\n")?;
+/// `serde_json`'s pretty formatter (two spaces a level) for a value that starts `depth`
+/// levels deep in a document: its lines are indented as `to_string_pretty` of the whole
+/// document indents them (the caller writes the indentation of its first line).
+struct Indented {
+    level: usize,
+    has_value: bool,
+}
+
+impl Indented {
+    fn at(depth: usize) -> Indented {
+        Indented {
+            level: depth,
+            has_value: false,
         }
-        out.write_all(indent.as_bytes())?;
-        out.write_all(line.as_bytes())?;
     }
-    Ok(())
+
+    fn newline<W: ?Sized + Write>(&self, out: &mut W) -> io::Result<()> {
+        const SPACES: &[u8; 64] = &[b' '; 64];
+        out.write_all(b"\n")?;
+        let mut n = self.level * 2;
+        while n > 0 {
+            let k = n.min(SPACES.len());
+            out.write_all(&SPACES[..k])?;
+            n -= k;
+        }
+        Ok(())
+    }
+}
+
+impl serde_json::ser::Formatter for Indented {
+    fn begin_array<W: ?Sized + Write>(&mut self, out: &mut W) -> io::Result<()> {
+        self.level += 1;
+        self.has_value = false;
+        out.write_all(b"[")
+    }
+
+    fn end_array<W: ?Sized + Write>(&mut self, out: &mut W) -> io::Result<()> {
+        self.level -= 1;
+        if self.has_value {
+            self.newline(out)?;
+        }
+        out.write_all(b"]")
+    }
+
+    fn begin_array_value<W: ?Sized + Write>(&mut self, out: &mut W, first: bool) -> io::Result<()> {
+        if !first {
+            out.write_all(b",")?;
+        }
+        self.newline(out)
+    }
+
+    fn end_array_value<W: ?Sized + Write>(&mut self, _out: &mut W) -> io::Result<()> {
+        self.has_value = true;
+        Ok(())
+    }
+
+    fn begin_object<W: ?Sized + Write>(&mut self, out: &mut W) -> io::Result<()> {
+        self.level += 1;
+        self.has_value = false;
+        out.write_all(b"{")
+    }
+
+    fn end_object<W: ?Sized + Write>(&mut self, out: &mut W) -> io::Result<()> {
+        self.level -= 1;
+        if self.has_value {
+            self.newline(out)?;
+        }
+        out.write_all(b"}")
+    }
+
+    fn begin_object_key<W: ?Sized + Write>(&mut self, out: &mut W, first: bool) -> io::Result<()> {
+        if !first {
+            out.write_all(b",")?;
+        }
+        self.newline(out)
+    }
+
+    fn begin_object_value<W: ?Sized + Write>(&mut self, out: &mut W) -> io::Result<()> {
+        out.write_all(b": ")
+    }
+
+    fn end_object_value<W: ?Sized + Write>(&mut self, _out: &mut W) -> io::Result<()> {
+        self.has_value = true;
+        Ok(())
+    }
 }
 
 #[cfg(test)]
@@ -288,9 +373,10 @@ mod streamed_tests {
             json!({"a": 1, "b": [1, 2]}),
             json!({"c": "x\ny"}),
             json!([]),
+            json!({"a": {"b": [{"c": []}, {}, [1, [2, {"d": null}]]], "e": "x"}, "f": {}}),
         ];
         let summary = json!({"files": 2, "nested": {"k": [true]}});
-        for n in [0, 1, 3] {
+        for n in [0, 1, 3, 4] {
             let whole = json!({
                 "version": 1,
                 "findings": items[..n].to_vec(),
