@@ -162,13 +162,13 @@ impl Reporter for JsonReporter {
         }
         let findings = std::mem::take(&mut self.findings);
         let opts = &self.opts;
-        let items = findings.into_iter().map(|f| finding_json(&f, opts));
+        let make = |f: Finding| finding_json(&f, opts);
         let tail = || {
             let mut s = summary.clone();
             s.peak_rss_bytes = crate::summary::peak_rss().max(summary.peak_rss_bytes);
             json!(s)
         };
-        super::write_pretty_streamed(&mut self.out, &doc, items, tail)?;
+        super::write_pretty_streamed(&mut self.out, &doc, findings.into_iter(), make, tail)?;
         self.out.write_all(b"\n")?;
         self.out.flush()
     }

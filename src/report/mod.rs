@@ -218,19 +218,23 @@ pub(crate) fn later() -> serde_json::Value {
 
 /// Writes `doc` as `serde_json::to_writer_pretty` would, byte for byte, except that its
 /// placeholders ([`later`], in document order) are filled as the writing reaches them: the
-/// first with the array of `items` (each built, written and dropped in turn, so a report of a
-/// million findings never holds a million JSON trees), the second, if any, with `tail()` (the
-/// summary, computed once the findings are out: its `peak_rss_bytes` then covers them).
-pub(crate) fn write_pretty_streamed(
+/// first with the array of `items`, each made into JSON by `make` (a batch of
+/// [`STREAMED_BATCH`] at a time, made and turned into text in parallel on the current rayon
+/// pool, written in order and dropped, so a report of a million findings never holds a
+/// million JSON trees, and one of a few hundred thousand, an interrupted scan's included, is
+/// written on every core), the second, if any, with `tail()` (the summary, computed once the
+/// findings are out: its `peak_rss_bytes` then covers them).
+pub(crate) fn write_pretty_streamed<T: Send>(
     out: &mut dyn Write,
     doc: &serde_json::Value,
-    items: impl Iterator<Item = serde_json::Value>,
+    mut items: impl Iterator<Item = T>,
+    make: impl Fn(T) -> serde_json::Value + Sync,
     tail: impl FnOnce() -> serde_json::Value,
 ) -> io::Result<()> {
     let text = serde_json::to_string_pretty(doc)?;
     let marker = serde_json::to_string(LATER)?;
     let mut rest = text.as_str();
-    let mut items = Some(items);
+    let mut items = Some(&mut items);
     let mut tail = Some(tail);
     while let Some(at) = rest.find(&marker) {
         let head = &rest[..at];
@@ -245,16 +249,31 @@ pub(crate) fn write_pretty_streamed(
             // into lines each written apart: a report of a few hundred thousand findings, an
             // interrupted scan's included, has to be written fast).
             let depth = indent.len() / 2 + 1;
-            let mut buf = Vec::new();
-            for item in items {
-                buf.clear();
-                buf.extend_from_slice(if first { b"[\n" } else { b",\n" });
-                first = false;
+            let text = |item: T| -> io::Result<Vec<u8>> {
+                let mut buf = Vec::with_capacity(1024);
                 buf.extend_from_slice(indent.as_bytes());
                 buf.extend_from_slice(b"  ");
                 let mut ser = serde_json::Serializer::with_formatter(&mut buf, Indented::at(depth));
-                serde::Serialize::serialize(&item, &mut ser)?;
-                out.write_all(&buf)?;
+                serde::Serialize::serialize(&make(item), &mut ser)?;
+                Ok(buf)
+            };
+            loop {
+                let batch: Vec<T> = items.by_ref().take(STREAMED_BATCH).collect();
+                if batch.is_empty() {
+                    break;
+                }
+                // A few items are not worth waking other threads for.
+                let texts: Vec<io::Result<Vec<u8>>> = if batch.len() < 64 {
+                    batch.into_iter().map(text).collect()
+                } else {
+                    use rayon::prelude::*;
+                    batch.into_par_iter().with_min_len(32).map(text).collect()
+                };
+                for t in texts {
+                    out.write_all(if first { b"[\n" } else { b",\n" })?;
+                    first = false;
+                    out.write_all(&t?)?;
+                }
             }
             if first {
                 out.write_all(b"[]")?;
@@ -275,6 +294,10 @@ pub(crate) fn write_pretty_streamed(
     }
     out.write_all(rest.as_bytes())
 }
+
+/// Items made and turned into text at a time by [`write_pretty_streamed`] (about a megabyte of
+/// findings).
+const STREAMED_BATCH: usize = 1024;
 
 /// `serde_json`'s pretty formatter (two spaces a level) for a value that starts `depth`
 /// levels deep in a document: its lines are indented as `to_string_pretty` of the whole
@@ -391,9 +414,13 @@ mod streamed_tests {
                 "tool": {"name": "ferret"},
             });
             let mut out = Vec::new();
-            super::write_pretty_streamed(&mut out, &skeleton, items[..n].iter().cloned(), || {
-                summary.clone()
-            })
+            super::write_pretty_streamed(
+                &mut out,
+                &skeleton,
+                items[..n].iter().cloned(),
+                |v| v,
+                || summary.clone(),
+            )
             .unwrap();
             assert_eq!(String::from_utf8(out).unwrap(), expected, "{n} items");
         }
