@@ -218,7 +218,7 @@ pub(crate) fn later() -> serde_json::Value {
 
 /// Writes `doc` as `serde_json::to_writer_pretty` would, byte for byte, except that its
 /// placeholders ([`later`], in document order) are filled as the writing reaches them: the
-/// first with the array of `items`, each made into JSON by `make` (a batch of
+/// first with the array of `items`, each written by `make` (a batch of
 /// [`STREAMED_BATCH`] at a time, made and turned into text in parallel on the current rayon
 /// pool, written in order and dropped, so a report of a million findings never holds a
 /// million JSON trees, and one of a few hundred thousand, an interrupted scan's included, is
@@ -228,7 +228,7 @@ pub(crate) fn write_pretty_streamed<T: Send>(
     out: &mut dyn Write,
     doc: &serde_json::Value,
     mut items: impl Iterator<Item = T>,
-    make: impl Fn(T) -> serde_json::Value + Sync,
+    make: impl Fn(&T, &mut ItemSerializer<'_>) -> serde_json::Result<()> + Sync,
     tail: impl FnOnce() -> serde_json::Value,
 ) -> io::Result<()> {
     let text = serde_json::to_string_pretty(doc)?;
@@ -254,7 +254,8 @@ pub(crate) fn write_pretty_streamed<T: Send>(
                 buf.extend_from_slice(indent.as_bytes());
                 buf.extend_from_slice(b"  ");
                 let mut ser = serde_json::Serializer::with_formatter(&mut buf, Indented::at(depth));
-                serde::Serialize::serialize(&make(item), &mut ser)?;
+                make(&item, &mut ser)?;
+                drop(item);
                 Ok(buf)
             };
             loop {
@@ -295,6 +296,9 @@ pub(crate) fn write_pretty_streamed<T: Send>(
     out.write_all(rest.as_bytes())
 }
 
+/// What [`write_pretty_streamed`]'s `make` writes an item with.
+pub(crate) type ItemSerializer<'a> = serde_json::Serializer<&'a mut Vec<u8>, Indented>;
+
 /// Items made and turned into text at a time by [`write_pretty_streamed`] (about a megabyte of
 /// findings).
 const STREAMED_BATCH: usize = 1024;
@@ -302,7 +306,7 @@ const STREAMED_BATCH: usize = 1024;
 /// `serde_json`'s pretty formatter (two spaces a level) for a value that starts `depth`
 /// levels deep in a document: its lines are indented as `to_string_pretty` of the whole
 /// document indents them (the caller writes the indentation of its first line).
-struct Indented {
+pub(crate) struct Indented {
     level: usize,
     has_value: bool,
 }
@@ -418,7 +422,7 @@ mod streamed_tests {
                 &mut out,
                 &skeleton,
                 items[..n].iter().cloned(),
-                |v| v,
+                |v, out| serde::Serialize::serialize(v, out),
                 || summary.clone(),
             )
             .unwrap();

@@ -483,9 +483,14 @@ impl Reporter for SarifReporter {
             .iter()
             .map(Item::Group)
             .chain(findings.iter().map(Item::Finding));
-        let make = |item: Item<'_>| match item {
-            Item::Group(g) => this.group_result(g, index.get(g.secret.rule_id.as_str()).copied()),
-            Item::Finding(f) => this.result(f, index.get(f.rule.id()).copied()),
+        let make = |item: &Item<'_>, out: &mut super::ItemSerializer<'_>| {
+            let v = match *item {
+                Item::Group(g) => {
+                    this.group_result(g, index.get(g.secret.rule_id.as_str()).copied())
+                }
+                Item::Finding(f) => this.result(f, index.get(f.rule.id()).copied()),
+            };
+            serde::Serialize::serialize(&v, out)
         };
         let written = super::write_pretty_streamed(&mut out, &doc, items, make, || Value::Null)
             .and_then(|()| out.write_all(b"\n"))
