@@ -364,6 +364,23 @@ pub struct StreamScanner<'m> {
     early: std::collections::BTreeSet<(u64, u64, String)>,
     /// The line cursor of `flush_lines` (ahead of `cursor`).
     early_cursor: (u64, u64, u64),
+    /// Asked while candidates are confirmed ([`StreamScanner::until`]).
+    stop: Stop<'m>,
+}
+
+/// What a [`StreamScanner`] asks whether to stop.
+#[derive(Clone, Copy)]
+struct Stop<'m>(&'m (dyn Fn() -> bool + Sync));
+
+impl std::fmt::Debug for Stop<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Stop")
+    }
+}
+
+/// The stop of a [`StreamScanner`] that nothing stops.
+fn never() -> bool {
+    false
 }
 
 impl<'m> StreamScanner<'m> {
@@ -385,7 +402,15 @@ impl<'m> StreamScanner<'m> {
             early_from: 0,
             early: std::collections::BTreeSet::new(),
             early_cursor: (0, 1, 0),
+            stop: Stop(&never),
         }
+    }
+
+    /// Gives up confirming a chunk's candidates once `stop` returns true (an interrupted
+    /// scan: [`confirm::candidates_until`]); what was confirmed is still returned.
+    pub fn until(mut self, stop: &'m (dyn Fn() -> bool + Sync)) -> StreamScanner<'m> {
+        self.stop = Stop(stop);
+        self
     }
 
     /// The first offset still buffered: no finding reported later starts before it.
@@ -496,13 +521,15 @@ impl<'m> StreamScanner<'m> {
             &mut deferred,
         );
         window::shift(&mut deferred, self.base as usize);
-        self.held.extend(confirm::candidates(
+        let stop = self.stop.0;
+        self.held.extend(confirm::candidates_until(
             self.matcher,
             hay,
             self.base,
             &candidates,
             &self.origin,
             &mut self.scratch,
+            stop,
         ));
         self.pending.extend(deferred);
         window::merge(&mut self.pending);
@@ -518,16 +545,20 @@ impl<'m> StreamScanner<'m> {
                 start: b(w.start as u64),
                 end: b(w.end as u64).min(hay.len()),
             }];
+            if stop() {
+                break;
+            }
             let mut found = Vec::new();
             self.matcher
                 .scan_windows(hay, &mut one, &mut self.scratch, &mut found);
-            self.held.extend(confirm::candidates(
+            self.held.extend(confirm::candidates_until(
                 self.matcher,
                 hay,
                 self.base,
                 &found,
                 &self.origin,
                 &mut self.scratch,
+                stop,
             ));
         }
         self.next = end;
