@@ -249,13 +249,17 @@ pub(crate) fn write_pretty_streamed<T: Send>(
             // into lines each written apart: a report of a few hundred thousand findings, an
             // interrupted scan's included, has to be written fast).
             let depth = indent.len() / 2 + 1;
-            let text = |item: T| -> io::Result<Vec<u8>> {
-                let mut buf = Vec::with_capacity(1024);
-                buf.extend_from_slice(indent.as_bytes());
-                buf.extend_from_slice(b"  ");
-                let mut ser = serde_json::Serializer::with_formatter(&mut buf, Indented::at(depth));
-                make(&item, &mut ser)?;
-                drop(item);
+            // A run of items, each after `,\n`, as one text (one buffer, grown a few times).
+            let text = |run: Vec<T>| -> io::Result<Vec<u8>> {
+                let mut buf = Vec::with_capacity(run.len() * 1536);
+                for item in run {
+                    buf.extend_from_slice(b",\n");
+                    buf.extend_from_slice(indent.as_bytes());
+                    buf.extend_from_slice(b"  ");
+                    let mut ser =
+                        serde_json::Serializer::with_formatter(&mut buf, Indented::at(depth));
+                    make(&item, &mut ser)?;
+                }
                 Ok(buf)
             };
             loop {
@@ -265,15 +269,23 @@ pub(crate) fn write_pretty_streamed<T: Send>(
                 }
                 // A few items are not worth waking other threads for.
                 let texts: Vec<io::Result<Vec<u8>>> = if batch.len() < 64 {
-                    batch.into_iter().map(text).collect()
+                    vec![text(batch)]
                 } else {
                     use rayon::prelude::*;
-                    batch.into_par_iter().with_min_len(32).map(text).collect()
+                    batch.into_par_iter().chunks(RUN).map(text).collect()
                 };
                 for t in texts {
-                    out.write_all(if first { b"[\n" } else { b",\n" })?;
-                    first = false;
-                    out.write_all(&t?)?;
+                    let t = t?;
+                    // The array's first item follows `[`, not a comma.
+                    let t = match (first, t.split_first()) {
+                        (true, Some((_, rest))) => {
+                            out.write_all(b"[")?;
+                            rest
+                        }
+                        _ => &t[..],
+                    };
+                    first &= t.is_empty();
+                    out.write_all(t)?;
                 }
             }
             if first {
@@ -302,6 +314,9 @@ pub(crate) type ItemSerializer<'a> = serde_json::Serializer<&'a mut Vec<u8>, Ind
 /// Items made and turned into text at a time by [`write_pretty_streamed`] (about a megabyte of
 /// findings).
 const STREAMED_BATCH: usize = 1024;
+
+/// Items of a batch turned into one text by one thread.
+const RUN: usize = 32;
 
 /// `serde_json`'s pretty formatter (two spaces a level) for a value that starts `depth`
 /// levels deep in a document: its lines are indented as `to_string_pretty` of the whole
