@@ -60,8 +60,10 @@ pub fn scan_data(
     scan_data_until(matcher, data, origin, chunk_size, scratch, buf, &|| false)
 }
 
-/// [`scan_data`], stopping between chunks once `stop` returns true (an interrupted scan):
-/// the findings of the chunks already scanned are kept and `interrupted` is set.
+/// [`scan_data`], stopping once `stop` returns true (an interrupted scan): chunks not begun
+/// are skipped, and the confirming of candidates in progress (in a chunk or in a deferred
+/// window) stops within a few hundred candidates ([`confirm::candidates_until`]). What was
+/// confirmed before is kept and `interrupted` is set.
 pub fn scan_data_until(
     matcher: &Matcher,
     data: &Data,
@@ -90,7 +92,9 @@ pub fn scan_data_until(
         };
         let mut candidates = Vec::new();
         matcher.scan(hay, scratch, &mut candidates);
-        let mut findings = confirm::candidates(matcher, hay, 0, &candidates, origin, scratch);
+        let mut findings =
+            confirm::candidates_until(matcher, hay, 0, &candidates, origin, scratch, stop);
+        out.interrupted = stop();
         if (hay.len() as u64) < len {
             out.error = Some(shrank(len, hay.len() as u64));
         }
@@ -112,7 +116,9 @@ pub fn scan_data_until(
                 if stop() {
                     return None;
                 }
-                Some(scan_chunk(matcher, data, origin, chunk, last, scratch, buf))
+                Some(scan_chunk(
+                    matcher, data, origin, chunk, last, scratch, buf, stop,
+                ))
             },
         )
         .collect();
@@ -158,7 +164,9 @@ pub fn scan_data_until(
     window::merge(&mut deferred);
     // Where a keyword is dense (`token` in a JSON log), a rule's windows merge into one that
     // spans whole chunks and is deferred here: search the windows of different rules in
-    // parallel, the largest first.
+    // parallel, the largest first. A stop skips the windows not yet begun and cuts short the
+    // confirming of those in progress (what they confirmed is kept: every chunk is in, so
+    // lines and columns are still right).
     let found: Vec<io::Result<Vec<Finding>>> = if deferred.len() > 1 {
         deferred.sort_by_key(|w| std::cmp::Reverse(w.end - w.start));
         deferred
@@ -166,15 +174,16 @@ pub fn scan_data_until(
             .with_max_len(1)
             .map_init(
                 || (matcher.scratch(), Vec::new()),
-                |(scratch, buf), w| search_window(matcher, data, origin, *w, scratch, buf),
+                |(scratch, buf), w| search_window(matcher, data, origin, *w, scratch, buf, stop),
             )
             .collect()
     } else {
         deferred
             .iter()
-            .map(|w| search_window(matcher, data, origin, *w, scratch, buf))
+            .map(|w| search_window(matcher, data, origin, *w, scratch, buf, stop))
             .collect()
     };
+    out.interrupted = stop();
     for r in found {
         match r {
             Ok(found) => out.findings.extend(found),
@@ -196,6 +205,7 @@ struct ChunkScan {
     error: Option<io::Error>,
 }
 
+#[allow(clippy::too_many_arguments)]
 fn scan_chunk(
     matcher: &Matcher,
     data: &Data,
@@ -204,6 +214,7 @@ fn scan_chunk(
     last: usize,
     scratch: &mut Scratch,
     buf: &mut Vec<u8>,
+    stop: &(dyn Fn() -> bool + Sync),
 ) -> ChunkScan {
     let base = chunk.buffer.start;
     let mut result = ChunkScan {
@@ -241,13 +252,17 @@ fn scan_chunk(
         &mut result.deferred,
     );
     window::shift(&mut result.deferred, base as usize);
-    result.findings = confirm::candidates(matcher, hay, base, &candidates, origin, scratch);
+    // A stop while confirming keeps what was confirmed; the chunk's lines are still counted
+    // whole below, so its findings are located right.
+    result.findings =
+        confirm::candidates_until(matcher, hay, base, &candidates, origin, scratch, stop);
     result.stats = ChunkStats::measure(&hay[lo..hi], chunk.nominal.start);
     data.release(chunk.nominal.clone());
     result
 }
 
-/// Searches one merged window (input offsets), reading just the bytes it needs.
+/// Searches one merged window (input offsets), reading just the bytes it needs; nothing once
+/// `stop` says so, and only part of its candidates confirmed if it says so meanwhile.
 fn search_window(
     matcher: &Matcher,
     data: &Data,
@@ -255,7 +270,11 @@ fn search_window(
     w: RuleWindow,
     scratch: &mut Scratch,
     buf: &mut Vec<u8>,
+    stop: &(dyn Fn() -> bool + Sync),
 ) -> io::Result<Vec<Finding>> {
+    if stop() {
+        return Ok(Vec::new());
+    }
     let pad = (CONTEXT_BYTES + LOOKAROUND) as u64;
     let base = (w.start as u64).saturating_sub(pad);
     let hay = data.range(base..w.end as u64 + pad, buf)?;
@@ -268,13 +287,14 @@ fn search_window(
     }];
     let mut candidates = Vec::new();
     matcher.scan_windows(hay, &mut windows, scratch, &mut candidates);
-    Ok(confirm::candidates(
+    Ok(confirm::candidates_until(
         matcher,
         hay,
         base,
         &candidates,
         origin,
         scratch,
+        stop,
     ))
 }
 
@@ -344,6 +364,23 @@ pub struct StreamScanner<'m> {
     early: std::collections::BTreeSet<(u64, u64, String)>,
     /// The line cursor of `flush_lines` (ahead of `cursor`).
     early_cursor: (u64, u64, u64),
+    /// Asked while candidates are confirmed ([`StreamScanner::until`]).
+    stop: Stop<'m>,
+}
+
+/// What a [`StreamScanner`] asks whether to stop.
+#[derive(Clone, Copy)]
+struct Stop<'m>(&'m (dyn Fn() -> bool + Sync));
+
+impl std::fmt::Debug for Stop<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Stop")
+    }
+}
+
+/// The stop of a [`StreamScanner`] that nothing stops.
+fn never() -> bool {
+    false
 }
 
 impl<'m> StreamScanner<'m> {
@@ -365,7 +402,15 @@ impl<'m> StreamScanner<'m> {
             early_from: 0,
             early: std::collections::BTreeSet::new(),
             early_cursor: (0, 1, 0),
+            stop: Stop(&never),
         }
+    }
+
+    /// Gives up confirming a chunk's candidates once `stop` returns true (an interrupted
+    /// scan: [`confirm::candidates_until`]); what was confirmed is still returned.
+    pub fn until(mut self, stop: &'m (dyn Fn() -> bool + Sync)) -> StreamScanner<'m> {
+        self.stop = Stop(stop);
+        self
     }
 
     /// The first offset still buffered: no finding reported later starts before it.
@@ -476,13 +521,15 @@ impl<'m> StreamScanner<'m> {
             &mut deferred,
         );
         window::shift(&mut deferred, self.base as usize);
-        self.held.extend(confirm::candidates(
+        let stop = self.stop.0;
+        self.held.extend(confirm::candidates_until(
             self.matcher,
             hay,
             self.base,
             &candidates,
             &self.origin,
             &mut self.scratch,
+            stop,
         ));
         self.pending.extend(deferred);
         window::merge(&mut self.pending);
@@ -498,16 +545,20 @@ impl<'m> StreamScanner<'m> {
                 start: b(w.start as u64),
                 end: b(w.end as u64).min(hay.len()),
             }];
+            if stop() {
+                break;
+            }
             let mut found = Vec::new();
             self.matcher
                 .scan_windows(hay, &mut one, &mut self.scratch, &mut found);
-            self.held.extend(confirm::candidates(
+            self.held.extend(confirm::candidates_until(
                 self.matcher,
                 hay,
                 self.base,
                 &found,
                 &self.origin,
                 &mut self.scratch,
+                stop,
             ));
         }
         self.next = end;

@@ -615,7 +615,7 @@ fn a_gzip_with_a_long_name_and_an_xz_with_a_large_dictionary_are_read() {
     );
     assert!(
         r.stderr.contains(
-            "big-out.log.xz › (xz): the xz window needs more than --max-decoder-memory 1048576"
+            "big-out.log.xz › (xz): the decoder's window needs more than --max-decoder-memory 1048576"
         ),
         "{}",
         r.stderr
@@ -774,5 +774,87 @@ fn xz_decoders_share_one_memory_budget_across_threads() {
         "{}",
         r.stderr
     );
+    assert_eq!(r.code, 1, "{}", r.stderr);
+}
+
+/// A zstd stream of `bytes` written as `zstd --long=<window_log>` writes it: long-distance
+/// matching, the window declared in the frame header (no content size: streamed).
+fn zstd_long(bytes: &[u8], window_log: u32) -> Vec<u8> {
+    let mut e = zstd::stream::Encoder::new(Vec::new(), 3).unwrap();
+    e.long_distance_matching(true).unwrap();
+    e.window_log(window_log).unwrap();
+    e.write_all(bytes).unwrap();
+    e.finish().unwrap()
+}
+
+/// Item 6/12 for zstd: a frame's window (here 256 MiB, more than the reference decoder's
+/// default limit of 128 MiB) comes out of the shared `--max-decoder-memory` budget. Four such
+/// streams at `-j 4` under a budget that holds two windows are all read (the decoders take
+/// turns); under a budget smaller than one window each is refused with a warning naming the
+/// flag, and the rest of the scan goes on.
+#[test]
+fn zstd_windows_come_out_of_the_shared_decoder_memory_budget() {
+    let t = TestDir::new();
+    witness(&t);
+    let mut g = Gen::new(1202);
+    let tokens: Vec<String> = (0..4).map(|_| g.huggingface()).collect();
+    for (i, token) in tokens.iter().enumerate() {
+        let mut text = vec![b'.'; 8 << 20];
+        let line = format!("\nHF_TOKEN={token}\n");
+        let at = text.len() - line.len();
+        text[at..].copy_from_slice(line.as_bytes());
+        t.write(&format!("long{i}.log.zst"), zstd_long(&text, 28));
+    }
+    let (r, doc) = scan(
+        &t,
+        &[
+            ".",
+            "-j",
+            "4",
+            "--max-decoder-memory",
+            "600MiB",
+            "--max-ratio",
+            "100000",
+        ],
+        5 * MINUTE,
+    );
+    assert_witness(&doc);
+    assert!(!r.stderr.contains("--max-decoder-memory"), "{}", r.stderr);
+    let mut found = locations(&doc, HF);
+    found.sort();
+    assert_eq!(
+        found,
+        (0..4)
+            .map(|i| format!("long{i}.log.zst › (zstd):2:10"))
+            .collect::<Vec<_>>(),
+        "{}",
+        r.stderr
+    );
+    assert_eq!(r.code, 1, "{}", r.stderr);
+
+    let (r, doc) = scan(
+        &t,
+        &[
+            ".",
+            "-j",
+            "2",
+            "--max-decoder-memory",
+            "64MiB",
+            "--max-ratio",
+            "100000",
+        ],
+        MINUTE,
+    );
+    assert_witness(&doc);
+    assert!(locations(&doc, HF).is_empty(), "{}", r.stderr);
+    for i in 0..4 {
+        assert!(
+            r.stderr.contains(&format!(
+                "long{i}.log.zst: the decoder's window needs more than --max-decoder-memory 67108864"
+            )),
+            "{}",
+            r.stderr
+        );
+    }
     assert_eq!(r.code, 1, "{}", r.stderr);
 }

@@ -175,7 +175,8 @@ pub struct BudgetArgs {
     /// Stop after N archive entries per input.
     #[arg(long, value_name = "N", default_value_t = 1_000_000)]
     pub max_entries: u64,
-    /// Memory all decoders' windows may hold together, every thread at once (xz dictionaries).
+    /// Memory all decoders' windows may hold together, every thread at once (xz dictionaries,
+    /// zstd windows).
     #[arg(long, value_name = "SIZE", value_parser = parse_size, default_value = "512M")]
     pub max_decoder_memory: u64,
 }

@@ -14,23 +14,30 @@
 //! 3. The context itself is scanned with the same rules, and what they find is masked, as is
 //!    the finding's own secret where it repeats.
 
+use rayon::prelude::*;
+
 use crate::blob::Origin;
 use crate::finding::{Finding, mask};
 use crate::matcher::{Matcher, Scratch};
 
 /// Masks other secrets in the context of each of `findings` (a blob's, sorted by offset): its
 /// neighbours' text ([`mask_neighbours`]), then what a scan of the context finds
-/// ([`mask_context`]).
+/// ([`mask_context`]). Findings are masked in parallel on the current rayon pool: a blob of
+/// a few hundred thousand findings (a dump of passwords) would otherwise keep one core busy
+/// for a second after the rest of the scan, an interrupted one included.
 pub fn mask_all(matcher: &Matcher, findings: &mut [Finding]) {
     if findings.is_empty() {
         return;
     }
     mask_neighbours(findings);
-    let mut scratch = matcher.scratch();
-    for f in findings {
-        mask_context(matcher, &mut scratch, f);
-    }
+    findings.par_iter_mut().with_min_len(PAR_MIN).for_each_init(
+        || matcher.scratch(),
+        |scratch, f| mask_context(matcher, scratch, f),
+    );
 }
+
+/// Findings per parallel job in [`mask_all`] and [`mask_neighbours`].
+const PAR_MIN: usize = 512;
 
 /// The span `range` of `hay` as context text, with the parts covered by `spans` (sorted by
 /// start; each with its mask) replaced: a span that starts inside the range by its mask, one
@@ -107,51 +114,68 @@ pub fn mask_by_position(hay: &[u8], base: u64, findings: &mut [Finding]) {
 /// found before it or ends inside one found after it. Neighbours found by another chunk or
 /// window of the blob are masked here; [`mask_by_position`] saw only its own piece.
 pub fn mask_neighbours(findings: &mut [Finding]) {
-    let reach = super::CONTEXT_BYTES as u64;
     let longest = findings
         .iter()
         .map(|f| f.end_offset.saturating_sub(f.offset))
         .max()
         .unwrap_or(0);
-    for i in 0..findings.len() {
-        let (lo, hi) = (
-            findings[i].offset.saturating_sub(reach),
-            findings[i].end_offset.saturating_add(reach),
-        );
-        let first = findings.partition_point(|g| g.offset.saturating_add(longest) < lo);
-        let mut near: Vec<(String, String, bool)> = Vec::new();
-        for (j, g) in findings.iter().enumerate().skip(first) {
-            if g.offset >= hi {
-                break;
-            }
-            let same = (g.offset, g.end_offset) == (findings[i].offset, findings[i].end_offset);
-            if j == i || same || g.end_offset <= lo || g.secret.len() < 4 {
-                continue;
-            }
-            near.push((
-                g.secret.clone(),
-                mask::secret(&g.rule, &g.secret),
-                g.offset < findings[i].offset,
-            ));
+    // Each finding's new context is worked out from the others' secrets (read only), in
+    // parallel, then set.
+    let shared: &[Finding] = findings;
+    let masked: Vec<Option<(String, String)>> = (0..shared.len())
+        .into_par_iter()
+        .with_min_len(PAR_MIN)
+        .map(|i| neighbours_masked(shared, i, longest))
+        .collect();
+    for (f, m) in findings.iter_mut().zip(masked) {
+        if let Some((before, after)) = m {
+            f.before = before;
+            f.after = after;
         }
-        let f = &mut findings[i];
-        for (secret, masked, earlier) in &near {
-            for part in [&mut f.before, &mut f.after] {
-                if part.contains(secret.as_str()) {
-                    *part = part.replace(secret.as_str(), masked);
-                }
-            }
-            // Cut by the context's edge: a suffix at the start of `before`, a prefix at the
-            // end of `after` (four bytes or more: less says nothing).
-            if *earlier {
-                if let Some(n) = edge_overlap(secret, &f.before, true) {
-                    f.before = format!("****{}", &f.before[n..]);
-                }
-            } else if let Some(n) = edge_overlap(secret, &f.after, false) {
-                let keep = f.after.len() - n;
-                f.after = format!("{}****", &f.after[..keep]);
+    }
+}
+
+/// The context of `findings[i]` with its neighbours masked ([`mask_neighbours`]), `None` when
+/// none of them shows in it.
+fn neighbours_masked(findings: &[Finding], i: usize, longest: u64) -> Option<(String, String)> {
+    let reach = super::CONTEXT_BYTES as u64;
+    let f = &findings[i];
+    let (lo, hi) = (
+        f.offset.saturating_sub(reach),
+        f.end_offset.saturating_add(reach),
+    );
+    let first = findings.partition_point(|g| g.offset.saturating_add(longest) < lo);
+    let mut before = std::borrow::Cow::Borrowed(f.before.as_str());
+    let mut after = std::borrow::Cow::Borrowed(f.after.as_str());
+    for (j, g) in findings.iter().enumerate().skip(first) {
+        if g.offset >= hi {
+            break;
+        }
+        let same = (g.offset, g.end_offset) == (f.offset, f.end_offset);
+        if j == i || same || g.end_offset <= lo || g.secret.len() < 4 {
+            continue;
+        }
+        let secret = g.secret.as_str();
+        let masked = mask::secret(&g.rule, secret);
+        for part in [&mut before, &mut after] {
+            if part.contains(secret) {
+                *part = std::borrow::Cow::Owned(part.replace(secret, &masked));
             }
         }
+        // Cut by the context's edge: a suffix at the start of `before`, a prefix at the end
+        // of `after` (four bytes or more: less says nothing).
+        if g.offset < f.offset {
+            if let Some(n) = edge_overlap(secret, &before, true) {
+                before = std::borrow::Cow::Owned(format!("****{}", &before[n..]));
+            }
+        } else if let Some(n) = edge_overlap(secret, &after, false) {
+            let keep = after.len() - n;
+            after = std::borrow::Cow::Owned(format!("{}****", &after[..keep]));
+        }
+    }
+    match (before, after) {
+        (std::borrow::Cow::Borrowed(_), std::borrow::Cow::Borrowed(_)) => None,
+        (b, a) => Some((b.into_owned(), a.into_owned())),
     }
 }
 

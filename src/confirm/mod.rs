@@ -47,12 +47,42 @@ pub fn candidates(
     origin: &Origin,
     scratch: &mut Scratch,
 ) -> Vec<Finding> {
-    let mut out: Vec<Finding> = candidates
-        .iter()
-        .filter(|c| matcher.view(c.rule).is_none())
-        .filter_map(|c| confirm(matcher.rule(c.rule), hay, base, c, origin))
-        .collect();
-    views::scan(matcher, hay, base, candidates, origin, scratch, &mut out);
+    candidates_until(matcher, hay, base, candidates, origin, scratch, &|| false)
+}
+
+/// Candidates confirmed between two looks at the stop flag in [`candidates_until`]: a few
+/// milliseconds of work at the worst (a candidate costs up to ~30 µs).
+const STOP_EVERY: usize = 256;
+
+/// [`candidates`], giving up once `stop` returns true (a signal: the scan is being
+/// interrupted): it is asked every [`STOP_EVERY`] candidates, and once it says stop the
+/// remaining candidates and the view triggers are dropped. What was confirmed before is kept
+/// (and masked by position like any piece's findings), so an interrupted scan reports it.
+pub fn candidates_until(
+    matcher: &Matcher,
+    hay: &[u8],
+    base: u64,
+    candidates: &[Candidate],
+    origin: &Origin,
+    scratch: &mut Scratch,
+    stop: &(dyn Fn() -> bool + Sync),
+) -> Vec<Finding> {
+    let mut out = Vec::new();
+    let mut stopped = false;
+    for (i, c) in candidates.iter().enumerate() {
+        if i % STOP_EVERY == STOP_EVERY - 1 && stop() {
+            stopped = true;
+            break;
+        }
+        if matcher.view(c.rule).is_none()
+            && let Some(f) = confirm(matcher.rule(c.rule), hay, base, c, origin)
+        {
+            out.push(f);
+        }
+    }
+    if !stopped {
+        views::scan(matcher, hay, base, candidates, origin, scratch, &mut out);
+    }
     context::mask_by_position(hay, base, &mut out);
     out
 }

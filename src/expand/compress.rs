@@ -9,6 +9,13 @@
 //! (a bounded time), and one that would pass the budget alone stops with a warning naming the
 //! flag (what was decompressed before is scanned).
 //!
+//! A zstd frame declares its window in its header (up to 2 GiB with `zstd --long=31`; the
+//! frame's content size instead when it is smaller), and the reference decoder allocates it
+//! when the frame starts: [`ZstdFrames`] reads each frame's header before decoding it, takes
+//! that much from the same budget (waiting and stopping as xz does) and lets the decoder use a
+//! window of that size and no larger. bzip2 needs no budget: a decoder holds at most ~3.6 MB
+//! (900 kB blocks, `bzip2 -9`), whatever the input says.
+//!
 //! A gzip member's name and comment fields are scanned as text (`x.gz › gzip:name`).
 //!
 //! The decompressed content goes back through the expander's dispatch: a `.tar.gz` becomes a tar
@@ -59,12 +66,14 @@ fn open<'a>(
         ),
         // Concatenated frames are one stream.
         Format::Zstd => (
-            Box::new(zstd::stream::read::Decoder::with_buffer(
-                io::BufReader::new(counting),
+            Box::new(ZstdFrames::new(
+                counting,
+                DecoderMemory::new(&DECODERS, budget.max_decoder_memory),
             )?),
             "zstd",
         ),
-        // Concatenated streams (as `pbzip2` writes them) are one stream.
+        // Concatenated streams (as `pbzip2` writes them) are one stream. A bzip2 decoder
+        // holds at most ~3.6 MB (its block size is at most 900 kB): no decoder budget needed.
         Format::Bzip2 => (
             Box::new(MultiBzDecoder::new(io::BufReader::new(counting))),
             "bzip2",
@@ -186,6 +195,210 @@ impl<R: Read> Read for XzWindow<R> {
         })?;
         self.produced += n as u64;
         Ok(n)
+    }
+}
+
+/// The largest window a zstd frame may declare that is decoded (2 GiB: `zstd --long=31`; the
+/// format allows more, no encoder writes it).
+const ZSTD_MAX_WINDOW_LOG: u32 = 31;
+
+/// What a zstd decoder holds beside its window: a block (128 KiB) in and out, and the
+/// context's tables (~100 KiB), rounded up.
+const ZSTD_OVERHEAD: u64 = 512 << 10;
+
+/// The longest zstd frame header: magic, descriptor, window byte, dictionary id (4), content
+/// size (8).
+const ZSTD_HEADER_MAX: usize = 18;
+
+/// What a zstd frame header says about the memory the frame needs to be decoded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ZstdFrame {
+    /// A frame of compressed data: its window (bytes) and, if declared, its content size.
+    Data {
+        /// The window the frame declares (its content size for a single-segment frame).
+        window: u64,
+        /// The decompressed size, when declared.
+        content: Option<u64>,
+    },
+    /// A skippable frame (user data, no decoding).
+    Skippable,
+}
+
+impl ZstdFrame {
+    /// Bytes a decoder holds for this frame's window: the window, or the content size when it
+    /// is smaller (the decoder allocates no more), with [`ZSTD_OVERHEAD`].
+    fn memory(self) -> u64 {
+        match self {
+            ZstdFrame::Data { window, content } => {
+                content.map_or(window, |c| c.min(window)) + ZSTD_OVERHEAD
+            }
+            ZstdFrame::Skippable => 0,
+        }
+    }
+}
+
+/// Reads the frame header at the start of `head` (RFC 8878, 3.1.1.1). `None` when `head` is
+/// too short or not a frame (the decoder then says what is wrong).
+pub fn zstd_frame(head: &[u8]) -> Option<ZstdFrame> {
+    let magic = u32::from_le_bytes(head.get(..4)?.try_into().ok()?);
+    if magic & 0xFFFF_FFF0 == 0x184D_2A50 {
+        return Some(ZstdFrame::Skippable);
+    }
+    if magic != 0xFD2F_B528 {
+        return None;
+    }
+    let descriptor = *head.get(4)?;
+    let single_segment = descriptor & 0x20 != 0;
+    let mut at = 5;
+    let mut window = 0;
+    if !single_segment {
+        let w = *head.get(at)?;
+        at += 1;
+        let log = 10 + u64::from(w >> 3);
+        let base = 1u64 << log;
+        window = base + (base / 8) * u64::from(w & 7);
+    }
+    at += [0, 1, 2, 4][usize::from(descriptor & 3)];
+    let size_bytes = match descriptor >> 6 {
+        0 => usize::from(single_segment),
+        1 => 2,
+        2 => 4,
+        _ => 8,
+    };
+    let content = if size_bytes == 0 {
+        None
+    } else {
+        let field = head.get(at..at + size_bytes)?;
+        let mut le = [0u8; 8];
+        le[..size_bytes].copy_from_slice(field);
+        let v = u64::from_le_bytes(le);
+        Some(if size_bytes == 2 { v + 256 } else { v })
+    };
+    if single_segment {
+        window = content?;
+    }
+    Some(ZstdFrame::Data { window, content })
+}
+
+/// A zstd stream (concatenated frames) decoded frame by frame under the decoders' shared
+/// memory budget. Before a frame is decoded its header is read ([`zstd_frame`]): the decoder's
+/// share grows to what the frame needs (waiting for other threads' decoders as xz does, or
+/// stopping with the budget's error), and its window limit is set to the frame's window, so
+/// that a legal window up to 2 GiB is decoded when the budget allows it and nothing larger
+/// than what was taken is ever allocated.
+struct ZstdFrames<R> {
+    input: R,
+    /// Compressed bytes read and not yet decoded: `buf[pos..end]`.
+    buf: Box<[u8]>,
+    pos: usize,
+    end: usize,
+    eof: bool,
+    decoder: zstd::stream::raw::Decoder<'static>,
+    memory: DecoderMemory,
+    /// Inside a frame (its header was read and its memory taken).
+    in_frame: bool,
+}
+
+impl<R: Read> ZstdFrames<R> {
+    fn new(input: R, memory: DecoderMemory) -> io::Result<ZstdFrames<R>> {
+        Ok(ZstdFrames {
+            input,
+            buf: vec![0u8; 128 << 10].into_boxed_slice(),
+            pos: 0,
+            end: 0,
+            eof: false,
+            decoder: zstd::stream::raw::Decoder::new()?,
+            memory,
+            in_frame: false,
+        })
+    }
+
+    /// Reads more input, keeping what was not decoded, until at least `want` bytes are
+    /// buffered or the input ends.
+    fn fill(&mut self, want: usize) -> io::Result<()> {
+        if self.pos > 0 && self.end - self.pos < want {
+            self.buf.copy_within(self.pos..self.end, 0);
+            self.end -= self.pos;
+            self.pos = 0;
+        }
+        while !self.eof && self.end - self.pos < want {
+            match self.input.read(&mut self.buf[self.end..]) {
+                Ok(0) => self.eof = true,
+                Ok(n) => self.end += n,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(())
+    }
+
+    /// At a frame's start: takes the memory it needs and sets the decoder's window limit.
+    fn begin_frame(&mut self) -> io::Result<()> {
+        let limit = self.memory.limit();
+        if let Some(frame @ ZstdFrame::Data { window, .. }) =
+            zstd_frame(&self.buf[self.pos..self.end])
+        {
+            // More than the whole budget: no wait for others can help.
+            if window > 1 << ZSTD_MAX_WINDOW_LOG || frame.memory() > limit {
+                return Err(Limit::DecoderMemory(limit).into_io());
+            }
+            self.memory.grow(frame.memory()).map_err(Limit::into_io)?;
+            // The smallest power of two that holds the window (the decoder's own minimum is
+            // 2^10).
+            let log = 64 - window.saturating_sub(1).leading_zeros();
+            self.decoder
+                .set_parameter(zstd::stream::raw::DParameter::WindowLogMax(
+                    log.clamp(10, ZSTD_MAX_WINDOW_LOG),
+                ))?;
+        }
+        self.in_frame = true;
+        Ok(())
+    }
+}
+
+impl<R: Read> Read for ZstdFrames<R> {
+    fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
+        use zstd::stream::raw::{InBuffer, Operation, OutBuffer};
+        if out.is_empty() {
+            return Ok(0);
+        }
+        loop {
+            if !self.in_frame {
+                self.fill(ZSTD_HEADER_MAX)?;
+                if self.pos == self.end {
+                    return Ok(0);
+                }
+                self.begin_frame()?;
+            }
+            if self.pos == self.end {
+                self.fill(1)?;
+            }
+            let mut input = InBuffer::around(&self.buf[self.pos..self.end]);
+            let mut output = OutBuffer::around(&mut *out);
+            let hint = self.decoder.run(&mut input, &mut output)?;
+            let (read, written) = (input.pos(), output.pos());
+            self.pos += read;
+            if hint == 0 {
+                // The frame is decoded and all of it handed out: the next one (if any) has
+                // its own header.
+                self.decoder.reinit()?;
+                self.in_frame = false;
+            }
+            if written > 0 {
+                return Ok(written);
+            }
+            if hint != 0 && read == 0 {
+                if self.pos == self.end && self.eof {
+                    return Err(io::Error::new(
+                        io::ErrorKind::UnexpectedEof,
+                        "zstd frame cut short",
+                    ));
+                }
+                if self.pos < self.end {
+                    return Err(invalid("zstd decoder stuck"));
+                }
+            }
+        }
     }
 }
 
@@ -413,4 +626,98 @@ fn inner_name(name: &str) -> &str {
         }
     }
     name
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn frame_of(bytes: &[u8], window_log: u32) -> Vec<u8> {
+        let mut e = zstd::stream::write::Encoder::new(Vec::new(), 1).unwrap();
+        e.window_log(window_log).unwrap();
+        e.write_all(bytes).unwrap();
+        e.finish().unwrap()
+    }
+
+    use std::io::Write as _;
+
+    #[test]
+    fn zstd_frame_headers_say_their_window() {
+        // A streamed frame (no content size): the window descriptor.
+        let f = frame_of(&[b'a'; 5000], 20);
+        assert_eq!(
+            zstd_frame(&f),
+            Some(ZstdFrame::Data {
+                window: 1 << 20,
+                content: None
+            })
+        );
+        // A one-shot frame: single segment, the content size is the window.
+        let f = zstd::encode_all(&[b'a'; 5000][..], 3).unwrap();
+        assert_eq!(
+            zstd_frame(&f),
+            Some(ZstdFrame::Data {
+                window: 5000,
+                content: Some(5000)
+            })
+        );
+        // `--long=31`: exponent 21, mantissa 0 (2 GiB); mantissa 7: 2 GiB and 7/8 of it more.
+        let head = [0x28, 0xb5, 0x2f, 0xfd, 0x00, 21 << 3];
+        assert_eq!(
+            zstd_frame(&head),
+            Some(ZstdFrame::Data {
+                window: 2 << 30,
+                content: None
+            })
+        );
+        let head = [0x28, 0xb5, 0x2f, 0xfd, 0x00, (21 << 3) | 7];
+        assert_eq!(
+            zstd_frame(&head).map(|f| f.memory() - ZSTD_OVERHEAD),
+            Some((2 << 30) + (7 << 28))
+        );
+        // Two-byte content sizes count from 256; a dictionary id comes before the size.
+        let head = [0x28, 0xb5, 0x2f, 0xfd, 0x40 | 0x20 | 0x01, 9, 0x10, 0x00];
+        assert_eq!(
+            zstd_frame(&head),
+            Some(ZstdFrame::Data {
+                window: 16 + 256,
+                content: Some(16 + 256)
+            })
+        );
+        assert_eq!(
+            zstd_frame(&[0x5e, 0x2a, 0x4d, 0x18, 0, 0, 0, 0]),
+            Some(ZstdFrame::Skippable)
+        );
+        assert_eq!(zstd_frame(b"not zstd"), None);
+        assert_eq!(zstd_frame(&[0x28, 0xb5, 0x2f, 0xfd, 0x00]), None);
+    }
+
+    fn read_all(bytes: &[u8], limit: u64) -> io::Result<Vec<u8>> {
+        static POOL: super::super::limits::DecoderPool = super::super::limits::DecoderPool::new();
+        let mut r = ZstdFrames::new(bytes, DecoderMemory::new(&POOL, limit))?;
+        let mut out = Vec::new();
+        r.read_to_end(&mut out)?;
+        Ok(out)
+    }
+
+    #[test]
+    fn zstd_frames_are_decoded_under_the_budget() {
+        let a: Vec<u8> = (0..300_000u32).flat_map(|i| i.to_le_bytes()).collect();
+        let b = b"second frame".repeat(1000);
+        // Concatenated frames with a skippable frame between them, one of them streamed with a
+        // 256 MiB window (more than libzstd's default limit of 128 MiB).
+        let mut stream = frame_of(&a, 28);
+        stream.extend_from_slice(&[0x50, 0x2a, 0x4d, 0x18, 3, 0, 0, 0, 1, 2, 3]);
+        stream.extend(zstd::encode_all(&b[..], 3).unwrap());
+        let mut both = a.clone();
+        both.extend_from_slice(&b);
+        assert_eq!(read_all(&stream, 512 << 20).unwrap(), both);
+        // Under a budget smaller than the window: refused, naming the flag.
+        let e = read_all(&stream, 64 << 20).unwrap_err();
+        assert!(e.to_string().contains("--max-decoder-memory"), "{e}");
+        // Cut short: an error, not the end of the stream.
+        let cut = &stream[..stream.len() / 2];
+        let e = read_all(cut, 512 << 20).unwrap_err();
+        assert_eq!(e.kind(), io::ErrorKind::UnexpectedEof, "{e}");
+    }
 }

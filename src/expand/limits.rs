@@ -31,12 +31,14 @@ pub struct Budget {
     /// Entries up to this size are decompressed into memory and scanned in parallel; larger
     /// ones are scanned as a stream. Default 64 MiB.
     pub max_in_memory: u64,
-    /// Memory the decoders' windows (xz dictionaries) may hold together, all threads of the
-    /// process at once ([`DecoderMemory`]). Default 512 MiB. A decoder takes its dictionary's
-    /// worth before it starts (at most the whole budget), waiting for other threads' decoders
-    /// when they hold it (at most [`DECODER_WAIT`]); a dictionary larger than the budget is
-    /// still read while its window, which grows with the output, fits the budget, and the
-    /// stream stops with a warning naming the flag when it would not.
+    /// Memory the decoders' windows (xz dictionaries, zstd windows) may hold together, all
+    /// threads of the process at once ([`DecoderMemory`]). Default 512 MiB. A decoder takes
+    /// its dictionary's worth before it starts (at most the whole budget), waiting for other
+    /// threads' decoders when they hold it (at most [`DECODER_WAIT`]); an xz dictionary larger
+    /// than the budget is still read while its window, which grows with the output, fits the
+    /// budget, and the stream stops with a warning naming the flag when it would not. A zstd
+    /// frame's window is allocated whole when the frame starts: a frame whose window (or
+    /// content size, when smaller) passes the budget is not decoded, with that warning.
     pub max_decoder_memory: u64,
 }
 
@@ -90,7 +92,7 @@ impl fmt::Display for Limit {
             Limit::Entries(n) => write!(f, "more than --max-entries {n} entries: the rest skipped"),
             Limit::DecoderMemory(n) => write!(
                 f,
-                "the xz window needs more than --max-decoder-memory {n} (shared by all decoders): decompression stopped"
+                "the decoder's window needs more than --max-decoder-memory {n} (shared by all decoders): decompression stopped"
             ),
         }
     }

@@ -571,8 +571,10 @@ impl<'a> Expander<'a> {
     /// finding is reported as soon as its line has arrived ([`StreamScanner::flush_lines`]).
     pub fn leaf_stream(&self, reader: &mut dyn Read, origin: &Origin) {
         let live = matches!(origin.segment(), Segment::Stdin);
+        let stopped = || self.sink.stopped();
         let mut scanner =
-            StreamScanner::new(self.matcher, origin.clone(), self.chunk_size as usize);
+            StreamScanner::new(self.matcher, origin.clone(), self.chunk_size as usize)
+                .until(&stopped);
         let mut block = vec![0u8; 256 * 1024];
         let mut ansi: Option<(ansi::Stripper, ansi::OffsetMap, Vec<u8>)> = None;
         let mut failed = None;

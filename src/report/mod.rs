@@ -218,19 +218,23 @@ pub(crate) fn later() -> serde_json::Value {
 
 /// Writes `doc` as `serde_json::to_writer_pretty` would, byte for byte, except that its
 /// placeholders ([`later`], in document order) are filled as the writing reaches them: the
-/// first with the array of `items` (each built, written and dropped in turn, so a report of a
-/// million findings never holds a million JSON trees), the second, if any, with `tail()` (the
-/// summary, computed once the findings are out: its `peak_rss_bytes` then covers them).
-pub(crate) fn write_pretty_streamed(
+/// first with the array of `items`, each written by `make` (a batch of
+/// [`STREAMED_BATCH`] at a time, made and turned into text in parallel on the current rayon
+/// pool, written in order and dropped, so a report of a million findings never holds a
+/// million JSON trees, and one of a few hundred thousand, an interrupted scan's included, is
+/// written on every core), the second, if any, with `tail()` (the summary, computed once the
+/// findings are out: its `peak_rss_bytes` then covers them).
+pub(crate) fn write_pretty_streamed<T: Send>(
     out: &mut dyn Write,
     doc: &serde_json::Value,
-    items: impl Iterator<Item = serde_json::Value>,
+    mut items: impl Iterator<Item = T>,
+    make: impl Fn(&T, &mut ItemSerializer<'_>) -> serde_json::Result<()> + Sync,
     tail: impl FnOnce() -> serde_json::Value,
 ) -> io::Result<()> {
     let text = serde_json::to_string_pretty(doc)?;
     let marker = serde_json::to_string(LATER)?;
     let mut rest = text.as_str();
-    let mut items = Some(items);
+    let mut items = Some(&mut items);
     let mut tail = Some(tail);
     while let Some(at) = rest.find(&marker) {
         let head = &rest[..at];
@@ -240,11 +244,49 @@ pub(crate) fn write_pretty_streamed(
         out.write_all(head.as_bytes())?;
         if let Some(items) = items.take() {
             let mut first = true;
-            for item in items {
-                out.write_all(if first { b"[\n" } else { b",\n" })?;
-                first = false;
-                let pretty = serde_json::to_string_pretty(&item)?;
-                write_indented(out, &pretty, &format!("{indent}  "))?;
+            // Each item is written indented one level deeper than the placeholder's line,
+            // in one pass into a buffer handed to `out` whole (not made into text, then cut
+            // into lines each written apart: a report of a few hundred thousand findings, an
+            // interrupted scan's included, has to be written fast).
+            let depth = indent.len() / 2 + 1;
+            // A run of items, each after `,\n`, as one text (one buffer, grown a few times).
+            let text = |run: Vec<T>| -> io::Result<Vec<u8>> {
+                let mut buf = Vec::with_capacity(run.len() * 1536);
+                for item in run {
+                    buf.extend_from_slice(b",\n");
+                    buf.extend_from_slice(indent.as_bytes());
+                    buf.extend_from_slice(b"  ");
+                    let mut ser =
+                        serde_json::Serializer::with_formatter(&mut buf, Indented::at(depth));
+                    make(&item, &mut ser)?;
+                }
+                Ok(buf)
+            };
+            loop {
+                let batch: Vec<T> = items.by_ref().take(STREAMED_BATCH).collect();
+                if batch.is_empty() {
+                    break;
+                }
+                // A few items are not worth waking other threads for.
+                let texts: Vec<io::Result<Vec<u8>>> = if batch.len() < 64 {
+                    vec![text(batch)]
+                } else {
+                    use rayon::prelude::*;
+                    batch.into_par_iter().chunks(RUN).map(text).collect()
+                };
+                for t in texts {
+                    let t = t?;
+                    // The array's first item follows `[`, not a comma.
+                    let t = match (first, t.split_first()) {
+                        (true, Some((_, rest))) => {
+                            out.write_all(b"[")?;
+                            rest
+                        }
+                        _ => &t[..],
+                    };
+                    first &= t.is_empty();
+                    out.write_all(t)?;
+                }
             }
             if first {
                 out.write_all(b"[]")?;
@@ -266,16 +308,101 @@ pub(crate) fn write_pretty_streamed(
     out.write_all(rest.as_bytes())
 }
 
-fn write_indented(out: &mut dyn Write, text: &str, indent: &str) -> io::Result<()> {
-    // Every line of the item, its first included: it starts a line of its own in the array.
-    for (i, line) in text.split('\n').enumerate() {
-        if i > 0 {
-            out.write_all(b"\n")?;
+/// What [`write_pretty_streamed`]'s `make` writes an item with.
+pub(crate) type ItemSerializer<'a> = serde_json::Serializer<&'a mut Vec<u8>, Indented>;
+
+/// Items made and turned into text at a time by [`write_pretty_streamed`] (about a megabyte of
+/// findings).
+const STREAMED_BATCH: usize = 1024;
+
+/// Items of a batch turned into one text by one thread.
+const RUN: usize = 32;
+
+/// `serde_json`'s pretty formatter (two spaces a level) for a value that starts `depth`
+/// levels deep in a document: its lines are indented as `to_string_pretty` of the whole
+/// document indents them (the caller writes the indentation of its first line).
+pub(crate) struct Indented {
+    level: usize,
+    has_value: bool,
+}
+
+impl Indented {
+    fn at(depth: usize) -> Indented {
+        Indented {
+            level: depth,
+            has_value: false,
         }
-        out.write_all(indent.as_bytes())?;
-        out.write_all(line.as_bytes())?;
     }
-    Ok(())
+
+    fn newline<W: ?Sized + Write>(&self, out: &mut W) -> io::Result<()> {
+        const SPACES: &[u8; 64] = &[b' '; 64];
+        out.write_all(b"\n")?;
+        let mut n = self.level * 2;
+        while n > 0 {
+            let k = n.min(SPACES.len());
+            out.write_all(&SPACES[..k])?;
+            n -= k;
+        }
+        Ok(())
+    }
+}
+
+impl serde_json::ser::Formatter for Indented {
+    fn begin_array<W: ?Sized + Write>(&mut self, out: &mut W) -> io::Result<()> {
+        self.level += 1;
+        self.has_value = false;
+        out.write_all(b"[")
+    }
+
+    fn end_array<W: ?Sized + Write>(&mut self, out: &mut W) -> io::Result<()> {
+        self.level -= 1;
+        if self.has_value {
+            self.newline(out)?;
+        }
+        out.write_all(b"]")
+    }
+
+    fn begin_array_value<W: ?Sized + Write>(&mut self, out: &mut W, first: bool) -> io::Result<()> {
+        if !first {
+            out.write_all(b",")?;
+        }
+        self.newline(out)
+    }
+
+    fn end_array_value<W: ?Sized + Write>(&mut self, _out: &mut W) -> io::Result<()> {
+        self.has_value = true;
+        Ok(())
+    }
+
+    fn begin_object<W: ?Sized + Write>(&mut self, out: &mut W) -> io::Result<()> {
+        self.level += 1;
+        self.has_value = false;
+        out.write_all(b"{")
+    }
+
+    fn end_object<W: ?Sized + Write>(&mut self, out: &mut W) -> io::Result<()> {
+        self.level -= 1;
+        if self.has_value {
+            self.newline(out)?;
+        }
+        out.write_all(b"}")
+    }
+
+    fn begin_object_key<W: ?Sized + Write>(&mut self, out: &mut W, first: bool) -> io::Result<()> {
+        if !first {
+            out.write_all(b",")?;
+        }
+        self.newline(out)
+    }
+
+    fn begin_object_value<W: ?Sized + Write>(&mut self, out: &mut W) -> io::Result<()> {
+        out.write_all(b": ")
+    }
+
+    fn end_object_value<W: ?Sized + Write>(&mut self, _out: &mut W) -> io::Result<()> {
+        self.has_value = true;
+        Ok(())
+    }
 }
 
 #[cfg(test)]
@@ -288,9 +415,10 @@ mod streamed_tests {
             json!({"a": 1, "b": [1, 2]}),
             json!({"c": "x\ny"}),
             json!([]),
+            json!({"a": {"b": [{"c": []}, {}, [1, [2, {"d": null}]]], "e": "x"}, "f": {}}),
         ];
         let summary = json!({"files": 2, "nested": {"k": [true]}});
-        for n in [0, 1, 3] {
+        for n in [0, 1, 3, 4] {
             let whole = json!({
                 "version": 1,
                 "findings": items[..n].to_vec(),
@@ -305,9 +433,13 @@ mod streamed_tests {
                 "tool": {"name": "ferret"},
             });
             let mut out = Vec::new();
-            super::write_pretty_streamed(&mut out, &skeleton, items[..n].iter().cloned(), || {
-                summary.clone()
-            })
+            super::write_pretty_streamed(
+                &mut out,
+                &skeleton,
+                items[..n].iter().cloned(),
+                |v, out| serde::Serialize::serialize(v, out),
+                || summary.clone(),
+            )
             .unwrap();
             assert_eq!(String::from_utf8(out).unwrap(), expected, "{n} items");
         }

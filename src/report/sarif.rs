@@ -128,7 +128,15 @@ impl SarifReporter {
             })
             .collect()
     }
+}
 
+/// Makes the results: it needs only the options, so the threads that write the results in
+/// parallel share it.
+struct Results<'a> {
+    opts: &'a ReportOptions,
+}
+
+impl Results<'_> {
     fn result(&self, f: &Finding, rule_index: Option<usize>) -> Value {
         let mut result = json!({
             "ruleId": f.rule.id(),
@@ -262,7 +270,7 @@ impl SarifReporter {
     }
 }
 
-impl SarifReporter {
+impl Results<'_> {
     /// One result for a secret, with every place it reached as a related location.
     fn group_result(&self, g: &SecretGroup, rule_index: Option<usize>) -> Value {
         let s = &g.secret;
@@ -466,16 +474,25 @@ impl Reporter for SarifReporter {
             }],
         });
         let mut out = std::mem::replace(&mut self.out, Box::new(io::sink()));
-        let this = &*self;
+        let this = Results { opts: &self.opts };
+        enum Item<'a> {
+            Group(&'a SecretGroup),
+            Finding(&'a Finding),
+        }
         let items = groups
             .iter()
-            .map(|g| this.group_result(g, index.get(g.secret.rule_id.as_str()).copied()))
-            .chain(
-                findings
-                    .iter()
-                    .map(|f| this.result(f, index.get(f.rule.id()).copied())),
-            );
-        let written = super::write_pretty_streamed(&mut out, &doc, items, || Value::Null)
+            .map(Item::Group)
+            .chain(findings.iter().map(Item::Finding));
+        let make = |item: &Item<'_>, out: &mut super::ItemSerializer<'_>| {
+            let v = match *item {
+                Item::Group(g) => {
+                    this.group_result(g, index.get(g.secret.rule_id.as_str()).copied())
+                }
+                Item::Finding(f) => this.result(f, index.get(f.rule.id()).copied()),
+            };
+            serde::Serialize::serialize(&v, out)
+        };
+        let written = super::write_pretty_streamed(&mut out, &doc, items, make, || Value::Null)
             .and_then(|()| out.write_all(b"\n"))
             .and_then(|()| out.flush());
         self.out = out;
