@@ -156,12 +156,16 @@ pub fn reason(secret: &[u8]) -> Option<&'static str> {
     // In a long secret (an armoured key, a certificate-sized blob) a short run of letters like
     // `xxxx` or `dummy` turns up by chance, so only the markers no random text holds count.
     let long = secret.len() > 256;
-    for marker in MARKERS {
-        if long && marker.len() < 6 && marker.bytes().all(|b| b.is_ascii_alphanumeric()) {
-            continue;
-        }
-        if contains_ignore_case(secret, marker.as_bytes()) {
-            return Some(marker);
+    // One pass of an automaton over the secret says whether any marker is in it (nearly never
+    // in a real secret); only then is the marker named, the first of the list that is in it.
+    if markers(long).is_match(secret) {
+        for marker in MARKERS {
+            if long && weak(marker) {
+                continue;
+            }
+            if contains_ignore_case(secret, marker.as_bytes()) {
+                return Some(marker);
+            }
         }
     }
     if !long {
@@ -359,6 +363,35 @@ fn longest_run(bytes: &[u8]) -> usize {
         best = best.max(run);
     }
     best
+}
+
+/// A marker short and plain enough to turn up by chance in a long random secret.
+fn weak(marker: &str) -> bool {
+    marker.len() < 6 && marker.bytes().all(|b| b.is_ascii_alphanumeric())
+}
+
+/// An automaton of [`MARKERS`] (ASCII case folded), or of those that count in a long secret.
+fn markers(long: bool) -> &'static aho_corasick::AhoCorasick {
+    static ALL: std::sync::LazyLock<aho_corasick::AhoCorasick> =
+        std::sync::LazyLock::new(|| marker_automaton(MARKERS.iter().copied()));
+    static STRONG: std::sync::LazyLock<aho_corasick::AhoCorasick> =
+        std::sync::LazyLock::new(|| {
+            marker_automaton(
+                MARKERS
+                    .iter()
+                    .copied()
+                    .filter(|m| !(m.len() < 6 && m.bytes().all(|b| b.is_ascii_alphanumeric()))),
+            )
+        });
+    if long { &STRONG } else { &ALL }
+}
+
+fn marker_automaton<'m>(markers: impl Iterator<Item = &'m str>) -> aho_corasick::AhoCorasick {
+    aho_corasick::AhoCorasick::builder()
+        .ascii_case_insensitive(true)
+        .build(markers)
+        // A fixed list of a few dozen short strings: building it cannot fail.
+        .unwrap_or_else(|e| unreachable!("marker automaton: {e}"))
 }
 
 fn contains_ignore_case(hay: &[u8], needle: &[u8]) -> bool {
