@@ -67,6 +67,15 @@ const SYNTAX_RULES: &[&str] = &[
     "generic.xml-pass-element",
 ];
 
+/// Provider rules whose secret has no format of its own (a password, an admin secret set by
+/// the user): their values are weighed like a generic rule's (`_EnvironmentVariable(`,
+/// `internal_token` under `MLFLOW_TRACKING_PASSWORD` are code, not passwords).
+const FREE_FORM_RULES: &[&str] = &[
+    "netrc.credentials",
+    "mlflow.tracking-credentials",
+    "hasura.admin-secret",
+];
+
 /// Weighs the evidence for a candidate of `rule` found in `hay` at `origin`.
 pub fn assess(
     rule: &Rule,
@@ -79,7 +88,8 @@ pub fn assess(
     let place = place(path);
     let mut reasons = Vec::new();
     let id = rule.id();
-    let prefixless = rule.spec.generic || id.starts_with("database.") || id == "netrc.credentials";
+    let prefixless =
+        rule.spec.generic || id.starts_with("database.") || FREE_FORM_RULES.contains(&id);
     if id == "http.basic-auth"
         && let Some(why) = basic_auth_placeholder(&hay[candidate.secret.clone()])
     {
@@ -111,6 +121,12 @@ pub fn assess(
             Validation::None => {
                 reasons.push("provider format".to_string());
                 match place {
+                    // A JSON Web Token names no provider and carries no checksum: one on a
+                    // documentation page is the page's example.
+                    Some((DOCUMENTATION, _)) if id == "jwt" => {
+                        reasons.push(DOCUMENTATION.to_string());
+                        Confidence::Low
+                    }
                     Some((why, _)) => {
                         reasons.push(why.to_string());
                         Confidence::Medium
@@ -429,12 +445,18 @@ const TRAILING: &[&str] = &[
 /// `data-xwiki-form-token`, `__RequestVerificationToken`'s `antiforgery` cookie).
 const NOT_CREDENTIAL_WORDS: &[&str] = &["csrf", "xsrf", "authenticity", "antiforgery"];
 
+/// Words before `token` that make it a cursor into a listing (`next_page_token`, AWS's
+/// `NextToken`, `continuation_token`): an encoded position, not a credential.
+const CURSOR_WORDS: &[&str] = &["page", "next", "continuation", "pagination", "cursor", "sync"];
+
 /// Whether the parts of a name name a secret (see the module docs).
 pub fn secret_name(parts: &[String]) -> bool {
     if parts
         .iter()
         .any(|p| NOT_CREDENTIAL_WORDS.contains(&p.as_str()))
-        || parts.windows(2).any(|w| w[0] == "form" && w[1] == "token")
+        || parts.windows(2).any(|w| {
+            w[1] == "token" && (w[0] == "form" || CURSOR_WORDS.contains(&w[0].as_str()))
+        })
     {
         return false;
     }
@@ -472,6 +494,22 @@ fn not_a_literal(
     }
     if has_template(secret) {
         return Some("a template");
+    }
+    if secret.iter().any(|&b| b < 0x20 || b == 0x7f) {
+        return Some("control bytes: a binary string table, not a typed value");
+    }
+    // `string.$S2.delim`, `keyword.$0`: a dotted name with `$` holes (a syntax highlighter's
+    // token types in a bundle), not a value.
+    if secret.contains(&b'.')
+        && secret.contains(&b'$')
+        && secret.split(|&b| b == b'.').all(|seg| {
+            is_word_ident(seg)
+                || seg.len() >= 2
+                    && seg[0] == b'$'
+                    && seg[1..].iter().all(|b| b.is_ascii_alphanumeric() || *b == b'#')
+        })
+    {
+        return Some("a dotted name with `$` holes");
     }
     let norm = |s: &[u8]| -> Vec<u8> {
         s.iter()
@@ -603,8 +641,15 @@ fn names_a_secret(secret: &[u8], name_words: &[String]) -> bool {
     if words.is_empty() {
         return false;
     }
-    // Read as a person does: `T0KEN`, `p4ssw0rd`, `S3CR3T` are the words too.
-    let plain: Vec<u8> = secret
+    let plain = as_read(secret);
+    words
+        .iter()
+        .any(|w| plain.windows(w.len()).any(|x| x == *w))
+}
+
+/// `secret` as a person reads it, lower case: `T0KEN`, `p4ssw0rd`, `S3CR3T` are the words.
+fn as_read(secret: &[u8]) -> Vec<u8> {
+    secret
         .iter()
         .map(|&b| match b {
             b'0' => b'o',
@@ -615,10 +660,7 @@ fn names_a_secret(secret: &[u8], name_words: &[String]) -> bool {
             b'7' => b't',
             _ => b.to_ascii_lowercase(),
         })
-        .collect();
-    words
-        .iter()
-        .any(|w| plain.windows(w.len()).any(|x| x == *w))
+        .collect()
 }
 
 /// Whether each run of letters is a word as people write them: lower case, upper case, or
@@ -629,7 +671,26 @@ fn words_only(secret: &[u8]) -> bool {
         .filter(|w| !w.is_empty())
         .all(|w| {
             let rest = &w[1..];
-            rest.iter().all(u8::is_ascii_lowercase) || w.iter().all(u8::is_ascii_uppercase)
+            rest.iter().all(u8::is_ascii_lowercase)
+                || w.iter().all(u8::is_ascii_uppercase)
+                || camel_words(w)
+        })
+}
+
+/// Whether a run of letters is words run together in CamelCase (`IAmSensitive`,
+/// `MySecretPass`): each capital starts a lower-case word of two letters or more, save the
+/// one-letter words `I` and `A`. Generated values mix cases without that rhythm
+/// (`jufqUbAYLE`: `Y`, `L`, `E` start no word).
+fn camel_words(w: &[u8]) -> bool {
+    let starts: Vec<usize> = (0..w.len())
+        .filter(|&i| i == 0 || w[i].is_ascii_uppercase())
+        .collect();
+    starts.len() >= 2
+        && starts.iter().enumerate().all(|(k, &i)| {
+            let end = starts.get(k + 1).copied().unwrap_or(w.len());
+            let word = &w[i..end];
+            word[1..].iter().all(u8::is_ascii_lowercase)
+                && (word.len() >= 2 || matches!(word[0], b'I' | b'A'))
         })
 }
 
@@ -639,9 +700,11 @@ fn basic_auth_placeholder(b64: &[u8]) -> Option<&'static str> {
     use base64::Engine as _;
     let decoded = base64::engine::general_purpose::STANDARD.decode(b64).ok()?;
     let (user, pass) = decoded.split_at(decoded.iter().position(|&b| b == b':')?);
-    let pass = &pass[1..];
+    // `echo user:pass | base64` encodes the newline too.
+    let pass = pass[1..].trim_ascii_end();
     if pass.is_empty()
         || placeholder::reason(pass).is_some()
+        || placeholder::reason(&as_read(pass)).is_some()
         || pass.eq_ignore_ascii_case(user)
         || PLACEHOLDER_PAIRS
             .iter()
@@ -676,7 +739,15 @@ fn url_evidence(hay: &[u8], candidate: &Candidate, reasons: &mut Vec<String>) ->
         score -= if documented { 3 } else { 1 };
         reasons.push(format!("example host {host}"));
     }
-    let pair = |u: &str, p: &str| user.eq_ignore_ascii_case(u.as_bytes()) && secret == p.as_bytes();
+    // A documentation pair, also with something added to its password (`scott:tiger^5HHH`).
+    let pair = |u: &str, p: &str| {
+        user.eq_ignore_ascii_case(u.as_bytes())
+            && (secret == p.as_bytes()
+                || p.len() >= 5
+                    && secret.len() > p.len()
+                    && secret[..p.len()].eq_ignore_ascii_case(p.as_bytes())
+                    && !secret[p.len()].is_ascii_alphabetic())
+    };
     if secret.eq_ignore_ascii_case(user)
         || PLACEHOLDER_PAIRS.iter().any(|(u, p)| pair(u, p))
         || placeholder::reason(user).is_some() && words_only(secret) && secret.len() <= 12
@@ -698,6 +769,8 @@ const PLACEHOLDER_PAIRS: &[(&str, &str)] = &[
     ("aladdin", "open sesame"),
     ("john", "pass"),
     ("user", "secret"),
+    // Oracle's demo schema, in SQLAlchemy's and many tutorials' URLs.
+    ("scott", "tiger"),
 ];
 
 /// Hosts of examples and tests: RFC 2606 / 6761 names, `localhost`, loopback, single labels.
@@ -725,7 +798,7 @@ pub fn example_host(host: &str) -> bool {
 
 /// Extensions of source code: an unquoted value there is an expression.
 const CODE_EXTENSIONS: &[&str] = &[
-    "rs", "py", "pyi", "pyx", "js", "mjs", "cjs", "jsx", "ts", "tsx", "go", "java", "kt", "kts",
+    "rs", "py", "pyi", "pyx", "pyc", "js", "mjs", "cjs", "jsx", "ts", "tsx", "go", "java", "kt", "kts",
     "scala", "c", "h", "cc", "cpp", "cxx", "hpp", "hh", "cs", "rb", "php", "swift", "m", "mm",
     "pl", "pm", "lua", "jl", "dart", "ex", "exs", "erl", "hs", "ml", "fs", "vb", "groovy", "zig",
     "nim", "v", "d", "r",
@@ -769,6 +842,7 @@ pub fn place(path: &str) -> Option<(&'static str, i32)> {
     if name.ends_with(".min.js")
         || name.ends_with(".min.css")
         || name.ends_with(".bundle.js")
+        || name.ends_with(".chunk.js")
         || name.ends_with(".js.map")
     {
         return Some(("in a minified bundle", 2));
@@ -816,6 +890,16 @@ pub fn place(path: &str) -> Option<(&'static str, i32)> {
             })
         })
     });
+    // A documentation tree (`docs/`, `/usr/share/doc/`) is documentation, its `examples/` and
+    // `spec/` folders included; a page may be compressed (`oauth.md.gz`).
+    const DOC_DIRS: &[&str] = &["doc", "docs", "documentation", "man"];
+    let page = name.strip_suffix(".gz").unwrap_or(name);
+    let doc_ext = [".md", ".rst", ".adoc", ".txt"]
+        .iter()
+        .any(|e| page.ends_with(e));
+    if in_dirs(DOC_DIRS) || (doc_ext && stem.starts_with("readme")) {
+        return Some((DOCUMENTATION, 1));
+    }
     if in_dirs(TEST_DIRS)
         || camel_test
         || stem.starts_with("test_")
@@ -828,13 +912,6 @@ pub fn place(path: &str) -> Option<(&'static str, i32)> {
         || stem == "tests"
     {
         return Some(("in tests or examples", 1));
-    }
-    const DOC_DIRS: &[&str] = &["doc", "docs", "documentation", "man"];
-    let doc_ext = [".md", ".rst", ".adoc", ".txt"]
-        .iter()
-        .any(|e| name.ends_with(e));
-    if in_dirs(DOC_DIRS) || (doc_ext && (stem.starts_with("readme") || in_dirs(DOC_DIRS))) {
-        return Some((DOCUMENTATION, 1));
     }
     None
 }
@@ -918,6 +995,16 @@ mod tests {
         assert!(not_a_literal(b"8zSl3Np1b0i9buEvz63OMEUz1ftOkyd3", false, false, &name).is_none());
         assert!(not_a_literal(b"FU9uLdvT34IPW4#TzS", false, false, &name).is_none());
         assert!(not_a_literal(b"Zp8kQ2vN7xLr4TbW9mHc", true, true, &name).is_none());
+    }
+
+    #[test]
+    fn camel_case_words_are_words() {
+        assert!(words_only(b"IAmSensitive"));
+        assert!(words_only(b"MySecretPass"));
+        assert!(words_only(b"correctHorseBattery"));
+        assert!(!words_only(b"jufqUbAYLE"));
+        assert!(!words_only(b"aB3dEfGhIjK"));
+        assert!(!words_only(b"xYzQwErTy"));
     }
 
     #[test]
