@@ -763,3 +763,109 @@ fn signature_test_vectors_are_not_reported() {
         &secret,
     );
 }
+
+/// Noise classes met in installed Python packages and `/usr/share/doc` (site-packages of the CI
+/// environment, Debian's documentation tree), rebuilt with synthetic values: none is reported,
+/// and the same names with generated literals still are.
+#[test]
+fn package_and_documentation_noise_is_not_reported() {
+    let mut g = Gen::new(1607);
+    let jwt = format!(
+        "eyJhbGciOiJFUzI1NiIsInR5cCI6IkpXVCJ9.{}.{}",
+        g.string(
+            b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789",
+            48
+        ),
+        g.string(
+            b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_",
+            43
+        )
+    );
+    let cursor = base64::engine::general_purpose::STANDARD.encode(br#"{"index": 27}"#);
+    for (path, text) in [
+        // A tracking password set from a helper or a variable: code.
+        (
+            "mlflow/environment_variables.py",
+            "MLFLOW_TRACKING_PASSWORD = _EnvironmentVariable(\"MLFLOW_TRACKING_PASSWORD\", str, None)\n"
+                .to_string(),
+        ),
+        (
+            "mlflow/genai/job.py",
+            "            os.environ[\"MLFLOW_TRACKING_TOKEN\"] = internal_token\n".to_string(),
+        ),
+        // A syntax highlighter's token types in a bundle.
+        (
+            "server/js/build/static/js/6291.1a2b3c4d.chunk.js",
+            "[/'/,{token:\"string.$S2.delim\",next:\"@pop\"}],[/./,{cases:{\"$#==$S3\":{token:\"keyword.$0\"}}}]\n"
+                .to_string(),
+        ),
+        // A listing's cursor.
+        (
+            "gateway/app.py",
+            format!("                \"next_page_token\": \"{cursor}\",\n"),
+        ),
+        // A password read out of a compiled string table.
+        (
+            "wandb/sdk/lib/__pycache__/netrc.cpython-311.pyc",
+            "machine api.example.org\n  login user\n  password \u{1}z\u{12}Appending\n".to_string(),
+        ),
+        // Documentation: compressed pages, their spec/ folders, a JWT as the page's example.
+        (
+            "usr/share/doc/registry/spec/auth/oauth.md.gz",
+            format!("{{\"refresh_token\":\"{}\",\"access_token\":\"{}\"}}\n", g.string(PW, 12), &jwt[..24]),
+        ),
+        (
+            "usr/share/doc/registry/spec/auth/token.md.gz",
+            format!("    Authorization: Bearer {jwt}\n{{\"token\": \"{jwt}\"}}\n"),
+        ),
+        // Docstring examples in compiled and source Python: words for passwords.
+        (
+            "mlflow/cli/__pycache__/crypto.cpython-311.pyc",
+            "        $ export MLFLOW_CRYPTO_KEK_PASSPHRASE=\"current-passphrase\"\n".to_string(),
+        ),
+        (
+            "pydantic/types.py",
+            "    model = Model(password='IAmSensitive', password_bytes=b'IAmSensitiveBytes')\n"
+                .to_string(),
+        ),
+        (
+            "fsspec/implementations/__pycache__/smb.cpython-311.pyc",
+            "        ...     'smb://myuser:mypassword@myserver.com/' 'share/folder/file.csv'\n"
+                .to_string(),
+        ),
+        // Oracle's demo pair with a suffix, leetspeak in a Basic header with its newline.
+        (
+            "sqlalchemy/dialects/mssql/base.py",
+            "        \"mssql+pyodbc://scott:tiger^5HHH@mssql2017:1433/test?driver=ODBC\",\n"
+                .to_string(),
+        ),
+        (
+            "socat/test.sh",
+            format!(
+                "elif ! grep -q '^Proxy-authorization: Basic {}$' ${{tf}}0; then\n",
+                base64::engine::general_purpose::STANDARD.encode(b"user:s3cr3t\n")
+            ),
+        ),
+    ] {
+        assert_quiet(path, &text);
+    }
+    // The same names with generated literals are still reported.
+    let p = pw(&mut g);
+    assert_found(
+        "deploy/env.sh",
+        &format!("export MLFLOW_TRACKING_PASSWORD='{p}'\n"),
+        &p,
+    );
+    let token = g.string(PW, 32);
+    assert_found(
+        "gateway/settings.py",
+        &format!("api_token = \"{token}\"\n"),
+        &token,
+    );
+    let p = pw(&mut g);
+    assert_found(
+        "config/database.yml",
+        &format!("url: mssql+pyodbc://scott:{p}@db.internal.corp:1433/app\n"),
+        &p,
+    );
+}

@@ -447,16 +447,23 @@ const NOT_CREDENTIAL_WORDS: &[&str] = &["csrf", "xsrf", "authenticity", "antifor
 
 /// Words before `token` that make it a cursor into a listing (`next_page_token`, AWS's
 /// `NextToken`, `continuation_token`): an encoded position, not a credential.
-const CURSOR_WORDS: &[&str] = &["page", "next", "continuation", "pagination", "cursor", "sync"];
+const CURSOR_WORDS: &[&str] = &[
+    "page",
+    "next",
+    "continuation",
+    "pagination",
+    "cursor",
+    "sync",
+];
 
 /// Whether the parts of a name name a secret (see the module docs).
 pub fn secret_name(parts: &[String]) -> bool {
     if parts
         .iter()
         .any(|p| NOT_CREDENTIAL_WORDS.contains(&p.as_str()))
-        || parts.windows(2).any(|w| {
-            w[1] == "token" && (w[0] == "form" || CURSOR_WORDS.contains(&w[0].as_str()))
-        })
+        || parts
+            .windows(2)
+            .any(|w| w[1] == "token" && (w[0] == "form" || CURSOR_WORDS.contains(&w[0].as_str())))
     {
         return false;
     }
@@ -506,7 +513,9 @@ fn not_a_literal(
             is_word_ident(seg)
                 || seg.len() >= 2
                     && seg[0] == b'$'
-                    && seg[1..].iter().all(|b| b.is_ascii_alphanumeric() || *b == b'#')
+                    && seg[1..]
+                        .iter()
+                        .all(|b| b.is_ascii_alphanumeric() || *b == b'#')
         })
     {
         return Some("a dotted name with `$` holes");
@@ -798,10 +807,10 @@ pub fn example_host(host: &str) -> bool {
 
 /// Extensions of source code: an unquoted value there is an expression.
 const CODE_EXTENSIONS: &[&str] = &[
-    "rs", "py", "pyi", "pyx", "pyc", "js", "mjs", "cjs", "jsx", "ts", "tsx", "go", "java", "kt", "kts",
-    "scala", "c", "h", "cc", "cpp", "cxx", "hpp", "hh", "cs", "rb", "php", "swift", "m", "mm",
-    "pl", "pm", "lua", "jl", "dart", "ex", "exs", "erl", "hs", "ml", "fs", "vb", "groovy", "zig",
-    "nim", "v", "d", "r",
+    "rs", "py", "pyi", "pyx", "pyc", "js", "mjs", "cjs", "jsx", "ts", "tsx", "go", "java", "kt",
+    "kts", "scala", "c", "h", "cc", "cpp", "cxx", "hpp", "hh", "cs", "rb", "php", "swift", "m",
+    "mm", "pl", "pm", "lua", "jl", "dart", "ex", "exs", "erl", "hs", "ml", "fs", "vb", "groovy",
+    "zig", "nim", "v", "d", "r",
 ];
 
 /// Whether `path` is a source file.
