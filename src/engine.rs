@@ -186,6 +186,9 @@ pub fn scan_data_until(
     out.interrupted = stop();
     for r in found {
         match r {
+            // The one window of a dense keyword may hold a few hundred thousand findings:
+            // taken as it is rather than copied.
+            Ok(found) if out.findings.is_empty() => out.findings = found,
             Ok(found) => out.findings.extend(found),
             Err(e) => {
                 out.error.get_or_insert(e);

@@ -47,7 +47,12 @@ impl Progress {
 
     /// One more finding reported.
     pub fn finding(&self) {
-        self.findings.fetch_add(1, Ordering::Relaxed);
+        self.findings(1);
+    }
+
+    /// `n` more findings reported.
+    pub fn findings(&self, n: u64) {
+        self.findings.fetch_add(n, Ordering::Relaxed);
     }
 
     /// The work ahead is `items` items of `bytes` bytes in all.

@@ -105,6 +105,8 @@ impl Default for ScanOptions {
 
 enum Event {
     Finding(Box<Finding>),
+    /// A blob's findings, in order.
+    Findings(Vec<Finding>),
     Warning(Warning),
     /// An item with a state record starts scanning.
     Begin(Box<Begin>),
@@ -177,6 +179,34 @@ fn relative_key(root: &Path, root_display: &str, event: &WalkEvent) -> String {
     }
 }
 
+/// One finding arriving at the reporter thread: the state records every finding of an item;
+/// only new ones (with --only-new) and those neither baselined nor allowed are reported.
+fn admit(
+    f: Finding,
+    recorder: &mut Option<crate::state::Recorder<'_>>,
+    summary: &mut Summary,
+    reporter: &mut dyn Reporter,
+    opts: &ScanOptions,
+) -> std::io::Result<()> {
+    if admitted(&f, recorder, summary, opts) {
+        reporter.finding(f)
+    } else {
+        Ok(())
+    }
+}
+
+/// Whether [`admit`] reports `f` (recording it in the state and the summary).
+fn admitted(
+    f: &Finding,
+    recorder: &mut Option<crate::state::Recorder<'_>>,
+    summary: &mut Summary,
+    opts: &ScanOptions,
+) -> bool {
+    recorder.as_mut().is_none_or(|r| r.finding(f))
+        && summary.admit(&opts.policy, f)
+        && summary.record(&opts.allow, f)
+}
+
 /// Sends what expansion finds to the reporter thread.
 struct ChannelSink<'a> {
     tx: SyncSender<Event>,
@@ -189,6 +219,14 @@ struct ChannelSink<'a> {
 impl Sink for ChannelSink<'_> {
     fn finding(&self, finding: Finding) -> bool {
         if self.tx.send(Event::Finding(Box::new(finding))).is_err() {
+            self.stop.store(true, Ordering::Relaxed);
+            return false;
+        }
+        true
+    }
+
+    fn findings(&self, findings: Vec<Finding>) -> bool {
+        if self.tx.send(Event::Findings(findings)).is_err() {
             self.stop.store(true, Ordering::Relaxed);
             return false;
         }
@@ -410,16 +448,11 @@ impl Scanner {
             for event in rx {
                 let result = match event {
                     Event::Finding(f) => {
-                        // The state records every finding of an item; only new ones (with
-                        // --only-new) and those neither baselined nor allowed are reported.
-                        if recorder.as_mut().is_none_or(|r| r.finding(&f))
-                            && summary.admit(&self.opts.policy, &f)
-                            && summary.record(&self.opts.allow, &f)
-                        {
-                            reporter.finding(*f)
-                        } else {
-                            Ok(())
-                        }
+                        admit(*f, &mut recorder, &mut summary, &mut *reporter, &self.opts)
+                    }
+                    Event::Findings(mut found) => {
+                        found.retain(|f| admitted(f, &mut recorder, &mut summary, &self.opts));
+                        reporter.findings(found)
                     }
                     Event::Warning(w) => {
                         match w.kind {

@@ -47,8 +47,12 @@ pub fn execute(
     let Setup {
         config,
         rules,
-        mut scanner,
+        scanner,
     } = setup;
+    // The matcher (a few hundred compiled rules) and the report's findings are not freed:
+    // the process ends once the report is written, and freeing them took longer than
+    // writing a report of a few hundred thousand findings.
+    let mut scanner = std::mem::ManuallyDrop::new(scanner);
     let out_flags = &flags.output;
     let format = out_flags
         .format
@@ -87,7 +91,8 @@ pub fn execute(
     } else {
         report::reporter(format, report_opts, out)
     };
-    let (mut reporter, verified) = flags.verify.wrap(&flags.rules, reporter)?;
+    let (reporter, verified) = flags.verify.wrap(&flags.rules, reporter)?;
+    let mut reporter = std::mem::ManuallyDrop::new(reporter);
     let to_terminal = out_flags.output.is_none() && io::stdout().is_terminal();
     let line = progress::wanted(out_flags, flags.live).then(|| {
         let counters = Arc::new(Progress::new());

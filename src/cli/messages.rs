@@ -73,6 +73,19 @@ impl Reporter for Messages<'_> {
         }
     }
 
+    fn findings(&mut self, findings: Vec<Finding>) -> io::Result<()> {
+        let n = findings.len() as u64;
+        self.findings += n;
+        self.failing += findings
+            .iter()
+            .filter(|f| f.rule.severity() >= self.fail_on && f.confidence >= self.fail_confidence)
+            .count() as u64;
+        match &self.progress {
+            Some(line) => line.findings(n, || self.inner.findings(findings)),
+            None => self.inner.findings(findings),
+        }
+    }
+
     fn warning(&mut self, w: &Warning) -> io::Result<()> {
         if !self.quiet {
             let (label, style) = match w.kind {

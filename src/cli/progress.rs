@@ -101,7 +101,12 @@ impl Line {
     /// Counts one finding, and runs `write` (which writes it) with the line taken down when the
     /// report goes to the same terminal.
     pub fn finding<R>(&self, write: impl FnOnce() -> R) -> R {
-        self.progress.finding();
+        self.findings(1, write)
+    }
+
+    /// [`Line::finding`] for `n` findings written at once.
+    pub fn findings<R>(&self, n: u64, write: impl FnOnce() -> R) -> R {
+        self.progress.findings(n);
         if self.suspend_findings {
             self.bar.suspend(write)
         } else {

@@ -77,20 +77,23 @@ pub fn mask_by_position(hay: &[u8], base: u64, findings: &mut [Finding]) {
         let e = usize::try_from(f.end_offset.checked_sub(base)?).ok()?;
         (s <= e && e <= hay.len()).then_some(s..e)
     };
-    let mut spans: Vec<(std::ops::Range<usize>, String)> = findings
+    // Spans by position, each with its finding (masked only where it shows in another's
+    // context); the contexts are re-cut from the others' spans (read only), in parallel, then
+    // set: a window of a dump of passwords holds a few hundred thousand findings.
+    let mut spans: Vec<(std::ops::Range<usize>, usize)> = findings
         .iter()
-        .filter_map(|f| Some((local(f)?, mask::secret(&f.rule, &f.secret))))
+        .enumerate()
+        .filter_map(|(i, f)| Some((local(f)?, i)))
         .collect();
     spans.sort_by_key(|(r, _)| (r.start, r.end));
     // A neighbour reaches a context only if it starts at most the longest span before it.
     let reach = spans.iter().map(|(r, _)| r.len()).max().unwrap_or(0);
-    for f in findings.iter_mut() {
+    let shared: &[Finding] = findings;
+    let recut = |f: &Finding| -> Option<(String, String)> {
         if !f.decoded.is_empty() {
-            continue;
+            return None;
         }
-        let Some(own) = local(f) else {
-            continue;
-        };
+        let own = local(f)?;
         let cut = super::Context::of(hay, own.clone());
         let (lo, hi) = (cut.before.start, cut.after.end);
         let first = spans.partition_point(|(r, _)| r.start + reach < lo);
@@ -99,13 +102,28 @@ pub fn mask_by_position(hay: &[u8], base: u64, findings: &mut [Finding]) {
             .take_while(|(r, _)| r.start < hi)
             .filter(|(r, _)| *r != own && r.end > lo && r.start < hi)
             .filter(|(r, _)| r.start < cut.before.end || r.end > cut.after.start)
-            .cloned()
+            .map(|(r, j)| {
+                (
+                    r.clone(),
+                    mask::secret(&shared[*j].rule, &shared[*j].secret),
+                )
+            })
             .collect();
         if near.is_empty() {
-            continue;
+            return None;
         }
-        f.before = masked_snippet(hay, cut.before, &near);
-        f.after = masked_snippet(hay, cut.after, &near);
+        Some((
+            masked_snippet(hay, cut.before, &near),
+            masked_snippet(hay, cut.after, &near),
+        ))
+    };
+    let recut: Vec<Option<(String, String)>> =
+        shared.par_iter().with_min_len(PAR_MIN).map(recut).collect();
+    for (f, m) in findings.iter_mut().zip(recut) {
+        if let Some((before, after)) = m {
+            f.before = before;
+            f.after = after;
+        }
     }
 }
 
@@ -201,19 +219,26 @@ fn edge_overlap(secret: &str, text: &str, start: bool) -> Option<usize> {
 /// scanned with the same rules; what they find is replaced by its mask. The finding's own
 /// secret repeated in its context is masked too.
 pub fn mask_context(matcher: &Matcher, scratch: &mut Scratch, f: &mut Finding) {
-    let own = f.secret.clone();
-    for part in [&mut f.before, &mut f.after] {
+    // A context is nowhere: no path to weigh.
+    static NOWHERE: std::sync::LazyLock<Origin> = std::sync::LazyLock::new(|| Origin::file(""));
+    let Finding {
+        secret: own,
+        rule: own_rule,
+        before,
+        after,
+        ..
+    } = f;
+    for part in [before, after] {
         if part.is_empty() {
             continue;
         }
         let mut candidates = Vec::new();
         matcher.scan(part.as_bytes(), scratch, &mut candidates);
-        let origin = Origin::file("");
         let mut spans: Vec<(std::ops::Range<usize>, String)> = candidates
             .iter()
             .filter_map(|c| {
                 let rule = matcher.rule(c.rule);
-                let found = super::confirm(rule, part.as_bytes(), 0, c, &origin)?;
+                let found = super::confirm(rule, part.as_bytes(), 0, c, &NOWHERE)?;
                 Some((c.secret.clone(), mask::secret(rule, &found.secret)))
             })
             .collect();
@@ -221,7 +246,7 @@ pub fn mask_context(matcher: &Matcher, scratch: &mut Scratch, f: &mut Finding) {
             let mut from = 0;
             while let Some(i) = part[from..].find(own.as_str()) {
                 let start = from + i;
-                spans.push((start..start + own.len(), mask::secret(&f.rule, &own)));
+                spans.push((start..start + own.len(), mask::secret(own_rule, own)));
                 from = start + own.len();
             }
         }

@@ -84,9 +84,8 @@ pub fn assess(
     origin: &Origin,
     validation: Validation,
 ) -> Assessment {
-    let path = origin.name();
-    let place = place(path);
-    let mut reasons = Vec::new();
+    let (place, code) = path_facts(origin);
+    let mut reasons = Vec::with_capacity(4);
     let id = rule.id();
     let prefixless =
         rule.spec.generic || id.starts_with("database.") || FREE_FORM_RULES.contains(&id);
@@ -161,14 +160,13 @@ pub fn assess(
             reasons.push(format!("`{shown}` is not a secret's name"));
         }
     }
-    if let Some(why) = not_a_literal(secret, quoted, named && is_code(path), &name_words) {
+    if let Some(why) = not_a_literal(secret, quoted, named && code, &name_words) {
         score -= 3;
         reasons.push(why.to_string());
     }
     if id == "generic.url-credentials" || (id.starts_with("database.") && id.ends_with("-uri")) {
         score += url_evidence(hay, candidate, &mut reasons);
     }
-    let code = is_code(path);
     // Twice: `p%2540ss` is `p%40ss` in a URL that is itself escaped.
     let once = percent_decoded(secret);
     let value = percent_decoded(&once).into_owned();
@@ -219,6 +217,29 @@ pub fn assess(
         confidence,
         reasons,
     }
+}
+
+/// What [`assess`] weighs about where a blob is: its [`place`] and whether it [`is_code`].
+/// Worked out once per origin on each thread (a blob's candidates share their origin, and a
+/// dump of passwords has a few hundred thousand).
+fn path_facts(origin: &Origin) -> (Option<(&'static str, i32)>, bool) {
+    type Facts = (Option<(&'static str, i32)>, bool);
+    thread_local! {
+        static LAST: std::cell::RefCell<Option<(Origin, Facts)>> =
+            const { std::cell::RefCell::new(None) };
+    }
+    LAST.with(|last| {
+        let mut last = last.borrow_mut();
+        if let Some((o, facts)) = last.as_ref()
+            && o.is(origin)
+        {
+            return *facts;
+        }
+        let path = origin.name();
+        let facts = (place(path), is_code(path));
+        *last = Some((origin.clone(), facts));
+        facts
+    })
 }
 
 /// The reason [`place`] gives for documentation.

@@ -54,10 +54,34 @@ pub fn candidates(
 /// milliseconds of work at the worst (a candidate costs up to ~30 µs).
 const STOP_EVERY: usize = 256;
 
+/// Candidates from which [`candidates_until`] confirms in parallel.
+const PAR_MIN: usize = 4 * STOP_EVERY;
+
+/// Confirms the rule candidates of one batch, unless `stop` says stop first: the findings,
+/// and whether it did.
+fn confirm_batch(
+    matcher: &Matcher,
+    hay: &[u8],
+    base: u64,
+    batch: &[Candidate],
+    origin: &Origin,
+    stop: &(dyn Fn() -> bool + Sync),
+) -> (Vec<Finding>, bool) {
+    if batch.len() == STOP_EVERY && stop() {
+        return (Vec::new(), true);
+    }
+    let found = batch
+        .iter()
+        .filter(|c| matcher.view(c.rule).is_none())
+        .filter_map(|c| confirm(matcher.rule(c.rule), hay, base, c, origin))
+        .collect();
+    (found, false)
+}
+
 /// [`candidates`], giving up once `stop` returns true (a signal: the scan is being
-/// interrupted): it is asked every [`STOP_EVERY`] candidates, and once it says stop the
-/// remaining candidates and the view triggers are dropped. What was confirmed before is kept
-/// (and masked by position like any piece's findings), so an interrupted scan reports it.
+/// interrupted): it is asked before each full batch of [`STOP_EVERY`] candidates, and once it
+/// says stop the batches not begun and the view triggers are dropped. What was confirmed is
+/// kept (and masked by position like any piece's findings), so an interrupted scan reports it.
 pub fn candidates_until(
     matcher: &Matcher,
     hay: &[u8],
@@ -67,18 +91,25 @@ pub fn candidates_until(
     scratch: &mut Scratch,
     stop: &(dyn Fn() -> bool + Sync),
 ) -> Vec<Finding> {
-    let mut out = Vec::new();
+    // Candidates are confirmed in parallel batches when there are many (a dump of passwords:
+    // hundreds of thousands in one window), in order: batches are joined as they were cut.
+    let batches: Vec<(Vec<Finding>, bool)> = if candidates.len() >= PAR_MIN {
+        use rayon::prelude::*;
+        candidates
+            .par_chunks(STOP_EVERY)
+            .map(|batch| confirm_batch(matcher, hay, base, batch, origin, stop))
+            .collect()
+    } else {
+        candidates
+            .chunks(STOP_EVERY)
+            .map(|batch| confirm_batch(matcher, hay, base, batch, origin, stop))
+            .collect()
+    };
+    let mut out = Vec::with_capacity(batches.iter().map(|(found, _)| found.len()).sum());
     let mut stopped = false;
-    for (i, c) in candidates.iter().enumerate() {
-        if i % STOP_EVERY == STOP_EVERY - 1 && stop() {
-            stopped = true;
-            break;
-        }
-        if matcher.view(c.rule).is_none()
-            && let Some(f) = confirm(matcher.rule(c.rule), hay, base, c, origin)
-        {
-            out.push(f);
-        }
+    for (found, stop) in batches {
+        out.extend(found);
+        stopped |= stop;
     }
     if !stopped {
         views::scan(matcher, hay, base, candidates, origin, scratch, &mut out);

@@ -169,6 +169,11 @@ fn is_bzip2(head: &[u8]) -> bool {
 pub trait Sink: Sync {
     /// A finding. Returns false when the scan should stop (the reader went away).
     fn finding(&self, finding: Finding) -> bool;
+    /// A blob's findings, in order: one call instead of one per finding (a dump of
+    /// passwords holds a few hundred thousand). Returns false when the scan should stop.
+    fn findings(&self, findings: Vec<Finding>) -> bool {
+        findings.into_iter().all(|f| self.finding(f))
+    }
     /// A per-item problem: an error (not read, or not completely) or a deliberate skip (a
     /// budget, a special file). Callers say which with [`Sink::error`] or [`Sink::skipped`].
     fn warn(&self, origin: &Origin, kind: WarningKind, message: String);
@@ -547,16 +552,13 @@ impl<'a> Expander<'a> {
             )
         });
         self.sink.scanned(result.bytes);
-        for mut f in result.findings {
-            if let Some(map) = map {
-                unstrip(&mut f, map);
-            }
-            if f.offset < from {
-                continue;
-            }
-            if !self.sink.finding(f) {
-                return;
-            }
+        let mut findings = result.findings;
+        if let Some(map) = map {
+            findings.iter_mut().for_each(|f| unstrip(f, map));
+        }
+        findings.retain(|f| f.offset >= from);
+        if !findings.is_empty() && !self.sink.findings(findings) {
+            return;
         }
         if let Some(e) = result.error {
             self.sink.error(origin, e.to_string());

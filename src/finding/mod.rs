@@ -121,7 +121,7 @@ pub struct Finding {
     /// there so that code scanning annotates the right line. `None` when not known.
     pub file_region: Option<(LineColumn, LineColumn)>,
     /// What `--verify` learned about the secret; `None` when it was not verified.
-    pub verification: Option<verification::Verification>,
+    pub verification: Option<Box<verification::Verification>>,
     /// Values found near the secret that its rule's verifier needs (`[rule.verify] pair`), by
     /// name. They are secret material: kept for verification, written only with
     /// `--show-secrets`.

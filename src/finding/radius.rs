@@ -148,7 +148,7 @@ impl Sighting {
                 secret: show_secrets.then(|| f.secret.clone()),
                 remediation: f.rule.spec.remediation.clone(),
                 references: f.rule.spec.references.clone(),
-                verification: f.verification.clone(),
+                verification: f.verification.as_deref().cloned(),
             },
             place: Place {
                 location: format!("{}:{}:{}", f.origin, f.start.line, f.start.column),

@@ -199,6 +199,11 @@ impl Reporter for GitlabReporter {
         Ok(())
     }
 
+    fn findings(&mut self, findings: Vec<Finding>) -> io::Result<()> {
+        super::keep(&mut self.findings, findings);
+        Ok(())
+    }
+
     fn finish(&mut self, summary: &Summary) -> io::Result<()> {
         sort(&mut self.findings);
         let vulnerabilities: Vec<Value> = self

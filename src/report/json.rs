@@ -229,6 +229,11 @@ impl Reporter for JsonReporter {
         Ok(())
     }
 
+    fn findings(&mut self, findings: Vec<Finding>) -> io::Result<()> {
+        super::keep(&mut self.findings, findings);
+        Ok(())
+    }
+
     /// Writes the document. Findings are turned into JSON one at a time as they are written
     /// (and each dropped once written), so the report never holds them all as JSON trees; the
     /// summary comes after them in the document and is made last, so its `peak_rss_bytes`

@@ -35,6 +35,11 @@ pub const FORMAT_VERSION: u32 = 1;
 pub trait Reporter {
     /// One finding, in the order the scan found it.
     fn finding(&mut self, finding: Finding) -> io::Result<()>;
+    /// A blob's findings at once, in order (a dump of passwords: a few hundred thousand):
+    /// reporters that keep findings to the end take the vector as it is.
+    fn findings(&mut self, findings: Vec<Finding>) -> io::Result<()> {
+        findings.into_iter().try_for_each(|f| self.finding(f))
+    }
     /// One per-item warning.
     fn warning(&mut self, _warning: &Warning) -> io::Result<()> {
         Ok(())
@@ -148,7 +153,69 @@ pub fn reporter(
 
 /// Sorts findings into report order.
 pub fn sort(findings: &mut [Finding]) {
-    findings.sort_by_cached_key(Finding::sort_key);
+    // The key is `Finding::sort_key`, with each origin written once (a blob's findings share
+    // their origin, and a dump of passwords has a few hundred thousand of them) and the rule
+    // id compared in place; then the findings are moved where they go, in place.
+    let mut last: Option<(&crate::blob::Origin, std::rc::Rc<str>)> = None;
+    let mut keys: Vec<(std::rc::Rc<str>, u64, usize)> = Vec::with_capacity(findings.len());
+    for (i, f) in findings.iter().enumerate() {
+        let name = match &last {
+            Some((o, name)) if o.is(&f.origin) => std::rc::Rc::clone(name),
+            _ => {
+                let name: std::rc::Rc<str> = f.origin.to_string().into();
+                last = Some((&f.origin, std::rc::Rc::clone(&name)));
+                name
+            }
+        };
+        keys.push((name, f.offset, i));
+    }
+    drop(last);
+    keys.sort_unstable_by(|a, b| {
+        let name = if std::rc::Rc::ptr_eq(&a.0, &b.0) {
+            std::cmp::Ordering::Equal
+        } else {
+            a.0.cmp(&b.0)
+        };
+        name.then(a.1.cmp(&b.1))
+            .then_with(|| findings[a.2].rule.id().cmp(findings[b.2].rule.id()))
+            .then(a.2.cmp(&b.2))
+    });
+    let mut from: Vec<usize> = keys.into_iter().map(|(_, _, i)| i).collect();
+    permute(findings, &mut from);
+}
+
+/// Moves `items[from[k]]` to `k` for every `k`, in place (`from` is a permutation; it is used
+/// up as the record of what was moved).
+fn permute<T>(items: &mut [T], from: &mut [usize]) {
+    for start in 0..items.len() {
+        let mut at = start;
+        loop {
+            let source = from[at];
+            from[at] = at;
+            if source == start || source == at {
+                break;
+            }
+            items.swap(at, source);
+            at = source;
+        }
+    }
+}
+
+/// Adds a batch of findings to those a reporter keeps: the batch itself when there are none yet
+/// (no copy of a few hundred thousand findings, no second vector beside the first).
+pub(crate) fn keep(kept: &mut Vec<Finding>, batch: Vec<Finding>) {
+    if kept.is_empty() {
+        *kept = batch;
+    } else {
+        kept.extend(batch);
+    }
+}
+
+/// Drops what a report is done with on a thread of its own: freeing a few hundred thousand
+/// findings takes longer than writing them, and the run is over once the report is written.
+pub(crate) fn discard<T: Send + 'static>(items: T) {
+    // When no thread can be started, the closure and what it holds are dropped here.
+    let _ = std::thread::Builder::new().spawn(move || drop(items));
 }
 
 /// Folds the echoes of a git history ([`history::collapse`]) before `inner` sees them: findings

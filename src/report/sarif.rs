@@ -405,6 +405,11 @@ impl Reporter for SarifReporter {
         Ok(())
     }
 
+    fn findings(&mut self, findings: Vec<Finding>) -> io::Result<()> {
+        super::keep(&mut self.findings, findings);
+        Ok(())
+    }
+
     fn finish(&mut self, summary: &Summary) -> io::Result<()> {
         sort(&mut self.findings);
         let index: std::collections::HashMap<&str, usize> = self

@@ -51,6 +51,9 @@ pub struct TextReporter {
     out: Box<dyn Write + Send>,
     findings: Vec<Finding>,
     streaming: bool,
+    /// The origin of the finding written last, as text: findings are sorted by origin, and a
+    /// blob may hold a few hundred thousand.
+    shown_origin: Option<(crate::blob::Origin, String)>,
 }
 
 impl TextReporter {
@@ -61,6 +64,7 @@ impl TextReporter {
             out,
             findings: Vec::new(),
             streaming: false,
+            shown_origin: None,
         }
     }
 
@@ -162,6 +166,14 @@ impl Reporter for TextReporter {
         Ok(())
     }
 
+    fn findings(&mut self, findings: Vec<Finding>) -> io::Result<()> {
+        if self.streaming {
+            return findings.into_iter().try_for_each(|f| self.finding(f));
+        }
+        super::keep(&mut self.findings, findings);
+        Ok(())
+    }
+
     fn finish(&mut self, _summary: &Summary) -> io::Result<()> {
         sort(&mut self.findings);
         if self.opts.group == Group::Secret {
@@ -171,9 +183,11 @@ impl Reporter for TextReporter {
             }
             return self.out.flush();
         }
-        for f in std::mem::take(&mut self.findings) {
-            self.write(&f)?;
+        let findings = std::mem::take(&mut self.findings);
+        for f in &findings {
+            self.write(f)?;
         }
+        super::discard(findings);
         self.out.flush()
     }
 }
@@ -195,10 +209,14 @@ impl TextReporter {
             let chain: Vec<&str> = f.decoded.iter().map(|e| e.as_str()).collect();
             format!(" [decoded from {}]", chain.join(" \u{203a} "))
         };
+        let origin = match self.shown_origin.take() {
+            Some((o, text)) if o.is(&f.origin) => (o, text),
+            _ => (f.origin.clone(), f.origin.to_string()),
+        };
         writeln!(
             self.out,
             "{bold}{}:{}:{}{bold:#}: {sev}{}{sev:#} {} ({}){check}{decoded}",
-            f.origin,
+            origin.1,
             f.start.line,
             f.start.column,
             f.rule.severity(),
@@ -247,6 +265,7 @@ impl TextReporter {
             self.write_verification(v)?;
         }
         writeln!(self.out, "    {dim}fingerprint {}{dim:#}", f.fingerprint)?;
+        self.shown_origin = Some(origin);
         Ok(())
     }
 

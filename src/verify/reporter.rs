@@ -40,7 +40,7 @@ impl Inner {
         if v.is_live() {
             self.live_findings[severity_index(f.rule.severity())] += 1;
         }
-        f.verification = Some(v.clone());
+        f.verification = Some(Box::new(v.clone()));
         if self.error.is_none()
             && let Err(e) = self.reporter.finding(f)
         {
