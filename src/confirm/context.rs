@@ -174,10 +174,12 @@ fn neighbours_masked(findings: &[Finding], i: usize, longest: u64) -> Option<(St
             continue;
         }
         let secret = g.secret.as_str();
-        let masked = mask::secret(&g.rule, secret);
+        // Made only for a neighbour that shows (most do not: a context is a line's 80 bytes).
+        let mut masked: Option<String> = None;
         for part in [&mut before, &mut after] {
-            if part.contains(secret) {
-                *part = std::borrow::Cow::Owned(part.replace(secret, &masked));
+            if memchr::memmem::find(part.as_bytes(), secret.as_bytes()).is_some() {
+                let masked = masked.get_or_insert_with(|| mask::secret(&g.rule, secret));
+                *part = std::borrow::Cow::Owned(part.replace(secret, masked));
             }
         }
         // Cut by the context's edge: a suffix at the start of `before`, a prefix at the end
@@ -244,7 +246,7 @@ pub fn mask_context(matcher: &Matcher, scratch: &mut Scratch, f: &mut Finding) {
             .collect();
         if own.len() >= 4 {
             let mut from = 0;
-            while let Some(i) = part[from..].find(own.as_str()) {
+            while let Some(i) = memchr::memmem::find(&part.as_bytes()[from..], own.as_bytes()) {
                 let start = from + i;
                 spans.push((start..start + own.len(), mask::secret(own_rule, own)));
                 from = start + own.len();

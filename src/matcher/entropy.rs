@@ -22,14 +22,24 @@ pub fn shannon(bytes: &[u8]) -> f64 {
     for &b in bytes {
         counts[usize::from(b)] += 1;
     }
-    let sum: f64 = counts
-        .iter()
-        .filter(|&&c| c > 1)
-        .map(|&c| match table.get(c as usize) {
-            Some(&v) => v,
-            None => f64::from(c) * f64::from(c).log2(),
-        })
-        .sum();
+    let c_log_c = |c: u32| match table.get(c as usize) {
+        Some(&v) => v,
+        None => f64::from(c) * f64::from(c).log2(),
+    };
+    // A short input's distinct bytes are found by walking it (each count taken once, then
+    // cleared), a long one's by walking the counts.
+    let sum: f64 = if bytes.len() < 256 {
+        let mut sum = 0.0;
+        for &b in bytes {
+            let c = std::mem::take(&mut counts[usize::from(b)]);
+            if c > 1 {
+                sum += c_log_c(c);
+            }
+        }
+        sum
+    } else {
+        counts.iter().filter(|&&c| c > 1).map(|&c| c_log_c(c)).sum()
+    };
     let n = bytes.len() as f64;
     (n.log2() - sum / n).max(0.0)
 }

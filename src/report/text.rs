@@ -183,116 +183,165 @@ impl Reporter for TextReporter {
             }
             return self.out.flush();
         }
+        // Runs of findings are turned into text in parallel on the current rayon pool and
+        // written in order: a dump of passwords makes a few hundred thousand.
         let findings = std::mem::take(&mut self.findings);
-        for f in &findings {
-            self.write(f)?;
+        let opts = &self.opts;
+        let render_run = |run: &[Finding]| -> io::Result<Vec<u8>> {
+            let mut buf = Vec::with_capacity(run.len() * 192);
+            let mut shown = None;
+            for f in run {
+                render(opts, f, &mut shown, &mut buf)?;
+            }
+            Ok(buf)
+        };
+        for batch in findings.chunks(RENDER_BATCH) {
+            let texts: Vec<io::Result<Vec<u8>>> = if batch.len() < 64 {
+                vec![render_run(batch)]
+            } else {
+                use rayon::prelude::*;
+                batch.par_chunks(RENDER_RUN).map(render_run).collect()
+            };
+            for t in texts {
+                self.out.write_all(&t?)?;
+            }
         }
         super::discard(findings);
         self.out.flush()
     }
 }
 
+/// Findings per batch of [`TextReporter::finish`], and per run rendered by one thread.
+const RENDER_BATCH: usize = 16 * 1024;
+const RENDER_RUN: usize = 512;
+
 impl TextReporter {
     fn write(&mut self, f: &Finding) -> io::Result<()> {
-        let bold = self.style(Style::new().bold());
-        let dim = self.style(Style::new().dimmed());
-        let secret_style = self.style(Style::new().fg_color(Some(AnsiColor::Magenta.into())));
-        let sev = self.style(severity_style(f.rule.severity()));
-        let check = match (f.validation, f.rule.spec.validator.as_deref()) {
-            (Validation::Passed, Some(v)) => format!(" [{v} passed]"),
-            (Validation::Failed, Some(v)) => format!(" [{v} FAILED: probably not real]"),
-            _ => String::new(),
-        };
-        let decoded = if f.decoded.is_empty() {
-            String::new()
-        } else {
-            let chain: Vec<&str> = f.decoded.iter().map(|e| e.as_str()).collect();
-            format!(" [decoded from {}]", chain.join(" \u{203a} "))
-        };
-        let origin = match self.shown_origin.take() {
-            Some((o, text)) if o.is(&f.origin) => (o, text),
-            _ => (f.origin.clone(), f.origin.to_string()),
-        };
-        writeln!(
-            self.out,
-            "{bold}{}:{}:{}{bold:#}: {sev}{}{sev:#} {} ({}){check}{decoded}",
-            origin.1,
-            f.start.line,
-            f.start.column,
-            f.rule.severity(),
-            f.rule.id(),
-            f.rule.name(),
-        )?;
-        writeln!(
-            self.out,
-            "    {}{secret_style}{}{secret_style:#}{}",
-            f.before.trim_start(),
-            self.opts.shown_secret(f),
-            f.after.trim_end()
-        )?;
-        if let Some(Segment::Layer {
-            index,
-            digest,
-            created_by,
-            ..
-        }) = f.origin.layer()
-        {
-            let made_by = created_by
-                .as_deref()
-                .map(|c| format!(", made by: {}", one_line(c, 160)))
-                .unwrap_or_default();
-            writeln!(self.out, "    {dim}layer {index} {digest}{made_by}{dim:#}")?;
-        }
-        if let Some(Segment::Deleted { by_layer }) = f.origin.deleted() {
-            writeln!(
-                self.out,
-                "    {dim}deleted in layer {by_layer}, but still in the image{dim:#}"
-            )?;
-        }
-        if let Some(h) = &f.history {
-            let short = |id: &str| id.chars().take(12).collect::<String>();
-            writeln!(
-                self.out,
-                "    {dim}in {} commits at this path: first {} {}, last {} {}{dim:#}",
-                h.count,
-                short(&h.first.id),
-                h.first.date,
-                short(&h.last.id),
-                h.last.date,
-            )?;
-        }
-        if let Some(v) = &f.verification {
-            self.write_verification(v)?;
-        }
-        writeln!(self.out, "    {dim}fingerprint {}{dim:#}", f.fingerprint)?;
-        self.shown_origin = Some(origin);
-        Ok(())
+        let mut buf = Vec::new();
+        render(&self.opts, f, &mut self.shown_origin, &mut buf)?;
+        self.out.write_all(&buf)
     }
+}
 
+/// Appends a finding's block to `out`. `shown` is the origin of the finding rendered before
+/// it, as text (findings are sorted by origin: written once per run of a blob's findings).
+fn render(
+    opts: &ReportOptions,
+    f: &Finding,
+    shown: &mut Option<(crate::blob::Origin, String)>,
+    out: &mut Vec<u8>,
+) -> io::Result<()> {
+    let style = |s: Style| if opts.color { s } else { Style::new() };
+    let bold = style(Style::new().bold());
+    let dim = style(Style::new().dimmed());
+    let secret_style = style(Style::new().fg_color(Some(AnsiColor::Magenta.into())));
+    let sev = style(severity_style(f.rule.severity()));
+    let check = match (f.validation, f.rule.spec.validator.as_deref()) {
+        (Validation::Passed, Some(v)) => format!(" [{v} passed]"),
+        (Validation::Failed, Some(v)) => format!(" [{v} FAILED: probably not real]"),
+        _ => String::new(),
+    };
+    let decoded = if f.decoded.is_empty() {
+        String::new()
+    } else {
+        let chain: Vec<&str> = f.decoded.iter().map(|e| e.as_str()).collect();
+        format!(" [decoded from {}]", chain.join(" \u{203a} "))
+    };
+    let origin = match shown.take() {
+        Some((o, text)) if o.is(&f.origin) => (o, text),
+        _ => (f.origin.clone(), f.origin.to_string()),
+    };
+    writeln!(
+        out,
+        "{bold}{}:{}:{}{bold:#}: {sev}{}{sev:#} {} ({}){check}{decoded}",
+        origin.1,
+        f.start.line,
+        f.start.column,
+        f.rule.severity(),
+        f.rule.id(),
+        f.rule.name(),
+    )?;
+    writeln!(
+        out,
+        "    {}{secret_style}{}{secret_style:#}{}",
+        f.before.trim_start(),
+        opts.shown_secret(f),
+        f.after.trim_end()
+    )?;
+    if let Some(Segment::Layer {
+        index,
+        digest,
+        created_by,
+        ..
+    }) = f.origin.layer()
+    {
+        let made_by = created_by
+            .as_deref()
+            .map(|c| format!(", made by: {}", one_line(c, 160)))
+            .unwrap_or_default();
+        writeln!(out, "    {dim}layer {index} {digest}{made_by}{dim:#}")?;
+    }
+    if let Some(Segment::Deleted { by_layer }) = f.origin.deleted() {
+        writeln!(
+            out,
+            "    {dim}deleted in layer {by_layer}, but still in the image{dim:#}"
+        )?;
+    }
+    if let Some(h) = &f.history {
+        let short = |id: &str| id.chars().take(12).collect::<String>();
+        writeln!(
+            out,
+            "    {dim}in {} commits at this path: first {} {}, last {} {}{dim:#}",
+            h.count,
+            short(&h.first.id),
+            h.first.date,
+            short(&h.last.id),
+            h.last.date,
+        )?;
+    }
+    if let Some(v) = &f.verification {
+        write_verification(opts, out, v)?;
+    }
+    writeln!(out, "    {dim}fingerprint {}{dim:#}", f.fingerprint)?;
+    *shown = Some(origin);
+    Ok(())
+}
+
+impl TextReporter {
     /// `    verified: LIVE at api.github.com 2024-05-01T12:00:03Z (account=octocat, scopes=repo)`.
     fn write_verification(&mut self, v: &Verification) -> io::Result<()> {
-        let style = self.style(match v.status {
-            Status::Live => Style::new().bold().fg_color(Some(AnsiColor::Red.into())),
-            Status::Invalid => Style::new().fg_color(Some(AnsiColor::Green.into())),
-            Status::Unknown => Style::new().dimmed(),
-        });
-        let label = match v.status {
-            Status::Live => "LIVE".to_string(),
-            _ => v.label(),
-        };
-        let mut line = format!("    verified: {style}{label}{style:#}");
-        if !v.host.is_empty() {
-            line.push_str(&format!(" at {}", v.host));
-        }
-        if !v.checked_at.is_empty() {
-            line.push_str(&format!(" {}", v.checked_at));
-        }
-        if !v.identity.is_empty() {
-            line.push_str(&format!(" ({})", one_line(&v.identity_text(), 200)));
-        }
-        if !v.detail.is_empty() && v.status != Status::Live {
-            line.push_str(&format!(": {}", one_line(&v.detail, 200)));
-        }
-        writeln!(self.out, "{line}")
+        write_verification(&self.opts, &mut self.out, v)
     }
+}
+
+/// `    verified: LIVE at api.github.com 2024-05-01T12:00:03Z (account=octocat, scopes=repo)`.
+fn write_verification(
+    opts: &ReportOptions,
+    out: &mut dyn Write,
+    v: &Verification,
+) -> io::Result<()> {
+    let style = |s: Style| if opts.color { s } else { Style::new() };
+    let style = style(match v.status {
+        Status::Live => Style::new().bold().fg_color(Some(AnsiColor::Red.into())),
+        Status::Invalid => Style::new().fg_color(Some(AnsiColor::Green.into())),
+        Status::Unknown => Style::new().dimmed(),
+    });
+    let label = match v.status {
+        Status::Live => "LIVE".to_string(),
+        _ => v.label(),
+    };
+    let mut line = format!("    verified: {style}{label}{style:#}");
+    if !v.host.is_empty() {
+        line.push_str(&format!(" at {}", v.host));
+    }
+    if !v.checked_at.is_empty() {
+        line.push_str(&format!(" {}", v.checked_at));
+    }
+    if !v.identity.is_empty() {
+        line.push_str(&format!(" ({})", one_line(&v.identity_text(), 200)));
+    }
+    if !v.detail.is_empty() && v.status != Status::Live {
+        line.push_str(&format!(": {}", one_line(&v.detail, 200)));
+    }
+    writeln!(out, "{line}")
 }
