@@ -108,9 +108,13 @@ pub fn prefer_self_identifying(findings: &mut Vec<Finding>) {
         while j < findings.len() && findings[j].offset == findings[i].offset {
             j += 1;
         }
-        for a in i..j {
+        // A finding alone at its offset (nearly all of them) has nothing to be preferred to.
+        for a in (i..j).filter(|_| j - i > 1) {
+            if findings[a].rule.spec.generic {
+                continue;
+            }
             let best = rank(&findings[a]);
-            if findings[a].rule.spec.generic || best == 0 {
+            if best == 0 {
                 continue;
             }
             for b in i..j {
@@ -137,13 +141,21 @@ pub fn dedupe(findings: &mut Vec<Finding>) {
     if !findings.iter().any(|f| !f.decoded.is_empty()) {
         return;
     }
+    // A finding overlaps one that starts at most the longest span before it.
+    let longest = findings
+        .iter()
+        .map(|f| f.end_offset.saturating_sub(f.offset))
+        .max()
+        .unwrap_or(0);
     let mut drop = vec![false; findings.len()];
     for i in 0..findings.len() {
         if findings[i].decoded.is_empty() {
             continue;
         }
         // Earlier-starting findings that may overlap are within the sorted neighbourhood.
-        for j in 0..findings.len() {
+        let reach = findings[i].offset.saturating_sub(longest);
+        let first = findings.partition_point(|f| f.offset < reach);
+        for j in first..findings.len() {
             if i == j || drop[j] {
                 continue;
             }

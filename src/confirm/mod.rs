@@ -70,11 +70,13 @@ fn confirm_batch(
     if batch.len() == STOP_EVERY && stop() {
         return (Vec::new(), true);
     }
-    let found = batch
-        .iter()
-        .filter(|c| matcher.view(c.rule).is_none())
-        .filter_map(|c| confirm(matcher.rule(c.rule), hay, base, c, origin))
-        .collect();
+    let mut found = Vec::with_capacity(batch.len());
+    found.extend(
+        batch
+            .iter()
+            .filter(|c| matcher.view(c.rule).is_none())
+            .filter_map(|c| confirm(matcher.rule(c.rule), hay, base, c, origin)),
+    );
     (found, false)
 }
 

@@ -254,7 +254,7 @@ impl Reporter for JsonReporter {
         }
         let findings = std::mem::take(&mut self.findings);
         let opts = &self.opts;
-        let make = |f: &Finding, out: &mut super::ItemSerializer<'_>| {
+        let make = |f: &&Finding, out: &mut super::ItemSerializer<'_>| {
             serde::Serialize::serialize(&FindingOut { f, opts }, out)
         };
         let tail = || {
@@ -262,7 +262,8 @@ impl Reporter for JsonReporter {
             s.peak_rss_bytes = crate::summary::peak_rss().max(summary.peak_rss_bytes);
             json!(s)
         };
-        super::write_pretty_streamed(&mut self.out, &doc, findings.into_iter(), make, tail)?;
+        super::write_pretty_streamed(&mut self.out, &doc, findings.iter(), make, tail)?;
+        super::discard(findings);
         self.out.write_all(b"\n")?;
         self.out.flush()
     }

@@ -501,6 +501,7 @@ impl Reporter for SarifReporter {
             .and_then(|()| out.write_all(b"\n"))
             .and_then(|()| out.flush());
         self.out = out;
+        super::discard(findings);
         written
     }
 }
