@@ -73,7 +73,12 @@ pub fn execute(
     if let Some(path) = &out_flags.output {
         scanner.skip_file(path);
     }
+    // SIGINT/SIGTERM stop the scan, and cut short a report still being written a quarter of a second
+    // later (report::Interrupt); a second one exits at once.
+    let cancel = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let interrupt = Arc::new(report::Interrupt::on(Arc::clone(&cancel)));
     let report_opts = ReportOptions {
+        interrupt: Arc::clone(&interrupt),
         show_secrets: out_flags.show_secrets,
         color: format == Format::Text
             && output::use_color(out_flags.color, out_flags.output.is_some()),
@@ -110,8 +115,6 @@ pub fn execute(
     if let Some(f) = flags.gate.fail_on {
         messages.fail_confidence = f.confidence;
     }
-    // SIGINT/SIGTERM stop the scan and write what was found so far; a second one exits at once.
-    let cancel = Arc::new(std::sync::atomic::AtomicBool::new(false));
     for sig in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
         signal_hook::flag::register_conditional_shutdown(sig, 130, Arc::clone(&cancel))?;
         signal_hook::flag::register(sig, Arc::clone(&cancel))?;
@@ -133,6 +136,10 @@ pub fn execute(
     };
     if summary.partial {
         eprintln!("ferret: interrupted: the report holds what was found before the interruption");
+    } else if interrupt.was_cut() {
+        eprintln!(
+            "ferret: interrupted while the report was written: it holds part of the findings"
+        );
     }
     if let Some(h) = &verified {
         super::verify::print_plans(h, out_flags.quiet);

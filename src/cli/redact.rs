@@ -36,6 +36,7 @@ pub fn run(args: RedactArgs) -> anyhow::Result<ExitStatus> {
                 rules,
                 root: None,
                 group: report::Group::None,
+                interrupt: Default::default(),
             };
             Some(report::reporter(format, opts, out))
         }

@@ -257,12 +257,15 @@ impl Reporter for JsonReporter {
         let make = |f: &&Finding, out: &mut super::ItemSerializer<'_>| {
             serde::Serialize::serialize(&FindingOut { f, opts }, out)
         };
-        let tail = || {
+        let tail = |cut: bool| {
             let mut s = summary.clone();
+            // Cut by a signal while written: the findings listed are not all.
+            s.partial |= cut;
             s.peak_rss_bytes = crate::summary::peak_rss().max(summary.peak_rss_bytes);
             json!(s)
         };
-        super::write_pretty_streamed(&mut self.out, &doc, findings.iter(), make, tail)?;
+        let stop = || opts.cancelled();
+        super::write_pretty_streamed(&mut self.out, &doc, findings.iter(), make, &stop, tail)?;
         super::discard(findings);
         self.out.write_all(b"\n")?;
         self.out.flush()
@@ -407,6 +410,7 @@ mod tests {
                 color: false,
                 rules: rules.clone(),
                 root: None,
+                interrupt: Default::default(),
             };
             for f in &findings {
                 let value = serde_json::to_string_pretty(&finding_json(f, &opts)).unwrap();

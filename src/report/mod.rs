@@ -104,9 +104,63 @@ pub struct ReportOptions {
     pub rules: RuleSet,
     /// Directory that relative paths are relative to (SARIF's `%SRCROOT%`).
     pub root: Option<std::path::PathBuf>,
+    /// What a signal does to a report being written.
+    pub interrupt: std::sync::Arc<Interrupt>,
+}
+
+/// A signal's effect on a report being written. A signal during the scan stops it, and the
+/// report is written with what was found; a report of a few hundred thousand findings takes
+/// longer to write than a person waits after Ctrl-C, so once [`Interrupt::GRACE`] has passed
+/// since the writing first saw the signal, the report is cut short: closed where it is, valid,
+/// and saying that it was cut.
+#[derive(Debug, Default)]
+pub struct Interrupt {
+    signal: Option<std::sync::Arc<std::sync::atomic::AtomicBool>>,
+    seen: std::sync::OnceLock<std::time::Instant>,
+    cut: std::sync::atomic::AtomicBool,
+}
+
+impl Interrupt {
+    /// How long a report keeps being written after a signal.
+    pub const GRACE: std::time::Duration = std::time::Duration::from_millis(250);
+
+    /// Cut by the signal flag `signal` (set by the signal handler).
+    pub fn on(signal: std::sync::Arc<std::sync::atomic::AtomicBool>) -> Interrupt {
+        Interrupt {
+            signal: Some(signal),
+            ..Interrupt::default()
+        }
+    }
+
+    /// Whether the report should stop being written now (and be marked cut).
+    pub fn cut_now(&self) -> bool {
+        let signalled = self
+            .signal
+            .as_ref()
+            .is_some_and(|s| s.load(std::sync::atomic::Ordering::Relaxed));
+        if !signalled {
+            return false;
+        }
+        let seen = self.seen.get_or_init(std::time::Instant::now);
+        if seen.elapsed() < Self::GRACE {
+            return false;
+        }
+        self.cut.store(true, std::sync::atomic::Ordering::Relaxed);
+        true
+    }
+
+    /// Whether the report was cut short.
+    pub fn was_cut(&self) -> bool {
+        self.cut.load(std::sync::atomic::Ordering::Relaxed)
+    }
 }
 
 impl ReportOptions {
+    /// Whether a signal cuts the report short now ([`Interrupt::cut_now`]).
+    pub fn cancelled(&self) -> bool {
+        self.interrupt.cut_now()
+    }
+
     /// The secret as this report may show it.
     pub fn shown_secret(&self, f: &Finding) -> String {
         if self.show_secrets {
@@ -289,16 +343,35 @@ pub(crate) fn later() -> serde_json::Value {
 /// [`STREAMED_BATCH`] at a time, made and turned into text in parallel on the current rayon
 /// pool, written in order and dropped, so a report of a million findings never holds a
 /// million JSON trees, and one of a few hundred thousand, an interrupted scan's included, is
-/// written on every core), the second, if any, with `tail()` (the summary, computed once the
-/// findings are out: its `peak_rss_bytes` then covers them).
+/// written on every core), the second, if any, with `tail(cut)` (the summary, computed once the
+/// findings are out: its `peak_rss_bytes` then covers them). `stop` is asked before each
+/// batch: once it says stop (a signal while a report of a few hundred thousand findings is
+/// written), the array is closed there and `cut` is true, so the document stays valid and can
+/// say that it was cut.
 pub(crate) fn write_pretty_streamed<T: Send>(
     out: &mut dyn Write,
     doc: &serde_json::Value,
-    mut items: impl Iterator<Item = T>,
+    items: impl Iterator<Item = T>,
     make: impl Fn(&T, &mut ItemSerializer<'_>) -> serde_json::Result<()> + Sync,
-    tail: impl FnOnce() -> serde_json::Value,
+    stop: &dyn Fn() -> bool,
+    tail: impl FnOnce(bool) -> serde_json::Value,
 ) -> io::Result<()> {
     let text = serde_json::to_string_pretty(doc)?;
+    write_pretty_streamed_text(out, text, items, make, stop, tail)
+}
+
+/// [`write_pretty_streamed`] of a document already made into text (`serde_json`'s pretty
+/// form), for a caller that renamed a key in it: SARIF writes its invocation after the results
+/// (a key that sorts after `results`, renamed back in the text), so that it can tell of a cut.
+pub(crate) fn write_pretty_streamed_text<T: Send>(
+    out: &mut dyn Write,
+    text: String,
+    mut items: impl Iterator<Item = T>,
+    make: impl Fn(&T, &mut ItemSerializer<'_>) -> serde_json::Result<()> + Sync,
+    stop: &dyn Fn() -> bool,
+    tail: impl FnOnce(bool) -> serde_json::Value,
+) -> io::Result<()> {
+    let mut cut = false;
     let marker = serde_json::to_string(LATER)?;
     let mut rest = text.as_str();
     let mut items = Some(&mut items);
@@ -334,6 +407,10 @@ pub(crate) fn write_pretty_streamed<T: Send>(
                 if batch.is_empty() {
                     break;
                 }
+                if stop() {
+                    cut = true;
+                    break;
+                }
                 // A few items are not worth waking other threads for.
                 let texts: Vec<io::Result<Vec<u8>>> = if batch.len() < 64 {
                     vec![text(batch)]
@@ -361,7 +438,7 @@ pub(crate) fn write_pretty_streamed<T: Send>(
                 write!(out, "\n{indent}]")?;
             }
         } else if let Some(tail) = tail.take() {
-            let pretty = serde_json::to_string_pretty(&tail())?;
+            let pretty = serde_json::to_string_pretty(&tail(cut))?;
             let mut lines = pretty.split('\n');
             if let Some(first) = lines.next() {
                 out.write_all(first.as_bytes())?;
@@ -505,10 +582,49 @@ mod streamed_tests {
                 &skeleton,
                 items[..n].iter().cloned(),
                 |v, out| serde::Serialize::serialize(v, out),
-                || summary.clone(),
+                &|| false,
+                |cut| {
+                    assert!(!cut);
+                    summary.clone()
+                },
             )
             .unwrap();
             assert_eq!(String::from_utf8(out).unwrap(), expected, "{n} items");
         }
+    }
+
+    /// A stop asked for while the items are written (a signal) closes the array after the
+    /// batch being written: the document is valid, holds whole batches, and the tail knows.
+    #[test]
+    fn a_stop_cuts_the_items_and_keeps_the_document_valid() {
+        let items: Vec<serde_json::Value> = (0..3 * super::STREAMED_BATCH)
+            .map(|i| json!({"n": i}))
+            .collect();
+        let skeleton = json!({"findings": super::later(), "summary": super::later()});
+        let asked = std::cell::Cell::new(0);
+        let stop = || {
+            asked.set(asked.get() + 1);
+            asked.get() > 1
+        };
+        let mut told = None;
+        let mut out = Vec::new();
+        super::write_pretty_streamed(
+            &mut out,
+            &skeleton,
+            items.iter(),
+            |v, out| serde::Serialize::serialize(v, out),
+            &stop,
+            |cut| {
+                told = Some(cut);
+                json!({"partial": cut})
+            },
+        )
+        .unwrap();
+        let doc: serde_json::Value = serde_json::from_slice(&out).unwrap();
+        let written = doc["findings"].as_array().unwrap();
+        assert_eq!(written.len(), super::STREAMED_BATCH);
+        assert_eq!(written[..], items[..super::STREAMED_BATCH]);
+        assert_eq!(doc["summary"]["partial"], json!(true));
+        assert_eq!(told, Some(true));
     }
 }

@@ -37,6 +37,10 @@ use crate::finding::radius::{Place, SecretGroup};
 use crate::rules::Severity;
 use crate::summary::{Summary, WarningKind};
 
+/// The run's `invocations` key in the document before it is made into text: it sorts after
+/// `results`, so the invocation is written after them (and renamed back in the text).
+const LATE_INVOCATIONS: &str = "~invocations";
+
 /// The SARIF reporter.
 pub struct SarifReporter {
     opts: ReportOptions,
@@ -472,10 +476,7 @@ impl Reporter for SarifReporter {
                 "originalUriBaseIds": {"%SRCROOT%": {"uri": root}},
                 "columnKind": "unicodeCodePoints",
                 "results": super::later(),
-                "invocations": [{
-                    "executionSuccessful": summary.errors == 0 && !summary.partial,
-                    "toolExecutionNotifications": notifications,
-                }],
+                LATE_INVOCATIONS: super::later(),
             }],
         });
         let mut out = std::mem::replace(&mut self.out, Box::new(io::sink()));
@@ -497,9 +498,31 @@ impl Reporter for SarifReporter {
             };
             serde::Serialize::serialize(&v, out)
         };
-        let written = super::write_pretty_streamed(&mut out, &doc, items, make, || Value::Null)
-            .and_then(|()| out.write_all(b"\n"))
-            .and_then(|()| out.flush());
+        // The invocation is written after the results (under a key that sorts after them,
+        // renamed back), so that it can say when a signal cut them short (report::Interrupt).
+        let invocations = |cut: bool| {
+            let mut notifications = notifications;
+            if cut && !summary.partial {
+                notifications.push(json!({
+                    "level": "error",
+                    "message": {"text": "interrupted while the report was written: these results are not all that was found"},
+                }));
+            }
+            json!([{
+                "executionSuccessful": summary.errors == 0 && !summary.partial && !cut,
+                "toolExecutionNotifications": notifications,
+            }])
+        };
+        let stop = || self.opts.cancelled();
+        let text = serde_json::to_string_pretty(&doc)?.replacen(
+            &format!("\"{LATE_INVOCATIONS}\":"),
+            "\"invocations\":",
+            1,
+        );
+        let written =
+            super::write_pretty_streamed_text(&mut out, text, items, make, &stop, invocations)
+                .and_then(|()| out.write_all(b"\n"))
+                .and_then(|()| out.flush());
         self.out = out;
         super::discard(findings);
         written

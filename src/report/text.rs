@@ -196,6 +196,10 @@ impl Reporter for TextReporter {
             Ok(buf)
         };
         for batch in findings.chunks(RENDER_BATCH) {
+            // A signal while the report is written cuts it short (the run says so on stderr).
+            if opts.cancelled() {
+                break;
+            }
             let texts: Vec<io::Result<Vec<u8>>> = if batch.len() < 64 {
                 vec![render_run(batch)]
             } else {
