@@ -15,7 +15,8 @@
 //! own, so nothing is lost). Pieces are separated by `"\n\0\n"`, which no rule's secret can
 //! cross (no secret alphabet holds NUL).
 //!
-//! Memory: the document is scanned and cleared whenever it passes [`FLUSH_BYTES`].
+//! Memory: the document is scanned and cleared whenever it passes [`FLUSH_BYTES`] (a smaller
+//! size beside the scan, where at most three documents are in flight).
 //!
 //! A decoder that is slower per byte than the scan (W&B logs, TensorBoard event files: every
 //! value is a protobuf field to walk) runs [`beside`] the scan: on a thread of its own, handing
@@ -34,6 +35,16 @@ use super::Expander;
 
 /// The document is scanned once it holds this many bytes (16 MiB).
 pub const FLUSH_BYTES: usize = 16 << 20;
+
+/// Beside the scan ([`beside`]), a document is handed over once it holds this many bytes (4 MiB),
+/// or half a chunk if chunks are smaller: a document that fits in one chunk is scanned whole on
+/// the scanning thread, so that decoder and scan keep two threads busy, not three (a larger one
+/// would be cut into chunks scanned in parallel, with their lines counted, while the decoder
+/// runs too). Small documents also keep the memory of the three in flight low.
+const BESIDE_FLUSH_BYTES: usize = 4 << 20;
+
+/// Documents in flight beside the scan: one being filled, one waiting, one being scanned.
+const BESIDE_BATCHES: usize = 3;
 
 /// Between two pieces.
 const SEPARATOR: &[u8] = b"\n\0\n";
@@ -105,6 +116,10 @@ pub struct Texts<'e, 'a> {
     place: Option<&'e Placer<'e>>,
     batch: Batch,
     stopped: bool,
+    /// The document is scanned (or handed over) once it holds this many bytes.
+    limit: usize,
+    /// Set by [`Texts::finish`]: no document is filled after this one.
+    last: bool,
     /// When decoding [`beside`] the scan: where full documents go.
     outbox: Option<Outbox>,
 }
@@ -119,6 +134,8 @@ struct Batch {
     /// The parents of lazily named pieces, each once per run of pieces that share it (one
     /// reference count change per run, not per piece).
     parents: Vec<Origin>,
+    /// Bytes of the pieces' texts (labels, suffixes and separators not counted).
+    text_bytes: usize,
 }
 
 /// Work a decoder running [`beside`] the scan hands to the scanning thread.
@@ -133,6 +150,8 @@ struct Outbox {
     tx: SyncSender<Work>,
     /// Scanned documents, emptied, to fill again (their allocations are reused).
     empty: std::sync::mpsc::Receiver<Batch>,
+    /// Documents made so far (at most [`BESIDE_BATCHES`]; then the decoder waits for one).
+    made: usize,
     /// Set by the scanning thread when the sink wants no more.
     stop: Arc<AtomicBool>,
 }
@@ -160,18 +179,23 @@ where
     }
     // One document may wait while another is scanned.
     let (tx, rx) = sync_channel::<Work>(1);
-    let (give_back, empty) = sync_channel::<Batch>(2);
+    // Every document made comes back here (so sending never fails).
+    let (give_back, empty) = sync_channel::<Batch>(BESIDE_BATCHES);
     let stop = Arc::new(AtomicBool::new(false));
     let outbox = Outbox {
         tx,
         empty,
+        made: 1,
         stop: Arc::clone(&stop),
     };
+    let limit = BESIDE_FLUSH_BYTES.min((ex.chunk_size / 2).max(1 << 16) as usize);
     std::thread::scope(|s| {
         let started = std::thread::Builder::new()
             .name("ferret-decode".into())
             .spawn_scoped(s, || {
                 let mut texts = Texts::new(ex);
+                texts.limit = limit;
+                texts.batch.reserve(limit);
                 texts.outbox = Some(outbox);
                 run(texts).finish();
             });
@@ -180,18 +204,20 @@ where
             return run(Texts::new(ex)).finish();
         };
         for work in rx {
-            if stop.load(Ordering::Relaxed) {
-                continue;
-            }
             match work {
                 Work::Batch(mut batch) => {
-                    if !scan_batch(ex, None, &mut batch) {
+                    if !stop.load(Ordering::Relaxed) && !scan_batch(ex, None, &mut batch) {
                         stop.store(true, Ordering::Relaxed);
                     }
                     batch.clear();
+                    // The decoder may be waiting for it (after a stop too).
                     let _ = give_back.try_send(batch);
                 }
-                Work::Leaf(data, origin) => ex.leaf(&data, &origin),
+                Work::Leaf(data, origin) => {
+                    if !stop.load(Ordering::Relaxed) {
+                        ex.leaf(&data, &origin);
+                    }
+                }
             }
         }
         if let Err(panic) = decoder.join() {
@@ -208,6 +234,8 @@ impl<'e, 'a> Texts<'e, 'a> {
             place: None,
             batch: Batch::default(),
             stopped: false,
+            limit: FLUSH_BYTES,
+            last: false,
             outbox: None,
         }
     }
@@ -253,6 +281,7 @@ impl<'e, 'a> Texts<'e, 'a> {
         b.doc.extend_from_slice(label);
         let start = b.doc.len();
         b.doc.extend_from_slice(text);
+        b.text_bytes += text.len();
         b.pieces.push(Piece {
             origin: PieceOrigin::Built(origin),
             start,
@@ -260,7 +289,7 @@ impl<'e, 'a> Texts<'e, 'a> {
             base,
         });
         b.doc.extend_from_slice(suffix);
-        if b.doc.len() >= FLUSH_BYTES {
+        if b.doc.len() >= self.limit {
             self.flush();
         }
     }
@@ -281,6 +310,7 @@ impl<'e, 'a> Texts<'e, 'a> {
         }
         let start = b.doc.len();
         b.doc.extend_from_slice(text);
+        b.text_bytes += text.len();
         let mut name = |s: &str| {
             let at = b.names.len();
             b.names.push_str(s);
@@ -302,7 +332,7 @@ impl<'e, 'a> Texts<'e, 'a> {
             end: b.doc.len(),
             base: Base::default(),
         });
-        if b.doc.len() >= FLUSH_BYTES {
+        if b.doc.len() >= self.limit {
             self.flush();
         }
     }
@@ -330,6 +360,7 @@ impl<'e, 'a> Texts<'e, 'a> {
 
     /// Scans what is left.
     pub fn finish(mut self) {
+        self.last = true;
         self.flush();
     }
 
@@ -338,13 +369,33 @@ impl<'e, 'a> Texts<'e, 'a> {
             self.batch.doc.clear();
             return;
         }
-        if let Some(out) = &self.outbox {
-            // The scanning thread has it; the next document reuses one it scanned.
-            let next = out.empty.try_recv().unwrap_or_default();
-            let batch = std::mem::replace(&mut self.batch, next);
+        if let Some(out) = &mut self.outbox {
+            // The scanning thread has it; the next document reuses one it scanned, or is made
+            // while fewer than three are.
+            let batch = std::mem::take(&mut self.batch);
             if out.tx.send(Work::Batch(batch)).is_err() {
                 self.stopped = true;
+                return;
             }
+            if self.last {
+                return;
+            }
+            self.batch = match out.empty.try_recv() {
+                Ok(b) => b,
+                Err(_) if out.made < BESIDE_BATCHES => {
+                    out.made += 1;
+                    let mut b = Batch::default();
+                    b.reserve(self.limit);
+                    b
+                }
+                Err(_) => match out.empty.recv() {
+                    Ok(b) => b,
+                    Err(_) => {
+                        self.stopped = true;
+                        Batch::default()
+                    }
+                },
+            };
             return;
         }
         if !scan_batch(self.ex, self.place, &mut self.batch) {
@@ -361,6 +412,13 @@ impl Batch {
         self.pieces.clear();
         self.names.clear();
         self.parents.clear();
+        self.text_bytes = 0;
+    }
+
+    /// Room for a document of `limit` bytes (and the piece that crosses it), so that it does
+    /// not grow by copies.
+    fn reserve(&mut self, limit: usize) {
+        self.doc.reserve(limit + (limit >> 3));
     }
 
     /// The origin of a piece, built now.
@@ -411,8 +469,7 @@ fn scan_batch(ex: &Expander<'_>, place: Option<&Placer<'_>>, batch: &mut Batch) 
             &|| ex.sink.stopped(),
         )
     });
-    let text_bytes: usize = batch.pieces.iter().map(|p| p.end - p.start).sum();
-    ex.sink.scanned(text_bytes as u64);
+    ex.sink.scanned(batch.text_bytes as u64);
     let doc = data.as_slice().unwrap_or_default();
     let mut go_on = true;
     for mut f in result.findings {
@@ -449,6 +506,26 @@ fn scan_batch(ex: &Expander<'_>, place: Option<&Placer<'_>>, batch: &mut Batch) 
         batch.doc = v;
     }
     go_on
+}
+
+/// Releases a mapped file's pages behind a decoder that reads it once from start to end, a few
+/// MiB at a time (see [`Data::release`]), so that a decoded file does not stay resident whole.
+#[derive(Debug, Default)]
+pub struct Behind {
+    released: u64,
+}
+
+impl Behind {
+    /// Releases at most this much at once: few calls, little held.
+    const STEP: u64 = 4 << 20;
+
+    /// The decoder is done with the bytes of `data` before `pos`.
+    pub fn passed(&mut self, data: &Data, pos: u64) {
+        if pos >= self.released + Self::STEP {
+            data.release(self.released..pos);
+            self.released = pos;
+        }
+    }
 }
 
 /// The line and column just past `before` (the bytes of a line-counted text before a point).

@@ -57,7 +57,9 @@ fn decode_records(ex: &Expander<'_>, data: &Arc<Data>, origin: &Origin, texts: &
     let mut pos = 0u64;
     let mut buf = Vec::new();
     let mut bad_data = 0u64;
+    let mut behind = texts::Behind::default();
     while pos < len && !ex.sink.stopped() {
+        behind.passed(data, pos);
         let header = match data.range(pos..pos + 12, &mut buf) {
             Ok(h) => h,
             Err(e) => {

@@ -104,6 +104,7 @@ impl<'d> Log<'d> {
         let data = self.data;
         let len = data.len();
         let mut block_buf = std::mem::take(&mut self.block);
+        let mut behind = texts::Behind::default();
         while self.pos < len {
             let block_start = self.pos - self.pos % BLOCK;
             let block_end = (block_start + BLOCK).min(len);
@@ -142,6 +143,7 @@ impl<'d> Log<'d> {
             }
             // Fewer than 7 bytes left: the block's trailer, zeros. The next block follows.
             self.pos = block_start + block.len() as u64;
+            behind.passed(data, self.pos);
         }
         if self.open {
             self.open = false;
@@ -400,6 +402,11 @@ impl<'e, 'a> Run<'e, 'a> {
                 _ => {}
             }
         }
+        let scalar = is_plain_json_scalar(value);
+        if scalar && nested.is_empty() && (key.is_empty() || is_identifier(key)) {
+            // Most of a run's values: a number under a plain name. Nothing to scan.
+            return;
+        }
         let path: Cow<'_, str> = if nested.is_empty() {
             protobuf::lossy(key)
         } else {
@@ -411,9 +418,9 @@ impl<'e, 'a> Run<'e, 'a> {
                     .join("."),
             )
         };
-        if is_plain_json_scalar(value) {
+        if scalar {
             // The key alone could still hold text worth a look (a dict keyed by tokens).
-            if !path.is_empty() && !is_identifier(&path) {
+            if !path.is_empty() && !is_identifier(path.as_bytes()) {
                 self.texts
                     .push_in(place, Some(&*path), &[], path.as_bytes());
             }
@@ -428,7 +435,7 @@ impl<'e, 'a> Run<'e, 'a> {
         }
         self.texts
             .push_in(place, Some(&*path), &[path.as_bytes(), b" = "], value);
-        if !is_identifier(&path) {
+        if !is_identifier(path.as_bytes()) {
             self.texts
                 .push_in(place, Some(&*path), &[], path.as_bytes());
         }
@@ -436,21 +443,41 @@ impl<'e, 'a> Run<'e, 'a> {
 
     /// `HistoryRecord`: items (1) and the step (2, `HistoryStep.num`).
     fn history(&mut self, body: &[u8]) {
+        // The step is written after the items: the items are kept (the first few, without
+        // allocating) until it is known.
+        const KEPT: usize = 32;
+        let mut kept: [&[u8]; KEPT] = [&[]; KEPT];
+        let mut items = 0usize;
         let mut step = None;
         for (number, value) in Fields::new(body).flatten() {
-            if let (2, Value::Bytes(s)) = (number, value) {
-                step = Some(0);
-                for (n, v) in Fields::new(s).flatten() {
-                    if let (1, Value::Varint(num)) = (n, v) {
-                        step = Some(num as i64);
+            match (number, value) {
+                (1, Value::Bytes(item)) => {
+                    if let Some(slot) = kept.get_mut(items) {
+                        *slot = item;
+                    }
+                    items += 1;
+                }
+                (2, Value::Bytes(s)) => {
+                    step = Some(0);
+                    for (n, v) in Fields::new(s).flatten() {
+                        if let (1, Value::Varint(num)) = (n, v) {
+                            step = Some(num as i64);
+                        }
                     }
                 }
+                _ => {}
             }
         }
         let place = Place {
             parent: self.origin,
             record: Some(("history", step)),
         };
+        if items <= KEPT {
+            for item in &kept[..items] {
+                self.item(place, item, false);
+            }
+            return;
+        }
         for (number, value) in Fields::new(body).flatten() {
             if let (1, Value::Bytes(item)) = (number, value) {
                 self.item(place, item, false);
@@ -469,18 +496,27 @@ impl<'e, 'a> Run<'e, 'a> {
         if line.is_empty() {
             return;
         }
-        let name = if raw { "output_raw" } else { "output" };
-        let origin = self.record_origin(name);
+        let slot = if raw { &self.output_raw } else { &self.output };
+        if slot.is_none() {
+            let name = if raw { "output_raw" } else { "output" };
+            let origin = self.record_origin(name);
+            let console = Some(Console {
+                origin,
+                buf: Vec::new(),
+                base: Base::default(),
+            });
+            if raw {
+                self.output_raw = console;
+            } else {
+                self.output = console;
+            }
+        }
         let slot = if raw {
             &mut self.output_raw
         } else {
             &mut self.output
         };
-        let console = slot.get_or_insert_with(|| Console {
-            origin,
-            buf: Vec::new(),
-            base: Base::default(),
-        });
+        let Some(console) = slot.as_mut() else { return };
         console.buf.extend_from_slice(line);
         if console.buf.len() >= OUTPUT_PIECE
             && let Some(nl) = memchr::memrchr(b'\n', &console.buf)
@@ -588,20 +624,39 @@ fn push_console(texts: &mut Texts<'_, '_>, origin: &Origin, piece: &[u8], base: 
 
 /// Whether a `value_json` is a number, a boolean or `null`: nothing to scan.
 fn is_plain_json_scalar(v: &[u8]) -> bool {
-    !v.is_empty()
-        && (matches!(
-            v,
-            b"true" | b"false" | b"null" | b"NaN" | b"Infinity" | b"-Infinity"
-        ) || v
-            .iter()
-            .all(|b| b.is_ascii_digit() || matches!(b, b'.' | b'-' | b'+' | b'e' | b'E')))
+    /// The bytes of a JSON number (and of `NaN`, `Infinity`: checked whole below).
+    static NUMBER: [bool; 256] = {
+        let mut t = [false; 256];
+        let mut c = b'0';
+        while c <= b'9' {
+            t[c as usize] = true;
+            c += 1;
+        }
+        t[b'.' as usize] = true;
+        t[b'-' as usize] = true;
+        t[b'+' as usize] = true;
+        t[b'e' as usize] = true;
+        t[b'E' as usize] = true;
+        t
+    };
+    match v.first() {
+        None => false,
+        // Text, an object, an array: the usual values worth a look.
+        Some(b'"' | b'{' | b'[') => false,
+        Some(_) => {
+            matches!(
+                v,
+                b"true" | b"false" | b"null" | b"NaN" | b"Infinity" | b"-Infinity"
+            ) || v.iter().all(|&b| NUMBER[usize::from(b)])
+        }
+    }
 }
 
 /// Whether a key is a plain name (letters, digits, `_ . - /`), not worth scanning on its own.
-fn is_identifier(k: &str) -> bool {
+fn is_identifier(k: &[u8]) -> bool {
     k.len() <= 64
-        && k.bytes()
-            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'-' | b'/' | b' '))
+        && k.iter()
+            .all(|&b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'-' | b'/' | b' '))
 }
 
 /// The names of `Record`'s record types (`wandb_internal.proto`).
