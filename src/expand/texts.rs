@@ -57,11 +57,14 @@ struct Piece {
     base: Base,
 }
 
-/// A piece's origin: built by the caller, or described ([`Place`] and a key, kept in
-/// [`Texts`]' name arena) and built only when the piece has a finding.
+/// A piece's origin: built by the caller (kept in the batch's `built`, so that a piece owns
+/// nothing and a scanned batch is emptied without visiting its pieces), or described
+/// ([`Place`] and a key, kept in [`Texts`]' name arena) and built only when the piece has a
+/// finding.
 #[derive(Debug)]
 enum PieceOrigin {
-    Built(Origin),
+    /// Its index in the batch's `built`.
+    Built(u32),
     Lazy {
         /// Its index in the batch's `parents`.
         parent: u32,
@@ -134,6 +137,8 @@ struct Batch {
     /// The parents of lazily named pieces, each once per run of pieces that share it (one
     /// reference count change per run, not per piece).
     parents: Vec<Origin>,
+    /// The origins of pieces pushed with one.
+    built: Vec<Origin>,
     /// Bytes of the pieces' texts (labels, suffixes and separators not counted).
     text_bytes: usize,
 }
@@ -282,8 +287,9 @@ impl<'e, 'a> Texts<'e, 'a> {
         let start = b.doc.len();
         b.doc.extend_from_slice(text);
         b.text_bytes += text.len();
+        b.built.push(origin);
         b.pieces.push(Piece {
-            origin: PieceOrigin::Built(origin),
+            origin: PieceOrigin::Built((b.built.len() - 1) as u32),
             start,
             end: b.doc.len(),
             base,
@@ -412,6 +418,7 @@ impl Batch {
         self.pieces.clear();
         self.names.clear();
         self.parents.clear();
+        self.built.clear();
         self.text_bytes = 0;
     }
 
@@ -424,7 +431,8 @@ impl Batch {
     /// The origin of a piece, built now.
     fn origin_of(&self, piece: &Piece) -> Origin {
         match &piece.origin {
-            PieceOrigin::Built(o) => o.clone(),
+            // Every built piece's origin was pushed with it.
+            PieceOrigin::Built(i) => self.built[*i as usize].clone(),
             PieceOrigin::Lazy {
                 parent,
                 record,

@@ -242,24 +242,33 @@ fn summary(texts: &mut Texts<'_, '_>, place: Place<'_>, body: &[u8]) {
         };
         let mut tag: &[u8] = b"";
         let mut node: &[u8] = b"";
+        // A message field other than the tag and the numbers and media (a text tensor, its
+        // metadata, a field not known here).
+        let mut more = false;
         for (n, f) in Fields::new(v).flatten() {
             match (n, f) {
                 (1, Value::Bytes(t)) => tag = t,
                 (7, Value::Bytes(t)) => node = t,
+                (3..=6, _) => {}
+                (_, Value::Bytes(_)) => more = true,
                 _ => {}
             }
         }
         let tag = if tag.is_empty() { node } else { tag };
+        let plain = tag
+            .iter()
+            .all(|b| b.is_ascii_alphanumeric() || b"_-./ ".contains(b));
+        if plain && !more {
+            // A scalar, a histogram, an image under a plain tag: nothing to scan.
+            continue;
+        }
         let tag = protobuf::lossy(tag);
         let key = || {
             place.origin().child(Segment::Key {
                 path: tag.to_string(),
             })
         };
-        if !tag
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b"_-./ ".contains(&b))
-        {
+        if !plain {
             texts.push_in(place, Some(&tag), &[], tag.as_bytes());
         }
         for (n, f) in Fields::new(v).flatten() {

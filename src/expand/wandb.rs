@@ -317,6 +317,8 @@ struct Run<'e, 'a> {
     output: Option<Console>,
     output_raw: Option<Console>,
     records: Vec<(&'static str, Origin)>,
+    /// Where a history row's items are (reused from row to row).
+    items: Vec<std::ops::Range<usize>>,
 }
 
 impl<'e, 'a> Run<'e, 'a> {
@@ -328,6 +330,7 @@ impl<'e, 'a> Run<'e, 'a> {
             output: None,
             output_raw: None,
             records: Vec::new(),
+            items: Vec::new(),
         }
     }
 
@@ -443,19 +446,15 @@ impl<'e, 'a> Run<'e, 'a> {
 
     /// `HistoryRecord`: items (1) and the step (2, `HistoryStep.num`).
     fn history(&mut self, body: &[u8]) {
-        // The step is written after the items: the items are kept (the first few, without
-        // allocating) until it is known.
-        const KEPT: usize = 32;
-        let mut kept: [&[u8]; KEPT] = [&[]; KEPT];
-        let mut items = 0usize;
+        // The step is written after the items: where the items are is kept until it is known.
+        let mut items = std::mem::take(&mut self.items);
+        items.clear();
         let mut step = None;
         for (number, value) in Fields::new(body).flatten() {
             match (number, value) {
                 (1, Value::Bytes(item)) => {
-                    if let Some(slot) = kept.get_mut(items) {
-                        *slot = item;
-                    }
-                    items += 1;
+                    let at = item.as_ptr() as usize - body.as_ptr() as usize;
+                    items.push(at..at + item.len());
                 }
                 (2, Value::Bytes(s)) => {
                     step = Some(0);
@@ -472,17 +471,11 @@ impl<'e, 'a> Run<'e, 'a> {
             parent: self.origin,
             record: Some(("history", step)),
         };
-        if items <= KEPT {
-            for item in &kept[..items] {
-                self.item(place, item, false);
-            }
-            return;
+        for r in &items {
+            // Each range is a field's bytes inside `body`.
+            self.item(place, body.get(r.clone()).unwrap_or_default(), false);
         }
-        for (number, value) in Fields::new(body).flatten() {
-            if let (1, Value::Bytes(item)) = (number, value) {
-                self.item(place, item, false);
-            }
-        }
+        self.items = items;
     }
 
     /// An `OutputRecord` or `OutputRawRecord`: its `line` (3) continues the console's text.
@@ -647,7 +640,7 @@ fn is_plain_json_scalar(v: &[u8]) -> bool {
             matches!(
                 v,
                 b"true" | b"false" | b"null" | b"NaN" | b"Infinity" | b"-Infinity"
-            ) || v.iter().all(|&b| NUMBER[usize::from(b)])
+            ) || v.iter().fold(true, |all, &b| all & NUMBER[usize::from(b)])
         }
     }
 }
