@@ -68,8 +68,8 @@ enum PieceOrigin {
     Lazy {
         /// Its index in the batch's `parents`.
         parent: u32,
-        /// A record segment: its name's range in the arena, and its step.
-        record: Option<(std::ops::Range<usize>, Option<i64>)>,
+        /// A record segment: its name and its step.
+        record: Option<(&'static str, Option<i64>)>,
         /// A key segment: its path's range in the arena.
         key: Option<std::ops::Range<usize>>,
     },
@@ -84,7 +84,7 @@ pub struct Place<'p> {
     /// The origin the record is in (the file).
     pub parent: &'p Origin,
     /// The record's name and step, when the pieces are in a record.
-    pub record: Option<(&'p str, Option<i64>)>,
+    pub record: Option<(&'static str, Option<i64>)>,
 }
 
 impl Place<'_> {
@@ -317,12 +317,11 @@ impl<'e, 'a> Texts<'e, 'a> {
         let start = b.doc.len();
         b.doc.extend_from_slice(text);
         b.text_bytes += text.len();
-        let mut name = |s: &str| {
+        let name = |s: &str| {
             let at = b.names.len();
             b.names.push_str(s);
             at..b.names.len()
         };
-        let record = place.record.map(|(n, step)| (name(n), step));
         let key = key.map(name);
         if !b.parents.last().is_some_and(|p| p.is(place.parent)) {
             b.parents.push(place.parent.clone());
@@ -331,7 +330,7 @@ impl<'e, 'a> Texts<'e, 'a> {
         b.pieces.push(Piece {
             origin: PieceOrigin::Lazy {
                 parent,
-                record,
+                record: place.record,
                 key,
             },
             start,
@@ -445,7 +444,7 @@ impl Batch {
                 let mut o = self.parents[*parent as usize].clone();
                 if let Some((r, step)) = record {
                     o = o.child(Segment::Record {
-                        name: name(r),
+                        name: (*r).to_string(),
                         step: *step,
                     });
                 }

@@ -394,17 +394,23 @@ impl<'e, 'a> Run<'e, 'a> {
     /// `value_json` (16). Its origin (`› history step 12 › prompt`) is built only for a
     /// finding ([`Texts::push_in`]): a run logs millions of them.
     fn item(&mut self, place: Place<'_>, item: &[u8], dedup: bool) {
-        let mut key: &[u8] = b"";
         let mut nested: Vec<&[u8]> = Vec::new();
-        let mut value: &[u8] = b"";
-        for (number, v) in Fields::new(item).flatten() {
-            match (number, v) {
-                (1, Value::Bytes(b)) => key = b,
-                (2, Value::Bytes(b)) => nested.push(b),
-                (16, Value::Bytes(b)) => value = b,
-                _ => {}
+        let (key, value) = match plain_item(item) {
+            Some(kv) => kv,
+            None => {
+                let mut key: &[u8] = b"";
+                let mut value: &[u8] = b"";
+                for (number, v) in Fields::new(item).flatten() {
+                    match (number, v) {
+                        (1, Value::Bytes(b)) => key = b,
+                        (2, Value::Bytes(b)) => nested.push(b),
+                        (16, Value::Bytes(b)) => value = b,
+                        _ => {}
+                    }
+                }
+                (key, value)
             }
-        }
+        };
         let scalar = is_plain_json_scalar(value);
         if scalar && nested.is_empty() && (key.is_empty() || is_identifier(key)) {
             // Most of a run's values: a number under a plain name. Nothing to scan.
@@ -615,6 +621,26 @@ fn push_console(texts: &mut Texts<'_, '_>, origin: &Origin, piece: &[u8], base: 
     }
 }
 
+/// The key and value of an item written the usual way (`key` then `value_json`, each shorter
+/// than 128 bytes), read without the general walk; `None` for any other item.
+#[inline]
+fn plain_item(item: &[u8]) -> Option<(&[u8], &[u8])> {
+    // Field 1, length-delimited: 0x0a, a one-byte length, the key; field 16: 0x82 0x01, a
+    // one-byte length, the value, to the item's end.
+    let [0x0a, k, rest @ ..] = item else {
+        return None;
+    };
+    let k = usize::from(*k);
+    if k >= 0x80 || rest.len() < k {
+        return None;
+    }
+    let (key, rest) = rest.split_at(k);
+    let [0x82, 0x01, v, value @ ..] = rest else {
+        return None;
+    };
+    (usize::from(*v) == value.len() && *v < 0x80).then_some((key, value))
+}
+
 /// Whether a `value_json` is a number, a boolean or `null`: nothing to scan.
 fn is_plain_json_scalar(v: &[u8]) -> bool {
     /// The bytes of a JSON number (and of `NaN`, `Infinity`: checked whole below).
@@ -647,9 +673,17 @@ fn is_plain_json_scalar(v: &[u8]) -> bool {
 
 /// Whether a key is a plain name (letters, digits, `_ . - /`), not worth scanning on its own.
 fn is_identifier(k: &[u8]) -> bool {
-    k.len() <= 64
-        && k.iter()
-            .all(|&b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'-' | b'/' | b' '))
+    static NAME: [bool; 256] = {
+        let mut t = [false; 256];
+        let mut c = 0;
+        while c < 256 {
+            let b = c as u8;
+            t[c] = b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'-' | b'/' | b' ');
+            c += 1;
+        }
+        t
+    };
+    k.len() <= 64 && k.iter().fold(true, |all, &b| all & NAME[usize::from(b)])
 }
 
 /// The names of `Record`'s record types (`wandb_internal.proto`).
