@@ -348,6 +348,15 @@ impl<'e, 'a> Run<'e, 'a> {
     }
 
     fn record(&mut self, record: &[u8]) {
+        // Most records of a run: a history row alone (field 2, its length in one or two
+        // bytes, to the record's end), read without the general walk.
+        if let [0x12, rest @ ..] = record
+            && let Some((n, len)) = protobuf::varint(rest)
+            && len <= 2
+            && n == (rest.len() - len) as u64
+        {
+            return self.history(&rest[len..]);
+        }
         for field in Fields::new(record) {
             let (number, value) = match field {
                 Ok(f) => f,
