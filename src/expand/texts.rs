@@ -21,7 +21,11 @@
 //! A decoder that is slower per byte than the scan (W&B logs, TensorBoard event files: every
 //! value is a protobuf field to walk) runs [`beside`] the scan: on a thread of its own, handing
 //! each full document to the calling thread, which scans it while the next one is decoded. At
-//! most two documents are held: the one being scanned and the one being filled.
+//! most three documents of 4 MiB are held: the one being scanned, one waiting and the one being
+//! filled; each fits in one chunk, so the scan of each is one pass on the calling thread (two
+//! busy threads in all: on two cores, a scan in parallel chunks beside the decoder would only
+//! add the chunks' overlap and line counting). The decoder releases the mapped file's pages
+//! behind it ([`Behind`]).
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
