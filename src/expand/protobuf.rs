@@ -122,6 +122,13 @@ impl<'a> Iterator for Fields<'a> {
 /// A varint at the start of `buf` and its length in bytes (at most 10).
 #[inline]
 pub fn varint(buf: &[u8]) -> Option<(u64, usize)> {
+    // Two bytes: lengths of 128 bytes to 16 KiB (a history row, a line of text).
+    if let [first, second, ..] = *buf
+        && first >= 0x80
+        && second < 0x80
+    {
+        return Some((u64::from(first & 0x7f) | u64::from(second) << 7, 2));
+    }
     let mut v = 0u64;
     for (i, &b) in buf.iter().take(10).enumerate() {
         v |= u64::from(b & 0x7f) << (7 * i);

@@ -15,12 +15,17 @@
 //! own, so nothing is lost). Pieces are separated by `"\n\0\n"`, which no rule's secret can
 //! cross (no secret alphabet holds NUL).
 //!
-//! Memory: the document is scanned and cleared whenever it passes [`FLUSH_BYTES`].
+//! Memory: the document is scanned and cleared whenever it passes [`FLUSH_BYTES`] (a smaller
+//! size beside the scan, where at most three documents are in flight).
 //!
 //! A decoder that is slower per byte than the scan (W&B logs, TensorBoard event files: every
 //! value is a protobuf field to walk) runs [`beside`] the scan: on a thread of its own, handing
 //! each full document to the calling thread, which scans it while the next one is decoded. At
-//! most two documents are held: the one being scanned and the one being filled.
+//! most three documents of 4 MiB are held: the one being scanned, one waiting and the one being
+//! filled; each fits in one chunk, so the scan of each is one pass on the calling thread (two
+//! busy threads in all: on two cores, a scan in parallel chunks beside the decoder would only
+//! add the chunks' overlap and line counting). The decoder releases the mapped file's pages
+//! behind it ([`Behind`]).
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -35,6 +40,16 @@ use super::Expander;
 /// The document is scanned once it holds this many bytes (16 MiB).
 pub const FLUSH_BYTES: usize = 16 << 20;
 
+/// Beside the scan ([`beside`]), a document is handed over once it holds this many bytes (4 MiB),
+/// or half a chunk if chunks are smaller: a document that fits in one chunk is scanned whole on
+/// the scanning thread, so that decoder and scan keep two threads busy, not three (a larger one
+/// would be cut into chunks scanned in parallel, with their lines counted, while the decoder
+/// runs too). Small documents also keep the memory of the three in flight low.
+const BESIDE_FLUSH_BYTES: usize = 4 << 20;
+
+/// Documents in flight beside the scan: one being filled, one waiting, one being scanned.
+const BESIDE_BATCHES: usize = 3;
+
 /// Between two pieces.
 const SEPARATOR: &[u8] = b"\n\0\n";
 
@@ -46,16 +61,19 @@ struct Piece {
     base: Base,
 }
 
-/// A piece's origin: built by the caller, or described ([`Place`] and a key, kept in
-/// [`Texts`]' name arena) and built only when the piece has a finding.
+/// A piece's origin: built by the caller (kept in the batch's `built`, so that a piece owns
+/// nothing and a scanned batch is emptied without visiting its pieces), or described
+/// ([`Place`] and a key, kept in [`Texts`]' name arena) and built only when the piece has a
+/// finding.
 #[derive(Debug)]
 enum PieceOrigin {
-    Built(Origin),
+    /// Its index in the batch's `built`.
+    Built(u32),
     Lazy {
         /// Its index in the batch's `parents`.
         parent: u32,
-        /// A record segment: its name's range in the arena, and its step.
-        record: Option<(std::ops::Range<usize>, Option<i64>)>,
+        /// A record segment: its name and its step.
+        record: Option<(&'static str, Option<i64>)>,
         /// A key segment: its path's range in the arena.
         key: Option<std::ops::Range<usize>>,
     },
@@ -70,7 +88,7 @@ pub struct Place<'p> {
     /// The origin the record is in (the file).
     pub parent: &'p Origin,
     /// The record's name and step, when the pieces are in a record.
-    pub record: Option<(&'p str, Option<i64>)>,
+    pub record: Option<(&'static str, Option<i64>)>,
 }
 
 impl Place<'_> {
@@ -105,6 +123,10 @@ pub struct Texts<'e, 'a> {
     place: Option<&'e Placer<'e>>,
     batch: Batch,
     stopped: bool,
+    /// The document is scanned (or handed over) once it holds this many bytes.
+    limit: usize,
+    /// Set by [`Texts::finish`]: no document is filled after this one.
+    last: bool,
     /// When decoding [`beside`] the scan: where full documents go.
     outbox: Option<Outbox>,
 }
@@ -119,6 +141,10 @@ struct Batch {
     /// The parents of lazily named pieces, each once per run of pieces that share it (one
     /// reference count change per run, not per piece).
     parents: Vec<Origin>,
+    /// The origins of pieces pushed with one.
+    built: Vec<Origin>,
+    /// Bytes of the pieces' texts (labels, suffixes and separators not counted).
+    text_bytes: usize,
 }
 
 /// Work a decoder running [`beside`] the scan hands to the scanning thread.
@@ -133,6 +159,8 @@ struct Outbox {
     tx: SyncSender<Work>,
     /// Scanned documents, emptied, to fill again (their allocations are reused).
     empty: std::sync::mpsc::Receiver<Batch>,
+    /// Documents made so far (at most [`BESIDE_BATCHES`]; then the decoder waits for one).
+    made: usize,
     /// Set by the scanning thread when the sink wants no more.
     stop: Arc<AtomicBool>,
 }
@@ -160,18 +188,23 @@ where
     }
     // One document may wait while another is scanned.
     let (tx, rx) = sync_channel::<Work>(1);
-    let (give_back, empty) = sync_channel::<Batch>(2);
+    // Every document made comes back here (so sending never fails).
+    let (give_back, empty) = sync_channel::<Batch>(BESIDE_BATCHES);
     let stop = Arc::new(AtomicBool::new(false));
     let outbox = Outbox {
         tx,
         empty,
+        made: 1,
         stop: Arc::clone(&stop),
     };
+    let limit = BESIDE_FLUSH_BYTES.min((ex.chunk_size / 2).max(1 << 16) as usize);
     std::thread::scope(|s| {
         let started = std::thread::Builder::new()
             .name("ferret-decode".into())
             .spawn_scoped(s, || {
                 let mut texts = Texts::new(ex);
+                texts.limit = limit;
+                texts.batch.reserve(limit);
                 texts.outbox = Some(outbox);
                 run(texts).finish();
             });
@@ -180,18 +213,20 @@ where
             return run(Texts::new(ex)).finish();
         };
         for work in rx {
-            if stop.load(Ordering::Relaxed) {
-                continue;
-            }
             match work {
                 Work::Batch(mut batch) => {
-                    if !scan_batch(ex, None, &mut batch) {
+                    if !stop.load(Ordering::Relaxed) && !scan_batch(ex, None, &mut batch) {
                         stop.store(true, Ordering::Relaxed);
                     }
                     batch.clear();
+                    // The decoder may be waiting for it (after a stop too).
                     let _ = give_back.try_send(batch);
                 }
-                Work::Leaf(data, origin) => ex.leaf(&data, &origin),
+                Work::Leaf(data, origin) => {
+                    if !stop.load(Ordering::Relaxed) {
+                        ex.leaf(&data, &origin);
+                    }
+                }
             }
         }
         if let Err(panic) = decoder.join() {
@@ -208,6 +243,8 @@ impl<'e, 'a> Texts<'e, 'a> {
             place: None,
             batch: Batch::default(),
             stopped: false,
+            limit: FLUSH_BYTES,
+            last: false,
             outbox: None,
         }
     }
@@ -253,14 +290,16 @@ impl<'e, 'a> Texts<'e, 'a> {
         b.doc.extend_from_slice(label);
         let start = b.doc.len();
         b.doc.extend_from_slice(text);
+        b.text_bytes += text.len();
+        b.built.push(origin);
         b.pieces.push(Piece {
-            origin: PieceOrigin::Built(origin),
+            origin: PieceOrigin::Built((b.built.len() - 1) as u32),
             start,
             end: b.doc.len(),
             base,
         });
         b.doc.extend_from_slice(suffix);
-        if b.doc.len() >= FLUSH_BYTES {
+        if b.doc.len() >= self.limit {
             self.flush();
         }
     }
@@ -281,12 +320,12 @@ impl<'e, 'a> Texts<'e, 'a> {
         }
         let start = b.doc.len();
         b.doc.extend_from_slice(text);
-        let mut name = |s: &str| {
+        b.text_bytes += text.len();
+        let name = |s: &str| {
             let at = b.names.len();
             b.names.push_str(s);
             at..b.names.len()
         };
-        let record = place.record.map(|(n, step)| (name(n), step));
         let key = key.map(name);
         if !b.parents.last().is_some_and(|p| p.is(place.parent)) {
             b.parents.push(place.parent.clone());
@@ -295,14 +334,14 @@ impl<'e, 'a> Texts<'e, 'a> {
         b.pieces.push(Piece {
             origin: PieceOrigin::Lazy {
                 parent,
-                record,
+                record: place.record,
                 key,
             },
             start,
             end: b.doc.len(),
             base: Base::default(),
         });
-        if b.doc.len() >= FLUSH_BYTES {
+        if b.doc.len() >= self.limit {
             self.flush();
         }
     }
@@ -330,6 +369,7 @@ impl<'e, 'a> Texts<'e, 'a> {
 
     /// Scans what is left.
     pub fn finish(mut self) {
+        self.last = true;
         self.flush();
     }
 
@@ -338,13 +378,33 @@ impl<'e, 'a> Texts<'e, 'a> {
             self.batch.doc.clear();
             return;
         }
-        if let Some(out) = &self.outbox {
-            // The scanning thread has it; the next document reuses one it scanned.
-            let next = out.empty.try_recv().unwrap_or_default();
-            let batch = std::mem::replace(&mut self.batch, next);
+        if let Some(out) = &mut self.outbox {
+            // The scanning thread has it; the next document reuses one it scanned, or is made
+            // while fewer than three are.
+            let batch = std::mem::take(&mut self.batch);
             if out.tx.send(Work::Batch(batch)).is_err() {
                 self.stopped = true;
+                return;
             }
+            if self.last {
+                return;
+            }
+            self.batch = match out.empty.try_recv() {
+                Ok(b) => b,
+                Err(_) if out.made < BESIDE_BATCHES => {
+                    out.made += 1;
+                    let mut b = Batch::default();
+                    b.reserve(self.limit);
+                    b
+                }
+                Err(_) => match out.empty.recv() {
+                    Ok(b) => b,
+                    Err(_) => {
+                        self.stopped = true;
+                        Batch::default()
+                    }
+                },
+            };
             return;
         }
         if !scan_batch(self.ex, self.place, &mut self.batch) {
@@ -361,12 +421,21 @@ impl Batch {
         self.pieces.clear();
         self.names.clear();
         self.parents.clear();
+        self.built.clear();
+        self.text_bytes = 0;
+    }
+
+    /// Room for a document of `limit` bytes (and the piece that crosses it), so that it does
+    /// not grow by copies.
+    fn reserve(&mut self, limit: usize) {
+        self.doc.reserve(limit + (limit >> 3));
     }
 
     /// The origin of a piece, built now.
     fn origin_of(&self, piece: &Piece) -> Origin {
         match &piece.origin {
-            PieceOrigin::Built(o) => o.clone(),
+            // Every built piece's origin was pushed with it.
+            PieceOrigin::Built(i) => self.built[*i as usize].clone(),
             PieceOrigin::Lazy {
                 parent,
                 record,
@@ -379,7 +448,7 @@ impl Batch {
                 let mut o = self.parents[*parent as usize].clone();
                 if let Some((r, step)) = record {
                     o = o.child(Segment::Record {
-                        name: name(r),
+                        name: (*r).to_string(),
                         step: *step,
                     });
                 }
@@ -411,8 +480,7 @@ fn scan_batch(ex: &Expander<'_>, place: Option<&Placer<'_>>, batch: &mut Batch) 
             &|| ex.sink.stopped(),
         )
     });
-    let text_bytes: usize = batch.pieces.iter().map(|p| p.end - p.start).sum();
-    ex.sink.scanned(text_bytes as u64);
+    ex.sink.scanned(batch.text_bytes as u64);
     let doc = data.as_slice().unwrap_or_default();
     let mut go_on = true;
     for mut f in result.findings {
@@ -449,6 +517,26 @@ fn scan_batch(ex: &Expander<'_>, place: Option<&Placer<'_>>, batch: &mut Batch) 
         batch.doc = v;
     }
     go_on
+}
+
+/// Releases a mapped file's pages behind a decoder that reads it once from start to end, a few
+/// MiB at a time (see [`Data::release`]), so that a decoded file does not stay resident whole.
+#[derive(Debug, Default)]
+pub struct Behind {
+    released: u64,
+}
+
+impl Behind {
+    /// Releases at most this much at once: few calls, little held.
+    const STEP: u64 = 4 << 20;
+
+    /// The decoder is done with the bytes of `data` before `pos`.
+    pub fn passed(&mut self, data: &Data, pos: u64) {
+        if pos >= self.released + Self::STEP {
+            data.release(self.released..pos);
+            self.released = pos;
+        }
+    }
 }
 
 /// The line and column just past `before` (the bytes of a line-counted text before a point).

@@ -104,6 +104,7 @@ impl<'d> Log<'d> {
         let data = self.data;
         let len = data.len();
         let mut block_buf = std::mem::take(&mut self.block);
+        let mut behind = texts::Behind::default();
         while self.pos < len {
             let block_start = self.pos - self.pos % BLOCK;
             let block_end = (block_start + BLOCK).min(len);
@@ -142,6 +143,7 @@ impl<'d> Log<'d> {
             }
             // Fewer than 7 bytes left: the block's trailer, zeros. The next block follows.
             self.pos = block_start + block.len() as u64;
+            behind.passed(data, self.pos);
         }
         if self.open {
             self.open = false;
@@ -315,6 +317,8 @@ struct Run<'e, 'a> {
     output: Option<Console>,
     output_raw: Option<Console>,
     records: Vec<(&'static str, Origin)>,
+    /// Where a history row's items are (reused from row to row).
+    items: Vec<std::ops::Range<usize>>,
 }
 
 impl<'e, 'a> Run<'e, 'a> {
@@ -326,6 +330,7 @@ impl<'e, 'a> Run<'e, 'a> {
             output: None,
             output_raw: None,
             records: Vec::new(),
+            items: Vec::new(),
         }
     }
 
@@ -343,6 +348,15 @@ impl<'e, 'a> Run<'e, 'a> {
     }
 
     fn record(&mut self, record: &[u8]) {
+        // Most records of a run: a history row alone (field 2, its length in one or two
+        // bytes, to the record's end), read without the general walk.
+        if let [0x12, rest @ ..] = record
+            && let Some((n, len)) = protobuf::varint(rest)
+            && len <= 2
+            && n == (rest.len() - len) as u64
+        {
+            return self.history(&rest[len..]);
+        }
         for field in Fields::new(record) {
             let (number, value) = match field {
                 Ok(f) => f,
@@ -389,16 +403,27 @@ impl<'e, 'a> Run<'e, 'a> {
     /// `value_json` (16). Its origin (`› history step 12 › prompt`) is built only for a
     /// finding ([`Texts::push_in`]): a run logs millions of them.
     fn item(&mut self, place: Place<'_>, item: &[u8], dedup: bool) {
-        let mut key: &[u8] = b"";
         let mut nested: Vec<&[u8]> = Vec::new();
-        let mut value: &[u8] = b"";
-        for (number, v) in Fields::new(item).flatten() {
-            match (number, v) {
-                (1, Value::Bytes(b)) => key = b,
-                (2, Value::Bytes(b)) => nested.push(b),
-                (16, Value::Bytes(b)) => value = b,
-                _ => {}
+        let (key, value) = match plain_item(item) {
+            Some(kv) => kv,
+            None => {
+                let mut key: &[u8] = b"";
+                let mut value: &[u8] = b"";
+                for (number, v) in Fields::new(item).flatten() {
+                    match (number, v) {
+                        (1, Value::Bytes(b)) => key = b,
+                        (2, Value::Bytes(b)) => nested.push(b),
+                        (16, Value::Bytes(b)) => value = b,
+                        _ => {}
+                    }
+                }
+                (key, value)
             }
+        };
+        let scalar = is_plain_json_scalar(value);
+        if scalar && nested.is_empty() && (key.is_empty() || is_identifier(key)) {
+            // Most of a run's values: a number under a plain name. Nothing to scan.
+            return;
         }
         let path: Cow<'_, str> = if nested.is_empty() {
             protobuf::lossy(key)
@@ -411,9 +436,9 @@ impl<'e, 'a> Run<'e, 'a> {
                     .join("."),
             )
         };
-        if is_plain_json_scalar(value) {
+        if scalar {
             // The key alone could still hold text worth a look (a dict keyed by tokens).
-            if !path.is_empty() && !is_identifier(&path) {
+            if !path.is_empty() && !is_identifier(path.as_bytes()) {
                 self.texts
                     .push_in(place, Some(&*path), &[], path.as_bytes());
             }
@@ -428,7 +453,7 @@ impl<'e, 'a> Run<'e, 'a> {
         }
         self.texts
             .push_in(place, Some(&*path), &[path.as_bytes(), b" = "], value);
-        if !is_identifier(&path) {
+        if !is_identifier(path.as_bytes()) {
             self.texts
                 .push_in(place, Some(&*path), &[], path.as_bytes());
         }
@@ -436,26 +461,36 @@ impl<'e, 'a> Run<'e, 'a> {
 
     /// `HistoryRecord`: items (1) and the step (2, `HistoryStep.num`).
     fn history(&mut self, body: &[u8]) {
+        // The step is written after the items: where the items are is kept until it is known.
+        let mut items = std::mem::take(&mut self.items);
+        items.clear();
         let mut step = None;
         for (number, value) in Fields::new(body).flatten() {
-            if let (2, Value::Bytes(s)) = (number, value) {
-                step = Some(0);
-                for (n, v) in Fields::new(s).flatten() {
-                    if let (1, Value::Varint(num)) = (n, v) {
-                        step = Some(num as i64);
+            match (number, value) {
+                (1, Value::Bytes(item)) => {
+                    let at = item.as_ptr() as usize - body.as_ptr() as usize;
+                    items.push(at..at + item.len());
+                }
+                (2, Value::Bytes(s)) => {
+                    step = Some(0);
+                    for (n, v) in Fields::new(s).flatten() {
+                        if let (1, Value::Varint(num)) = (n, v) {
+                            step = Some(num as i64);
+                        }
                     }
                 }
+                _ => {}
             }
         }
         let place = Place {
             parent: self.origin,
             record: Some(("history", step)),
         };
-        for (number, value) in Fields::new(body).flatten() {
-            if let (1, Value::Bytes(item)) = (number, value) {
-                self.item(place, item, false);
-            }
+        for r in &items {
+            // Each range is a field's bytes inside `body`.
+            self.item(place, body.get(r.clone()).unwrap_or_default(), false);
         }
+        self.items = items;
     }
 
     /// An `OutputRecord` or `OutputRawRecord`: its `line` (3) continues the console's text.
@@ -469,18 +504,27 @@ impl<'e, 'a> Run<'e, 'a> {
         if line.is_empty() {
             return;
         }
-        let name = if raw { "output_raw" } else { "output" };
-        let origin = self.record_origin(name);
+        let slot = if raw { &self.output_raw } else { &self.output };
+        if slot.is_none() {
+            let name = if raw { "output_raw" } else { "output" };
+            let origin = self.record_origin(name);
+            let console = Some(Console {
+                origin,
+                buf: Vec::new(),
+                base: Base::default(),
+            });
+            if raw {
+                self.output_raw = console;
+            } else {
+                self.output = console;
+            }
+        }
         let slot = if raw {
             &mut self.output_raw
         } else {
             &mut self.output
         };
-        let console = slot.get_or_insert_with(|| Console {
-            origin,
-            buf: Vec::new(),
-            base: Base::default(),
-        });
+        let Some(console) = slot.as_mut() else { return };
         console.buf.extend_from_slice(line);
         if console.buf.len() >= OUTPUT_PIECE
             && let Some(nl) = memchr::memrchr(b'\n', &console.buf)
@@ -586,22 +630,69 @@ fn push_console(texts: &mut Texts<'_, '_>, origin: &Origin, piece: &[u8], base: 
     }
 }
 
+/// The key and value of an item written the usual way (`key` then `value_json`, each shorter
+/// than 128 bytes), read without the general walk; `None` for any other item.
+#[inline]
+fn plain_item(item: &[u8]) -> Option<(&[u8], &[u8])> {
+    // Field 1, length-delimited: 0x0a, a one-byte length, the key; field 16: 0x82 0x01, a
+    // one-byte length, the value, to the item's end.
+    let [0x0a, k, rest @ ..] = item else {
+        return None;
+    };
+    let k = usize::from(*k);
+    if k >= 0x80 || rest.len() < k {
+        return None;
+    }
+    let (key, rest) = rest.split_at(k);
+    let [0x82, 0x01, v, value @ ..] = rest else {
+        return None;
+    };
+    (usize::from(*v) == value.len() && *v < 0x80).then_some((key, value))
+}
+
 /// Whether a `value_json` is a number, a boolean or `null`: nothing to scan.
 fn is_plain_json_scalar(v: &[u8]) -> bool {
-    !v.is_empty()
-        && (matches!(
-            v,
-            b"true" | b"false" | b"null" | b"NaN" | b"Infinity" | b"-Infinity"
-        ) || v
-            .iter()
-            .all(|b| b.is_ascii_digit() || matches!(b, b'.' | b'-' | b'+' | b'e' | b'E')))
+    /// The bytes of a JSON number (and of `NaN`, `Infinity`: checked whole below).
+    static NUMBER: [bool; 256] = {
+        let mut t = [false; 256];
+        let mut c = b'0';
+        while c <= b'9' {
+            t[c as usize] = true;
+            c += 1;
+        }
+        t[b'.' as usize] = true;
+        t[b'-' as usize] = true;
+        t[b'+' as usize] = true;
+        t[b'e' as usize] = true;
+        t[b'E' as usize] = true;
+        t
+    };
+    match v.first() {
+        None => false,
+        // Text, an object, an array: the usual values worth a look.
+        Some(b'"' | b'{' | b'[') => false,
+        Some(_) => {
+            matches!(
+                v,
+                b"true" | b"false" | b"null" | b"NaN" | b"Infinity" | b"-Infinity"
+            ) || v.iter().fold(true, |all, &b| all & NUMBER[usize::from(b)])
+        }
+    }
 }
 
 /// Whether a key is a plain name (letters, digits, `_ . - /`), not worth scanning on its own.
-fn is_identifier(k: &str) -> bool {
-    k.len() <= 64
-        && k.bytes()
-            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'-' | b'/' | b' '))
+fn is_identifier(k: &[u8]) -> bool {
+    static NAME: [bool; 256] = {
+        let mut t = [false; 256];
+        let mut c = 0;
+        while c < 256 {
+            let b = c as u8;
+            t[c] = b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'-' | b'/' | b' ');
+            c += 1;
+        }
+        t
+    };
+    k.len() <= 64 && k.iter().fold(true, |all, &b| all & NAME[usize::from(b)])
 }
 
 /// The names of `Record`'s record types (`wandb_internal.proto`).
