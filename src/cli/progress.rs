@@ -77,13 +77,18 @@ impl Line {
                 .name("ferret-progress".into())
                 .spawn(move || {
                     let mut with_total = false;
-                    while !done.load(Ordering::Relaxed) {
+                    // One frame at least, even when the scan ended before this thread ran (a
+                    // loaded machine): `finish` joins this thread before clearing the line.
+                    loop {
                         draw(
                             &bar,
                             &progress.snapshot(),
                             started.elapsed(),
                             &mut with_total,
                         );
+                        if done.load(Ordering::Relaxed) {
+                            break;
+                        }
                         std::thread::sleep(TICK);
                     }
                 })
