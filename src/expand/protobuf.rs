@@ -216,6 +216,23 @@ pub fn strings<'a>(msg: &'a [u8], prefix: &str, out: &mut impl FnMut(Found<'a>))
     }
 }
 
+/// Whether `name` is a plain name (letters, digits, `_ - . /` and spaces): a key or tag of
+/// a W&B or TensorBoard record that is not worth scanning on its own. Checked by table.
+pub(crate) fn is_plain_name(name: &[u8]) -> bool {
+    static PLAIN: [bool; 256] = {
+        let mut t = [false; 256];
+        let mut c = 0;
+        while c < 256 {
+            let b = c as u8;
+            t[c] = b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.' | b'/' | b' ');
+            c += 1;
+        }
+        t
+    };
+    name.iter()
+        .fold(true, |all, &b| all & PLAIN[usize::from(b)])
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

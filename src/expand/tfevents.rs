@@ -306,7 +306,7 @@ fn summary(texts: &mut Texts<'_, '_>, place: Place<'_>, body: &[u8]) {
             }
         }
         let tag = if tag.is_empty() { node } else { tag };
-        let plain = is_plain_tag(tag);
+        let plain = super::protobuf::is_plain_name(tag);
         if plain && !more {
             // A scalar, a histogram, an image under a plain tag: nothing to scan.
             continue;
@@ -332,21 +332,6 @@ fn summary(texts: &mut Texts<'_, '_>, place: Place<'_>, body: &[u8]) {
             }
         }
     }
-}
-
-/// Whether a tag is a plain name (letters, digits, `_ - . / `), not worth scanning on its own.
-fn is_plain_tag(tag: &[u8]) -> bool {
-    static NAME: [bool; 256] = {
-        let mut t = [false; 256];
-        let mut c = 0;
-        while c < 256 {
-            let b = c as u8;
-            t[c] = b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.' | b'/' | b' ');
-            c += 1;
-        }
-        t
-    };
-    tag.iter().fold(true, |all, &b| all & NAME[usize::from(b)])
 }
 
 /// A `TensorProto`'s `string_val` (8): the text of a text summary. Numbers (`tensor_content`

@@ -680,19 +680,9 @@ fn is_plain_json_scalar(v: &[u8]) -> bool {
     }
 }
 
-/// Whether a key is a plain name (letters, digits, `_ . - /`), not worth scanning on its own.
+/// Whether a key is a plain name (`protobuf::is_plain_name`, 64 bytes at most), not worth scanning on its own.
 fn is_identifier(k: &[u8]) -> bool {
-    static NAME: [bool; 256] = {
-        let mut t = [false; 256];
-        let mut c = 0;
-        while c < 256 {
-            let b = c as u8;
-            t[c] = b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'-' | b'/' | b' ');
-            c += 1;
-        }
-        t
-    };
-    k.len() <= 64 && k.iter().fold(true, |all, &b| all & NAME[usize::from(b)])
+    k.len() <= 64 && super::protobuf::is_plain_name(k)
 }
 
 /// The names of `Record`'s record types (`wandb_internal.proto`).
