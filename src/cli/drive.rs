@@ -47,12 +47,8 @@ pub fn execute(
     let Setup {
         config,
         rules,
-        scanner,
+        mut scanner,
     } = setup;
-    // The matcher (a few hundred compiled rules) and the report's findings are not freed:
-    // the process ends once the report is written, and freeing them took longer than
-    // writing a report of a few hundred thousand findings.
-    let mut scanner = std::mem::ManuallyDrop::new(scanner);
     let out_flags = &flags.output;
     let format = out_flags
         .format
@@ -96,8 +92,7 @@ pub fn execute(
     } else {
         report::reporter(format, report_opts, out)
     };
-    let (reporter, verified) = flags.verify.wrap(&flags.rules, reporter)?;
-    let mut reporter = std::mem::ManuallyDrop::new(reporter);
+    let (mut reporter, verified) = flags.verify.wrap(&flags.rules, reporter)?;
     let to_terminal = out_flags.output.is_none() && io::stdout().is_terminal();
     let line = progress::wanted(out_flags, flags.live).then(|| {
         let counters = Arc::new(Progress::new());
@@ -155,13 +150,21 @@ pub fn execute(
         }
         eprintln!("{line}");
     }
-    Ok(if messages.failing > 0 {
+    let status = if messages.failing > 0 {
         ExitStatus::Findings
     } else if summary.errors > 0 || summary.partial || summary.over_budget() {
         ExitStatus::Error
     } else {
         ExitStatus::Clean
-    })
+    };
+    // The report is written and flushed, and the process ends: the matcher (a few hundred
+    // compiled rules) and the reporter are not freed, which took longer than writing a report
+    // of a few hundred thousand findings. (Paths that return early drop them as usual, so a
+    // buffered output is flushed.)
+    drop(messages);
+    std::mem::forget(reporter);
+    std::mem::forget(scanner);
+    Ok(status)
 }
 
 /// The one line CI logs show:
