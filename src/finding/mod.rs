@@ -136,15 +136,6 @@ pub struct Finding {
 }
 
 impl Finding {
-    /// The order of findings in reports: by origin, position, then rule.
-    pub fn sort_key(&self) -> (String, u64, String) {
-        (
-            self.origin.to_string(),
-            self.offset,
-            self.rule.id().to_string(),
-        )
-    }
-
     /// The paired values that are not secret material (`[[rule.verify.pair]] metadata`: a
     /// service account's email, a key id), by name: what reports show beside the masked
     /// secret so that a responder knows what to rotate.

@@ -207,7 +207,7 @@ pub fn reporter(
 
 /// Sorts findings into report order.
 pub fn sort(findings: &mut [Finding]) {
-    // The key is `Finding::sort_key`, with each origin written once (a blob's findings share
+    // By origin (as text), offset, then rule id, with each origin written once (a blob's findings share
     // their origin, and a dump of passwords has a few hundred thousand of them) and the rule
     // id compared in place; then the findings are moved where they go, in place.
     let mut last: Option<(&crate::blob::Origin, std::rc::Rc<str>)> = None;
