@@ -300,9 +300,9 @@ impl State {
             entropy: s.entropy,
             validation,
             decoded: s.decoded.clone(),
-            encoded_extent: s.encoded_extent,
+            encoded_extent: s.encoded_extent.map(Box::new),
             file_region: s.file_region.map(|(a, b)| {
-                (
+                Box::new((
                     LineColumn {
                         line: a.0,
                         column: a.1,
@@ -311,13 +311,13 @@ impl State {
                         line: b.0,
                         column: b.1,
                     },
-                )
+                ))
             }),
             verification: None,
             paired: Vec::new(),
             history: None,
             confidence: s.confidence,
-            reasons: s.reasons.clone(),
+            reasons: s.reasons.iter().map(|r| r.clone().into()).collect(),
         })
     }
 
@@ -513,12 +513,13 @@ fn store(findings: &[Finding], clear: bool) -> Vec<Stored> {
             entropy: f.entropy,
             validation: f.validation.as_str().to_string(),
             decoded: f.decoded.clone(),
-            encoded_extent: f.encoded_extent,
+            encoded_extent: f.encoded_extent.as_deref().copied(),
             file_region: f
                 .file_region
+                .as_deref()
                 .map(|(a, b)| ((a.line, a.column), (b.line, b.column))),
             confidence: f.confidence,
-            reasons: f.reasons.clone(),
+            reasons: f.reasons.iter().map(|r| r.to_string()).collect(),
         })
         .collect()
 }

@@ -45,7 +45,7 @@ pub struct Assessment {
     pub confidence: Confidence,
     /// What was weighed, most telling first (`"secret name: db_password"`, `"in a test
     /// folder"`).
-    pub reasons: Vec<String>,
+    pub reasons: Vec<crate::finding::Reason>,
 }
 
 /// Rules whose match starts at the name the value is given to.
@@ -92,7 +92,7 @@ pub fn assess(
     if id == "http.basic-auth"
         && let Some(why) = basic_auth_placeholder(&hay[candidate.secret.clone()])
     {
-        reasons.push(why.to_string());
+        reasons.push(why.into());
         return Assessment {
             confidence: Confidence::Low,
             reasons,
@@ -101,7 +101,7 @@ pub fn assess(
     if !prefixless {
         let confidence = match validation {
             Validation::Passed => {
-                reasons.push("checksum or structure valid".to_string());
+                reasons.push("checksum or structure valid".into());
                 Confidence::High
             }
             Validation::Failed => {
@@ -110,24 +110,24 @@ pub fn assess(
                 // on real-looking values, so those stay reported, marked.
                 let v = rule.spec.validator.as_deref().unwrap_or_default();
                 if PROVING_VALIDATORS.contains(&v) {
-                    reasons.push(format!("{v} check failed: cannot be a live token"));
+                    reasons.push(format!("{v} check failed: cannot be a live token").into());
                     Confidence::Low
                 } else {
-                    reasons.push(format!("{v} check failed"));
+                    reasons.push(format!("{v} check failed").into());
                     Confidence::Medium
                 }
             }
             Validation::None => {
-                reasons.push("provider format".to_string());
+                reasons.push("provider format".into());
                 match place {
                     // A JSON Web Token names no provider and carries no checksum: one on a
                     // documentation page is the page's example.
                     Some((DOCUMENTATION, _)) if id == "jwt" => {
-                        reasons.push(DOCUMENTATION.to_string());
+                        reasons.push(DOCUMENTATION.into());
                         Confidence::Low
                     }
                     Some((why, _)) => {
-                        reasons.push(why.to_string());
+                        reasons.push(why.into());
                         Confidence::Medium
                     }
                     None => Confidence::High,
@@ -154,15 +154,15 @@ pub fn assess(
         let shown = String::from_utf8_lossy(name);
         if name_words.is_empty() {
         } else if secret_name(&name_words) {
-            reasons.push(format!("secret name: {shown}"));
+            reasons.push(format!("secret name: {shown}").into());
         } else {
             score -= 3;
-            reasons.push(format!("`{shown}` is not a secret's name"));
+            reasons.push(format!("`{shown}` is not a secret's name").into());
         }
     }
     if let Some(why) = not_a_literal(secret, quoted, named && code, &name_words) {
         score -= 3;
-        reasons.push(why.to_string());
+        reasons.push(why.into());
     }
     if id == "generic.url-credentials" || (id.starts_with("database.") && id.ends_with("-uri")) {
         score += url_evidence(hay, candidate, &mut reasons);
@@ -177,11 +177,11 @@ pub fn assess(
         value_strength(&value)
     };
     score += value_score;
-    reasons.push(why.to_string());
+    reasons.push(why.into());
     if code && value_score < 0 && (words_only(&value) || echo) {
         // `passwd='geheim$parole'` in a docstring: people's words in code are examples.
         score -= 1;
-        reasons.push("words in source code".to_string());
+        reasons.push("words in source code".into());
     }
     if let Some((why, penalty)) = place {
         // Tests hold test values: only a generated-looking one stays worth a look.
@@ -190,7 +190,7 @@ pub fn assess(
         } else {
             penalty + 1
         };
-        reasons.push(why.to_string());
+        reasons.push(why.into());
     }
     let mut confidence = match score {
         i32::MIN..=0 => Confidence::Low,
@@ -747,7 +747,11 @@ fn basic_auth_placeholder(b64: &[u8]) -> Option<&'static str> {
 }
 
 /// Evidence from a URL's userinfo and host: example hosts and placeholder pairs lower it.
-fn url_evidence(hay: &[u8], candidate: &Candidate, reasons: &mut Vec<String>) -> i32 {
+fn url_evidence(
+    hay: &[u8],
+    candidate: &Candidate,
+    reasons: &mut Vec<crate::finding::Reason>,
+) -> i32 {
     let secret = &hay[candidate.secret.clone()];
     let user_start = hay[..candidate.secret.start.saturating_sub(1)]
         .iter()
@@ -767,7 +771,7 @@ fn url_evidence(hay: &[u8], candidate: &Candidate, reasons: &mut Vec<String>) ->
         let documented =
             !host.contains("localhost") && host.contains('.') && !host.starts_with("127.");
         score -= if documented { 3 } else { 1 };
-        reasons.push(format!("example host {host}"));
+        reasons.push(format!("example host {host}").into());
     }
     // A documentation pair, also with something added to its password (`scott:tiger^5HHH`).
     let pair = |u: &str, p: &str| {
@@ -783,7 +787,7 @@ fn url_evidence(hay: &[u8], candidate: &Candidate, reasons: &mut Vec<String>) ->
         || placeholder::reason(user).is_some() && words_only(secret) && secret.len() <= 12
     {
         score -= 3;
-        reasons.push("placeholder user and password".to_string());
+        reasons.push("placeholder user and password".into());
     }
     score
 }

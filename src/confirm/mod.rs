@@ -57,33 +57,24 @@ const STOP_EVERY: usize = 256;
 /// Candidates from which [`candidates_until`] confirms in parallel.
 const PAR_MIN: usize = 4 * STOP_EVERY;
 
-/// Confirms the rule candidates of one batch, unless `stop` says stop first: the findings,
-/// and whether it did.
-fn confirm_batch(
+/// Confirms one rule candidate (view triggers are [`views`]' to decode).
+fn confirm_rule(
     matcher: &Matcher,
     hay: &[u8],
     base: u64,
-    batch: &[Candidate],
+    candidate: &Candidate,
     origin: &Origin,
-    stop: &(dyn Fn() -> bool + Sync),
-) -> (Vec<Finding>, bool) {
-    if batch.len() == STOP_EVERY && stop() {
-        return (Vec::new(), true);
+) -> Option<Finding> {
+    if matcher.view(candidate.rule).is_some() {
+        return None;
     }
-    let mut found = Vec::with_capacity(batch.len());
-    found.extend(
-        batch
-            .iter()
-            .filter(|c| matcher.view(c.rule).is_none())
-            .filter_map(|c| confirm(matcher.rule(c.rule), hay, base, c, origin)),
-    );
-    (found, false)
+    confirm(matcher.rule(candidate.rule), hay, base, candidate, origin)
 }
 
 /// [`candidates`], giving up once `stop` returns true (a signal: the scan is being
-/// interrupted): it is asked before each full batch of [`STOP_EVERY`] candidates, and once it
-/// says stop the batches not begun and the view triggers are dropped. What was confirmed is
-/// kept (and masked by position like any piece's findings), so an interrupted scan reports it.
+/// interrupted): it is asked before each [`STOP_EVERY`] candidates, and once it says stop
+/// the candidates not begun and the view triggers are dropped. What was confirmed is kept
+/// (and masked by position like any piece's findings), so an interrupted scan reports it.
 pub fn candidates_until(
     matcher: &Matcher,
     hay: &[u8],
@@ -93,27 +84,38 @@ pub fn candidates_until(
     scratch: &mut Scratch,
     stop: &(dyn Fn() -> bool + Sync),
 ) -> Vec<Finding> {
-    // Candidates are confirmed in parallel batches when there are many (a dump of passwords:
-    // hundreds of thousands in one window), in order: batches are joined as they were cut.
-    let batches: Vec<(Vec<Finding>, bool)> = if candidates.len() >= PAR_MIN {
-        use rayon::prelude::*;
-        candidates
-            .par_chunks(STOP_EVERY)
-            .map(|batch| confirm_batch(matcher, hay, base, batch, origin, stop))
-            .collect()
-    } else {
-        candidates
-            .chunks(STOP_EVERY)
-            .map(|batch| confirm_batch(matcher, hay, base, batch, origin, stop))
-            .collect()
+    use std::sync::atomic::{AtomicBool, Ordering};
+    let stopped = AtomicBool::new(false);
+    let each = |(i, c): (usize, &Candidate)| -> Option<Finding> {
+        if i % STOP_EVERY == STOP_EVERY - 1 && stop() {
+            stopped.store(true, Ordering::Relaxed);
+        }
+        if stopped.load(Ordering::Relaxed) {
+            return None;
+        }
+        confirm_rule(matcher, hay, base, c, origin)
     };
-    let mut out = Vec::with_capacity(batches.iter().map(|(found, _)| found.len()).sum());
-    let mut stopped = false;
-    for (found, stop) in batches {
-        out.extend(found);
-        stopped |= stop;
-    }
-    if !stopped {
+    // Candidates are confirmed in parallel when there are many (a dump of passwords: hundreds
+    // of thousands in one window), each into its own slot of one vector, in order; the slots
+    // of rejected candidates are then squeezed out in place (`Option<Finding>` is the size
+    // of a `Finding`), so the findings are neither gathered from batches nor copied anew.
+    let mut out: Vec<Finding> = if candidates.len() >= PAR_MIN {
+        use rayon::prelude::*;
+        let mut slots: Vec<Option<Finding>> = Vec::new();
+        candidates
+            .par_iter()
+            .enumerate()
+            .with_min_len(STOP_EVERY)
+            .map(each)
+            .collect_into_vec(&mut slots);
+        // `filter_map` is collected in place; `flatten` is not (it would grow a new vector).
+        #[allow(clippy::filter_map_identity)]
+        let found = slots.into_iter().filter_map(|slot| slot).collect();
+        found
+    } else {
+        candidates.iter().enumerate().filter_map(each).collect()
+    };
+    if !stopped.load(Ordering::Relaxed) {
         views::scan(matcher, hay, base, candidates, origin, scratch, &mut out);
     }
     context::mask_by_position(hay, base, &mut out);

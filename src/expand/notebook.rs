@@ -102,7 +102,8 @@ fn scan(ex: &Expander<'_>, nb: Notebook, origin: &Origin, raw: Option<&[u8]>) {
     let cells = std::sync::OnceLock::new();
     let place = |f: &mut Finding| {
         if let Some(raw) = raw {
-            f.file_region = file_region(raw, cells.get_or_init(|| cell_spans(raw)), f);
+            f.file_region =
+                file_region(raw, cells.get_or_init(|| cell_spans(raw)), f).map(Box::new);
         }
     };
     let mut texts = Texts::new(ex).placing(&place);

@@ -30,6 +30,9 @@ use crate::rules::Rule;
 pub use confidence::{Confidence, ReportPolicy};
 pub use location::LineColumn;
 
+/// One reason given for a finding's confidence: most are fixed phrases, not copied per finding.
+pub type Reason = std::borrow::Cow<'static, str>;
+
 /// The outcome of a rule's validator on a finding.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -115,11 +118,11 @@ pub struct Finding {
     pub decoded: Vec<Encoding>,
     /// For a decoded secret, the newlines in its encoded form and the code points after the
     /// last one: where its end line and column are.
-    pub(crate) encoded_extent: Option<(u64, u64)>,
+    pub(crate) encoded_extent: Option<Box<(u64, u64)>>,
     /// For a finding inside a file that ferret parses rather than scans as bytes (a notebook's
     /// cell), where the secret sits in the file's own bytes, start and end: SARIF regions point
     /// there so that code scanning annotates the right line. `None` when not known.
-    pub file_region: Option<(LineColumn, LineColumn)>,
+    pub file_region: Option<Box<(LineColumn, LineColumn)>>,
     /// What `--verify` learned about the secret; `None` when it was not verified.
     pub verification: Option<Box<verification::Verification>>,
     /// Values found near the secret that its rule's verifier needs (`[rule.verify] pair`), by
@@ -132,7 +135,7 @@ pub struct Finding {
     /// How sure the finding is ([`crate::confirm::evidence`]).
     pub confidence: Confidence,
     /// The evidence weighed for [`Finding::confidence`].
-    pub reasons: Vec<String>,
+    pub reasons: Vec<Reason>,
 }
 
 impl Finding {
@@ -154,13 +157,13 @@ impl Finding {
     pub fn set_encoded_extent(&mut self, encoded: &[u8]) {
         let newlines = memchr::memchr_iter(b'\n', encoded).count() as u64;
         let tail = memchr::memrchr(b'\n', encoded).map_or(encoded, |i| &encoded[i + 1..]);
-        self.encoded_extent = Some((newlines, location::count_chars(tail)));
+        self.encoded_extent = Some(Box::new((newlines, location::count_chars(tail))));
     }
 
     /// The line and column just past the secret (or past its encoded form), given where it
     /// starts.
     pub fn end_from(&self, start: LineColumn) -> LineColumn {
-        match self.encoded_extent {
+        match self.encoded_extent.as_deref().copied() {
             None => location::end_of(start, self.secret.as_bytes()),
             Some((0, chars)) => LineColumn {
                 line: start.line,

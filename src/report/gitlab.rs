@@ -111,7 +111,7 @@ impl GitlabReporter {
         };
         let (start_line, end_line) = if direct {
             (f.start.line, f.end.line)
-        } else if let Some((start, end)) = f.file_region {
+        } else if let Some((start, end)) = f.file_region.as_deref() {
             (start.line, end.line)
         } else {
             (1, 1)

@@ -80,7 +80,7 @@ pub fn finding_json(f: &Finding, opts: &ReportOptions) -> Value {
         }
         // In a notebook cell: where the secret is in the file itself (lines above count in
         // the cell).
-        if let Some((start, _)) = f.file_region {
+        if let Some((start, _)) = f.file_region.as_deref() {
             obj.insert("file_line".into(), json!(start.line));
             obj.insert("file_column".into(), json!(start.column));
         }
@@ -145,7 +145,7 @@ impl serde::Serialize for FindingOut<'_> {
         m.serialize_entry("end_line", &f.end.line)?;
         m.serialize_entry("end_offset", &f.end_offset)?;
         m.serialize_entry("entropy", &((f.entropy * 100.0).round() / 100.0))?;
-        if let Some((start, _)) = f.file_region {
+        if let Some((start, _)) = f.file_region.as_deref() {
             m.serialize_entry("file_column", &start.column)?;
             m.serialize_entry("file_line", &start.line)?;
         }
@@ -387,13 +387,13 @@ mod tests {
         assert!(findings.len() >= 12, "{}", findings.len());
         // The optional fields: a region in the file, a verification, paired values.
         let mut extra = findings[0].clone();
-        extra.file_region = Some((
+        extra.file_region = Some(Box::new((
             crate::finding::LineColumn { line: 7, column: 3 },
             crate::finding::LineColumn {
                 line: 7,
                 column: 43,
             },
-        ));
+        )));
         extra.verification = Some(
             serde_json::from_value(json!({
                 "status": "live", "detail": "HTTP 200", "host": "api.github.com",

@@ -256,9 +256,11 @@ impl Results<'_> {
             "endColumn": f.end.column,
             "snippet": {"text": self.opts.shown_context(f)},
         });
-        if let (false, Some((start, end)), Some(obj)) =
-            (direct, f.file_region, region.as_object_mut())
-        {
+        if let (false, Some((start, end)), Some(obj)) = (
+            direct,
+            f.file_region.as_deref().copied(),
+            region.as_object_mut(),
+        ) {
             // Inside a parsed file (a notebook cell) whose own bytes hold the secret there.
             obj.insert("startLine".into(), json!(start.line));
             obj.insert("startColumn".into(), json!(start.column));
