@@ -177,7 +177,10 @@ fn neighbours_masked(findings: &[Finding], i: usize, longest: u64) -> Option<(St
         // Made only for a neighbour that shows (most do not: a context is a line's 80 bytes).
         let mut masked: Option<String> = None;
         for part in [&mut before, &mut after] {
-            if memchr::memmem::find(part.as_bytes(), secret.as_bytes()).is_some() {
+            // (A context shorter than the secret cannot show it whole: no searcher built.)
+            if part.len() >= secret.len()
+                && memchr::memmem::find(part.as_bytes(), secret.as_bytes()).is_some()
+            {
                 let masked = masked.get_or_insert_with(|| mask::secret(&g.rule, secret));
                 *part = std::borrow::Cow::Owned(part.replace(secret, masked));
             }
@@ -244,7 +247,7 @@ pub fn mask_context(matcher: &Matcher, scratch: &mut Scratch, f: &mut Finding) {
                 Some((c.secret.clone(), mask::secret(rule, &found.secret)))
             })
             .collect();
-        if own.len() >= 4 {
+        if own.len() >= 4 && part.len() >= own.len() {
             let mut from = 0;
             while let Some(i) = memchr::memmem::find(&part.as_bytes()[from..], own.as_bytes()) {
                 let start = from + i;

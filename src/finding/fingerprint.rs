@@ -123,7 +123,7 @@ pub fn fill_short(findings: &mut [crate::finding::Finding]) {
         chosen.insert(f.secret.as_str());
     }
     let chosen: Vec<&str> = chosen.into_iter().collect();
-    let stretched: HashMap<String, [u8; 32]> = chosen
+    let stretched: HashMap<String, [u8; 32], Quick> = chosen
         .into_par_iter()
         .with_max_len(1)
         .map(|s| (s.to_string(), self::stretched(s.as_bytes())))
@@ -146,6 +146,33 @@ pub fn fill_short(findings: &mut [crate::finding::Finding]) {
         .with_min_len(4096)
         .filter(|f| f.fingerprint.is_empty())
         .for_each(each);
+}
+
+/// A quick hash for the few hundred secrets [`fill_short`] looks every short secret of a blob
+/// up in (SipHash, the default, cost more than the lookups' other work): FNV-1a over the
+/// bytes, with the length. Not for maps an input could flood: this one holds at most
+/// [`STRETCH_PER_BLOB`] keys, chosen before any lookup.
+#[derive(Default, Clone, Copy)]
+struct Quick;
+
+struct QuickHasher(u64);
+
+impl std::hash::BuildHasher for Quick {
+    type Hasher = QuickHasher;
+    fn build_hasher(&self) -> QuickHasher {
+        QuickHasher(0xcbf2_9ce4_8422_2325)
+    }
+}
+
+impl std::hash::Hasher for QuickHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = (self.0 ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
+        }
+    }
+    fn finish(&self) -> u64 {
+        self.0
+    }
 }
 
 /// [`stretch`], remembered.
