@@ -131,6 +131,9 @@ struct Shape {
     /// ([`regex::Anchor::lead`], when at most [`MAX_LEAD`]): a window is searched only from
     /// those positions before its hits ([`RuleRegex::for_each_match_at`]).
     at_hits: Option<usize>,
+    /// The shortest match of the rule, in bytes: an input shorter than that holds none (the
+    /// context of a finding, scanned again to mask its neighbours, mostly is).
+    min_len: usize,
 }
 
 impl Shape {
@@ -196,6 +199,7 @@ impl MatcherRule {
                 gate: a.literals.as_deref().and_then(Gate::new),
                 follows: OnceLock::new(),
                 at_hits: a.lead.filter(|&l| l <= MAX_LEAD),
+                min_len: regex::min_len(&self.rule.spec.regex),
             }
         })
     }
@@ -378,6 +382,9 @@ impl Matcher {
         self.prefilter.for_each_hit(hay, starts, |hit| {
             for &rule in self.prefilter.rules_of(hit.pattern) {
                 let shape = self.rules[rule.get()].shape();
+                if hay.len() < shape.min_len {
+                    continue;
+                }
                 if let Some(gate) = &shape.gate
                     && !gate.admits(hay, hit.start)
                 {
@@ -489,12 +496,29 @@ impl Matcher {
         let Some(re) = self.rules[rule.get()].regex() else {
             return;
         };
+        // One long window (a keyword on every line: a dump of passwords merges the whole file
+        // into one) is searched in pieces on every thread, with the same matches.
+        if range.len() >= PIECES_FROM && rayon::current_num_threads() > 1 {
+            out.extend(
+                re.matches_in_pieces(hay, range, PIECE)
+                    .into_iter()
+                    .map(|(span, secret)| Candidate { rule, span, secret }),
+            );
+            return;
+        }
         let cache = caches[rule.get()].get_or_insert_with(|| re.create_cache());
         re.for_each_match(hay, range, cache, |span, secret| {
             out.push(Candidate { rule, span, secret });
         });
     }
 }
+
+/// Windows from this long are searched in pieces of [`PIECE`] bytes in parallel
+/// ([`RuleRegex::matches_in_pieces`]).
+const PIECES_FROM: usize = 2 << 20;
+
+/// See [`PIECES_FROM`].
+const PIECE: usize = 256 << 10;
 
 /// The order candidates are reported in: by position, then rule.
 pub fn candidate_order(a: &Candidate, b: &Candidate) -> std::cmp::Ordering {

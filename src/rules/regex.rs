@@ -99,20 +99,96 @@ impl RuleRegex {
         hay: &[u8],
         range: std::ops::Range<usize>,
         cache: &mut (Cache, Captures),
-        mut f: impl FnMut(std::ops::Range<usize>, std::ops::Range<usize>),
+        f: impl FnMut(std::ops::Range<usize>, std::ops::Range<usize>),
     ) {
+        let end = range.end;
+        self.for_each_match_before(hay, range, end + 1, cache, f);
+    }
+
+    /// [`RuleRegex::for_each_match`], stopping at the first match that begins at `limit` or
+    /// later (not reported). Returns where the search would go on after the last match
+    /// reported (`range.start` when none was).
+    fn for_each_match_before(
+        &self,
+        hay: &[u8],
+        range: std::ops::Range<usize>,
+        limit: usize,
+        cache: &mut (Cache, Captures),
+        mut f: impl FnMut(std::ops::Range<usize>, std::ops::Range<usize>),
+    ) -> usize {
         let (cache, caps) = cache;
         let mut input = regex_automata::Input::new(hay).range(range.clone());
+        let mut resume = range.start;
         loop {
             self.re.search_captures_with(cache, &input, caps);
             let Some(m) = caps.get_match() else { break };
+            if m.start() >= limit {
+                break;
+            }
             f(m.range(), self.secret_span(caps, m.range()));
             let next = if m.is_empty() { m.end() + 1 } else { m.end() };
+            resume = next;
             if next > range.end {
                 break;
             }
             input.set_start(next);
         }
+        resume
+    }
+
+    /// [`RuleRegex::for_each_match`] over a large `range`, cut into pieces of `piece` bytes
+    /// searched in parallel on the current rayon pool: the matches (as `(match span, secret
+    /// span)`) are exactly those of the search in one pass, in order.
+    ///
+    /// Each piece reports the matches that begin inside it, searching from its first byte.
+    /// Where the one-pass search enters a piece at or before its first byte (its last match
+    /// ended there or earlier), it finds what the piece's search found: no match begins
+    /// between (the previous piece's search looked there, from the same place), and a
+    /// leftmost-first match is the same whichever earlier position a search started from
+    /// (look-behind sees `hay` outside the range either way). Where a match runs past the
+    /// piece's first byte, the piece is searched again from where that match ended.
+    pub fn matches_in_pieces(
+        &self,
+        hay: &[u8],
+        range: std::ops::Range<usize>,
+        piece: usize,
+    ) -> Vec<(std::ops::Range<usize>, std::ops::Range<usize>)> {
+        use rayon::prelude::*;
+        let piece = piece.max(1);
+        let mut bounds: Vec<usize> = (range.start..range.end).step_by(piece).collect();
+        bounds.push(range.end);
+        // The last piece also reports an empty match at the very end, as one pass does.
+        let limit = |b: usize| if b == range.end { b + 1 } else { b };
+        let found: Vec<(Vec<_>, usize)> = bounds
+            .par_windows(2)
+            .map(|b| {
+                let mut cache = self.create_cache();
+                let mut found = Vec::new();
+                let resume = self.for_each_match_before(
+                    hay,
+                    b[0]..range.end,
+                    limit(b[1]),
+                    &mut cache,
+                    |m, s| found.push((m, s)),
+                );
+                (found, resume)
+            })
+            .collect();
+        let mut out = Vec::new();
+        let mut at = range.start;
+        let mut cache = None;
+        for (b, (found, resume)) in bounds.windows(2).zip(found) {
+            if at <= b[0] {
+                out.extend(found);
+                at = resume.max(b[0]);
+            } else if at <= range.end {
+                let cache = cache.get_or_insert_with(|| self.create_cache());
+                at = self.for_each_match_before(hay, at..range.end, limit(b[1]), cache, |m, s| {
+                    out.push((m, s))
+                });
+            }
+        }
+        out
     }
 
     /// The span of a match's secret: its first `secret` group that took part, else the whole
@@ -183,6 +259,14 @@ fn parse(pattern: &str) -> Result<Hir, String> {
         .build()
         .parse(pattern)
         .map_err(|e| e.to_string())
+}
+
+/// The minimum length in bytes of any match of `pattern` (0 when it cannot be parsed).
+pub fn min_len(pattern: &str) -> usize {
+    parse(pattern)
+        .ok()
+        .and_then(|hir| hir.properties().minimum_len())
+        .unwrap_or(0)
 }
 
 /// The maximum length in bytes of any match of `pattern`, `None` when unbounded.
@@ -604,6 +688,53 @@ impl LazyRegex {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_search_in_pieces_finds_what_one_pass_finds() {
+        // Dense matches, matches longer than a piece, matches across piece bounds, and a
+        // regex that matches the empty string: the pieces' matches, stitched, are the
+        // one-pass search's for every piece size.
+        let mut hay = Vec::new();
+        let mut state = 0x2545_f491_u32;
+        for i in 0..400 {
+            state ^= state << 13;
+            state ^= state >> 17;
+            state ^= state << 5;
+            let len = 3 + (state % 40) as usize;
+            let value: String = (0..len)
+                .map(|j| char::from(b'a' + ((state as usize >> (j % 24)) % 26) as u8))
+                .collect();
+            let sep = if i % 7 == 0 { "\n  " } else { " " };
+            hay.extend_from_slice(format!("pass = \"{value}\"{sep}").as_bytes());
+        }
+        let patterns = [
+            r#"pass\s*=\s*"(?P<secret>[a-z]{4,60})""#,
+            r#"(?P<secret>"[a-z]*"\s*pass)"#,
+            r#"(?P<secret>x*)"#,
+            r#"\b(?P<secret>[a-z]{5,})\b"#,
+        ];
+        for pattern in patterns {
+            let re = RuleRegex::new(pattern).unwrap();
+            for range in [0..hay.len(), 17..hay.len() - 5] {
+                let mut once = Vec::new();
+                let mut cache = re.create_cache();
+                re.for_each_match(&hay, range.clone(), &mut cache, |m, s| once.push((m, s)));
+                assert!(!once.is_empty(), "{pattern}");
+                for piece in [1, 7, 13, 64, 100, 1000, hay.len()] {
+                    let pieces = re.matches_in_pieces(&hay, range.clone(), piece);
+                    let first = pieces.iter().zip(&once).position(|(a, b)| a != b);
+                    assert_eq!(
+                        pieces,
+                        once,
+                        "{pattern}, pieces of {piece}, range {range:?}, first difference at {first:?}: {:?}",
+                        first
+                            .map(|i| (&pieces[i.saturating_sub(2)..], &once[i.saturating_sub(2)..]))
+                            .map(|(a, b)| (&a[..a.len().min(5)], &b[..b.len().min(5)]))
+                    );
+                }
+            }
+        }
+    }
 
     fn kw(k: &[&str]) -> Vec<String> {
         k.iter().map(|s| s.to_string()).collect()
