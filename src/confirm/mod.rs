@@ -96,22 +96,21 @@ pub fn candidates_until(
         confirm_rule(matcher, hay, base, c, origin)
     };
     // Candidates are confirmed in parallel when there are many (a dump of passwords: hundreds
-    // of thousands in one window), each into its own slot of one vector, in order; the slots
-    // of rejected candidates are then squeezed out in place (`Option<Finding>` is the size
-    // of a `Finding`), so the findings are neither gathered from batches nor copied anew.
+    // of thousands in one window), each into its own slot of one vector, in order. A rejected
+    // candidate leaves a blank finding in its slot (no text, no allocation), and the blanks
+    // are removed in place: `retain` moves nothing before the first blank, and most often
+    // there is none. So the findings are neither gathered from batches nor moved again.
     let mut out: Vec<Finding> = if candidates.len() >= PAR_MIN {
         use rayon::prelude::*;
-        let mut slots: Vec<Option<Finding>> = Vec::new();
+        let mut slots: Vec<Finding> = Vec::new();
         candidates
             .par_iter()
             .enumerate()
             .with_min_len(STOP_EVERY)
-            .map(each)
+            .map(|(i, c)| each((i, c)).unwrap_or_else(|| blank(matcher.rule(c.rule), origin)))
             .collect_into_vec(&mut slots);
-        // `filter_map` is collected in place; `flatten` is not (it would grow a new vector).
-        #[allow(clippy::filter_map_identity)]
-        let found = slots.into_iter().filter_map(|slot| slot).collect();
-        found
+        slots.retain(|f| f.offset != BLANK);
+        slots
     } else {
         candidates.iter().enumerate().filter_map(each).collect()
     };
@@ -120,6 +119,36 @@ pub fn candidates_until(
     }
     context::mask_by_position(hay, base, &mut out);
     out
+}
+
+/// The offset of a [`blank`] finding: no finding begins there.
+const BLANK: u64 = u64::MAX;
+
+/// A finding that stands for a rejected candidate in [`candidates_until`]'s slots, removed
+/// before anything else sees it.
+fn blank(rule: &Arc<Rule>, origin: &Origin) -> Finding {
+    Finding {
+        rule: Arc::clone(rule),
+        secret: String::new(),
+        fingerprint: String::new(),
+        origin: origin.clone(),
+        offset: BLANK,
+        end_offset: BLANK,
+        start: LineColumn::default(),
+        end: LineColumn::default(),
+        before: String::new(),
+        after: String::new(),
+        entropy: 0.0,
+        validation: Validation::None,
+        decoded: Vec::new(),
+        encoded_extent: None,
+        file_region: None,
+        verification: None,
+        paired: Vec::new(),
+        history: None,
+        confidence: Default::default(),
+        reasons: Vec::new(),
+    }
 }
 
 /// Finishes a blob's findings (or a streamed batch's): sorted by position and rule, findings
