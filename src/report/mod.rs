@@ -657,4 +657,62 @@ mod streamed_tests {
         assert_eq!(doc["summary"]["partial"], json!(true));
         assert_eq!(told, Some(true));
     }
+
+    #[test]
+    fn findings_are_sorted_by_origin_offset_and_rule_and_kept_when_already_so() {
+        use crate::blob::{Data, Origin};
+        use crate::finding::Finding;
+        use crate::matcher::{Matcher, RuleIndex};
+        use crate::rules::RuleSet;
+        let rules = RuleSet::builtin().unwrap();
+        let m = Matcher::new(&rules).unwrap();
+        let found = |text: &str, path: &str| {
+            let data = Data::Owned(text.as_bytes().to_vec());
+            let (mut scratch, mut buf) = (m.scratch(), Vec::new());
+            crate::engine::scan_data(
+                &m,
+                &data,
+                &Origin::file(path),
+                1 << 20,
+                &mut scratch,
+                &mut buf,
+            )
+            .findings
+        };
+        let text = "password = \"Kq7vZ2mX9pLw4T#r\"\nsmtp_pwd = \"Zr8#kV3nQ7mWx2Lp\"\n";
+        let key = |f: &Finding| (f.origin.to_string(), f.offset, f.rule.id().to_string());
+        // Two files, each with two findings, handed over b before a and each file's backwards.
+        let mut all = found(text, "b.env");
+        all.reverse();
+        let mut a = found(text, "a.env");
+        a.reverse();
+        all.extend(a);
+        assert_eq!(all.len(), 4);
+        let mut expected: Vec<_> = all.iter().map(key).collect();
+        expected.sort();
+        assert!(!super::in_order(&all));
+        super::sort(&mut all);
+        assert_eq!(all.iter().map(key).collect::<Vec<_>>(), expected);
+        assert!(super::in_order(&all));
+        // Sorted already: left as it is (one look at each pair).
+        super::sort(&mut all);
+        assert_eq!(all.iter().map(key).collect::<Vec<_>>(), expected);
+        // Only the rule ids out of order at one offset: not in order.
+        let mut rules = [m.rule(RuleIndex(0)).clone(), m.rule(RuleIndex(1)).clone()];
+        rules.sort_by(|a, b| b.id().cmp(a.id()));
+        let mut same_place = vec![all[0].clone(), all[0].clone()];
+        same_place[0].rule = rules[0].clone();
+        same_place[1].rule = rules[1].clone();
+        let ids = |v: &[Finding]| {
+            v.iter()
+                .map(|f| f.rule.id().to_string())
+                .collect::<Vec<_>>()
+        };
+        let mut want = ids(&same_place);
+        want.sort();
+        assert_ne!(want, ids(&same_place));
+        assert!(!super::in_order(&same_place));
+        super::sort(&mut same_place);
+        assert_eq!(ids(&same_place), want);
+    }
 }
