@@ -72,8 +72,8 @@ fn confirm_rule(
 }
 
 /// [`candidates`], giving up once `stop` returns true (a signal: the scan is being
-/// interrupted): it is asked before each [`STOP_EVERY`] candidates, and once it says stop
-/// the candidates not begun and the view triggers are dropped. What was confirmed is kept
+/// interrupted): it is asked at every [`STOP_EVERY`]th candidate, and once it says stop the
+/// candidates not begun and the view triggers are dropped. What was confirmed is kept
 /// (and masked by position like any piece's findings), so an interrupted scan reports it.
 pub fn candidates_until(
     matcher: &Matcher,

@@ -149,8 +149,8 @@ pub fn fill_short(findings: &mut [crate::finding::Finding]) {
 }
 
 /// A quick hash for the few hundred secrets [`fill_short`] looks every short secret of a blob
-/// up in (SipHash, the default, cost more than the lookups' other work): FNV-1a over the
-/// bytes, with the length. Not for maps an input could flood: this one holds at most
+/// up in (SipHash, the default, cost more than the lookups' other work): FNV-1a over what the
+/// key writes (a string's bytes and its end marker). Not for maps an input could flood: this one holds at most
 /// [`STRETCH_PER_BLOB`] keys, chosen before any lookup.
 #[derive(Default, Clone, Copy)]
 struct Quick;
