@@ -145,6 +145,20 @@ print(os.path.dirname(path))
         r.stderr
     );
     assert_eq!(doc["summary"]["errors"], 0, "{}", r.stderr);
+    // Decoded in segments of one block each (chunks of 16 KiB), on two threads: the same.
+    let (r2, doc2) = scan_json(
+        t.path(),
+        &[
+            "--chunk-size",
+            "16K",
+            "-j",
+            "2",
+            wandb_file.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(r2.code, 1, "{}", r2.stderr);
+    assert_eq!(located(&doc2), located(&doc), "{}", r2.stderr);
+    assert_eq!(doc2["summary"]["errors"], 0, "{}", r2.stderr);
     // The JSON origin names the record and the key.
     let config = doc["findings"]
         .as_array()
@@ -199,6 +213,12 @@ print(os.path.dirname(path))
     );
     assert!(r.stderr.contains("damaged part"), "{}", r.stderr);
     assert_eq!(doc["summary"]["errors"], 1);
+    let (r2, doc2) = scan_json(
+        t.path(),
+        &["--chunk-size", "16K", "-j", "2", copy.to_str().unwrap()],
+    );
+    assert_eq!(located(&doc2), locs, "{}", r2.stderr);
+    assert_eq!(doc2["summary"]["errors"], 1, "{}", r2.stderr);
 }
 
 /// Event files written by `tensorboard`'s own writer: a text summary with a description, an

@@ -67,8 +67,9 @@ struct Piece {
 /// finding.
 #[derive(Debug)]
 enum PieceOrigin {
-    /// Its index in the batch's `built`.
-    Built(u32),
+    /// Its index in the batch's `built`, and the tag its findings are held with
+    /// ([`Texts::push_held`]).
+    Built(u32, Option<u8>),
     Lazy {
         /// Its index in the batch's `parents`.
         parent: u32,
@@ -129,6 +130,8 @@ pub struct Texts<'e, 'a> {
     last: bool,
     /// When decoding [`beside`] the scan: where full documents go.
     outbox: Option<Outbox>,
+    /// Findings of pieces pushed with [`Texts::push_held`], with their tags.
+    held: Vec<(u8, Finding)>,
 }
 
 /// A document and the pieces it holds.
@@ -197,7 +200,7 @@ where
         made: 1,
         stop: Arc::clone(&stop),
     };
-    let limit = BESIDE_FLUSH_BYTES.min((ex.chunk_size / 2).max(1 << 16) as usize);
+    let limit = beside_limit(ex);
     std::thread::scope(|s| {
         let started = std::thread::Builder::new()
             .name("ferret-decode".into())
@@ -215,7 +218,7 @@ where
         for work in rx {
             match work {
                 Work::Batch(mut batch) => {
-                    if !stop.load(Ordering::Relaxed) && !scan_batch(ex, None, &mut batch) {
+                    if !stop.load(Ordering::Relaxed) && !scan_batch(ex, None, &mut batch, None) {
                         stop.store(true, Ordering::Relaxed);
                     }
                     batch.clear();
@@ -235,6 +238,11 @@ where
     });
 }
 
+/// The size of a document decoded beside the scan (at most half a chunk).
+fn beside_limit(ex: &Expander<'_>) -> usize {
+    BESIDE_FLUSH_BYTES.min((ex.chunk_size / 2).max(1 << 16) as usize)
+}
+
 impl<'e, 'a> Texts<'e, 'a> {
     /// An empty document whose findings go to `ex`'s sink.
     pub fn new(ex: &'e Expander<'a>) -> Texts<'e, 'a> {
@@ -246,7 +254,18 @@ impl<'e, 'a> Texts<'e, 'a> {
             limit: FLUSH_BYTES,
             last: false,
             outbox: None,
+            held: Vec::new(),
         }
+    }
+
+    /// An empty document handed to the scan in documents of one chunk, as [`beside`] does,
+    /// each scanned in one pass on the thread that fills it: for a decoder that runs on
+    /// several threads of the pool at once (a W&B log in segments).
+    pub fn one_chunk(ex: &'e Expander<'a>) -> Texts<'e, 'a> {
+        let mut texts = Texts::new(ex);
+        texts.limit = beside_limit(ex);
+        texts.batch.reserve(texts.limit);
+        texts
     }
 
     /// Has `place` complete each finding (with its region in the outer file) before it is
@@ -280,6 +299,26 @@ impl<'e, 'a> Texts<'e, 'a> {
         suffix: &[u8],
         base: Base,
     ) {
+        self.push_piece(origin, label, text, suffix, base, None);
+    }
+
+    /// [`Texts::push_at`] for a piece whose findings are held with `tag`
+    /// ([`Texts::finish_holding`]), not reported: where its text starts is not known yet (a W&B
+    /// log's console output, decoded in segments, counts its lines from a segment's start; the
+    /// caller adds the lines before).
+    pub fn push_held(&mut self, origin: Origin, text: &[u8], base: Base, tag: u8) {
+        self.push_piece(origin, b"", text, b"", base, Some(tag));
+    }
+
+    fn push_piece(
+        &mut self,
+        origin: Origin,
+        label: &[u8],
+        text: &[u8],
+        suffix: &[u8],
+        base: Base,
+        hold: Option<u8>,
+    ) {
         if self.is_stopped() {
             return;
         }
@@ -293,7 +332,7 @@ impl<'e, 'a> Texts<'e, 'a> {
         b.text_bytes += text.len();
         b.built.push(origin);
         b.pieces.push(Piece {
-            origin: PieceOrigin::Built((b.built.len() - 1) as u32),
+            origin: PieceOrigin::Built((b.built.len() - 1) as u32, hold),
             start,
             end: b.doc.len(),
             base,
@@ -368,9 +407,17 @@ impl<'e, 'a> Texts<'e, 'a> {
     }
 
     /// Scans what is left.
-    pub fn finish(mut self) {
+    pub fn finish(self) {
+        let held = self.finish_holding();
+        debug_assert!(held.is_empty(), "findings held and never reported");
+    }
+
+    /// Scans what is left, and hands back the findings of the pieces pushed with
+    /// [`Texts::push_held`], with their tags, for the caller to complete and report.
+    pub fn finish_holding(mut self) -> Vec<(u8, Finding)> {
         self.last = true;
         self.flush();
+        self.held
     }
 
     fn flush(&mut self) {
@@ -407,7 +454,7 @@ impl<'e, 'a> Texts<'e, 'a> {
             };
             return;
         }
-        if !scan_batch(self.ex, self.place, &mut self.batch) {
+        if !scan_batch(self.ex, self.place, &mut self.batch, Some(&mut self.held)) {
             self.stopped = true;
         }
         // Reuse the allocations for the next batch.
@@ -435,7 +482,7 @@ impl Batch {
     fn origin_of(&self, piece: &Piece) -> Origin {
         match &piece.origin {
             // Every built piece's origin was pushed with it.
-            PieceOrigin::Built(i) => self.built[*i as usize].clone(),
+            PieceOrigin::Built(i, _) => self.built[*i as usize].clone(),
             PieceOrigin::Lazy {
                 parent,
                 record,
@@ -461,9 +508,14 @@ impl Batch {
     }
 }
 
-/// Scans a document and reports each finding at its piece. Returns false when the sink wants
-/// no more.
-fn scan_batch(ex: &Expander<'_>, place: Option<&Placer<'_>>, batch: &mut Batch) -> bool {
+/// Scans a document and reports each finding at its piece (or keeps it in `held`, for a piece
+/// pushed with [`Texts::push_held`]). Returns false when the sink wants no more.
+fn scan_batch(
+    ex: &Expander<'_>,
+    place: Option<&Placer<'_>>,
+    batch: &mut Batch,
+    mut held: Option<&mut Vec<(u8, Finding)>>,
+) -> bool {
     let Some(first) = batch.pieces.first() else {
         return true;
     };
@@ -505,6 +557,12 @@ fn scan_batch(ex: &Expander<'_>, place: Option<&Placer<'_>>, batch: &mut Batch) 
         if let Some(place) = place {
             place(&mut f);
         }
+        if let (PieceOrigin::Built(_, Some(tag)), Some(held)) = (&piece.origin, held.as_deref_mut())
+        {
+            let tag = *tag;
+            held.push((tag, f));
+            continue;
+        }
         if !ex.sink.finding(f) {
             go_on = false;
             break;
@@ -529,6 +587,11 @@ pub struct Behind {
 impl Behind {
     /// Releases at most this much at once: few calls, little held.
     const STEP: u64 = 4 << 20;
+
+    /// For a decoder that starts reading at byte `pos`.
+    pub fn at(pos: u64) -> Behind {
+        Behind { released: pos }
+    }
 
     /// The decoder is done with the bytes of `data` before `pos`.
     pub fn passed(&mut self, data: &Data, pos: u64) {

@@ -34,12 +34,13 @@
 use std::borrow::Cow;
 use std::collections::HashSet;
 use std::hash::{Hash, Hasher};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use super::Expander;
 use super::protobuf::{self, Fields, Value};
 use super::texts::{self, Base, Place, Texts};
 use crate::blob::{Data, Origin, Segment};
+use crate::finding::Finding;
 use crate::view::ansi;
 
 /// The log's block size (32 KiB).
@@ -72,9 +73,20 @@ pub enum Event<'a> {
 }
 
 /// Reads the fragments of a LevelDB-style log and joins them into records.
+///
+/// A log can be read in segments ([`Log::segment`]), each on its own thread: a segment reads the
+/// fragments that start inside it, skipping the MIDDLE and LAST fragments it starts with (they
+/// continue a record of the segment before), and reads on past its end for the MIDDLE and LAST
+/// fragments that follow (they continue its own last record), up to the next FULL or FIRST
+/// fragment or damage. So every fragment is read by one segment, and the segments together hand
+/// on the same records and damage as one pass over the log.
 pub struct Log<'d> {
     data: &'d Data,
     pos: u64,
+    /// Fragments starting at or past this byte are read only while they continue a record.
+    end: u64,
+    /// At the start of a segment after the first: MIDDLE and LAST fragments are skipped.
+    skipping: bool,
     block: Vec<u8>,
     record: Vec<u8>,
     record_at: u64,
@@ -88,9 +100,17 @@ pub struct Log<'d> {
 impl<'d> Log<'d> {
     /// A log over `data`, starting after the 7-byte file header.
     pub fn new(data: &'d Data) -> Log<'d> {
+        Log::segment(data, 0..data.len())
+    }
+
+    /// The segment of the log over `data` whose fragments start in `range` (a range of whole
+    /// blocks, the last one to the end).
+    pub fn segment(data: &'d Data, range: std::ops::Range<u64>) -> Log<'d> {
         Log {
             data,
-            pos: HEADER,
+            pos: range.start.max(HEADER),
+            end: range.end,
+            skipping: range.start > 0,
             block: Vec::new(),
             record: Vec::new(),
             record_at: 0,
@@ -101,11 +121,23 @@ impl<'d> Log<'d> {
 
     /// Calls `f` with every record and every damaged span, in file order.
     pub fn for_each(&mut self, f: &mut dyn FnMut(Event<'_>)) -> std::io::Result<()> {
+        self.for_each_until(&|| false, f)
+    }
+
+    /// [`Log::for_each`], asking `stop` at every block.
+    pub fn for_each_until(
+        &mut self,
+        stop: &dyn Fn() -> bool,
+        f: &mut dyn FnMut(Event<'_>),
+    ) -> std::io::Result<()> {
         let data = self.data;
         let len = data.len();
         let mut block_buf = std::mem::take(&mut self.block);
-        let mut behind = texts::Behind::default();
-        while self.pos < len {
+        let mut behind = texts::Behind::at(self.pos - self.pos % BLOCK);
+        'blocks: while self.pos < len {
+            if stop() {
+                break;
+            }
             let block_start = self.pos - self.pos % BLOCK;
             let block_end = (block_start + BLOCK).min(len);
             let block = data.range(block_start..block_end, &mut block_buf)?;
@@ -124,11 +156,44 @@ impl<'d> Log<'d> {
                     break;
                 }
                 let body_start = at + HEADER as usize;
-                let Some(body) = block.get(body_start..body_start + n) else {
+                let body = block.get(body_start..body_start + n);
+                let sound = body
+                    .is_some_and(|b| (FULL..=LAST).contains(&kind) && fragment_crc(kind, b) == crc);
+                if file_at >= self.end {
+                    // Past the segment: only what continues its last record is its own.
+                    if self.skipping {
+                        // A record from before the segment runs through all of it.
+                        break 'blocks;
+                    }
+                    if !sound {
+                        // The damage is the next segment's; the record it cuts is this one's.
+                        self.cut(file_at, f);
+                        break 'blocks;
+                    }
+                    if matches!(kind, FULL | FIRST) {
+                        if self.open {
+                            self.damaged(
+                                file_at,
+                                &[],
+                                "a record ended without its last fragment",
+                                f,
+                            );
+                        }
+                        break 'blocks;
+                    }
+                } else if self.skipping {
+                    if sound && matches!(kind, MIDDLE | LAST) {
+                        // The segment before reads it.
+                        at = body_start + n;
+                        continue;
+                    }
+                    self.skipping = false;
+                }
+                let Some(body) = body else {
                     self.damaged(file_at, &block[at..], "a fragment runs past its block", f);
                     break;
                 };
-                if !(FULL..=LAST).contains(&kind) || fragment_crc(kind, body) != crc {
+                if !sound {
                     let why = if (FULL..=LAST).contains(&kind) {
                         "checksum mismatch"
                     } else {
@@ -159,7 +224,12 @@ impl<'d> Log<'d> {
     }
 
     fn damaged(&mut self, at: u64, bytes: &[u8], why: &str, f: &mut dyn FnMut(Event<'_>)) {
-        // A record in progress is broken too: what it had is scanned as bytes.
+        self.cut(at, f);
+        f(Event::Damaged(at, bytes, why.to_string()));
+    }
+
+    /// Damage at `at` ends the record in progress: what it had is scanned as bytes.
+    fn cut(&mut self, at: u64, f: &mut dyn FnMut(Event<'_>)) {
         self.open = false;
         if !self.record.is_empty() {
             let partial = std::mem::take(&mut self.record);
@@ -170,7 +240,6 @@ impl<'d> Log<'d> {
             ));
         }
         self.oversized = false;
-        f(Event::Damaged(at, bytes, why.to_string()));
     }
 
     fn fragment(&mut self, kind: u8, at: u64, body: &[u8], f: &mut dyn FnMut(Event<'_>)) {
@@ -267,33 +336,18 @@ pub fn wandb_blob(ex: &Expander<'_>, data: Arc<Data>, origin: Origin) {
         }
         Err(e) => return ex.sink.error(&origin, e.to_string()),
     }
+    let seen = Mutex::new(HashSet::new());
+    let segment = segment_size(ex.chunk_size);
+    if rayon::current_num_threads() > 1 && data.len() > segment {
+        return in_segments(ex, &data, &origin, segment, &seen);
+    }
     // Records are decoded on a thread of their own while the scan reads what they hold.
     texts::beside(ex, |texts| {
-        let mut run = Run::new(texts, &origin);
-        let mut damaged = 0u64;
-        let mut first_damage = None;
-        let result = Log::new(&data).for_each(&mut |event| match event {
-            Event::Record(_, record) => run.record(record),
-            Event::Damaged(at, bytes, why) => {
-                damaged += 1;
-                if first_damage.is_none() {
-                    first_damage = Some(format!("byte {at}: {why}"));
-                }
-                if !bytes.is_empty() {
-                    let o = origin.child(Segment::Record {
-                        name: format!("damaged record at byte {at}"),
-                        step: None,
-                    });
-                    run.texts.push(o, b"", bytes, b"");
-                }
-            }
-        });
-        if let Some(first) = first_damage {
-            ex.sink.error(
-                &origin,
-                format!("{damaged} damaged part(s) of the log scanned as bytes (first at {first})"),
-            );
-        }
+        let mut run = Run::new(texts, &origin, &seen, false);
+        let mut damage = Damage::default();
+        let result = Log::new(&data)
+            .for_each_until(&|| ex.sink.stopped(), &mut |e| run.event(e, &mut damage));
+        damage.report(ex, &origin);
         if let Err(e) = result {
             ex.read_error(&origin, &e);
         }
@@ -301,19 +355,177 @@ pub fn wandb_blob(ex: &Expander<'_>, data: Arc<Data>, origin: Origin) {
     });
 }
 
+/// The size of the segments a log is decoded in, in parallel: two chunks (16 MiB by default),
+/// in whole blocks. A log no larger is decoded beside its scan ([`texts::beside`]).
+fn segment_size(chunk_size: u64) -> u64 {
+    (chunk_size.saturating_mul(2) / BLOCK).max(1) * BLOCK
+}
+
+/// Damaged parts of a log: how many, and the first.
+#[derive(Debug, Default)]
+struct Damage {
+    count: u64,
+    first: Option<(u64, String)>,
+}
+
+impl Damage {
+    fn add(&mut self, other: Damage) {
+        self.count += other.count;
+        if let Some((at, why)) = other.first
+            && self.first.as_ref().is_none_or(|(a, _)| at < *a)
+        {
+            self.first = Some((at, why));
+        }
+    }
+
+    fn report(self, ex: &Expander<'_>, origin: &Origin) {
+        if let Some((at, why)) = self.first {
+            ex.sink.error(
+                origin,
+                format!(
+                    "{} damaged part(s) of the log scanned as bytes (first at byte {at}: {why})",
+                    self.count
+                ),
+            );
+        }
+    }
+}
+
+/// What a segment of a log leaves to be joined with the others.
+struct SegmentEnd {
+    damage: Damage,
+    error: Option<std::io::Error>,
+    /// Console output (`output`, `output_raw`) at the segment's edges.
+    consoles: [Edges; 2],
+    /// Findings in the console output, their lines counted from the segment's (tagged with
+    /// the stream).
+    held: Vec<(u8, Finding)>,
+}
+
+/// Console output of one stream at the edges of a segment: lines cut by the segment's start and
+/// end, joined with the segments beside it.
+#[derive(Debug, Default)]
+struct Edges {
+    /// The stream's text up to its first newline in the segment (all of it when there is
+    /// none): the end of a line begun in an earlier segment. Empty in the first segment.
+    head: Vec<u8>,
+    /// Whether `head` ends with a newline.
+    closed: bool,
+    /// The text after the last newline: a line that a later segment ends.
+    tail: Vec<u8>,
+    /// Lines and bytes of the text between (scanned in the segment).
+    lines: u64,
+    bytes: u64,
+}
+
+/// Decodes a log in segments of `size` bytes on the pool's threads, each scanning what it
+/// decodes. Console output is one text per stream across the whole log: each segment scans its
+/// whole lines with their findings held, and here, in order, the lines cut by segment edges are
+/// joined and scanned, and the held findings get the lines and bytes of the segments before.
+fn in_segments(
+    ex: &Expander<'_>,
+    data: &Data,
+    origin: &Origin,
+    size: u64,
+    seen: &Mutex<HashSet<u64>>,
+) {
+    use rayon::prelude::*;
+    let len = data.len();
+    let starts: Vec<u64> = (0..len.div_ceil(size)).map(|i| i * size).collect();
+    let ends: Vec<SegmentEnd> = starts
+        .par_iter()
+        .with_max_len(1)
+        .map(|&start| {
+            let mut run = Run::new(Texts::one_chunk(ex), origin, seen, start > 0);
+            let mut damage = Damage::default();
+            let result = Log::segment(data, start..(start + size).min(len))
+                .for_each_until(&|| ex.sink.stopped(), &mut |e| run.event(e, &mut damage));
+            let (texts, consoles) = run.into_segment();
+            SegmentEnd {
+                damage,
+                error: result.err(),
+                consoles,
+                held: texts.finish_holding(),
+            }
+        })
+        .collect();
+    let mut damage = Damage::default();
+    let mut error = None;
+    let mut texts = Texts::new(ex);
+    let mut held: Vec<Vec<(u8, Finding)>> = Vec::with_capacity(ends.len());
+    let mut consoles: Vec<[Edges; 2]> = Vec::with_capacity(ends.len());
+    for end in ends {
+        damage.add(end.damage);
+        error = error.or(end.error);
+        held.push(end.held);
+        consoles.push(end.consoles);
+    }
+    for (stream, name) in [(0, "output"), (1, "output_raw")] {
+        let console_origin = origin.child(Segment::Record {
+            name: name.to_string(),
+            step: None,
+        });
+        // The line being joined, and where it starts in the stream.
+        let mut carry: Vec<u8> = Vec::new();
+        let mut at = Base::default();
+        for (k, edges) in consoles.iter_mut().enumerate() {
+            let edges = &mut edges[stream];
+            if k > 0 {
+                carry.extend_from_slice(&edges.head);
+                if !edges.closed {
+                    continue;
+                }
+                push_console(&mut texts, &console_origin, &carry, &mut at, None);
+                let (mine, others): (Vec<_>, Vec<_>) = std::mem::take(&mut held[k])
+                    .into_iter()
+                    .partition(|(tag, _)| *tag == stream as u8);
+                held[k] = others;
+                for (_, mut f) in mine {
+                    f.start.line += at.lines;
+                    f.end.line += at.lines;
+                    f.offset += at.bytes;
+                    f.end_offset += at.bytes;
+                    if !ex.sink.finding(f) {
+                        return;
+                    }
+                }
+            }
+            at.lines += edges.lines;
+            at.bytes += edges.bytes;
+            carry = std::mem::take(&mut edges.tail);
+        }
+        push_console(&mut texts, &console_origin, &carry, &mut at, None);
+    }
+    texts.finish();
+    damage.report(ex, origin);
+    if let Some(e) = error {
+        ex.read_error(origin, &e);
+    }
+}
+
 /// Console output being joined into one text.
 struct Console {
     origin: Origin,
     buf: Vec<u8>,
     base: Base,
+    /// In a segment after the first: findings are held with this tag ([`Texts::push_held`]).
+    hold: Option<u8>,
+    /// In a segment after the first: the text before the segment's first newline ([`Edges`]).
+    head: Vec<u8>,
+    /// Whether text still goes to `head` (until the segment's first newline).
+    in_head: bool,
 }
 
 /// The decoder of one run's records.
 struct Run<'e, 'a> {
     texts: Texts<'e, 'a>,
     origin: &'e Origin,
-    /// Config and summary items already scanned (hashes of record, key and value).
-    seen: HashSet<u64>,
+    /// Config and summary items already scanned (hashes of record, key and value), shared by
+    /// the segments of a log.
+    seen: &'e Mutex<HashSet<u64>>,
+    /// Decoding a segment after the first: console output starts in the middle of the
+    /// stream, and its findings are held ([`Edges`]).
+    relative: bool,
     output: Option<Console>,
     output_raw: Option<Console>,
     records: Vec<(&'static str, Origin)>,
@@ -322,11 +534,17 @@ struct Run<'e, 'a> {
 }
 
 impl<'e, 'a> Run<'e, 'a> {
-    fn new(texts: Texts<'e, 'a>, origin: &'e Origin) -> Run<'e, 'a> {
+    fn new(
+        texts: Texts<'e, 'a>,
+        origin: &'e Origin,
+        seen: &'e Mutex<HashSet<u64>>,
+        relative: bool,
+    ) -> Run<'e, 'a> {
         Run {
             texts,
             origin,
-            seen: HashSet::new(),
+            seen,
+            relative,
             output: None,
             output_raw: None,
             records: Vec::new(),
@@ -345,6 +563,26 @@ impl<'e, 'a> Run<'e, 'a> {
         });
         self.records.push((name, o.clone()));
         o
+    }
+
+    /// One event of the log: a record decoded, damage scanned as bytes and counted.
+    fn event(&mut self, event: Event<'_>, damage: &mut Damage) {
+        match event {
+            Event::Record(_, record) => self.record(record),
+            Event::Damaged(at, bytes, why) => {
+                damage.count += 1;
+                if damage.first.is_none() {
+                    damage.first = Some((at, why));
+                }
+                if !bytes.is_empty() {
+                    let o = self.origin.child(Segment::Record {
+                        name: format!("damaged record at byte {at}"),
+                        step: None,
+                    });
+                    self.texts.push(o, b"", bytes, b"");
+                }
+            }
+        }
     }
 
     fn record(&mut self, record: &[u8]) {
@@ -447,7 +685,9 @@ impl<'e, 'a> Run<'e, 'a> {
         if dedup {
             let mut h = std::collections::hash_map::DefaultHasher::new();
             (place.record.map(|r| r.0), &*path, value).hash(&mut h);
-            if !self.seen.insert(h.finish()) {
+            // A poisoned lock only means another segment panicked: its set is still sound.
+            let mut seen = self.seen.lock().unwrap_or_else(|e| e.into_inner());
+            if !seen.insert(h.finish()) {
                 return;
             }
         }
@@ -512,6 +752,9 @@ impl<'e, 'a> Run<'e, 'a> {
                 origin,
                 buf: Vec::new(),
                 base: Base::default(),
+                hold: self.relative.then_some(u8::from(raw)),
+                head: Vec::new(),
+                in_head: self.relative,
             });
             if raw {
                 self.output_raw = console;
@@ -525,15 +768,28 @@ impl<'e, 'a> Run<'e, 'a> {
             &mut self.output
         };
         let Some(console) = slot.as_mut() else { return };
+        if console.in_head {
+            let Some(nl) = memchr::memchr(b'\n', line) else {
+                console.head.extend_from_slice(line);
+                return;
+            };
+            console.head.extend_from_slice(&line[..=nl]);
+            console.in_head = false;
+            line = &line[nl + 1..];
+        }
         console.buf.extend_from_slice(line);
         if console.buf.len() >= OUTPUT_PIECE
             && let Some(nl) = memchr::memrchr(b'\n', &console.buf)
         {
             let rest = console.buf.split_off(nl + 1);
             let piece = std::mem::replace(&mut console.buf, rest);
-            push_console(&mut self.texts, &console.origin, &piece, console.base);
-            console.base.lines += memchr::memchr_iter(b'\n', &piece).count() as u64;
-            console.base.bytes += piece.len() as u64;
+            push_console(
+                &mut self.texts,
+                &console.origin,
+                &piece,
+                &mut console.base,
+                console.hold,
+            );
         }
     }
 
@@ -607,27 +863,76 @@ impl<'e, 'a> Run<'e, 'a> {
         });
     }
 
+    /// The end of a segment: its console output's whole lines are handed over, the edges
+    /// kept ([`Edges`]); then the document.
+    fn into_segment(mut self) -> (Texts<'e, 'a>, [Edges; 2]) {
+        let mut edges: [Edges; 2] = Default::default();
+        for (i, console) in [self.output.take(), self.output_raw.take()]
+            .into_iter()
+            .enumerate()
+        {
+            let Some(mut console) = console else { continue };
+            let whole = memchr::memrchr(b'\n', &console.buf).map_or(0, |nl| nl + 1);
+            let tail = console.buf.split_off(whole);
+            push_console(
+                &mut self.texts,
+                &console.origin,
+                &console.buf,
+                &mut console.base,
+                console.hold,
+            );
+            edges[i] = Edges {
+                closed: !console.in_head,
+                head: console.head,
+                tail,
+                lines: console.base.lines,
+                bytes: console.base.bytes,
+            };
+        }
+        (self.texts, edges)
+    }
+
     /// Hands over what is left: the console output being joined, then the document.
     fn into_texts(mut self) -> Texts<'e, 'a> {
         for console in [self.output.take(), self.output_raw.take()]
             .into_iter()
             .flatten()
         {
-            push_console(&mut self.texts, &console.origin, &console.buf, console.base);
+            let mut base = console.base;
+            push_console(
+                &mut self.texts,
+                &console.origin,
+                &console.buf,
+                &mut base,
+                None,
+            );
         }
         self.texts
     }
 }
 
-/// Hands a piece of console output to the scan, with its ANSI codes removed.
-fn push_console(texts: &mut Texts<'_, '_>, origin: &Origin, piece: &[u8], base: Base) {
+/// Hands a piece of console output to the scan, with its ANSI codes removed, at `base`, and
+/// moves `base` past it: findings' offsets count bytes of the console text without its ANSI
+/// codes, wherever it was cut into pieces. Its findings are held with `hold`, if any
+/// ([`Texts::push_held`]).
+fn push_console(
+    texts: &mut Texts<'_, '_>,
+    origin: &Origin,
+    piece: &[u8],
+    base: &mut Base,
+    hold: Option<u8>,
+) {
     if piece.is_empty() {
         return;
     }
-    match ansi::strip(piece) {
-        Some(stripped) => texts.push_at(origin.clone(), b"", &stripped.text, b"", base),
-        None => texts.push_at(origin.clone(), b"", piece, b"", base),
+    let stripped = ansi::strip(piece);
+    let text = stripped.as_ref().map_or(piece, |s| s.text.as_slice());
+    match hold {
+        Some(tag) => texts.push_held(origin.clone(), text, *base, tag),
+        None => texts.push_at(origin.clone(), b"", text, b"", *base),
     }
+    base.lines += memchr::memchr_iter(b'\n', text).count() as u64;
+    base.bytes += text.len() as u64;
 }
 
 /// The key and value of an item written the usual way (`key` then `value_json`, each shorter
@@ -880,6 +1185,257 @@ mod tests {
                 "32768: a fragment runs past its block"
             ]
         );
+    }
+
+    /// The events of a log read in segments of `blocks` blocks, one segment after another.
+    fn events_in_segments(data: &Data, blocks: u64) -> Vec<(u64, Vec<u8>, String)> {
+        let size = blocks * BLOCK;
+        let mut got = Vec::new();
+        let mut start = 0;
+        while start < data.len() {
+            Log::segment(data, start..(start + size).min(data.len()))
+                .for_each(&mut |e| got.push(owned(e)))
+                .unwrap();
+            start += size;
+        }
+        got
+    }
+
+    fn owned(e: Event<'_>) -> (u64, Vec<u8>, String) {
+        match e {
+            Event::Record(at, r) => (at, r.to_vec(), String::new()),
+            Event::Damaged(at, b, why) => (at, b.to_vec(), why),
+        }
+    }
+
+    /// A little generator of test data (a linear congruential one).
+    struct Lcg(u64);
+
+    impl Lcg {
+        fn below(&mut self, n: u64) -> u64 {
+            self.0 = self
+                .0
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            (self.0 >> 33) % n
+        }
+    }
+
+    #[test]
+    fn segments_read_the_same_records_and_damage_as_one_pass() {
+        let mut rng = Lcg(7);
+        let mut damaged_cases = 0;
+        for case in 0..60 {
+            // Records from a few bytes to several blocks, so that records start, end and cross
+            // block edges everywhere, and empty FIRST fragments happen.
+            let records: Vec<Vec<u8>> = (0..20 + rng.below(40))
+                .map(|i| {
+                    let n = match rng.below(6) {
+                        0 => rng.below(3 * BLOCK),
+                        1 => BLOCK - 2 * HEADER + rng.below(16),
+                        _ => rng.below(4000),
+                    };
+                    (0..n).map(|j| (i * 31 + j) as u8).collect()
+                })
+                .collect();
+            let refs: Vec<&[u8]> = records.iter().map(|r| r.as_slice()).collect();
+            let mut bytes = log(&refs);
+            // Damage: flipped bytes (a checksum, a length, a type, data), a cut end.
+            for _ in 0..case % 4 {
+                let at = HEADER + rng.below(bytes.len() as u64 - HEADER);
+                bytes[at as usize] ^= 1 << rng.below(8);
+            }
+            if case % 5 == 4 {
+                bytes.truncate(bytes.len() - rng.below(bytes.len() as u64 / 3) as usize);
+            }
+            let data = Data::Owned(bytes);
+            let mut whole = Vec::new();
+            Log::new(&data)
+                .for_each(&mut |e| whole.push(owned(e)))
+                .unwrap();
+            damaged_cases += usize::from(whole.iter().any(|(_, _, why)| !why.is_empty()));
+            for blocks in [1, 2, 3] {
+                let parts = events_in_segments(&data, blocks);
+                assert!(
+                    parts == whole,
+                    "case {case}, segments of {blocks} blocks: {:?} against {:?}",
+                    parts
+                        .iter()
+                        .map(|(a, b, w)| (a, b.len(), w))
+                        .collect::<Vec<_>>(),
+                    whole
+                        .iter()
+                        .map(|(a, b, w)| (a, b.len(), w))
+                        .collect::<Vec<_>>()
+                );
+            }
+        }
+        assert!(damaged_cases > 20, "only {damaged_cases} cases with damage");
+    }
+
+    /// A protobuf field: its number, length-delimited `bytes`.
+    fn field(number: u64, bytes: &[u8]) -> Vec<u8> {
+        let mut out = Vec::new();
+        let mut varint = |mut v: u64| loop {
+            let b = (v & 0x7f) as u8;
+            v >>= 7;
+            if v == 0 {
+                out.push(b);
+                break;
+            }
+            out.push(b | 0x80);
+        };
+        varint(number << 3 | 2);
+        varint(bytes.len() as u64);
+        out.extend_from_slice(bytes);
+        out
+    }
+
+    /// Keeps findings and warnings.
+    #[derive(Default)]
+    struct Collect {
+        findings: Mutex<Vec<Finding>>,
+        warnings: Mutex<Vec<String>>,
+    }
+
+    impl crate::expand::Sink for Collect {
+        fn finding(&self, finding: Finding) -> bool {
+            self.findings.lock().unwrap().push(finding);
+            true
+        }
+        fn warn(&self, _: &Origin, _: crate::expand::WarningKind, message: String) {
+            self.warnings.lock().unwrap().push(message);
+        }
+        fn scanned(&self, _: u64) {}
+    }
+
+    /// A Hugging Face token (synthetic) made of letters drawn from `seed`.
+    fn hf_token(seed: u64) -> String {
+        let mut rng = Lcg(seed);
+        let letters: String = (0..34)
+            .map(|_| {
+                let c = rng.below(52) as u8;
+                char::from(if c < 26 { b'a' + c } else { b'A' + c - 26 })
+            })
+            .collect();
+        format!("hf_{letters}")
+    }
+
+    /// Scans a run file with chunks of `chunk_size` (segments of two chunks) on two threads;
+    /// returns `origin:line:column offset rule secret` of each finding, sorted, and the
+    /// warnings.
+    fn scan_run(bytes: &[u8], chunk_size: u64) -> (Vec<String>, Vec<String>) {
+        let matcher = crate::Matcher::new(&crate::RuleSet::builtin().unwrap()).unwrap();
+        let sink = Collect::default();
+        let mut ex = Expander::new(&matcher, &sink);
+        ex.chunk_size = chunk_size;
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(2)
+            .build()
+            .unwrap();
+        let data = Arc::new(Data::Owned(bytes.to_vec()));
+        pool.install(|| wandb_blob(&ex, data, Origin::file("run-x.wandb")));
+        let mut found: Vec<String> = sink
+            .findings
+            .into_inner()
+            .unwrap()
+            .iter()
+            .map(|f| {
+                format!(
+                    "{}:{}:{} @{}-{} {} {}",
+                    f.origin,
+                    f.start.line,
+                    f.start.column,
+                    f.offset,
+                    f.end_offset,
+                    f.rule.id(),
+                    f.secret
+                )
+            })
+            .collect();
+        found.sort();
+        (found, sink.warnings.into_inner().unwrap())
+    }
+
+    /// A run of history rows, config and summary items (re-sent) and console output written
+    /// in pieces that cut lines (and tokens) anywhere, some lines longer than a block.
+    fn synthetic_run(rng: &mut Lcg, tokens: &mut Vec<String>) -> Vec<Vec<u8>> {
+        let mut records = Vec::new();
+        let mut console = Vec::new();
+        for step in 0..400u64 {
+            let mut line = format!("step {step} loss 0.{} ", rng.below(1000));
+            if rng.below(6) == 0 {
+                let t = hf_token(step + 1000);
+                line.push_str(&format!("\x1b[1mtoken\x1b[0m {t} "));
+                tokens.push(t);
+            }
+            if rng.below(40) == 0 {
+                line.push_str(&"=".repeat(40_000));
+            }
+            line.push_str(&"-".repeat(rng.below(300) as usize));
+            line.push('\n');
+            console.extend_from_slice(line.as_bytes());
+            // The console so far, in pieces that end anywhere.
+            while console.len() > 200 || (step == 399 && !console.is_empty()) {
+                let n = (1 + rng.below(700) as usize).min(console.len());
+                let piece: Vec<u8> = console.drain(..n).collect();
+                let raw = field(3, &piece);
+                records.push(field(13, &raw));
+            }
+            let mut row = field(
+                1,
+                &[field(1, b"loss").as_slice(), &field(16, b"0.5")].concat(),
+            );
+            if step % 50 == 7 {
+                let t = hf_token(step + 5000);
+                let v = format!("\"note {t}\"");
+                row.extend(field(
+                    1,
+                    &[field(1, b"note").as_slice(), &field(16, v.as_bytes())].concat(),
+                ));
+                tokens.push(t);
+            }
+            row.extend(field(2, &[8, step as u8 & 0x7f]));
+            records.push(field(2, &row));
+            if step % 100 == 3 {
+                // The config, re-sent unchanged: scanned once.
+                let v = format!("\"{}\"", hf_token(1));
+                let item = [field(1, b"hf_token").as_slice(), &field(16, v.as_bytes())].concat();
+                records.push(field(5, &field(1, &item)));
+            }
+        }
+        tokens.push(hf_token(1));
+        records
+    }
+
+    #[test]
+    fn a_log_in_segments_gives_the_same_findings_as_one_pass() {
+        let mut tokens = Vec::new();
+        let records = synthetic_run(&mut Lcg(3), &mut tokens);
+        let refs: Vec<&[u8]> = records.iter().map(|r| r.as_slice()).collect();
+        let bytes = log(&refs);
+        assert!(bytes.len() as u64 > 8 * BLOCK, "{} bytes", bytes.len());
+        let (whole, warnings) = scan_run(&bytes, 8 << 20);
+        assert!(warnings.is_empty(), "{warnings:?}");
+        // Every planted token, once (the config once though it was sent four times).
+        let mut secrets: Vec<&str> = whole
+            .iter()
+            .map(|f| f.rsplit(' ').next().unwrap())
+            .collect();
+        secrets.sort();
+        let mut planted: Vec<&str> = tokens.iter().map(|t| t.as_str()).collect();
+        planted.sort();
+        assert_eq!(secrets, planted, "{whole:#?}");
+        assert!(
+            whole.iter().any(|f| f.contains("output_raw:")),
+            "{whole:#?}"
+        );
+        // Segments of 1, 2 and 3 blocks (chunks of 16 KiB, 32 KiB, 48 KiB).
+        for chunk in [BLOCK / 2, BLOCK, 3 * BLOCK / 2] {
+            let (parts, warnings) = scan_run(&bytes, chunk);
+            assert!(warnings.is_empty(), "{warnings:?}");
+            assert_eq!(parts, whole, "chunks of {chunk}");
+        }
     }
 
     #[test]
