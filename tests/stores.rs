@@ -222,7 +222,8 @@ print(os.path.dirname(path))
 }
 
 /// Event files written by `tensorboard`'s own writer: a text summary with a description, an
-/// hparams session, scalars; then the same file damaged.
+/// hparams session, scalars; then the same file damaged. Each is also scanned in segments
+/// (chunks of 4 KiB: the scalars make the file larger than two) with the same result.
 #[test]
 fn tensorboard_event_files_name_the_step_and_tag() {
     let t = TestDir::new();
@@ -242,7 +243,7 @@ from tensorboard.compat.proto.summary_pb2 import Summary
 from tensorboard.plugins.text import summary_v2 as text
 from tensorboard.plugins.hparams import summary_v2 as hp
 w = EventFileWriter("runs/exp1")
-for step in range(3):
+for step in range(500):
     w.add_event(Event(step=step, wall_time=1.0 + step,
                       summary=Summary(value=[Summary.Value(tag="loss", simple_value=0.5 / (step + 1))])))
 w.add_event(Event(step=3, wall_time=5.0, summary=text.text_pb(
@@ -260,8 +261,15 @@ w.close()
     }
     let file = find(t.path(), "tfevents");
     let shown = rel(t.path(), &file);
+    assert!(std::fs::metadata(&file).unwrap().len() > 8192);
     let (r, doc) = scan_json(t.path(), &["runs"]);
     assert_eq!(r.code, 1, "{}", r.stderr);
+    let in_segments = |dir: &str, doc: &serde_json::Value| {
+        let (r2, doc2) = scan_json(t.path(), &["--chunk-size", "4K", "-j", "2", dir]);
+        assert_eq!(located(&doc2), located(doc), "{}", r2.stderr);
+        assert_eq!(doc2["summary"]["errors"], doc["summary"]["errors"]);
+    };
+    in_segments("runs", &doc);
     let at = |rest: &str| format!("{shown} › {rest}");
     let expected = set(&[
         (&at("summary step 3 › notes:1:13"), "huggingface.token"),
@@ -291,8 +299,9 @@ w.close()
         "{}",
         r.stderr
     );
-    // A broken length: the rest of the file is scanned as bytes, from that record on (raw
-    // protobuf: what a rule can still see there is found, the image's bytes included).
+    in_segments("bad", &doc);
+    // A broken length: the file is scanned as bytes from that record to the next one found
+    // (raw protobuf: what a rule can still see there is found).
     let mut cut = raw.clone();
     let text_record = raw[..at_text]
         .windows(12)
@@ -311,6 +320,7 @@ w.close()
         ),
         "{locs:?}"
     );
+    in_segments("cut", &doc);
 }
 
 /// Parquet files written by pyarrow with every codec ferret decompresses: strings with nulls,

@@ -21,6 +21,7 @@
 //! trusted, so the rest of the file from there is scanned as bytes, with a warning. A record
 //! larger than [`MAX_RECORD`] is scanned as bytes without being held in memory.
 
+use std::ops::Range;
 use std::sync::Arc;
 
 use super::Expander;
@@ -95,21 +96,125 @@ pub fn is_tfrecord(head: &[u8]) -> bool {
 }
 
 /// Scans a TFRecord file of `Event`s held in `data`.
+///
+/// A file larger than two chunks is decoded in segments of about two chunks on the pool's
+/// threads, each scanning what it decodes: a segment starts at the first record found at or
+/// after its first byte ([`next_record`]) and decodes records until one starts at or past the
+/// next segment's start. A smaller one is decoded on a thread of its own while the scan reads
+/// what it holds ([`texts::beside`]).
 pub fn tfevents_blob(ex: &Expander<'_>, data: Arc<Data>, origin: Origin) {
-    // Events are decoded on a thread of their own while the scan reads what they hold.
-    texts::beside(ex, |mut texts| {
-        decode_records(ex, &data, &origin, &mut texts);
-        texts
-    });
+    let len = data.len();
+    let segment = ex.chunk_size.saturating_mul(2).max(1);
+    let mut damage = Damage::default();
+    if rayon::current_num_threads() > 1 && len > segment {
+        use rayon::prelude::*;
+        // Where each segment starts: a record's start (segments in which none starts are
+        // joined to the one before).
+        let mut starts = vec![0u64];
+        let mut buf = Vec::new();
+        let mut from = segment;
+        while from < len && !ex.sink.stopped() {
+            match next_record(&data, from, len, &mut buf) {
+                Ok(Some(at)) => {
+                    starts.push(at);
+                    from = (at / segment + 1) * segment;
+                }
+                Ok(None) => break,
+                Err(e) => {
+                    ex.read_error(&origin, &e);
+                    break;
+                }
+            }
+        }
+        let ranges: Vec<Range<u64>> = starts
+            .iter()
+            .zip(starts.iter().skip(1).chain(std::iter::once(&len)))
+            .map(|(&a, &b)| a..b)
+            .collect();
+        let damages: Vec<Damage> = ranges
+            .into_par_iter()
+            .with_max_len(1)
+            .map(|range| {
+                let mut texts = Texts::one_chunk(ex);
+                let d = decode_records(ex, &data, &origin, &mut texts, range);
+                texts.finish();
+                d
+            })
+            .collect();
+        damages.into_iter().for_each(|d| damage.add(d));
+    } else {
+        // Events are decoded on a thread of their own while the scan reads what they hold.
+        texts::beside(ex, |mut texts| {
+            damage = decode_records(ex, &data, &origin, &mut texts, 0..len);
+            texts
+        });
+    }
+    damage.report(ex, &origin);
 }
 
-fn decode_records(ex: &Expander<'_>, data: &Arc<Data>, origin: &Origin, texts: &mut Texts<'_, '_>) {
+/// What went wrong in a file's framing: records whose data fails its checksum (decoded all the
+/// same), and spans that could not be read as records (scanned as bytes).
+#[derive(Debug, Default)]
+struct Damage {
+    bad_data: u64,
+    spans: u64,
+    /// The first span: where, why, where the records go on (the end for none).
+    first: Option<(u64, &'static str, u64)>,
+}
+
+impl Damage {
+    fn add(&mut self, other: Damage) {
+        self.bad_data += other.bad_data;
+        self.spans += other.spans;
+        if let Some(f) = other.first
+            && self.first.is_none_or(|mine| f.0 < mine.0)
+        {
+            self.first = Some(f);
+        }
+    }
+
+    fn report(self, ex: &Expander<'_>, origin: &Origin) {
+        if self.bad_data > 0 {
+            ex.sink.error(
+                origin,
+                format!(
+                    "{} record(s) fail their data checksum (decoded all the same)",
+                    self.bad_data
+                ),
+            );
+        }
+        if let Some((at, why, next)) = self.first {
+            let rest = if next == u64::MAX {
+                "the rest is scanned as bytes".to_string()
+            } else {
+                format!("scanned as bytes up to the next record, at byte {next}")
+            };
+            let more = match self.spans {
+                0 | 1 => String::new(),
+                n => format!(" ({} more damaged span(s) after it)", n - 1),
+            };
+            ex.sink
+                .error(origin, format!("{why} at byte {at}: {rest}{more}"));
+        }
+    }
+}
+
+/// Decodes the records from `range.start` (where one starts) until one starts at or past
+/// `range.end`. Damaged framing (a length that fails its checksum, a record cut short) is
+/// scanned as bytes up to the next record found ([`next_record`]), and decoding goes on there.
+fn decode_records(
+    ex: &Expander<'_>,
+    data: &Arc<Data>,
+    origin: &Origin,
+    texts: &mut Texts<'_, '_>,
+    range: Range<u64>,
+) -> Damage {
     let len = data.len();
-    let mut pos = 0u64;
+    let mut pos = range.start;
     let mut buf = Vec::new();
-    let mut bad_data = 0u64;
-    let mut behind = texts::Behind::default();
-    while pos < len && !ex.sink.stopped() {
+    let mut damage = Damage::default();
+    let mut behind = texts::Behind::at(range.start);
+    while pos < range.end && !ex.sink.stopped() {
         behind.passed(data, pos);
         let header = match data.range(pos..pos + 12, &mut buf) {
             Ok(h) => h,
@@ -118,28 +223,40 @@ fn decode_records(ex: &Expander<'_>, data: &Arc<Data>, origin: &Origin, texts: &
                 break;
             }
         };
-        if header.len() < 12 {
-            rest_as_bytes(ex, texts, data, origin, pos, "a truncated record header");
-            break;
-        }
-        let n = u64::from_le_bytes(header[..8].try_into().unwrap_or_default());
-        if masked_crc(&header[..8]).to_le_bytes() != header[8..12] {
-            rest_as_bytes(
-                ex,
-                texts,
-                data,
-                origin,
-                pos,
-                "a record length fails its checksum",
-            );
-            break;
+        let n = match header.get(..8) {
+            Some(h) if header.len() == 12 => u64::from_le_bytes(h.try_into().unwrap_or_default()),
+            _ => u64::MAX,
+        };
+        let why = if n == u64::MAX {
+            Some("a truncated record header")
+        } else if masked_crc(&header[..8]).to_le_bytes() != header[8..12] {
+            Some("a record length fails its checksum")
+        } else if (pos + 12).saturating_add(n).saturating_add(4) > len {
+            Some("a truncated record")
+        } else {
+            None
+        };
+        if let Some(why) = why {
+            match damaged(texts, data, origin, pos, range.end, &mut buf) {
+                Ok(next) => {
+                    damage.spans += 1;
+                    if damage.first.is_none() {
+                        damage.first = Some((pos, why, next.unwrap_or(u64::MAX)));
+                    }
+                    match next {
+                        Some(next) => pos = next,
+                        None => break,
+                    }
+                }
+                Err(e) => {
+                    ex.read_error(origin, &e);
+                    break;
+                }
+            }
+            continue;
         }
         let body = pos + 12;
-        let end = body.saturating_add(n).saturating_add(4);
-        if end > len {
-            rest_as_bytes(ex, texts, data, origin, pos, "a truncated record");
-            break;
-        }
+        let end = body + n + 4;
         if n > MAX_RECORD {
             let o = origin.child(Segment::Record {
                 name: format!("record at byte {pos}"),
@@ -156,7 +273,7 @@ fn decode_records(ex: &Expander<'_>, data: &Arc<Data>, origin: &Origin, texts: &
         let frame = match data.range(body..end, &mut buf) {
             Ok(f) if f.len() as u64 == n + 4 => f,
             Ok(_) => {
-                rest_as_bytes(ex, texts, data, origin, pos, "a truncated record");
+                // The file shrank while it was read.
                 break;
             }
             Err(e) => {
@@ -166,37 +283,79 @@ fn decode_records(ex: &Expander<'_>, data: &Arc<Data>, origin: &Origin, texts: &
         };
         let (event, crc) = frame.split_at(n as usize);
         if masked_crc(event).to_le_bytes() != crc {
-            bad_data += 1;
+            damage.bad_data += 1;
         }
         decode_event(texts, origin, event);
         pos = end;
     }
-    if bad_data > 0 {
-        ex.sink.error(
-            origin,
-            format!("{bad_data} record(s) fail their data checksum (decoded all the same)"),
-        );
-    }
+    damage
 }
 
-/// Warns about damage at `at` and scans the file from there as bytes.
-fn rest_as_bytes(
-    ex: &Expander<'_>,
+/// Damage at `at`: the bytes from there to the next record found before `end` (or to `end`)
+/// are scanned as bytes; returns where that record starts.
+fn damaged(
     texts: &mut Texts<'_, '_>,
     data: &Arc<Data>,
     origin: &Origin,
     at: u64,
-    why: &str,
-) {
+    end: u64,
+    buf: &mut Vec<u8>,
+) -> std::io::Result<Option<u64>> {
+    let next = next_record(data, at + 1, end, buf)?;
     let o = origin.child(Segment::Record {
         name: format!("damaged from byte {at}"),
         step: None,
     });
-    ex.sink.error(
-        origin,
-        format!("{why} at byte {at}: the rest is scanned as bytes"),
-    );
-    texts.leaf(data.slice(at..data.len()), o);
+    texts.leaf(data.slice(at..next.unwrap_or(end)), o);
+    Ok(next)
+}
+
+/// The first byte at or after `from` and before `end` where a record starts: a length whose
+/// checksum holds, then data of that length within the file whose checksum holds too (a
+/// chance of one in 2^64 for other bytes; a record over [`MAX_RECORD`] is taken on its length's
+/// checksum alone).
+pub fn next_record(
+    data: &Data,
+    from: u64,
+    end: u64,
+    buf: &mut Vec<u8>,
+) -> std::io::Result<Option<u64>> {
+    /// Bytes read at once while looking.
+    const WINDOW: u64 = 1 << 20;
+    let len = data.len();
+    let mut body = Vec::new();
+    let mut at = from;
+    while at < end.min(len) {
+        let upto = (at + WINDOW).min(end).min(len);
+        let w = data.range(at..(upto + 11).min(len), buf)?;
+        for i in 0..(upto - at) as usize {
+            let Some(head) = w.get(i..i + 12) else { break };
+            let Ok(eight) = <[u8; 8]>::try_from(&head[..8]) else {
+                break;
+            };
+            if masked_crc(&eight).to_le_bytes() != head[8..12] {
+                continue;
+            }
+            let p = at + i as u64;
+            let n = u64::from_le_bytes(eight);
+            let stop = (p + 12).saturating_add(n).saturating_add(4);
+            if stop > len {
+                continue;
+            }
+            if n > MAX_RECORD {
+                return Ok(Some(p));
+            }
+            let frame = data.range(p + 12..stop, &mut body)?;
+            if frame.len() as u64 == n + 4 {
+                let (event, crc) = frame.split_at(n as usize);
+                if masked_crc(event).to_le_bytes() == crc {
+                    return Ok(Some(p));
+                }
+            }
+        }
+        at = upto;
+    }
+    Ok(None)
 }
 
 /// One `Event`: `step` (2), `summary` (5), `graph_def` (4), `log_message` (6), `session_log`
@@ -437,6 +596,175 @@ fn hparams(texts: &mut Texts<'_, '_>, origin: &Origin, content: &[u8]) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::finding::Finding;
+    use std::sync::Mutex;
+
+    /// A protobuf field: its number, length-delimited `bytes` (or a varint when `None`).
+    fn field(number: u64, bytes: Option<&[u8]>, varint_value: u64) -> Vec<u8> {
+        let mut out = Vec::new();
+        let mut varint = |mut v: u64| loop {
+            let b = (v & 0x7f) as u8;
+            v >>= 7;
+            if v == 0 {
+                out.push(b);
+                break;
+            }
+            out.push(b | 0x80);
+        };
+        match bytes {
+            Some(b) => {
+                varint(number << 3 | 2);
+                varint(b.len() as u64);
+                out.extend_from_slice(b);
+            }
+            None => {
+                varint(number << 3);
+                varint(varint_value);
+            }
+        }
+        out
+    }
+
+    /// A TFRecord frame around `event`.
+    fn frame(event: &[u8]) -> Vec<u8> {
+        let len = (event.len() as u64).to_le_bytes();
+        let mut out = len.to_vec();
+        out.extend(masked_crc(&len).to_le_bytes());
+        out.extend_from_slice(event);
+        out.extend(masked_crc(event).to_le_bytes());
+        out
+    }
+
+    #[derive(Default)]
+    struct Collect {
+        findings: Mutex<Vec<Finding>>,
+        warnings: Mutex<Vec<String>>,
+    }
+
+    impl crate::expand::Sink for Collect {
+        fn finding(&self, finding: Finding) -> bool {
+            self.findings.lock().unwrap().push(finding);
+            true
+        }
+        fn warn(&self, _: &Origin, _: crate::expand::WarningKind, message: String) {
+            self.warnings.lock().unwrap().push(message);
+        }
+        fn scanned(&self, _: u64) {}
+    }
+
+    /// A GitLab token (synthetic) from `seed`.
+    fn token(seed: u64) -> String {
+        let mut x = seed;
+        let body: String = (0..20)
+            .map(|_| {
+                x = x
+                    .wrapping_mul(6364136223846793005)
+                    .wrapping_add(1442695040888963407);
+                let c = ((x >> 33) % 36) as u8;
+                char::from(if c < 10 { b'0' + c } else { b'a' + c - 10 })
+            })
+            .collect();
+        format!("glpat-{body}")
+    }
+
+    /// Scans an event file with chunks of `chunk_size` on two threads: each finding as
+    /// `origin:line:column rule secret`, sorted, and the warnings, sorted.
+    fn scan(bytes: &[u8], chunk_size: u64) -> (Vec<String>, Vec<String>) {
+        let matcher = crate::Matcher::new(&crate::RuleSet::builtin().unwrap()).unwrap();
+        let sink = Collect::default();
+        let mut ex = Expander::new(&matcher, &sink);
+        ex.chunk_size = chunk_size;
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(2)
+            .build()
+            .unwrap();
+        let data = Arc::new(Data::Owned(bytes.to_vec()));
+        pool.install(|| tfevents_blob(&ex, data, Origin::file("events.out.tfevents.1")));
+        let mut found: Vec<String> = sink
+            .findings
+            .into_inner()
+            .unwrap()
+            .iter()
+            .map(|f| {
+                let (l, c) = (f.start.line, f.start.column);
+                format!("{}:{l}:{c} {} {}", f.origin, f.rule.id(), f.secret)
+            })
+            .collect();
+        found.sort();
+        let mut warnings = sink.warnings.into_inner().unwrap();
+        warnings.sort();
+        (found, warnings)
+    }
+
+    #[test]
+    fn a_file_in_segments_gives_the_same_findings_and_warnings_as_one_pass() {
+        // Log messages (some with a token, some longer than a segment) between scalars.
+        let mut bytes = Vec::new();
+        let mut planted = Vec::new();
+        let mut starts = Vec::new();
+        for step in 0..3000u64 {
+            let mut event = field(2, None, step);
+            let value = [field(1, Some(b"loss"), 0), field(2, None, 0)].concat();
+            event.extend(field(5, Some(&field(1, Some(&value), 0)), 0));
+            if step % 7 == 3 {
+                let mut message = format!("step {step} ").repeat(1 + (step % 13) as usize);
+                if step % 500 == 10 {
+                    message.push_str(&"~".repeat(70_000));
+                }
+                if step % 11 == 3 {
+                    let t = token(step);
+                    message.push_str(&format!(" pushed with {t}"));
+                    planted.push(t);
+                }
+                let log = [field(1, None, 4), field(2, Some(message.as_bytes()), 0)].concat();
+                event.extend(field(6, Some(&log), 0));
+            }
+            starts.push(bytes.len());
+            bytes.extend(frame(&event));
+        }
+        assert!(bytes.len() > 150_000, "{}", bytes.len());
+        let (whole, warnings) = scan(&bytes, 8 << 20);
+        assert!(warnings.is_empty(), "{warnings:?}");
+        let mut secrets: Vec<&str> = whole
+            .iter()
+            .map(|f| f.rsplit(' ').next().unwrap())
+            .collect();
+        secrets.sort();
+        planted.sort();
+        assert_eq!(secrets, planted);
+        for chunk in [8 << 10, 16 << 10, 40 << 10] {
+            assert_eq!(
+                scan(&bytes, chunk),
+                (whole.clone(), vec![]),
+                "chunks of {chunk}"
+            );
+        }
+        // Damage to records with a token: broken lengths, broken data checksums; then a cut
+        // end. Bytes up to the next record are scanned as bytes.
+        let mut bad = bytes.clone();
+        for (k, &at) in starts.iter().enumerate().filter(|(k, _)| k % 385 == 3) {
+            if (k / 385) % 2 == 0 {
+                bad[at + 3] ^= 0x10;
+            } else {
+                bad[at + 20] ^= 0x10;
+            }
+        }
+        bad.truncate(bad.len() - 30);
+        let (whole, warnings) = scan(&bad, 8 << 20);
+        assert_eq!(warnings.len(), 2, "{warnings:?}");
+        assert!(warnings[1].contains("fails its checksum"), "{warnings:?}");
+        assert!(
+            whole.iter().any(|f| f.contains("damaged from byte")),
+            "{whole:#?}"
+        );
+        for chunk in [8 << 10, 16 << 10, 40 << 10] {
+            assert_eq!(
+                scan(&bad, chunk),
+                (whole.clone(), warnings.clone()),
+                "chunks of {chunk}"
+            );
+        }
+    }
 
     #[test]
     fn masked_crc_matches_tensorflow() {
