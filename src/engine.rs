@@ -253,6 +253,7 @@ fn scan_chunk(
         scratch,
         &mut candidates,
         &mut result.deferred,
+        stop,
     );
     window::shift(&mut result.deferred, base as usize);
     // A stop while confirming keeps what was confirmed; the chunk's lines are still counted
@@ -289,7 +290,7 @@ fn search_window(
         end,
     }];
     let mut candidates = Vec::new();
-    matcher.scan_windows(hay, &mut windows, scratch, &mut candidates);
+    matcher.scan_windows(hay, &mut windows, scratch, &mut candidates, stop);
     Ok(confirm::candidates_until(
         matcher,
         hay,
@@ -446,6 +447,7 @@ impl<'m> StreamScanner<'m> {
             &mut self.scratch,
             &mut candidates,
             &mut deferred,
+            self.stop.0,
         );
         let mut found = confirm::candidates(
             self.matcher,
@@ -522,6 +524,7 @@ impl<'m> StreamScanner<'m> {
             &mut self.scratch,
             &mut candidates,
             &mut deferred,
+            self.stop.0,
         );
         window::shift(&mut deferred, self.base as usize);
         let stop = self.stop.0;
@@ -553,7 +556,7 @@ impl<'m> StreamScanner<'m> {
             }
             let mut found = Vec::new();
             self.matcher
-                .scan_windows(hay, &mut one, &mut self.scratch, &mut found);
+                .scan_windows(hay, &mut one, &mut self.scratch, &mut found, stop);
             self.held.extend(confirm::candidates_until(
                 self.matcher,
                 hay,

@@ -354,7 +354,16 @@ impl Matcher {
     pub fn scan(&self, hay: &[u8], scratch: &mut Scratch, out: &mut Vec<Candidate>) {
         let mut deferred = Vec::new();
         let first = out.len();
-        self.scan_region(hay, 0..hay.len(), Seams::NONE, scratch, out, &mut deferred);
+        let never = || false;
+        self.scan_region(
+            hay,
+            0..hay.len(),
+            Seams::NONE,
+            scratch,
+            out,
+            &mut deferred,
+            &never,
+        );
         debug_assert!(deferred.is_empty());
         out[first..].sort_unstable_by(candidate_order);
     }
@@ -363,7 +372,9 @@ impl Matcher {
     /// `hay` also holds the bytes around the chunk that its windows reach). Windows that may
     /// merge with a neighbouring chunk's (see [`Seams`]) are appended to `deferred` instead of
     /// searched; the caller searches them with [`Matcher::scan_windows`] once every chunk is
-    /// done. Candidates are appended to `out` unsorted.
+    /// done. Candidates are appended to `out` unsorted. A long window's search gives up once
+    /// `stop` returns true (an interrupted scan), with part of its candidates.
+    #[allow(clippy::too_many_arguments)]
     pub fn scan_region(
         &self,
         hay: &[u8],
@@ -372,6 +383,7 @@ impl Matcher {
         scratch: &mut Scratch,
         out: &mut Vec<Candidate>,
         deferred: &mut Vec<RuleWindow>,
+        stop: &(dyn Fn() -> bool + Sync),
     ) {
         let Scratch {
             caches,
@@ -408,7 +420,8 @@ impl Matcher {
                     Some(o) if w.0 <= o.1.saturating_add(window::JOIN_GAP) => o.1 = o.1.max(w.1),
                     slot @ Some(_) => {
                         let done = slot.replace(w).unwrap_or(w);
-                        self.close(hay, rule, done, seams, caches, hit_starts, out, deferred);
+                        let lists = (&mut caches[..], &mut hit_starts[..], &mut *out);
+                        self.close(hay, rule, done, seams, lists, deferred, stop);
                     }
                     slot @ None => {
                         *slot = Some(w);
@@ -423,22 +436,25 @@ impl Matcher {
         });
         for rule in open_rules.drain(..) {
             if let Some(w) = open[rule.get()].take() {
-                self.close(hay, rule, w, seams, caches, hit_starts, out, deferred);
+                let lists = (&mut caches[..], &mut hit_starts[..], &mut *out);
+                self.close(hay, rule, w, seams, lists, deferred, stop);
             }
         }
     }
 
-    /// Searches windows (merged first), appending candidates to `out` unsorted.
+    /// Searches windows (merged first), appending candidates to `out` unsorted; a long
+    /// window's search gives up once `stop` returns true, with part of its candidates.
     pub fn scan_windows(
         &self,
         hay: &[u8],
         windows: &mut Vec<RuleWindow>,
         scratch: &mut Scratch,
         out: &mut Vec<Candidate>,
+        stop: &(dyn Fn() -> bool + Sync),
     ) {
         window::merge(windows);
         for w in windows.iter() {
-            self.search(hay, w.rule, w.start..w.end, &mut scratch.caches, out);
+            self.search(hay, w.rule, w.start..w.end, &mut scratch.caches, out, stop);
         }
     }
 
@@ -448,11 +464,14 @@ impl Matcher {
     pub fn scan_unfiltered(&self, hay: &[u8], scratch: &mut Scratch, out: &mut Vec<Candidate>) {
         let first = out.len();
         for rule in (0..self.rules.len()).map(RuleIndex::at) {
-            self.search(hay, rule, 0..hay.len(), &mut scratch.caches, out);
+            self.search(hay, rule, 0..hay.len(), &mut scratch.caches, out, &|| false);
         }
         out[first..].sort_unstable_by(candidate_order);
     }
 
+    /// Searches a rule's window once no later hit can widen it (or defers it, at a seam).
+    /// `lists`: the regex caches, the hit starts of rules searched at their hits, the
+    /// candidates.
     #[allow(clippy::too_many_arguments)]
     fn close(
         &self,
@@ -460,10 +479,9 @@ impl Matcher {
         rule: RuleIndex,
         (start, end): (usize, usize),
         seams: Seams,
-        caches: &mut [Option<RegexCache>],
-        hit_starts: &mut [Vec<usize>],
-        out: &mut Vec<Candidate>,
+        (caches, hit_starts, out): Lists<'_>,
         deferred: &mut Vec<RuleWindow>,
+        stop: &(dyn Fn() -> bool + Sync),
     ) {
         let starts = &mut hit_starts[rule.get()];
         if seams.must_defer(start, end, self.rules[rule.get()].reach().span()) {
@@ -480,7 +498,7 @@ impl Matcher {
                 });
             }
         } else {
-            self.search(hay, rule, start..end, caches, out);
+            self.search(hay, rule, start..end, caches, out, stop);
         }
         starts.clear();
     }
@@ -492,15 +510,17 @@ impl Matcher {
         range: Range<usize>,
         caches: &mut [Option<RegexCache>],
         out: &mut Vec<Candidate>,
+        stop: &(dyn Fn() -> bool + Sync),
     ) {
         let Some(re) = self.rules[rule.get()].regex() else {
             return;
         };
         // One long window (a keyword on every line: a dump of passwords merges the whole file
-        // into one) is searched in pieces on every thread, with the same matches.
-        if range.len() >= PIECES_FROM && rayon::current_num_threads() > 1 {
+        // into one) is searched in pieces on every thread, with the same matches, asking `stop`
+        // before each piece.
+        if range.len() >= PIECES_FROM {
             out.extend(
-                re.matches_in_pieces(hay, range, PIECE)
+                re.matches_in_pieces(hay, range, PIECE, stop)
                     .into_iter()
                     .map(|(span, secret)| Candidate { rule, span, secret }),
             );
@@ -512,6 +532,14 @@ impl Matcher {
         });
     }
 }
+
+/// What [`Matcher::close`] works with: the regex caches, the hit starts of rules searched at
+/// their hits, the candidates.
+type Lists<'s> = (
+    &'s mut [Option<RegexCache>],
+    &'s mut [Vec<usize>],
+    &'s mut Vec<Candidate>,
+);
 
 /// Windows from this long are searched in pieces of [`PIECE`] bytes in parallel
 /// ([`RuleRegex::matches_in_pieces`]).

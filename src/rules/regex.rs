@@ -138,7 +138,9 @@ impl RuleRegex {
 
     /// [`RuleRegex::for_each_match`] over a large `range`, cut into pieces of `piece` bytes
     /// searched in parallel on the current rayon pool: the matches (as `(match span, secret
-    /// span)`) are exactly those of the search in one pass, in order.
+    /// span)`) are exactly those of the search in one pass, in order. Once `stop` returns true
+    /// (asked before each piece), no more pieces are searched: the matches are those of the
+    /// pieces before the first one skipped.
     ///
     /// Each piece reports the matches that begin inside it, searching from its first byte.
     /// Where the one-pass search enters a piece at or before its first byte (its last match
@@ -152,6 +154,7 @@ impl RuleRegex {
         hay: &[u8],
         range: std::ops::Range<usize>,
         piece: usize,
+        stop: &(dyn Fn() -> bool + Sync),
     ) -> Vec<(std::ops::Range<usize>, std::ops::Range<usize>)> {
         use rayon::prelude::*;
         let piece = piece.max(1);
@@ -159,9 +162,12 @@ impl RuleRegex {
         bounds.push(range.end);
         // The last piece also reports an empty match at the very end, as one pass does.
         let limit = |b: usize| if b == range.end { b + 1 } else { b };
-        let found: Vec<(Vec<_>, usize)> = bounds
+        let found: Vec<Option<(Vec<_>, usize)>> = bounds
             .par_windows(2)
             .map(|b| {
+                if stop() {
+                    return None;
+                }
                 let mut cache = self.create_cache();
                 let mut found = Vec::new();
                 let resume = self.for_each_match_before(
@@ -171,13 +177,14 @@ impl RuleRegex {
                     &mut cache,
                     |m, s| found.push((m, s)),
                 );
-                (found, resume)
+                Some((found, resume))
             })
             .collect();
         let mut out = Vec::new();
         let mut at = range.start;
         let mut cache = None;
-        for (b, (found, resume)) in bounds.windows(2).zip(found) {
+        for (b, piece) in bounds.windows(2).zip(found) {
+            let Some((found, resume)) = piece else { break };
             if at <= b[0] {
                 out.extend(found);
                 at = resume.max(b[0]);
@@ -721,7 +728,7 @@ mod tests {
                 re.for_each_match(&hay, range.clone(), &mut cache, |m, s| once.push((m, s)));
                 assert!(!once.is_empty(), "{pattern}");
                 for piece in [1, 7, 13, 64, 100, 1000, hay.len()] {
-                    let pieces = re.matches_in_pieces(&hay, range.clone(), piece);
+                    let pieces = re.matches_in_pieces(&hay, range.clone(), piece, &|| false);
                     let first = pieces.iter().zip(&once).position(|(a, b)| a != b);
                     assert_eq!(
                         pieces,
@@ -734,6 +741,35 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn a_search_in_pieces_stops_when_asked_with_what_it_found_so_far() {
+        let hay = "pass = \"abcdefgh\" ".repeat(5000).into_bytes();
+        let re = RuleRegex::new(r#"pass = "(?P<secret>[a-z]+)""#).unwrap();
+        let mut once = Vec::new();
+        let mut cache = re.create_cache();
+        re.for_each_match(&hay, 0..hay.len(), &mut cache, |m, s| once.push((m, s)));
+        assert_eq!(once.len(), 5000);
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(1)
+            .build()
+            .unwrap();
+        // One thread: the pieces are searched in order; the flag is raised on the 10th ask.
+        let asked = std::sync::atomic::AtomicUsize::new(0);
+        let stop = || asked.fetch_add(1, std::sync::atomic::Ordering::Relaxed) >= 9;
+        let part = pool.install(|| re.matches_in_pieces(&hay, 0..hay.len(), 1000, &stop));
+        // Nine pieces of 1,000 bytes: the matches that begin in the first 9,000 bytes.
+        let expected: Vec<_> = once
+            .iter()
+            .filter(|(m, _)| m.start < 9000)
+            .cloned()
+            .collect();
+        assert_eq!(part, expected);
+        assert!(
+            re.matches_in_pieces(&hay, 0..hay.len(), 1000, &|| true)
+                .is_empty()
+        );
     }
 
     fn kw(k: &[&str]) -> Vec<String> {
