@@ -319,6 +319,30 @@ pub fn wandb(data: &[u8]) {
     let mut file = b":W&B\xe1\xbe\x00".to_vec();
     file.extend_from_slice(data);
     expand(&file, "run-fuzz.wandb");
+    // The log read in segments of one block hands on what one pass does (the input repeated
+    // over four blocks, so that records and damage meet the segments' edges).
+    use ferret::expand::wandb::{BLOCK, Event, Log};
+    if data.is_empty() {
+        return;
+    }
+    while (file.len() as u64) < 4 * BLOCK {
+        file.extend_from_slice(data);
+    }
+    let log = Data::Owned(file);
+    let owned = |e: Event<'_>| match e {
+        Event::Record(at, r) => (at, r.to_vec(), String::new()),
+        Event::Damaged(at, b, why) => (at, b.to_vec(), why),
+    };
+    let mut whole = Vec::new();
+    let _ = Log::new(&log).for_each(&mut |e| whole.push(owned(e)));
+    let mut parts = Vec::new();
+    let mut start = 0;
+    while start < log.len() {
+        let end = (start + BLOCK).min(log.len());
+        let _ = Log::segment(&log, start..end).for_each(&mut |e| parts.push(owned(e)));
+        start = end;
+    }
+    assert!(parts == whole, "segments and one pass differ");
 }
 
 /// TensorBoard event files: the input cut at `ff fe` into events, each framed as a TFRecord
@@ -338,6 +362,31 @@ pub fn tfevents(data: &[u8]) {
         file.extend(crc.to_le_bytes());
     }
     expand(&file, "events.out.tfevents.fuzz");
+    // Decoded in segments (the file repeated over four segments of 8 KiB: chunks of 4 KiB) or
+    // in one pass: nothing found in one pass is missed in segments.
+    if file.is_empty() {
+        return;
+    }
+    let one = file.clone();
+    while file.len() < 4 * 8192 {
+        file.extend_from_slice(&one);
+    }
+    let count = |chunk_size: u64| {
+        let sink = CheckingSink::default();
+        let mut ex = Expander::new(builtin(), &sink);
+        ex.budget = budget();
+        ex.chunk_size = chunk_size;
+        ex.input(
+            Arc::new(Data::Owned(file.clone())),
+            Origin::file("events.out.tfevents.fuzz"),
+        );
+        sink.findings.load(Ordering::Relaxed)
+    };
+    let (whole, segments) = (count(8 << 20), count(4096));
+    assert!(
+        segments >= whole,
+        "{segments} findings in segments, {whole} in one pass"
+    );
 }
 
 /// Parquet files: the input as a file named `fuzz.parquet` (seeds are real files written by

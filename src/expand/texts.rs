@@ -600,6 +600,14 @@ impl Behind {
             self.released = pos;
         }
     }
+
+    /// The decoder stopped at `pos`: everything before it is released (a segment's last few
+    /// MiB, which [`Behind::passed`] keeps until a step is full).
+    pub fn done(self, data: &Data, pos: u64) {
+        if pos > self.released {
+            data.release(self.released..pos);
+        }
+    }
 }
 
 /// The line and column just past `before` (the bytes of a line-counted text before a point).

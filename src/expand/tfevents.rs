@@ -288,6 +288,7 @@ fn decode_records(
         decode_event(texts, origin, event);
         pos = end;
     }
+    behind.done(data, pos.min(len));
     damage
 }
 

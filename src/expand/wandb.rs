@@ -210,6 +210,7 @@ impl<'d> Log<'d> {
             self.pos = block_start + block.len() as u64;
             behind.passed(data, self.pos);
         }
+        behind.done(data, self.pos.min(len));
         if self.open {
             self.open = false;
             let rest = std::mem::take(&mut self.record);
