@@ -37,6 +37,24 @@ pub fn format(arg: FormatArg) -> Format {
 /// Runs a scan (`run`) into the chosen report and turns the outcome into an exit status.
 /// `sarif_root` is what relative paths in SARIF are relative to; `count` the folders and files
 /// the progress line counts ahead for its total (`None` when the inputs are not all on disk).
+/// The scan's stop flag, raised by SIGINT and SIGTERM from the first call on (a second signal
+/// exits at once, status 130). Commands that scan call it before they load the rules and build
+/// the matcher, so that a signal during that start-up still ends the run with a valid (empty,
+/// interrupted) report instead of killing it.
+pub fn stop_on_signals() -> anyhow::Result<Arc<std::sync::atomic::AtomicBool>> {
+    static FLAG: std::sync::OnceLock<Arc<std::sync::atomic::AtomicBool>> =
+        std::sync::OnceLock::new();
+    if let Some(flag) = FLAG.get() {
+        return Ok(Arc::clone(flag));
+    }
+    let cancel = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    for sig in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
+        signal_hook::flag::register_conditional_shutdown(sig, 130, Arc::clone(&cancel))?;
+        signal_hook::flag::register(sig, Arc::clone(&cancel))?;
+    }
+    Ok(Arc::clone(FLAG.get_or_init(|| cancel)))
+}
+
 pub fn execute(
     flags: &Flags,
     setup: Setup,
@@ -71,7 +89,7 @@ pub fn execute(
     }
     // SIGINT/SIGTERM stop the scan, and cut short a report still being written a quarter of a second
     // later (report::Interrupt); a second one exits at once.
-    let cancel = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let cancel = stop_on_signals()?;
     let interrupt = Arc::new(report::Interrupt::on(Arc::clone(&cancel)));
     let report_opts = ReportOptions {
         interrupt: Arc::clone(&interrupt),
@@ -109,10 +127,6 @@ pub fn execute(
     messages.progress = line;
     if let Some(f) = flags.gate.fail_on {
         messages.fail_confidence = f.confidence;
-    }
-    for sig in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
-        signal_hook::flag::register_conditional_shutdown(sig, 130, Arc::clone(&cancel))?;
-        signal_hook::flag::register(sig, Arc::clone(&cancel))?;
     }
     scanner.set_cancel(Arc::clone(&cancel));
     let result = run(&scanner, &mut messages);
@@ -218,4 +232,27 @@ pub fn summary_line(summary: &Summary, fail_on: Severity, failing: u64, stateful
         ));
     }
     line
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::Ordering;
+
+    #[test]
+    fn sigterm_raises_the_stop_flag_once_asked_for() {
+        let flag = super::stop_on_signals().unwrap();
+        // The same flag for every caller (scan and git set it up before their start-up).
+        assert!(std::sync::Arc::ptr_eq(
+            &flag,
+            &super::stop_on_signals().unwrap()
+        ));
+        assert!(!flag.load(Ordering::SeqCst));
+        // The first signal raises the flag; the process goes on (a second would exit).
+        signal_hook::low_level::raise(signal_hook::consts::SIGTERM).unwrap();
+        let waited = std::time::Instant::now();
+        while !flag.load(Ordering::SeqCst) && waited.elapsed().as_secs() < 10 {
+            std::thread::sleep(std::time::Duration::from_millis(1));
+        }
+        assert!(flag.load(Ordering::SeqCst));
+    }
 }

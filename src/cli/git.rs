@@ -49,6 +49,7 @@ pub fn run(args: GitArgs) -> anyhow::Result<ExitStatus> {
         verify: args.verify,
         ..Flags::default()
     };
+    drive::stop_on_signals()?;
     let setup = setup::scanner(&flags, &root, true)?;
     let inputs = [Input::Git { repo, scope }];
     // The echoes of one secret across commits are one finding, unless the report is by secret

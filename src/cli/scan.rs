@@ -38,6 +38,7 @@ pub fn run(args: ScanArgs) -> anyhow::Result<ExitStatus> {
         live: paths == ["-"],
         verify: args.verify,
     };
+    drive::stop_on_signals()?;
     let setup = setup::scanner(&flags, &config_root(&paths), true)?;
     let inputs: Vec<Input> = paths.iter().map(|p| Input::parse(p)).collect();
     // The progress line counts ahead when every input is on disk.

@@ -18,8 +18,12 @@
 //!
 //! Checksums are verified: a record whose data does not match its checksum is still decoded
 //! (with a warning; the scan goes on), a length that does not match its checksum cannot be
-//! trusted, so the rest of the file from there is scanned as bytes, with a warning. A record
-//! larger than [`MAX_RECORD`] is scanned as bytes without being held in memory.
+//! trusted, so the bytes from there to the next record found ([`next_record`]: a length and data
+//! whose checksums both hold) are scanned as bytes, with a warning, and decoding goes on there.
+//! A record larger than [`MAX_RECORD`] is scanned as bytes without being held in memory.
+//!
+//! A file larger than two chunks is decoded in segments on the pool's threads, each from the
+//! first record found in it ([`tfevents_blob`]).
 
 use std::ops::Range;
 use std::sync::Arc;

@@ -30,6 +30,10 @@
 //! making sense, is scanned as bytes (`damaged record at byte N`) and the log goes on at the next
 //! fragment or block. A record larger than [`MAX_RECORD`] is scanned as bytes, piece by piece,
 //! without being held whole.
+//!
+//! A log larger than two chunks is decoded in segments of whole blocks on the pool's threads
+//! ([`Log::segment`], `in_segments`), each scanning what it decodes; a smaller one on a thread
+//! of its own beside its scan ([`texts::beside`]). The findings are the same either way.
 
 use std::borrow::Cow;
 use std::collections::HashSet;
