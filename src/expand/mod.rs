@@ -41,6 +41,8 @@ pub mod pickle;
 pub mod protobuf;
 pub mod rows;
 pub mod tensor;
+#[cfg(test)]
+mod testkit;
 pub mod texts;
 pub mod tfevents;
 pub mod wandb;

@@ -601,34 +601,7 @@ fn hparams(texts: &mut Texts<'_, '_>, origin: &Origin, content: &[u8]) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::finding::Finding;
-    use std::sync::Mutex;
-
-    /// A protobuf field: its number, length-delimited `bytes` (or a varint when `None`).
-    fn field(number: u64, bytes: Option<&[u8]>, varint_value: u64) -> Vec<u8> {
-        let mut out = Vec::new();
-        let mut varint = |mut v: u64| loop {
-            let b = (v & 0x7f) as u8;
-            v >>= 7;
-            if v == 0 {
-                out.push(b);
-                break;
-            }
-            out.push(b | 0x80);
-        };
-        match bytes {
-            Some(b) => {
-                varint(number << 3 | 2);
-                varint(b.len() as u64);
-                out.extend_from_slice(b);
-            }
-            None => {
-                varint(number << 3);
-                varint(varint_value);
-            }
-        }
-        out
-    }
+    use crate::expand::testkit::{bytes_field, described, on_two_threads, varint_field};
 
     /// A TFRecord frame around `event`.
     fn frame(event: &[u8]) -> Vec<u8> {
@@ -638,23 +611,6 @@ mod tests {
         out.extend_from_slice(event);
         out.extend(masked_crc(event).to_le_bytes());
         out
-    }
-
-    #[derive(Default)]
-    struct Collect {
-        findings: Mutex<Vec<Finding>>,
-        warnings: Mutex<Vec<String>>,
-    }
-
-    impl crate::expand::Sink for Collect {
-        fn finding(&self, finding: Finding) -> bool {
-            self.findings.lock().unwrap().push(finding);
-            true
-        }
-        fn warn(&self, _: &Origin, _: crate::expand::WarningKind, message: String) {
-            self.warnings.lock().unwrap().push(message);
-        }
-        fn scanned(&self, _: u64) {}
     }
 
     /// A GitLab token (synthetic) from `seed`.
@@ -672,33 +628,14 @@ mod tests {
         format!("glpat-{body}")
     }
 
-    /// Scans an event file with chunks of `chunk_size` on two threads: each finding as
-    /// `origin:line:column rule secret`, sorted, and the warnings, sorted.
+    /// Scans an event file with chunks of `chunk_size` on two threads: the findings
+    /// ([`described`]) and the warnings.
     fn scan(bytes: &[u8], chunk_size: u64) -> (Vec<String>, Vec<String>) {
-        let matcher = crate::Matcher::new(&crate::RuleSet::builtin().unwrap()).unwrap();
-        let sink = Collect::default();
-        let mut ex = Expander::new(&matcher, &sink);
-        ex.chunk_size = chunk_size;
-        let pool = rayon::ThreadPoolBuilder::new()
-            .num_threads(2)
-            .build()
-            .unwrap();
         let data = Arc::new(Data::Owned(bytes.to_vec()));
-        pool.install(|| tfevents_blob(&ex, data, Origin::file("events.out.tfevents.1")));
-        let mut found: Vec<String> = sink
-            .findings
-            .into_inner()
-            .unwrap()
-            .iter()
-            .map(|f| {
-                let (l, c) = (f.start.line, f.start.column);
-                format!("{}:{l}:{c} {} {}", f.origin, f.rule.id(), f.secret)
-            })
-            .collect();
-        found.sort();
-        let mut warnings = sink.warnings.into_inner().unwrap();
-        warnings.sort();
-        (found, warnings)
+        let (findings, warnings) = on_two_threads(chunk_size, |ex| {
+            tfevents_blob(ex, data, Origin::file("events.out.tfevents.1"))
+        });
+        (described(&findings), warnings)
     }
 
     #[test]
@@ -708,9 +645,9 @@ mod tests {
         let mut planted = Vec::new();
         let mut starts = Vec::new();
         for step in 0..3000u64 {
-            let mut event = field(2, None, step);
-            let value = [field(1, Some(b"loss"), 0), field(2, None, 0)].concat();
-            event.extend(field(5, Some(&field(1, Some(&value), 0)), 0));
+            let mut event = varint_field(2, step);
+            let value = [bytes_field(1, b"loss"), varint_field(2, 0)].concat();
+            event.extend(bytes_field(5, &bytes_field(1, &value)));
             if step % 7 == 3 {
                 let mut message = format!("step {step} ").repeat(1 + (step % 13) as usize);
                 if step % 500 == 10 {
@@ -721,8 +658,8 @@ mod tests {
                     message.push_str(&format!(" pushed with {t}"));
                     planted.push(t);
                 }
-                let log = [field(1, None, 4), field(2, Some(message.as_bytes()), 0)].concat();
-                event.extend(field(6, Some(&log), 0));
+                let log = [varint_field(1, 4), bytes_field(2, message.as_bytes())].concat();
+                event.extend(bytes_field(6, &log));
             }
             starts.push(bytes.len());
             bytes.extend(frame(&event));

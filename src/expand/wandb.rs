@@ -1087,6 +1087,7 @@ fn artifact_field(n: u64) -> Option<&'static str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::expand::testkit::{bytes_field as field, described, on_two_threads};
 
     /// Writes `records` as a W&B log, cutting them into fragments across 32 KiB blocks.
     fn log(records: &[&[u8]]) -> Vec<u8> {
@@ -1278,42 +1279,6 @@ mod tests {
         assert!(damaged_cases > 20, "only {damaged_cases} cases with damage");
     }
 
-    /// A protobuf field: its number, length-delimited `bytes`.
-    fn field(number: u64, bytes: &[u8]) -> Vec<u8> {
-        let mut out = Vec::new();
-        let mut varint = |mut v: u64| loop {
-            let b = (v & 0x7f) as u8;
-            v >>= 7;
-            if v == 0 {
-                out.push(b);
-                break;
-            }
-            out.push(b | 0x80);
-        };
-        varint(number << 3 | 2);
-        varint(bytes.len() as u64);
-        out.extend_from_slice(bytes);
-        out
-    }
-
-    /// Keeps findings and warnings.
-    #[derive(Default)]
-    struct Collect {
-        findings: Mutex<Vec<Finding>>,
-        warnings: Mutex<Vec<String>>,
-    }
-
-    impl crate::expand::Sink for Collect {
-        fn finding(&self, finding: Finding) -> bool {
-            self.findings.lock().unwrap().push(finding);
-            true
-        }
-        fn warn(&self, _: &Origin, _: crate::expand::WarningKind, message: String) {
-            self.warnings.lock().unwrap().push(message);
-        }
-        fn scanned(&self, _: u64) {}
-    }
-
     /// A Hugging Face token (synthetic) made of letters drawn from `seed`.
     fn hf_token(seed: u64) -> String {
         let mut rng = Lcg(seed);
@@ -1326,40 +1291,14 @@ mod tests {
         format!("hf_{letters}")
     }
 
-    /// Scans a run file with chunks of `chunk_size` (segments of two chunks) on two threads;
-    /// returns `origin:line:column offset rule secret` of each finding, sorted, and the
-    /// warnings.
+    /// Scans a run file with chunks of `chunk_size` (segments of two chunks) on two threads:
+    /// the findings ([`described`]) and the warnings.
     fn scan_run(bytes: &[u8], chunk_size: u64) -> (Vec<String>, Vec<String>) {
-        let matcher = crate::Matcher::new(&crate::RuleSet::builtin().unwrap()).unwrap();
-        let sink = Collect::default();
-        let mut ex = Expander::new(&matcher, &sink);
-        ex.chunk_size = chunk_size;
-        let pool = rayon::ThreadPoolBuilder::new()
-            .num_threads(2)
-            .build()
-            .unwrap();
         let data = Arc::new(Data::Owned(bytes.to_vec()));
-        pool.install(|| wandb_blob(&ex, data, Origin::file("run-x.wandb")));
-        let mut found: Vec<String> = sink
-            .findings
-            .into_inner()
-            .unwrap()
-            .iter()
-            .map(|f| {
-                format!(
-                    "{}:{}:{} @{}-{} {} {}",
-                    f.origin,
-                    f.start.line,
-                    f.start.column,
-                    f.offset,
-                    f.end_offset,
-                    f.rule.id(),
-                    f.secret
-                )
-            })
-            .collect();
-        found.sort();
-        (found, sink.warnings.into_inner().unwrap())
+        let (findings, warnings) = on_two_threads(chunk_size, |ex| {
+            wandb_blob(ex, data, Origin::file("run-x.wandb"))
+        });
+        (described(&findings), warnings)
     }
 
     /// A run of history rows, config and summary items (re-sent) and console output written
