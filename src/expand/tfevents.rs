@@ -243,9 +243,13 @@ fn decode_records(
         if let Some(why) = why {
             match damaged(texts, data, origin, pos, range.end, &mut buf) {
                 Ok(next) => {
+                    // Without a record before the segment's end, decoding goes on where the
+                    // next segment starts (a record), or nowhere at the file's end.
+                    let resume = next.unwrap_or(range.end);
                     damage.spans += 1;
                     if damage.first.is_none() {
-                        damage.first = Some((pos, why, next.unwrap_or(u64::MAX)));
+                        let goes_on = if resume < len { resume } else { u64::MAX };
+                        damage.first = Some((pos, why, goes_on));
                     }
                     match next {
                         Some(next) => pos = next,
@@ -699,6 +703,20 @@ mod tests {
             whole.iter().any(|f| f.contains("damaged from byte")),
             "{whole:#?}"
         );
+        // A broken length just before the first record of the second segment (chunks of
+        // 16 KiB, segments of 32 KiB): the span ends where that segment starts, and the
+        // warning says so, as one pass does.
+        let second = *starts.iter().find(|&&s| s >= 32 << 10).unwrap();
+        let before = starts[starts.iter().position(|&s| s == second).unwrap() - 1];
+        let mut edge = bytes.clone();
+        edge[before + 3] ^= 0x10;
+        let (one, edge_warnings) = scan(&edge, 8 << 20);
+        assert_eq!(edge_warnings.len(), 1, "{edge_warnings:?}");
+        assert!(
+            edge_warnings[0].ends_with(&format!("the next record, at byte {second}")),
+            "{edge_warnings:?}"
+        );
+        assert_eq!(scan(&edge, 16 << 10), (one, edge_warnings));
         for chunk in [8 << 10, 16 << 10, 40 << 10] {
             assert_eq!(
                 scan(&bad, chunk),
