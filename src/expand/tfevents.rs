@@ -116,9 +116,10 @@ pub fn tfevents_blob(ex: &Expander<'_>, data: Arc<Data>, origin: Origin) {
         // joined to the one before).
         let mut starts = vec![0u64];
         let mut buf = Vec::new();
+        let mut checks = RESYNC_CHECKS;
         let mut from = segment;
         while from < len && !ex.sink.stopped() {
-            match next_record(&data, from, len, &mut buf) {
+            match next_record(&data, from, len, &mut buf, &mut checks) {
                 Ok(Some(at)) => {
                     starts.push(at);
                     from = (at / segment + 1) * segment;
@@ -218,6 +219,7 @@ fn decode_records(
     let mut buf = Vec::new();
     let mut damage = Damage::default();
     let mut behind = texts::Behind::at(range.start);
+    let mut checks = RESYNC_CHECKS;
     while pos < range.end && !ex.sink.stopped() {
         behind.passed(data, pos);
         let header = match data.range(pos..pos + 12, &mut buf) {
@@ -241,7 +243,7 @@ fn decode_records(
             None
         };
         if let Some(why) = why {
-            match damaged(texts, data, origin, pos, range.end, &mut buf) {
+            match damaged(texts, data, (origin, pos, range.end), &mut buf, &mut checks) {
                 Ok(next) => {
                     // Without a record before the segment's end, decoding goes on where the
                     // next segment starts (a record), or nowhere at the file's end.
@@ -305,12 +307,11 @@ fn decode_records(
 fn damaged(
     texts: &mut Texts<'_, '_>,
     data: &Arc<Data>,
-    origin: &Origin,
-    at: u64,
-    end: u64,
+    (origin, at, end): (&Origin, u64, u64),
     buf: &mut Vec<u8>,
+    checks: &mut u64,
 ) -> std::io::Result<Option<u64>> {
-    let next = next_record(data, at + 1, end, buf)?;
+    let next = next_record(data, at + 1, end, buf, checks)?;
     let o = origin.child(Segment::Record {
         name: format!("damaged from byte {at}"),
         step: None,
@@ -319,15 +320,21 @@ fn damaged(
     Ok(next)
 }
 
+/// Bytes of data whose checksum [`next_record`] may check for one decoder (256 MiB, about 60 ms):
+/// a file of forged lengths cannot make it check the same megabytes again and again.
+pub const RESYNC_CHECKS: u64 = 256 << 20;
+
 /// The first byte at or after `from` and before `end` where a record starts: a length whose
 /// checksum holds, then data of that length within the file whose checksum holds too (a
-/// chance of one in 2^64 for other bytes; a record over [`MAX_RECORD`] is taken on its length's
-/// checksum alone).
+/// chance of one in 2^64 for other bytes). A record over [`MAX_RECORD`], or longer than what is
+/// left of `checks` (bytes of data it may still check, shared by the calls of one decoder), is
+/// taken on its length's checksum alone: at worst a forged length is decoded as a record.
 pub fn next_record(
     data: &Data,
     from: u64,
     end: u64,
     buf: &mut Vec<u8>,
+    checks: &mut u64,
 ) -> std::io::Result<Option<u64>> {
     /// Bytes read at once while looking.
     const WINDOW: u64 = 1 << 20;
@@ -351,9 +358,10 @@ pub fn next_record(
             if stop > len {
                 continue;
             }
-            if n > MAX_RECORD {
+            if n > MAX_RECORD || n > *checks {
                 return Ok(Some(p));
             }
+            *checks -= n;
             let frame = data.range(p + 12..stop, &mut body)?;
             if frame.len() as u64 == n + 4 {
                 let (event, crc) = frame.split_at(n as usize);
@@ -640,6 +648,40 @@ mod tests {
             tfevents_blob(ex, data, Origin::file("events.out.tfevents.1"))
         });
         (described(&findings), warnings)
+    }
+
+    #[test]
+    fn forged_lengths_are_checked_within_a_budget() {
+        // 100 forged frames in a row: each length's checksum holds, each claims 64 KiB of
+        // data whose checksum fails. Looking for the next record checks the data of the
+        // forged frames while `checks` lasts, then takes the next one on its length alone.
+        let claimed = 64u64 << 10;
+        let mut bytes = Vec::new();
+        let mut at = Vec::new();
+        for _ in 0..100 {
+            at.push(bytes.len() as u64);
+            let len = claimed.to_le_bytes();
+            bytes.extend(len);
+            bytes.extend(masked_crc(&len).to_le_bytes());
+        }
+        bytes.resize(bytes.len() + claimed as usize + 4, b'x');
+        let data = Data::Owned(bytes);
+        let len = data.len();
+        let mut buf = Vec::new();
+        let mut checks = RESYNC_CHECKS;
+        assert_eq!(
+            next_record(&data, 0, len, &mut buf, &mut checks).unwrap(),
+            None
+        );
+        assert_eq!(checks, RESYNC_CHECKS - 100 * claimed);
+        let mut checks = 10 * claimed;
+        let found = next_record(&data, 1, len, &mut buf, &mut checks).unwrap();
+        assert_eq!(
+            found,
+            Some(at[11]),
+            "ten checked (frames 1-10), the eleventh taken"
+        );
+        assert_eq!(checks, 0);
     }
 
     #[test]
