@@ -243,7 +243,7 @@ fn decode_records(
             None
         };
         if let Some(why) = why {
-            match damaged(texts, data, (origin, pos, range.end), &mut buf, &mut checks) {
+            match damaged(texts, data, origin, pos, range.end, &mut buf, &mut checks) {
                 Ok(next) => {
                     // Without a record before the segment's end, decoding goes on where the
                     // next segment starts (a record), or nowhere at the file's end.
@@ -307,7 +307,9 @@ fn decode_records(
 fn damaged(
     texts: &mut Texts<'_, '_>,
     data: &Arc<Data>,
-    (origin, at, end): (&Origin, u64, u64),
+    origin: &Origin,
+    at: u64,
+    end: u64,
     buf: &mut Vec<u8>,
     checks: &mut u64,
 ) -> std::io::Result<Option<u64>> {

@@ -420,8 +420,9 @@ impl Matcher {
                     Some(o) if w.0 <= o.1.saturating_add(window::JOIN_GAP) => o.1 = o.1.max(w.1),
                     slot @ Some(_) => {
                         let done = slot.replace(w).unwrap_or(w);
-                        let lists = (&mut caches[..], &mut hit_starts[..], &mut *out);
-                        self.close(hay, rule, done, seams, lists, deferred, stop);
+                        self.close(
+                            hay, rule, done, seams, caches, hit_starts, out, deferred, stop,
+                        );
                     }
                     slot @ None => {
                         *slot = Some(w);
@@ -436,8 +437,7 @@ impl Matcher {
         });
         for rule in open_rules.drain(..) {
             if let Some(w) = open[rule.get()].take() {
-                let lists = (&mut caches[..], &mut hit_starts[..], &mut *out);
-                self.close(hay, rule, w, seams, lists, deferred, stop);
+                self.close(hay, rule, w, seams, caches, hit_starts, out, deferred, stop);
             }
         }
     }
@@ -470,8 +470,6 @@ impl Matcher {
     }
 
     /// Searches a rule's window once no later hit can widen it (or defers it, at a seam).
-    /// `lists`: the regex caches, the hit starts of rules searched at their hits, the
-    /// candidates.
     #[allow(clippy::too_many_arguments)]
     fn close(
         &self,
@@ -479,7 +477,9 @@ impl Matcher {
         rule: RuleIndex,
         (start, end): (usize, usize),
         seams: Seams,
-        (caches, hit_starts, out): Lists<'_>,
+        caches: &mut [Option<RegexCache>],
+        hit_starts: &mut [Vec<usize>],
+        out: &mut Vec<Candidate>,
         deferred: &mut Vec<RuleWindow>,
         stop: &(dyn Fn() -> bool + Sync),
     ) {
@@ -532,14 +532,6 @@ impl Matcher {
         });
     }
 }
-
-/// What [`Matcher::close`] works with: the regex caches, the hit starts of rules searched at
-/// their hits, the candidates.
-type Lists<'s> = (
-    &'s mut [Option<RegexCache>],
-    &'s mut [Vec<usize>],
-    &'s mut Vec<Candidate>,
-);
 
 /// Windows from this long are searched in pieces of [`PIECE`] bytes in parallel
 /// ([`RuleRegex::matches_in_pieces`]).
