@@ -186,3 +186,45 @@ fn a_secret_across_a_seam_is_found_once_by_the_binary() {
         ["github.pat.classic", "anthropic.api-key"]
     );
 }
+
+/// A dump of passwords: every line's keyword merges one window of several MiB, searched from
+/// its hits in parallel runs, whether it is one chunk's or was put off at the seams (its hits
+/// then found again): every password is found once, at the same place either way.
+#[test]
+fn a_window_of_megabytes_is_searched_from_its_hits_whole_and_chunked() {
+    let matcher = Matcher::new(&RuleSet::builtin().unwrap()).unwrap();
+    let mut g = Gen::new(34);
+    let mut text = String::new();
+    let mut planted = Vec::new();
+    while text.len() < 3 << 20 {
+        let p = g.password();
+        text.push_str(&format!("password = \"{p}\"\n"));
+        planted.push(p);
+    }
+    let expected = whole(&matcher, text.as_bytes());
+    let found: Vec<&str> = expected
+        .iter()
+        .filter(|k| k.0 == "generic.password-assignment")
+        .map(|k| k.5.as_str())
+        .collect();
+    // Each planted password at most once, in order; a generated one may look like a
+    // placeholder now and then, nothing more.
+    let mut rest = planted.iter();
+    assert!(
+        found.iter().all(|f| rest.any(|p| p == f)),
+        "found out of order"
+    );
+    assert!(
+        found.len() * 100 >= planted.len() * 99,
+        "{} of {}",
+        found.len(),
+        planted.len()
+    );
+    for chunk in [1 << 20, 3 << 19, 65_536] {
+        assert_eq!(
+            chunked(&matcher, text.as_bytes(), chunk),
+            expected,
+            "chunk size {chunk}"
+        );
+    }
+}

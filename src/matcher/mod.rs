@@ -393,22 +393,10 @@ impl Matcher {
         } = scratch;
         self.prefilter.for_each_hit(hay, starts, |hit| {
             for &rule in self.prefilter.rules_of(hit.pattern) {
+                if !self.may_anchor(hay, rule, &hit) {
+                    continue;
+                }
                 let shape = self.rules[rule.get()].shape();
-                if hay.len() < shape.min_len {
-                    continue;
-                }
-                if let Some(gate) = &shape.gate
-                    && !gate.admits(hay, hit.start)
-                {
-                    continue;
-                }
-                if !shape.admits_next(
-                    &self.rules[rule.get()].rule,
-                    self.prefilter.pattern(hit.pattern),
-                    hay.get(hit.end..).unwrap_or_default(),
-                ) {
-                    continue;
-                }
                 let reach = shape.reach;
                 let w = (
                     hit.end.saturating_sub(reach.before),
@@ -430,8 +418,7 @@ impl Matcher {
                     }
                 }
                 if let Some(lead) = shape.at_hits {
-                    let first = hit.start.saturating_sub(lead).max(w.0);
-                    hit_starts[rule.get()].extend(first..=hit.start);
+                    hit_starts[rule.get()].extend(search_starts(&hit, lead, reach));
                 }
             }
         });
@@ -454,8 +441,82 @@ impl Matcher {
     ) {
         window::merge(windows);
         for w in windows.iter() {
-            self.search(hay, w.rule, w.start..w.end, &mut scratch.caches, out, stop);
+            if let Some(lead) = self.rules[w.rule.get()].shape().at_hits {
+                // The hits of a window put off at a seam are not kept: found again, so that
+                // the rule is searched from them as in any other window.
+                let mut starts = Vec::new();
+                let reach = self.rules[w.rule.get()].shape().reach;
+                self.prefilter.for_each_hit(hay, w.start..w.end, |hit| {
+                    if self.prefilter.rules_of(hit.pattern).contains(&w.rule)
+                        && self.may_anchor(hay, w.rule, &hit)
+                    {
+                        starts.extend(search_starts(&hit, lead, reach));
+                    }
+                });
+                self.search_at(
+                    hay,
+                    w.rule,
+                    &mut starts,
+                    w.end,
+                    &mut scratch.caches,
+                    out,
+                    stop,
+                );
+            } else {
+                self.search(hay, w.rule, w.start..w.end, &mut scratch.caches, out, stop);
+            }
         }
+    }
+
+    /// Whether a keyword `hit` in `hay` may anchor a match of `rule`: the input is long
+    /// enough, the anchor text begins there ([`Gate`]) and the byte after the keyword may
+    /// follow it ([`Shape::admits_next`]).
+    fn may_anchor(&self, hay: &[u8], rule: RuleIndex, hit: &prefilter::Hit) -> bool {
+        let shape = self.rules[rule.get()].shape();
+        hay.len() >= shape.min_len
+            && shape.gate.as_ref().is_none_or(|g| g.admits(hay, hit.start))
+            && shape.admits_next(
+                &self.rules[rule.get()].rule,
+                self.prefilter.pattern(hit.pattern),
+                hay.get(hit.end..).unwrap_or_default(),
+            )
+    }
+
+    /// Searches `rule` (searched at its hits) from `starts` (unsorted, repeats allowed), for
+    /// matches that end by `end`; in parallel runs when they span a long window.
+    #[allow(clippy::too_many_arguments)]
+    fn search_at(
+        &self,
+        hay: &[u8],
+        rule: RuleIndex,
+        starts: &mut Vec<usize>,
+        end: usize,
+        caches: &mut [Option<RegexCache>],
+        out: &mut Vec<Candidate>,
+        stop: &(dyn Fn() -> bool + Sync),
+    ) {
+        // Hits arrive by end offset: a shorter keyword may end later yet start later too,
+        // but not always, so sort.
+        starts.sort_unstable();
+        starts.dedup();
+        let Some(re) = self.rules[rule.get()].regex() else {
+            return;
+        };
+        let (Some(&first), Some(&last)) = (starts.first(), starts.last()) else {
+            return;
+        };
+        if last - first >= PIECES_FROM {
+            out.extend(
+                re.matches_at_in_pieces(hay, starts, end, PIECE, stop)
+                    .into_iter()
+                    .map(|(span, secret)| Candidate { rule, span, secret }),
+            );
+            return;
+        }
+        let cache = caches[rule.get()].get_or_insert_with(|| re.create_cache());
+        re.for_each_match_at(hay, starts, end, cache, |span, secret| {
+            out.push(Candidate { rule, span, secret });
+        });
     }
 
     /// The slow reference path: every rule's regex over the whole of `hay`, no prefilter.
@@ -487,16 +548,7 @@ impl Matcher {
         if seams.must_defer(start, end, self.rules[rule.get()].reach().span()) {
             deferred.push(RuleWindow { rule, start, end });
         } else if self.rules[rule.get()].shape().at_hits.is_some() {
-            // Hits arrive by end offset: a shorter keyword may end later yet start later too,
-            // but not always, so sort.
-            starts.sort_unstable();
-            starts.dedup();
-            if let Some(re) = self.rules[rule.get()].regex() {
-                let cache = caches[rule.get()].get_or_insert_with(|| re.create_cache());
-                re.for_each_match_at(hay, starts, end, cache, |span, secret| {
-                    out.push(Candidate { rule, span, secret });
-                });
-            }
+            self.search_at(hay, rule, starts, end, caches, out, stop);
         } else {
             self.search(hay, rule, start..end, caches, out, stop);
         }
@@ -531,6 +583,17 @@ impl Matcher {
             out.push(Candidate { rule, span, secret });
         });
     }
+}
+
+/// The positions from which a rule searched at its hits is searched for a keyword `hit`: up
+/// to `lead` bytes before it, not before the hit's window ([`Reach`]).
+fn search_starts(
+    hit: &prefilter::Hit,
+    lead: usize,
+    reach: Reach,
+) -> std::ops::RangeInclusive<usize> {
+    let window_start = hit.end.saturating_sub(reach.before);
+    hit.start.saturating_sub(lead).max(window_start)..=hit.start
 }
 
 /// Windows from this long are searched in pieces of [`PIECE`] bytes in parallel

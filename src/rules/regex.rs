@@ -226,10 +226,23 @@ impl RuleRegex {
         starts: &[usize],
         end: usize,
         cache: &mut (Cache, Captures),
-        mut f: impl FnMut(std::ops::Range<usize>, std::ops::Range<usize>),
+        f: impl FnMut(std::ops::Range<usize>, std::ops::Range<usize>),
     ) {
+        self.for_each_match_at_from(hay, starts, end, 0, cache, f);
+    }
+
+    /// [`RuleRegex::for_each_match_at`] as if a match had ended at `next` (starts before it
+    /// are skipped). Returns where the next match may begin (`next` when none was found).
+    fn for_each_match_at_from(
+        &self,
+        hay: &[u8],
+        starts: &[usize],
+        end: usize,
+        mut next: usize,
+        cache: &mut (Cache, Captures),
+        mut f: impl FnMut(std::ops::Range<usize>, std::ops::Range<usize>),
+    ) -> usize {
         let (cache, caps) = cache;
-        let mut next = 0;
         for &start in starts {
             if start < next || start > end {
                 continue;
@@ -242,6 +255,66 @@ impl RuleRegex {
             f(m.range(), self.secret_span(caps, m.range()));
             next = if m.is_empty() { m.end() + 1 } else { m.end() };
         }
+        next
+    }
+
+    /// [`RuleRegex::for_each_match_at`] over many `starts` (sorted), cut into runs of starts
+    /// that lie within `piece` bytes of each other, searched in parallel on the current rayon
+    /// pool: the matches are exactly those of the search in one pass, in order. Once `stop`
+    /// returns true (asked before each run), no more runs are searched: the matches are those
+    /// of the runs before the first one skipped.
+    ///
+    /// Each run is searched as if no match came before it. Where the one-pass search reaches a
+    /// run with no match running past the run's first start, it does exactly that; where a
+    /// match of the runs before runs past it, the run is searched again from that match's end.
+    pub fn matches_at_in_pieces(
+        &self,
+        hay: &[u8],
+        starts: &[usize],
+        end: usize,
+        piece: usize,
+        stop: &(dyn Fn() -> bool + Sync),
+    ) -> Vec<(std::ops::Range<usize>, std::ops::Range<usize>)> {
+        use rayon::prelude::*;
+        let piece = piece.max(1);
+        let mut runs: Vec<&[usize]> = Vec::new();
+        let mut rest = starts;
+        while let Some(&first) = rest.first() {
+            let n = rest.partition_point(|&s| s < first.saturating_add(piece));
+            let (run, after) = rest.split_at(n);
+            runs.push(run);
+            rest = after;
+        }
+        let found: Vec<Option<(Vec<_>, usize)>> = runs
+            .par_iter()
+            .map_init(
+                || self.create_cache(),
+                |cache, run| {
+                    if stop() {
+                        return None;
+                    }
+                    let mut found = Vec::new();
+                    let next = self
+                        .for_each_match_at_from(hay, run, end, 0, cache, |m, s| found.push((m, s)));
+                    Some((found, next))
+                },
+            )
+            .collect();
+        let mut out = Vec::new();
+        let mut next = 0;
+        let mut cache = None;
+        for (run, piece) in runs.iter().zip(found) {
+            let Some((found, resume)) = piece else { break };
+            if next <= run[0] {
+                out.extend(found);
+                next = next.max(resume);
+            } else {
+                let cache = cache.get_or_insert_with(|| self.create_cache());
+                next = self
+                    .for_each_match_at_from(hay, run, end, next, cache, |m, s| out.push((m, s)));
+            }
+        }
+        out
     }
 }
 
@@ -738,6 +811,54 @@ mod tests {
                             .map(|i| (&pieces[i.saturating_sub(2)..], &once[i.saturating_sub(2)..]))
                             .map(|(a, b)| (&a[..a.len().min(5)], &b[..b.len().min(5)]))
                     );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn anchored_searches_in_runs_find_what_one_pass_finds() {
+        // Starts at every position of every keyword, and at positions no match begins at;
+        // matches that run past the next starts (a value that holds the keyword), so the
+        // runs' stitching must search a run again from where a match ended.
+        let mut hay = Vec::new();
+        let mut state = 0x9e37_79b9_u32;
+        for i in 0..500 {
+            state ^= state << 13;
+            state ^= state >> 17;
+            state ^= state << 5;
+            let len = 3 + (state % 30) as usize;
+            let value: String = (0..len)
+                .map(|j| char::from(b'a' + ((state as usize >> (j % 24)) % 26) as u8))
+                .collect();
+            let value = if i % 5 == 0 {
+                format!("{value}pass = x{value}")
+            } else {
+                value
+            };
+            hay.extend_from_slice(format!("pass = {value};").as_bytes());
+        }
+        let patterns = [
+            r#"pass = (?P<secret>[a-z]{4,60})"#,
+            r#"pass = (?P<secret>[a-z =]{4,200})"#,
+            r#"(?P<secret>p?)"#,
+        ];
+        let starts: Vec<usize> = hay
+            .windows(4)
+            .enumerate()
+            .filter(|(i, w)| *w == b"pass" || i % 11 == 0)
+            .map(|(i, _)| i)
+            .collect();
+        for pattern in patterns {
+            let re = RuleRegex::new(pattern).unwrap();
+            for end in [hay.len(), hay.len() - 40] {
+                let mut once = Vec::new();
+                let mut cache = re.create_cache();
+                re.for_each_match_at(&hay, &starts, end, &mut cache, |m, s| once.push((m, s)));
+                assert!(once.len() > 100, "{pattern}");
+                for piece in [1, 5, 13, 64, 100, 1000, hay.len()] {
+                    let runs = re.matches_at_in_pieces(&hay, &starts, end, piece, &|| false);
+                    assert_eq!(runs, once, "{pattern}, runs of {piece} bytes, end {end}");
                 }
             }
         }
