@@ -147,20 +147,16 @@ pub fn assess(
         .start
         .checked_sub(1)
         .is_some_and(|i| matches!(hay[i], b'"' | b'\'' | b'`'));
-    let mut name_words = Vec::new();
-    if named {
-        let name = key_name(hay, candidate.span.start, candidate.secret.start);
-        name_words = words(last_component(name));
-        let shown = String::from_utf8_lossy(name);
-        if name_words.is_empty() {
-        } else if secret_name(&name_words) {
-            reasons.push(format!("secret name: {shown}").into());
-        } else {
-            score -= 3;
-            reasons.push(format!("`{shown}` is not a secret's name").into());
-        }
+    let name =
+        named.then(|| named_key(key_name(hay, candidate.span.start, candidate.secret.start)));
+    let name_words: &[String] = name.as_ref().map_or(&[], |n| &n.words);
+    if let Some(n) = &name
+        && let Some((delta, why)) = &n.verdict
+    {
+        score += delta;
+        reasons.push(why.clone());
     }
-    if let Some(why) = not_a_literal(secret, quoted, named && code, &name_words) {
+    if let Some(why) = not_a_literal(secret, quoted, named && code, name_words) {
         score -= 3;
         reasons.push(why.into());
     }
@@ -169,8 +165,8 @@ pub fn assess(
     }
     // Twice: `p%2540ss` is `p%40ss` in a URL that is itself escaped.
     let once = percent_decoded(secret);
-    let value = percent_decoded(&once).into_owned();
-    let echo = names_a_secret(&value, &name_words);
+    let value = percent_decoded(&once);
+    let echo = names_a_secret(&value, name_words);
     let (value_score, why) = if echo {
         (-1, "the value repeats its name's word: a stand-in")
     } else {
@@ -217,6 +213,59 @@ pub fn assess(
         confidence,
         reasons,
     }
+}
+
+/// What [`assess`] makes of the name a value is given to: its parts, and whether they name a
+/// secret (with the score it adds and the reason shown), none when it has no parts.
+#[derive(Debug)]
+struct NamedKey {
+    words: Vec<String>,
+    verdict: Option<(i32, crate::finding::Reason)>,
+}
+
+/// Distinct names whose reasons are kept for the life of the process (see [`named_key`]).
+const NAMES_KEPT: usize = 4096;
+
+/// [`NamedKey`] of `name`, worked out once per name on each thread for the last name seen (a
+/// dump of passwords gives every value the same name). The reason's text is made once per
+/// distinct name, for the first [`NAMES_KEPT`] of the process (then shared by every finding
+/// under that name), and per finding past them.
+fn named_key(name: &[u8]) -> std::rc::Rc<NamedKey> {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    static KEPT: AtomicUsize = AtomicUsize::new(0);
+    thread_local! {
+        static LAST: std::cell::RefCell<Option<(Vec<u8>, std::rc::Rc<NamedKey>)>> =
+            const { std::cell::RefCell::new(None) };
+    }
+    LAST.with(|last| {
+        let mut last = last.borrow_mut();
+        if let Some((n, key)) = last.as_ref()
+            && n == name
+        {
+            return std::rc::Rc::clone(key);
+        }
+        let words = words(last_component(name));
+        let shown = String::from_utf8_lossy(name);
+        let verdict = if words.is_empty() {
+            None
+        } else if secret_name(&words) {
+            Some((0, format!("secret name: {shown}")))
+        } else {
+            Some((-3, format!("`{shown}` is not a secret's name")))
+        };
+        let verdict = verdict.map(|(delta, text)| {
+            let reason: crate::finding::Reason =
+                if KEPT.fetch_add(1, Ordering::Relaxed) < NAMES_KEPT {
+                    std::borrow::Cow::Borrowed(Box::leak(text.into_boxed_str()))
+                } else {
+                    text.into()
+                };
+            (delta, reason)
+        });
+        let key = std::rc::Rc::new(NamedKey { words, verdict });
+        *last = Some((name.to_vec(), std::rc::Rc::clone(&key)));
+        key
+    })
 }
 
 /// What [`assess`] weighs about where a blob is: its [`place`] and whether it [`is_code`].
@@ -541,13 +590,11 @@ fn not_a_literal(
     {
         return Some("a dotted name with `$` holes");
     }
-    let norm = |s: &[u8]| -> Vec<u8> {
-        s.iter()
-            .filter(|b| b.is_ascii_alphanumeric())
-            .map(u8::to_ascii_lowercase)
-            .collect()
-    };
-    if !name_words.is_empty() && norm(secret) == name_words.concat().into_bytes() {
+    let norm = secret
+        .iter()
+        .filter(|b| b.is_ascii_alphanumeric())
+        .map(u8::to_ascii_lowercase);
+    if !name_words.is_empty() && norm.eq(name_words.iter().flat_map(|w| w.bytes())) {
         return Some("the key's own name");
     }
     let ident = secret
@@ -618,7 +665,6 @@ fn value_strength(secret: &[u8]) -> (i32, &'static str) {
         .iter()
         .filter(|&&c| c)
         .count();
-    let entropy = crate::matcher::entropy::shannon(secret);
     let words = digits == 0 && words_only(secret);
     if secret.len() < 8 {
         return (if words { -2 } else { -1 }, "short value");
@@ -626,7 +672,7 @@ fn value_strength(secret: &[u8]) -> (i32, &'static str) {
     if words {
         return (-1, "made of words, not generated");
     }
-    if secret.len() >= 16 && classes >= 2 && entropy >= 3.5 {
+    if secret.len() >= 16 && classes >= 2 && crate::matcher::entropy::shannon(secret) >= 3.5 {
         return (1, "long random-looking value");
     }
     (0, "value of a password's shape")
@@ -663,34 +709,28 @@ fn percent_decoded(s: &[u8]) -> std::borrow::Cow<'_, [u8]> {
 /// random 40-character base62 token holds one of them with probability ~10⁻⁵.
 fn names_a_secret(secret: &[u8], name_words: &[String]) -> bool {
     const WORDS: &[&str] = &["password", "passwd", "secret", "token"];
-    let words: Vec<&[u8]> = WORDS
+    WORDS
         .iter()
         .filter(|w| name_words.iter().any(|n| n == *w))
-        .map(|w| w.as_bytes())
-        .collect();
-    if words.is_empty() {
-        return false;
-    }
-    let plain = as_read(secret);
-    words
-        .iter()
-        .any(|w| plain.windows(w.len()).any(|x| x == *w))
+        .any(|w| {
+            secret
+                .windows(w.len())
+                .any(|x| x.iter().map(|&b| as_read(b)).eq(w.bytes()))
+        })
 }
 
-/// `secret` as a person reads it, lower case: `T0KEN`, `p4ssw0rd`, `S3CR3T` are the words.
-fn as_read(secret: &[u8]) -> Vec<u8> {
-    secret
-        .iter()
-        .map(|&b| match b {
-            b'0' => b'o',
-            b'1' => b'i',
-            b'3' => b'e',
-            b'4' | b'@' => b'a',
-            b'5' | b'$' => b's',
-            b'7' => b't',
-            _ => b.to_ascii_lowercase(),
-        })
-        .collect()
+/// A byte of a secret as a person reads it, lower case: `T0KEN`, `p4ssw0rd`, `S3CR3T` are the
+/// words.
+fn as_read(b: u8) -> u8 {
+    match b {
+        b'0' => b'o',
+        b'1' => b'i',
+        b'3' => b'e',
+        b'4' | b'@' => b'a',
+        b'5' | b'$' => b's',
+        b'7' => b't',
+        _ => b.to_ascii_lowercase(),
+    }
 }
 
 /// Whether each run of letters is a word as people write them: lower case, upper case, or
@@ -734,7 +774,7 @@ fn basic_auth_placeholder(b64: &[u8]) -> Option<&'static str> {
     let pass = pass[1..].trim_ascii_end();
     if pass.is_empty()
         || placeholder::reason(pass).is_some()
-        || placeholder::reason(&as_read(pass)).is_some()
+        || placeholder::reason(&pass.iter().map(|&b| as_read(b)).collect::<Vec<u8>>()).is_some()
         || pass.eq_ignore_ascii_case(user)
         || PLACEHOLDER_PAIRS
             .iter()
