@@ -442,17 +442,35 @@ impl Matcher {
         window::merge(windows);
         for w in windows.iter() {
             if let Some(lead) = self.rules[w.rule.get()].shape().at_hits {
-                // The hits of a window put off at a seam are not kept: found again, so that
-                // the rule is searched from them as in any other window.
-                let mut starts = Vec::new();
+                // The hits of a window put off at a seam are not kept: found again (in
+                // parallel pieces when the window is long), so that the rule is searched from
+                // them as in any other window.
                 let reach = self.rules[w.rule.get()].shape().reach;
-                self.prefilter.for_each_hit(hay, w.start..w.end, |hit| {
-                    if self.prefilter.rules_of(hit.pattern).contains(&w.rule)
-                        && self.may_anchor(hay, w.rule, &hit)
-                    {
-                        starts.extend(search_starts(&hit, lead, reach));
-                    }
-                });
+                let find = |starts: Range<usize>| {
+                    let mut found = Vec::new();
+                    self.prefilter.for_each_hit(hay, starts, |hit| {
+                        if self.prefilter.rules_of(hit.pattern).contains(&w.rule)
+                            && self.may_anchor(hay, w.rule, &hit)
+                        {
+                            found.extend(search_starts(&hit, lead, reach));
+                        }
+                    });
+                    found
+                };
+                let mut starts = if w.end - w.start >= PIECES_FROM {
+                    use rayon::prelude::*;
+                    let bounds: Vec<usize> = (w.start..w.end)
+                        .step_by(PIECE)
+                        .chain(std::iter::once(w.end))
+                        .collect();
+                    bounds
+                        .par_windows(2)
+                        .map(|b| find(b[0]..b[1]))
+                        .collect::<Vec<_>>()
+                        .concat()
+                } else {
+                    find(w.start..w.end)
+                };
                 self.search_at(
                     hay,
                     w.rule,
