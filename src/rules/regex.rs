@@ -769,21 +769,29 @@ impl LazyRegex {
 mod tests {
     use super::*;
 
+    /// `n` lowercase values of 3 to `3 + spread - 1` letters, from a fixed xorshift `seed`.
+    fn values(seed: u32, n: usize, spread: u32) -> Vec<String> {
+        let mut state = seed;
+        (0..n)
+            .map(|_| {
+                state ^= state << 13;
+                state ^= state >> 17;
+                state ^= state << 5;
+                let len = 3 + (state % spread) as usize;
+                (0..len)
+                    .map(|j| char::from(b'a' + ((state as usize >> (j % 24)) % 26) as u8))
+                    .collect()
+            })
+            .collect()
+    }
+
     #[test]
     fn a_search_in_pieces_finds_what_one_pass_finds() {
         // Dense matches, matches longer than a piece, matches across piece bounds, and a
         // regex that matches the empty string: the pieces' matches, stitched, are the
         // one-pass search's for every piece size.
         let mut hay = Vec::new();
-        let mut state = 0x2545_f491_u32;
-        for i in 0..400 {
-            state ^= state << 13;
-            state ^= state >> 17;
-            state ^= state << 5;
-            let len = 3 + (state % 40) as usize;
-            let value: String = (0..len)
-                .map(|j| char::from(b'a' + ((state as usize >> (j % 24)) % 26) as u8))
-                .collect();
+        for (i, value) in values(0x2545_f491, 400, 40).into_iter().enumerate() {
             let sep = if i % 7 == 0 { "\n  " } else { " " };
             hay.extend_from_slice(format!("pass = \"{value}\"{sep}").as_bytes());
         }
@@ -822,15 +830,7 @@ mod tests {
         // matches that run past the next starts (a value that holds the keyword), so the
         // runs' stitching must search a run again from where a match ended.
         let mut hay = Vec::new();
-        let mut state = 0x9e37_79b9_u32;
-        for i in 0..500 {
-            state ^= state << 13;
-            state ^= state >> 17;
-            state ^= state << 5;
-            let len = 3 + (state % 30) as usize;
-            let value: String = (0..len)
-                .map(|j| char::from(b'a' + ((state as usize >> (j % 24)) % 26) as u8))
-                .collect();
+        for (i, value) in values(0x9e37_79b9, 500, 30).into_iter().enumerate() {
             let value = if i % 5 == 0 {
                 format!("{value}pass = x{value}")
             } else {
