@@ -226,13 +226,13 @@ struct NamedKey {
 /// Distinct names whose reasons are kept for the life of the process (see [`named_key`]).
 const NAMES_KEPT: usize = 4096;
 
-/// [`NamedKey`] of `name`, worked out once per name on each thread for the last name seen (a
-/// dump of passwords gives every value the same name). The reason's text is made once per
-/// distinct name, for the first [`NAMES_KEPT`] of the process (then shared by every finding
-/// under that name), and per finding past them.
+/// [`NamedKey`] of `name`, worked out again only when the name differs from the last one on
+/// this thread (a dump of passwords gives every value the same name). The reason's text is
+/// kept once per distinct text for the life of the process, for the first [`NAMES_KEPT`]
+/// texts, and shared by every finding that gives it; past them, each finding owns a copy.
 fn named_key(name: &[u8]) -> std::rc::Rc<NamedKey> {
-    use std::sync::atomic::{AtomicUsize, Ordering};
-    static KEPT: AtomicUsize = AtomicUsize::new(0);
+    static KEPT: std::sync::LazyLock<std::sync::Mutex<std::collections::HashSet<&'static str>>> =
+        std::sync::LazyLock::new(Default::default);
     thread_local! {
         static LAST: std::cell::RefCell<Option<(Vec<u8>, std::rc::Rc<NamedKey>)>> =
             const { std::cell::RefCell::new(None) };
@@ -254,12 +254,18 @@ fn named_key(name: &[u8]) -> std::rc::Rc<NamedKey> {
             Some((-3, format!("`{shown}` is not a secret's name")))
         };
         let verdict = verdict.map(|(delta, text)| {
-            let reason: crate::finding::Reason =
-                if KEPT.fetch_add(1, Ordering::Relaxed) < NAMES_KEPT {
-                    std::borrow::Cow::Borrowed(Box::leak(text.into_boxed_str()))
-                } else {
+            let mut kept = KEPT
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            let reason: crate::finding::Reason = match kept.get(text.as_str()) {
+                Some(&same) => same.into(),
+                None if kept.len() < NAMES_KEPT => {
+                    let text: &'static str = Box::leak(text.into_boxed_str());
+                    kept.insert(text);
                     text.into()
-                };
+                }
+                None => text.into(),
+            };
             (delta, reason)
         });
         let key = std::rc::Rc::new(NamedKey { words, verdict });
@@ -1171,6 +1177,35 @@ mod tests {
         for h in ["db.acme-ml.net", "github.com", "10.0.3.4"] {
             assert!(!example_host(h), "{h}");
         }
+    }
+
+    #[test]
+    fn a_names_reason_is_worked_out_once_and_shared() {
+        let a = named_key(b"db_password");
+        let b = named_key(b"db_password");
+        assert!(std::rc::Rc::ptr_eq(&a, &b), "the last name is remembered");
+        assert_eq!(a.words, ["db", "password"]);
+        let (delta, why) = a.verdict.clone().unwrap();
+        assert_eq!((delta, why.as_ref()), (0, "secret name: db_password"));
+        let other = named_key(b"password_file");
+        let (delta, why) = other.verdict.clone().unwrap();
+        assert_eq!(
+            (delta, why.as_ref()),
+            (-3, "`password_file` is not a secret's name")
+        );
+        // Back to the first name: worked out again, its text the one already kept.
+        let again = named_key(b"db_password");
+        assert!(!std::rc::Rc::ptr_eq(&a, &again));
+        match (&a.verdict, &again.verdict) {
+            (
+                Some((_, std::borrow::Cow::Borrowed(x))),
+                Some((_, std::borrow::Cow::Borrowed(y))),
+            ) => {
+                assert!(std::ptr::eq(*x, *y), "one kept text per distinct reason")
+            }
+            other => panic!("reasons not kept: {other:?}"),
+        }
+        assert!(named_key(b"-").verdict.is_none(), "a name without parts");
     }
 
     #[test]
