@@ -561,17 +561,20 @@ impl Origin {
 
     /// The segment that says a later image layer deleted this blob, if one does.
     pub fn deleted(&self) -> Option<&Segment> {
-        self.segments()
-            .into_iter()
-            .find(|s| matches!(s, Segment::Deleted { .. }))
+        self.inward()
+            .filter(|s| matches!(s, Segment::Deleted { .. }))
+            .last()
     }
 
     /// The innermost image layer this blob is in, if any.
     pub fn layer(&self) -> Option<&Segment> {
-        self.segments()
-            .into_iter()
-            .rev()
-            .find(|s| matches!(s, Segment::Layer { .. }))
+        self.inward().find(|s| matches!(s, Segment::Layer { .. }))
+    }
+
+    /// The segments from the innermost out to the root, without collecting them (a report
+    /// asks each finding for its layer).
+    fn inward(&self) -> impl Iterator<Item = &Segment> {
+        std::iter::successors(Some(self), |o| o.0.parent.as_ref()).map(|o| &o.0.segment)
     }
 
     /// The outermost segment: the file or stream the user pointed at.

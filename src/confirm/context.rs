@@ -31,9 +31,21 @@ pub fn mask_all(matcher: &Matcher, findings: &mut [Finding]) {
     }
     mask_neighbours(findings);
     findings.par_iter_mut().with_min_len(PAR_MIN).for_each_init(
-        || matcher.scratch(),
-        |scratch, f| mask_context(matcher, scratch, f),
+        || ContextScan {
+            scratch: matcher.scratch(),
+            clean: Default::default(),
+        },
+        |scan, f| mask_context(matcher, scan, f),
     );
+}
+
+/// What [`mask_context`] keeps from one finding to the next of a parallel job: the matcher's
+/// scratch, and the last text before and after a secret in which the rules found nothing. A
+/// dump's contexts repeat (`password = "` on every line): a text the rules found nothing in
+/// is not scanned again (the same bytes, the same rules: the same nothing).
+struct ContextScan {
+    scratch: Scratch,
+    clean: [String; 2],
 }
 
 /// Findings per parallel job in [`mask_all`] and [`mask_neighbours`].
@@ -80,11 +92,13 @@ pub fn mask_by_position(hay: &[u8], base: u64, findings: &mut [Finding]) {
     // Spans by position, each with its finding (masked only where it shows in another's
     // context); the contexts are re-cut from the others' spans (read only), in parallel, then
     // set: a window of a dump of passwords holds a few hundred thousand findings.
-    let mut spans: Vec<(std::ops::Range<usize>, usize)> = findings
-        .iter()
-        .enumerate()
-        .filter_map(|(i, f)| Some((local(f)?, i)))
-        .collect();
+    let mut spans: Vec<(std::ops::Range<usize>, usize)> = Vec::with_capacity(findings.len());
+    spans.extend(
+        findings
+            .iter()
+            .enumerate()
+            .filter_map(|(i, f)| Some((local(f)?, i))),
+    );
     spans.sort_by_key(|(r, _)| (r.start, r.end));
     // A neighbour reaches a context only if it starts at most the longest span before it.
     let reach = spans.iter().map(|(r, _)| r.len()).max().unwrap_or(0);
@@ -117,13 +131,22 @@ pub fn mask_by_position(hay: &[u8], base: u64, findings: &mut [Finding]) {
             masked_snippet(hay, cut.after, &near),
         ))
     };
-    let recut: Vec<Option<(String, String)>> =
-        shared.par_iter().with_min_len(PAR_MIN).map(recut).collect();
-    for (f, m) in findings.iter_mut().zip(recut) {
-        if let Some((before, after)) = m {
-            f.before = before;
-            f.after = after;
-        }
+    // Only the contexts that change are kept (most often none: a vector of a blank per
+    // finding is memory the system must clear first, more than the work itself).
+    let recut: Vec<(usize, (String, String))> = shared
+        .par_iter()
+        .enumerate()
+        .with_min_len(PAR_MIN)
+        .filter_map(|(i, f)| Some((i, recut(f)?)))
+        .collect();
+    set_contexts(findings, recut);
+}
+
+/// Sets the contexts worked out for the findings at the given indices.
+fn set_contexts(findings: &mut [Finding], contexts: Vec<(usize, (String, String))>) {
+    for (i, (before, after)) in contexts {
+        findings[i].before = before;
+        findings[i].after = after;
     }
 }
 
@@ -140,17 +163,12 @@ pub fn mask_neighbours(findings: &mut [Finding]) {
     // Each finding's new context is worked out from the others' secrets (read only), in
     // parallel, then set.
     let shared: &[Finding] = findings;
-    let masked: Vec<Option<(String, String)>> = (0..shared.len())
+    let masked: Vec<(usize, (String, String))> = (0..shared.len())
         .into_par_iter()
         .with_min_len(PAR_MIN)
-        .map(|i| neighbours_masked(shared, i, longest))
+        .filter_map(|i| Some((i, neighbours_masked(shared, i, longest)?)))
         .collect();
-    for (f, m) in findings.iter_mut().zip(masked) {
-        if let Some((before, after)) = m {
-            f.before = before;
-            f.after = after;
-        }
-    }
+    set_contexts(findings, masked);
 }
 
 /// The context of `findings[i]` with its neighbours masked ([`mask_neighbours`]), `None` when
@@ -205,16 +223,20 @@ fn neighbours_masked(findings: &[Finding], i: usize, longest: u64) -> Option<(St
 /// The length of the longest piece of `secret` (4 bytes or more) that `text` starts with as the
 /// secret's suffix (`start`), or ends with as its prefix.
 fn edge_overlap(secret: &str, text: &str, start: bool) -> Option<usize> {
-    let max = secret.len().min(text.len());
+    let (s, t) = (secret.as_bytes(), text.as_bytes());
+    let max = s.len().min(t.len());
+    // (The first byte of the overlap is compared alone first: most lengths fail there.)
     (4..=max).rev().find(|&n| {
         if start {
-            secret.is_char_boundary(secret.len() - n)
+            t[0] == s[s.len() - n]
+                && secret.is_char_boundary(s.len() - n)
                 && text.is_char_boundary(n)
-                && text.as_bytes()[..n] == secret.as_bytes()[secret.len() - n..]
+                && t[..n] == s[s.len() - n..]
         } else {
-            secret.is_char_boundary(n)
-                && text.is_char_boundary(text.len() - n)
-                && text.as_bytes()[text.len() - n..] == secret.as_bytes()[..n]
+            t[t.len() - n] == s[0]
+                && secret.is_char_boundary(n)
+                && text.is_char_boundary(t.len() - n)
+                && t[t.len() - n..] == s[..n]
         }
     })
 }
@@ -223,7 +245,7 @@ fn edge_overlap(secret: &str, text: &str, start: bool) -> Option<usize> {
 /// must not print the second token in clear in the first one's context). The context is
 /// scanned with the same rules; what they find is replaced by its mask. The finding's own
 /// secret repeated in its context is masked too.
-pub fn mask_context(matcher: &Matcher, scratch: &mut Scratch, f: &mut Finding) {
+fn mask_context(matcher: &Matcher, scan: &mut ContextScan, f: &mut Finding) {
     // A context is nowhere: no path to weigh.
     static NOWHERE: std::sync::LazyLock<Origin> = std::sync::LazyLock::new(|| Origin::file(""));
     let Finding {
@@ -233,20 +255,26 @@ pub fn mask_context(matcher: &Matcher, scratch: &mut Scratch, f: &mut Finding) {
         after,
         ..
     } = f;
-    for part in [before, after] {
+    for (part, clean) in [before, after].into_iter().zip(&mut scan.clean) {
         if part.is_empty() {
             continue;
         }
-        let mut candidates = Vec::new();
-        matcher.scan(part.as_bytes(), scratch, &mut candidates);
-        let mut spans: Vec<(std::ops::Range<usize>, String)> = candidates
-            .iter()
-            .filter_map(|c| {
-                let rule = matcher.rule(c.rule);
-                let found = super::confirm(rule, part.as_bytes(), 0, c, &NOWHERE)?;
-                Some((c.secret.clone(), mask::secret(rule, &found.secret)))
-            })
-            .collect();
+        let mut spans: Vec<(std::ops::Range<usize>, String)> = Vec::new();
+        if *part != *clean {
+            let mut candidates = Vec::new();
+            matcher.scan(part.as_bytes(), &mut scan.scratch, &mut candidates);
+            spans = candidates
+                .iter()
+                .filter_map(|c| {
+                    let rule = matcher.rule(c.rule);
+                    let found = super::confirm(rule, part.as_bytes(), 0, c, &NOWHERE)?;
+                    Some((c.secret.clone(), mask::secret(rule, &found.secret)))
+                })
+                .collect();
+            if spans.is_empty() {
+                clean.clone_from(part);
+            }
+        }
         if own.len() >= 4 && part.len() >= own.len() {
             let mut from = 0;
             while let Some(i) = memchr::memmem::find(&part.as_bytes()[from..], own.as_bytes()) {
