@@ -283,7 +283,7 @@ impl State {
         Some(Finding {
             rule: Arc::clone(rule),
             secret,
-            fingerprint: s.fingerprint.clone(),
+            fingerprint: s.fingerprint.as_str().into(),
             origin,
             offset: s.offset,
             end_offset: s.end_offset,
@@ -496,7 +496,7 @@ fn store(findings: &[Finding], clear: bool) -> Vec<Stored> {
         .iter()
         .map(|f| Stored {
             rule: f.rule.id().to_string(),
-            fingerprint: f.fingerprint.clone(),
+            fingerprint: f.fingerprint.to_string(),
             inner: f.origin.segments().into_iter().skip(1).cloned().collect(),
             offset: f.offset,
             end_offset: f.end_offset,

@@ -50,7 +50,7 @@ pub struct Assessment {
     pub confidence: Confidence,
     /// What was weighed, most telling first (`"secret name: db_password"`, `"in a test
     /// folder"`).
-    pub reasons: Vec<crate::finding::Reason>,
+    pub reasons: crate::finding::Reasons,
 }
 
 /// Rules whose match starts at the name the value is given to.
@@ -90,7 +90,7 @@ pub fn assess(
     validation: Validation,
 ) -> Assessment {
     let (place, code) = path_facts(origin);
-    let mut reasons = Vec::with_capacity(4);
+    let mut reasons = crate::finding::Reasons::new();
     let id = rule.id();
     let prefixless =
         rule.spec.generic || id.starts_with("database.") || FREE_FORM_RULES.contains(&id);
@@ -558,11 +558,7 @@ fn basic_auth_placeholder(b64: &[u8]) -> Option<&'static str> {
 }
 
 /// Evidence from a URL's userinfo and host: example hosts and placeholder pairs lower it.
-fn url_evidence(
-    hay: &[u8],
-    candidate: &Candidate,
-    reasons: &mut Vec<crate::finding::Reason>,
-) -> i32 {
+fn url_evidence(hay: &[u8], candidate: &Candidate, reasons: &mut crate::finding::Reasons) -> i32 {
     let secret = &hay[candidate.secret.clone()];
     let user_start = hay[..candidate.secret.start.saturating_sub(1)]
         .iter()

@@ -132,11 +132,11 @@ impl Allowlist {
         if self.is_empty() {
             return None;
         }
-        if self.baseline.contains(&finding.fingerprint) {
+        if self.baseline.contains(finding.fingerprint.as_str()) {
             return Some(Suppression::Baseline);
         }
         let secret = finding.secret.as_bytes();
-        if self.fingerprints.contains(&finding.fingerprint)
+        if self.fingerprints.contains(finding.fingerprint.as_str())
             || (!self.secret_hashes.is_empty()
                 && self.secret_hashes.contains(&secret_sha256(secret)))
             || self.regexes.iter().any(|re| re.is_match(secret))

@@ -74,13 +74,15 @@ impl Baseline {
     pub fn from_findings<'a>(findings: impl IntoIterator<Item = &'a Finding>) -> Baseline {
         let mut map: BTreeMap<String, Entry> = BTreeMap::new();
         for f in findings {
-            let entry = map.entry(f.fingerprint.clone()).or_insert_with(|| Entry {
-                fingerprint: f.fingerprint.clone(),
-                rule_id: f.rule.id().to_string(),
-                severity: f.rule.severity(),
-                locations: Vec::new(),
-                more_locations: 0,
-            });
+            let entry = map
+                .entry(f.fingerprint.to_string())
+                .or_insert_with(|| Entry {
+                    fingerprint: f.fingerprint.to_string(),
+                    rule_id: f.rule.id().to_string(),
+                    severity: f.rule.severity(),
+                    locations: Vec::new(),
+                    more_locations: 0,
+                });
             entry
                 .locations
                 .push(format!("{}:{}", f.origin, f.start.line));

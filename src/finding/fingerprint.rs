@@ -83,7 +83,7 @@ fn keyed() -> Hmac<Sha256> {
 }
 
 /// The fingerprint of `secret` found by rule `rule_id` (stretched if it is short).
-pub fn fingerprint(rule_id: &str, secret: &[u8]) -> String {
+pub fn fingerprint(rule_id: &str, secret: &[u8]) -> Fingerprint {
     fingerprint_with(rule_id, secret, true)
 }
 
@@ -94,7 +94,7 @@ pub fn is_short(secret: &[u8]) -> bool {
 
 /// The fingerprint of `secret`, stretched if it is short and `stretch` says so (see the
 /// module docs: a blob's short secrets past [`STRETCH_PER_BLOB`] are not).
-pub fn fingerprint_with(rule_id: &str, secret: &[u8], stretch: bool) -> String {
+pub fn fingerprint_with(rule_id: &str, secret: &[u8], stretch: bool) -> Fingerprint {
     let mut mac = keyed();
     mac.update(rule_id.as_bytes());
     mac.update(b"\0");
@@ -103,7 +103,7 @@ pub fn fingerprint_with(rule_id: &str, secret: &[u8], stretch: bool) -> String {
     } else {
         mac.update(secret);
     }
-    hex(&mac.finalize().into_bytes()[..16])
+    Fingerprint::of(&mac.finalize().into_bytes())
 }
 
 /// Fills in the fingerprints left empty by the confirm stage (short secrets: see the module
@@ -139,7 +139,7 @@ pub fn fill_short(findings: &mut [crate::finding::Finding]) {
             Some(h) => mac.update(h),
             None => mac.update(secret),
         }
-        f.fingerprint = hex(&mac.finalize().into_bytes()[..16]);
+        f.fingerprint = Fingerprint::of(&mac.finalize().into_bytes());
     };
     findings
         .par_iter_mut()
@@ -192,9 +192,47 @@ fn stretched(secret: &[u8]) -> [u8; 32] {
     h
 }
 
-/// SHA-256 chained `STRETCH_ROUNDS` times over the secret.
+/// SHA-256 chained `STRETCH_ROUNDS` times over the secret: `h = SHA-256(h ‖ secret)`.
+///
+/// Every round after the first hashes fewer than 56 bytes (32 of the last hash and a short
+/// secret), one padded block: the block is laid out once and only its first 32 bytes change,
+/// compressed from the initial state each round (as [`stretch_by_digest`] does through the
+/// hashing API, at twice the cost).
 fn stretch(secret: &[u8]) -> [u8; 32] {
+    /// SHA-256's initial state (FIPS 180-4, 5.3.3).
+    const IV: [u32; 8] = [
+        0x6a09_e667,
+        0xbb67_ae85,
+        0x3c6e_f372,
+        0xa54f_f53a,
+        0x510e_527f,
+        0x9b05_688c,
+        0x1f83_d9ab,
+        0x5be0_cd19,
+    ];
     let mut h: [u8; 32] = Sha256::digest(secret).into();
+    let len = 32 + secret.len();
+    if len > 55 {
+        return stretch_by_digest(secret, h);
+    }
+    let mut block = [0u8; 64];
+    block[32..len].copy_from_slice(secret);
+    block[len] = 0x80;
+    block[56..].copy_from_slice(&(len as u64 * 8).to_be_bytes());
+    for _ in 1..STRETCH_ROUNDS {
+        block[..32].copy_from_slice(&h);
+        let mut state = IV;
+        sha2::block_api::compress256(&mut state, std::slice::from_ref(&block));
+        for (out, word) in h.chunks_exact_mut(4).zip(state) {
+            out.copy_from_slice(&word.to_be_bytes());
+        }
+    }
+    h
+}
+
+/// The rounds of [`stretch`] after the first (`h`) through the hashing API: for secrets too
+/// long for one block, and the reference the one-block rounds are tested against.
+fn stretch_by_digest(secret: &[u8], mut h: [u8; 32]) -> [u8; 32] {
     for _ in 1..STRETCH_ROUNDS {
         let mut d = Sha256::new();
         d.update(h);
@@ -202,6 +240,94 @@ fn stretch(secret: &[u8]) -> [u8; 32] {
         h = d.finalize().into();
     }
     h
+}
+
+/// A fingerprint as people and files see it: 32 lowercase hex digits, kept in place (a
+/// dump's few hundred thousand findings would otherwise hold an allocation each for it).
+/// Empty until it is made ([`fill_short`] fills the short secrets' in after the confirm stage).
+/// It reads as a `&str` wherever text is wanted.
+#[derive(Clone, Copy, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Fingerprint {
+    hex: [u8; 32],
+    len: u8,
+}
+
+impl Fingerprint {
+    /// The fingerprint whose first 16 bytes of HMAC are `digest`.
+    fn of(digest: &[u8]) -> Fingerprint {
+        const DIGITS: &[u8; 16] = b"0123456789abcdef";
+        let mut out = Fingerprint {
+            hex: [0; 32],
+            len: 32,
+        };
+        for (pair, b) in out.hex.chunks_exact_mut(2).zip(&digest[..16]) {
+            pair[0] = DIGITS[(b >> 4) as usize];
+            pair[1] = DIGITS[(b & 15) as usize];
+        }
+        out
+    }
+
+    /// The text: 32 hex digits, or nothing before it is made.
+    pub fn as_str(&self) -> &str {
+        // Only ASCII hex digits are ever written (`of`, `From<&str>` checks): never fails.
+        std::str::from_utf8(&self.hex[..usize::from(self.len)]).unwrap_or_default()
+    }
+}
+
+impl From<&str> for Fingerprint {
+    /// A fingerprint read back (a state file): kept when it is 32 hex digits or fewer (a
+    /// malformed one reads as empty rather than cut).
+    fn from(text: &str) -> Fingerprint {
+        let mut out = Fingerprint::default();
+        if text.len() <= 32 && text.is_ascii() {
+            out.hex[..text.len()].copy_from_slice(text.as_bytes());
+            out.len = text.len() as u8;
+        }
+        out
+    }
+}
+
+impl std::ops::Deref for Fingerprint {
+    type Target = str;
+    fn deref(&self) -> &str {
+        self.as_str()
+    }
+}
+
+impl std::fmt::Display for Fingerprint {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::fmt::Debug for Fingerprint {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Debug::fmt(self.as_str(), f)
+    }
+}
+
+impl serde::Serialize for Fingerprint {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
+impl PartialEq<str> for Fingerprint {
+    fn eq(&self, other: &str) -> bool {
+        self.as_str() == other
+    }
+}
+
+impl PartialEq<String> for Fingerprint {
+    fn eq(&self, other: &String) -> bool {
+        self.as_str() == other
+    }
+}
+
+impl PartialEq<&str> for Fingerprint {
+    fn eq(&self, other: &&str) -> bool {
+        self.as_str() == *other
+    }
 }
 
 /// Lowercase hex of `bytes`.
@@ -230,6 +356,20 @@ mod tests {
         assert_ne!(fingerprint("ab", b"c"), fingerprint("a", b"bc"));
         let long = [b'x'; 40];
         assert_ne!(fingerprint("r", &long), fingerprint("r", &long[..39]));
+    }
+
+    #[test]
+    fn one_block_rounds_equal_the_hashing_api() {
+        // Every length a stretched secret can have, and past it (the API's path).
+        for len in 0..40 {
+            let secret: Vec<u8> = (0..len).map(|i| b'a' + (i * 7 % 26) as u8).collect();
+            let first: [u8; 32] = Sha256::digest(&secret).into();
+            assert_eq!(
+                stretch(&secret),
+                stretch_by_digest(&secret, first),
+                "length {len}"
+            );
+        }
     }
 
     #[test]

@@ -84,7 +84,7 @@ pub fn collapse(findings: Vec<Finding>) -> Vec<Finding> {
             .collect();
         let key = (
             f.rule.id().to_string(),
-            f.fingerprint.clone(),
+            f.fingerprint.to_string(),
             below.join(" \u{203a} "),
         );
         match groups.get(&key) {

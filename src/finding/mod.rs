@@ -33,6 +33,11 @@ pub use location::LineColumn;
 /// One reason given for a finding's confidence: most are fixed phrases, not copied per finding.
 pub type Reason = std::borrow::Cow<'static, str>;
 
+/// A finding's reasons: most have one or two, kept in place (a dump of passwords holds a few
+/// hundred thousand findings, and an allocation each for their reasons was a fifth of their
+/// memory).
+pub type Reasons = smallvec::SmallVec<[Reason; 2]>;
+
 /// The outcome of a rule's validator on a finding.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -93,7 +98,7 @@ pub struct Finding {
     /// The secret (lossy UTF-8). Shown only when the user asks.
     pub secret: String,
     /// Hash of rule id and secret: equal for every copy of the secret.
-    pub fingerprint: String,
+    pub fingerprint: fingerprint::Fingerprint,
     /// Where the blob came from.
     pub origin: Origin,
     /// Byte offset of the secret in the blob.
@@ -135,7 +140,7 @@ pub struct Finding {
     /// How sure the finding is ([`crate::confirm::evidence`]).
     pub confidence: Confidence,
     /// The evidence weighed for [`Finding::confidence`].
-    pub reasons: Vec<Reason>,
+    pub reasons: Reasons,
 }
 
 impl Finding {

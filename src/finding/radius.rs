@@ -138,7 +138,7 @@ impl Sighting {
         let (artifact, seen) = classify(f);
         Sighting {
             secret: SecretInfo {
-                fingerprint: f.fingerprint.clone(),
+                fingerprint: f.fingerprint.to_string(),
                 rule_id: f.rule.id().to_string(),
                 rule_name: f.rule.name().to_string(),
                 provider: provider_of(f.rule.id()),

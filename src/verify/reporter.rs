@@ -159,21 +159,22 @@ impl Reporter for VerifyingReporter {
             if let Some(e) = i.error.take() {
                 return Err(e);
             }
-            if let Some(v) = i.verdicts.get(&finding.fingerprint).cloned() {
+            if let Some(v) = i.verdicts.get(finding.fingerprint.as_str()).cloned() {
                 i.forward(finding, &v);
                 return Ok(());
             }
-            if let Some(held) = i.held.get_mut(&finding.fingerprint) {
+            if let Some(held) = i.held.get_mut(finding.fingerprint.as_str()) {
                 held.push(finding);
                 return Ok(());
             }
             let job = Job {
-                fingerprint: finding.fingerprint.clone(),
+                fingerprint: finding.fingerprint.to_string(),
                 rule: Arc::clone(&finding.rule),
                 secret: finding.secret.clone(),
                 paired: finding.paired.clone(),
             };
-            i.held.insert(finding.fingerprint.clone(), vec![finding]);
+            i.held
+                .insert(finding.fingerprint.to_string(), vec![finding]);
             job
         };
         // Outside the lock: an immediate verdict (no verifier, cached) re-enters it.
