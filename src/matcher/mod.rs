@@ -229,7 +229,16 @@ pub struct Scratch {
     /// For each rule searched at its hits ([`Shape::at_hits`]), the starts of the hits in its
     /// open window.
     starts: Vec<Vec<usize>>,
+    /// For each rule, whether its open window's starts were let go ([`KEEP_STARTS`]).
+    dropped: Vec<bool>,
 }
+
+/// Starts kept for one open window at most (512 KiB). A window with more (a keyword on every
+/// line: a dump of passwords), or one that a seam will put off anyway, lets them go and its
+/// hits are found again if it is searched: keeping them all cost more (memory grown and
+/// copied, then most often thrown away with the window put off at a seam) than finding them
+/// again.
+const KEEP_STARTS: usize = 1 << 16;
 
 impl Matcher {
     /// Builds the keyword prefilter over the rules and the view triggers. Regexes are compiled
@@ -347,6 +356,7 @@ impl Matcher {
             open: vec![None; self.rules.len()],
             open_rules: Vec::new(),
             starts: vec![Vec::new(); self.rules.len()],
+            dropped: vec![false; self.rules.len()],
         }
     }
 
@@ -390,6 +400,7 @@ impl Matcher {
             open,
             open_rules,
             starts: hit_starts,
+            dropped,
         } = scratch;
         self.prefilter.for_each_hit(hay, starts, |hit| {
             for &rule in self.prefilter.rules_of(hit.pattern) {
@@ -409,7 +420,8 @@ impl Matcher {
                     slot @ Some(_) => {
                         let done = slot.replace(w).unwrap_or(w);
                         self.close(
-                            hay, rule, done, seams, caches, hit_starts, out, deferred, stop,
+                            hay, rule, done, seams, caches, hit_starts, dropped, out, deferred,
+                            stop,
                         );
                     }
                     slot @ None => {
@@ -417,14 +429,28 @@ impl Matcher {
                         open_rules.push(rule);
                     }
                 }
-                if let Some(lead) = shape.at_hits {
-                    hit_starts[rule.get()].extend(search_starts(&hit, lead, reach));
+                if let Some(lead) = shape.at_hits
+                    && !dropped[rule.get()]
+                {
+                    let starts = &mut hit_starts[rule.get()];
+                    // A window whose start a seam puts off is put off whatever its end.
+                    let start = open[rule.get()].map_or(w.0, |o| o.0);
+                    if starts.len() >= KEEP_STARTS
+                        || seams.must_defer(start, start, self.rules[rule.get()].reach().span())
+                    {
+                        dropped[rule.get()] = true;
+                        starts.clear();
+                    } else {
+                        starts.extend(search_starts(&hit, lead, reach));
+                    }
                 }
             }
         });
         for rule in open_rules.drain(..) {
             if let Some(w) = open[rule.get()].take() {
-                self.close(hay, rule, w, seams, caches, hit_starts, out, deferred, stop);
+                self.close(
+                    hay, rule, w, seams, caches, hit_starts, dropped, out, deferred, stop,
+                );
             }
         }
     }
@@ -445,32 +471,7 @@ impl Matcher {
                 // The hits of a window put off at a seam are not kept: found again (in
                 // parallel pieces when the window is long), so that the rule is searched from
                 // them as in any other window.
-                let reach = self.rules[w.rule.get()].shape().reach;
-                let find = |starts: Range<usize>| {
-                    let mut found = Vec::new();
-                    self.prefilter.for_each_hit(hay, starts, |hit| {
-                        if self.prefilter.rules_of(hit.pattern).contains(&w.rule)
-                            && self.may_anchor(hay, w.rule, &hit)
-                        {
-                            found.extend(search_starts(&hit, lead, reach));
-                        }
-                    });
-                    found
-                };
-                let mut starts = if w.end - w.start >= PIECES_FROM {
-                    use rayon::prelude::*;
-                    let bounds: Vec<usize> = (w.start..w.end)
-                        .step_by(PIECE)
-                        .chain(std::iter::once(w.end))
-                        .collect();
-                    bounds
-                        .par_windows(2)
-                        .map(|b| find(b[0]..b[1]))
-                        .collect::<Vec<_>>()
-                        .concat()
-                } else {
-                    find(w.start..w.end)
-                };
+                let mut starts = self.starts_in(hay, w.rule, lead, w.start..w.end);
                 self.search_at(
                     hay,
                     w.rule,
@@ -484,6 +485,44 @@ impl Matcher {
                 self.search(hay, w.rule, w.start..w.end, &mut scratch.caches, out, stop);
             }
         }
+    }
+
+    /// The starts to search `rule` (searched at its hits, `lead` bytes before them at most)
+    /// from in the window `range` of `hay`: its hits found again, in parallel pieces when the
+    /// window is long.
+    fn starts_in(
+        &self,
+        hay: &[u8],
+        rule: RuleIndex,
+        lead: usize,
+        range: Range<usize>,
+    ) -> Vec<usize> {
+        let reach = self.rules[rule.get()].shape().reach;
+        let find = |starts: Range<usize>| {
+            let mut found = Vec::new();
+            self.prefilter.for_each_hit(hay, starts, |hit| {
+                if self.prefilter.rules_of(hit.pattern).contains(&rule)
+                    && self.may_anchor(hay, rule, &hit)
+                {
+                    found.extend(search_starts(&hit, lead, reach));
+                }
+            });
+            found
+        };
+        if range.len() < PIECES_FROM {
+            return find(range);
+        }
+        use rayon::prelude::*;
+        let bounds: Vec<usize> = range
+            .clone()
+            .step_by(PIECE)
+            .chain(std::iter::once(range.end))
+            .collect();
+        bounds
+            .par_windows(2)
+            .map(|b| find(b[0]..b[1]))
+            .collect::<Vec<_>>()
+            .concat()
     }
 
     /// Whether a keyword `hit` in `hay` may anchor a match of `rule`: the input is long
@@ -558,6 +597,7 @@ impl Matcher {
         seams: Seams,
         caches: &mut [Option<RegexCache>],
         hit_starts: &mut [Vec<usize>],
+        dropped: &mut [bool],
         out: &mut Vec<Candidate>,
         deferred: &mut Vec<RuleWindow>,
         stop: &(dyn Fn() -> bool + Sync),
@@ -565,12 +605,18 @@ impl Matcher {
         let starts = &mut hit_starts[rule.get()];
         if seams.must_defer(start, end, self.rules[rule.get()].reach().span()) {
             deferred.push(RuleWindow { rule, start, end });
-        } else if self.rules[rule.get()].shape().at_hits.is_some() {
-            self.search_at(hay, rule, starts, end, caches, out, stop);
+        } else if let Some(lead) = self.rules[rule.get()].shape().at_hits {
+            if dropped[rule.get()] {
+                let mut found = self.starts_in(hay, rule, lead, start..end);
+                self.search_at(hay, rule, &mut found, end, caches, out, stop);
+            } else {
+                self.search_at(hay, rule, starts, end, caches, out, stop);
+            }
         } else {
             self.search(hay, rule, start..end, caches, out, stop);
         }
         starts.clear();
+        dropped[rule.get()] = false;
     }
 
     fn search(
