@@ -246,7 +246,7 @@ fn stretch_by_digest(secret: &[u8], mut h: [u8; 32]) -> [u8; 32] {
 /// dump's few hundred thousand findings would otherwise hold an allocation each for it).
 /// Empty until it is made ([`fill_short`] fills the short secrets' in after the confirm stage).
 /// It reads as a `&str` wherever text is wanted.
-#[derive(Clone, Copy, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Clone, Copy, Default, PartialEq, Eq)]
 pub struct Fingerprint {
     hex: [u8; 32],
     len: u8,
@@ -255,21 +255,17 @@ pub struct Fingerprint {
 impl Fingerprint {
     /// The fingerprint whose first 16 bytes of HMAC are `digest`.
     fn of(digest: &[u8]) -> Fingerprint {
-        const DIGITS: &[u8; 16] = b"0123456789abcdef";
         let mut out = Fingerprint {
             hex: [0; 32],
             len: 32,
         };
-        for (pair, b) in out.hex.chunks_exact_mut(2).zip(&digest[..16]) {
-            pair[0] = DIGITS[(b >> 4) as usize];
-            pair[1] = DIGITS[(b & 15) as usize];
-        }
+        hex_into(&digest[..16], &mut out.hex);
         out
     }
 
     /// The text: 32 hex digits, or nothing before it is made.
     pub fn as_str(&self) -> &str {
-        // Only ASCII hex digits are ever written (`of`, `From<&str>` checks): never fails.
+        // Only hex digits are ever written (`of`, and `From<&str>` checks): never fails.
         std::str::from_utf8(&self.hex[..usize::from(self.len)]).unwrap_or_default()
     }
 }
@@ -279,7 +275,7 @@ impl From<&str> for Fingerprint {
     /// malformed one reads as empty rather than cut).
     fn from(text: &str) -> Fingerprint {
         let mut out = Fingerprint::default();
-        if text.len() <= 32 && text.is_ascii() {
+        if text.len() <= 32 && text.bytes().all(|b| b.is_ascii_hexdigit()) {
             out.hex[..text.len()].copy_from_slice(text.as_bytes());
             out.len = text.len() as u8;
         }
@@ -312,33 +308,26 @@ impl serde::Serialize for Fingerprint {
     }
 }
 
-impl PartialEq<str> for Fingerprint {
-    fn eq(&self, other: &str) -> bool {
-        self.as_str() == other
-    }
-}
-
 impl PartialEq<String> for Fingerprint {
     fn eq(&self, other: &String) -> bool {
         self.as_str() == other
     }
 }
 
-impl PartialEq<&str> for Fingerprint {
-    fn eq(&self, other: &&str) -> bool {
-        self.as_str() == *other
-    }
-}
-
 /// Lowercase hex of `bytes`.
 pub fn hex(bytes: &[u8]) -> String {
+    let mut out = vec![0; bytes.len() * 2];
+    hex_into(bytes, &mut out);
+    String::from_utf8(out).unwrap_or_default()
+}
+
+/// Writes the lowercase hex of `bytes` into `out` (two digits a byte, as far as it holds).
+fn hex_into(bytes: &[u8], out: &mut [u8]) {
     const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    let mut s = String::with_capacity(bytes.len() * 2);
-    for b in bytes {
-        s.push(DIGITS[(b >> 4) as usize] as char);
-        s.push(DIGITS[(b & 15) as usize] as char);
+    for (pair, b) in out.chunks_exact_mut(2).zip(bytes) {
+        pair[0] = DIGITS[(b >> 4) as usize];
+        pair[1] = DIGITS[(b & 15) as usize];
     }
-    s
 }
 
 #[cfg(test)]
